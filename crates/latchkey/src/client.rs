@@ -1,0 +1,443 @@
+//! The client: who we are, how we authenticate, where the endpoints are, and the provider's
+//! dialect.
+
+use std::sync::Arc;
+
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD;
+use url::Url;
+
+use crate::Error;
+use crate::dialect::{BodyEncoding, ClientAuth, Dialect};
+use crate::encode;
+use crate::error::ConfigError;
+use crate::http::{Method, Request, RetryMode};
+use crate::secret::ClientSecret;
+
+/// An OAuth 2.0 client: one concrete type, cheap to clone (it is an `Arc` inside), `Send +
+/// Sync + 'static`, so it can sit in an axum state or a `static`.
+///
+/// Build one with [`Client::builder`].
+#[derive(Clone, Debug)]
+pub struct Client {
+    inner: Arc<ClientConfig>,
+}
+
+#[derive(Debug)]
+struct ClientConfig {
+    client_id: String,
+    client_secret: Option<ClientSecret>,
+    auth: ClientAuth,
+    authorization_endpoint: Option<Url>,
+    token_endpoint: Option<Url>,
+    userinfo_endpoint: Option<Url>,
+    redirect_uri: Option<Url>,
+    issuer: Option<String>,
+    dialect: Dialect,
+}
+
+impl Client {
+    /// Starts building a client with the given `client_id`.
+    pub fn builder(client_id: impl Into<String>) -> ClientBuilder {
+        ClientBuilder {
+            client_id: client_id.into(),
+            client_secret: None,
+            auth: None,
+            authorization_endpoint: None,
+            token_endpoint: None,
+            userinfo_endpoint: None,
+            redirect_uri: None,
+            issuer: None,
+            dialect: Dialect::default(),
+        }
+    }
+
+    /// The `client_id`.
+    #[must_use]
+    pub fn client_id(&self) -> &str {
+        &self.inner.client_id
+    }
+
+    /// How the client authenticates at the token endpoint.
+    #[must_use]
+    pub fn auth_method(&self) -> ClientAuth {
+        self.inner.auth
+    }
+
+    /// True for a confidential client (one that authenticates with a secret).
+    #[must_use]
+    pub fn is_confidential(&self) -> bool {
+        self.inner.auth != ClientAuth::None
+    }
+
+    /// The authorization endpoint, if configured.
+    #[must_use]
+    pub fn authorization_endpoint(&self) -> Option<&Url> {
+        self.inner.authorization_endpoint.as_ref()
+    }
+
+    /// The token endpoint, if configured.
+    #[must_use]
+    pub fn token_endpoint(&self) -> Option<&Url> {
+        self.inner.token_endpoint.as_ref()
+    }
+
+    /// The userinfo endpoint, if configured.
+    #[must_use]
+    pub fn userinfo_endpoint(&self) -> Option<&Url> {
+        self.inner.userinfo_endpoint.as_ref()
+    }
+
+    /// The default redirect URI, if configured.
+    #[must_use]
+    pub fn redirect_uri(&self) -> Option<&Url> {
+        self.inner.redirect_uri.as_ref()
+    }
+
+    /// The issuer identifier, if configured (used for RFC 9207 `iss` checks).
+    #[must_use]
+    pub fn issuer(&self) -> Option<&str> {
+        self.inner.issuer.as_deref()
+    }
+
+    /// The provider dialect.
+    #[must_use]
+    pub fn dialect(&self) -> &Dialect {
+        &self.inner.dialect
+    }
+
+    pub(crate) fn endpoint(&self, which: &'static str) -> Result<&Url, Error> {
+        let url = match which {
+            "authorization" => self.inner.authorization_endpoint.as_ref(),
+            "token" => self.inner.token_endpoint.as_ref(),
+            "userinfo" => self.inner.userinfo_endpoint.as_ref(),
+            _ => None,
+        };
+        url.ok_or_else(|| ConfigError::MissingEndpoint(which).into())
+    }
+
+    /// Secrets this client sends, for masking them in error excerpts.
+    pub(crate) fn secret_str(&self) -> &str {
+        self.inner
+            .client_secret
+            .as_ref()
+            .map_or("", ClientSecret::expose_secret)
+    }
+
+    /// Builds a token endpoint request: `grant_type`, then client authentication, then the
+    /// flow's parameters, then the dialect's token parameters, in the dialect's body encoding.
+    pub(crate) fn token_request(
+        &self,
+        url: &Url,
+        grant_type: &str,
+        params: &[(&str, &str)],
+        extra: &[(String, String)],
+        retry: RetryMode,
+    ) -> Request {
+        let config = &*self.inner;
+        let mut pairs: Vec<(&str, &str)> =
+            Vec::with_capacity(3 + params.len() + extra.len() + config.dialect.token_params.len());
+        pairs.push(("grant_type", grant_type));
+        let mut request = Request::new(Method::Post, url.clone(), retry);
+        match config.auth {
+            ClientAuth::Basic => {
+                let secret = config
+                    .client_secret
+                    .as_ref()
+                    .map_or("", |s| s.expose_secret());
+                request.headers.append(
+                    "authorization",
+                    basic_authorization(&config.client_id, secret),
+                );
+            }
+            ClientAuth::Post => {
+                pairs.push(("client_id", &config.client_id));
+                if let Some(secret) = &config.client_secret {
+                    pairs.push(("client_secret", secret.expose_secret()));
+                }
+            }
+            ClientAuth::None => pairs.push(("client_id", &config.client_id)),
+        }
+        pairs.extend_from_slice(params);
+        for (k, v) in extra.iter().chain(&config.dialect.token_params) {
+            if !pairs.iter().any(|(name, _)| name == k) {
+                pairs.push((k, v));
+            }
+        }
+        let (content_type, body) = match config.dialect.body_encoding {
+            BodyEncoding::Form => (
+                "application/x-www-form-urlencoded".to_owned(),
+                encode::form(&pairs),
+            ),
+            BodyEncoding::Json => ("application/json".to_owned(), encode::json(&pairs)),
+            BodyEncoding::Multipart => encode::multipart(&pairs),
+        };
+        request.headers.append("content-type", content_type);
+        request.headers.append("accept", "application/json");
+        request.body = body;
+        request
+    }
+}
+
+/// `Basic base64(urlencode(id) ":" urlencode(secret))`, RFC 6749 §2.3.1.
+pub(crate) fn basic_authorization(client_id: &str, secret: &str) -> String {
+    let mut credentials = String::with_capacity(client_id.len() + secret.len() + 8);
+    form_encode_into(&mut credentials, client_id);
+    credentials.push(':');
+    form_encode_into(&mut credentials, secret);
+    format!("Basic {}", STANDARD.encode(credentials))
+}
+
+/// `application/x-www-form-urlencoded` encoding of one value (space as `+`), as RFC 6749
+/// §2.3.1 asks for the Basic credentials.
+fn form_encode_into(out: &mut String, value: &str) {
+    out.extend(url::form_urlencoded::byte_serialize(value.as_bytes()));
+}
+
+/// Builds a [`Client`]. URLs are checked by [`build`](Self::build).
+#[must_use]
+#[derive(Debug)]
+pub struct ClientBuilder {
+    client_id: String,
+    client_secret: Option<ClientSecret>,
+    auth: Option<ClientAuth>,
+    authorization_endpoint: Option<String>,
+    token_endpoint: Option<String>,
+    userinfo_endpoint: Option<String>,
+    redirect_uri: Option<String>,
+    issuer: Option<String>,
+    dialect: Dialect,
+}
+
+impl ClientBuilder {
+    /// Sets the client secret. Client authentication defaults to HTTP Basic when a secret is
+    /// set and to none otherwise.
+    pub fn client_secret(mut self, secret: impl Into<ClientSecret>) -> Self {
+        self.client_secret = Some(secret.into());
+        self
+    }
+
+    /// Chooses how the client authenticates at the token endpoint.
+    pub fn auth_method(mut self, auth: ClientAuth) -> Self {
+        self.auth = Some(auth);
+        self
+    }
+
+    /// Sets the authorization endpoint.
+    pub fn authorization_endpoint(mut self, url: impl Into<String>) -> Self {
+        self.authorization_endpoint = Some(url.into());
+        self
+    }
+
+    /// Sets the token endpoint.
+    pub fn token_endpoint(mut self, url: impl Into<String>) -> Self {
+        self.token_endpoint = Some(url.into());
+        self
+    }
+
+    /// Sets the userinfo endpoint.
+    pub fn userinfo_endpoint(mut self, url: impl Into<String>) -> Self {
+        self.userinfo_endpoint = Some(url.into());
+        self
+    }
+
+    /// Sets the default redirect URI for redirect-based flows.
+    pub fn redirect_uri(mut self, url: impl Into<String>) -> Self {
+        self.redirect_uri = Some(url.into());
+        self
+    }
+
+    /// Sets the issuer identifier, used to check `iss` on callbacks (RFC 9207).
+    pub fn issuer(mut self, issuer: impl Into<String>) -> Self {
+        self.issuer = Some(issuer.into());
+        self
+    }
+
+    /// Requires `iss` on every authorization response and compares it with the issuer
+    /// (RFC 9207; set this when the server metadata has
+    /// `authorization_response_iss_parameter_supported`).
+    pub fn require_issuer_parameter(mut self, required: bool) -> Self {
+        self.dialect.require_iss = required;
+        self
+    }
+
+    /// Adds a parameter to every authorization request (for example `audience`).
+    pub fn authorization_param(
+        mut self,
+        name: impl Into<String>,
+        value: impl Into<String>,
+    ) -> Self {
+        self.dialect
+            .authorization_params
+            .push((name.into(), value.into()));
+        self
+    }
+
+    /// Adds a parameter to every token request (for example `audience`).
+    pub fn token_param(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {
+        self.dialect.token_params.push((name.into(), value.into()));
+        self
+    }
+
+    /// Adds `audience` to both authorization and token requests (Auth0-style providers).
+    pub fn audience(self, audience: impl Into<String>) -> Self {
+        let audience = audience.into();
+        self.authorization_param("audience", audience.clone())
+            .token_param("audience", audience)
+    }
+
+    /// Chooses the token request body encoding (default: form).
+    pub fn body_encoding(mut self, encoding: BodyEncoding) -> Self {
+        self.dialect.body_encoding = encoding;
+        self
+    }
+
+    /// Replaces the whole dialect.
+    pub fn dialect(mut self, dialect: Dialect) -> Self {
+        self.dialect = dialect;
+        self
+    }
+
+    /// Checks the configuration and builds the client.
+    ///
+    /// # Errors
+    ///
+    /// [`ConfigError::InvalidUrl`] for a URL that does not parse or is not `http(s)`, and
+    /// [`ConfigError::MissingClientSecret`] for Basic or body authentication without a secret.
+    pub fn build(self) -> Result<Client, Error> {
+        let default_auth = if self.client_secret.is_some() {
+            ClientAuth::Basic
+        } else {
+            ClientAuth::None
+        };
+        let auth = self.auth.unwrap_or(default_auth);
+        if auth != ClientAuth::None && self.client_secret.is_none() {
+            return Err(ConfigError::MissingClientSecret(auth.as_str()).into());
+        }
+        if self.client_id.is_empty() {
+            return Err(ConfigError::InvalidParameter {
+                name: "client_id".into(),
+                reason: "must not be empty",
+            }
+            .into());
+        }
+        let parse = |which: &'static str, url: Option<String>| -> Result<Option<Url>, Error> {
+            url.map(|u| parse_endpoint(which, &u)).transpose()
+        };
+        Ok(Client {
+            inner: Arc::new(ClientConfig {
+                client_id: self.client_id,
+                client_secret: self.client_secret,
+                auth,
+                authorization_endpoint: parse("authorization", self.authorization_endpoint)?,
+                token_endpoint: parse("token", self.token_endpoint)?,
+                userinfo_endpoint: parse("userinfo", self.userinfo_endpoint)?,
+                redirect_uri: self
+                    .redirect_uri
+                    .map(|u| parse_redirect_uri(&u))
+                    .transpose()?,
+                issuer: self.issuer,
+                dialect: self.dialect,
+            }),
+        })
+    }
+}
+
+/// Parses an endpoint URL: absolute `http` or `https`, no fragment (RFC 6749 §3.1, §3.2).
+pub(crate) fn parse_endpoint(which: &'static str, url: &str) -> Result<Url, Error> {
+    let parsed = Url::parse(url).map_err(|e| ConfigError::InvalidUrl {
+        which,
+        reason: e.to_string(),
+    })?;
+    if !matches!(parsed.scheme(), "http" | "https") {
+        return Err(ConfigError::InvalidUrl {
+            which,
+            reason: format!("scheme {} is not http or https", parsed.scheme()),
+        }
+        .into());
+    }
+    if parsed.fragment().is_some() {
+        return Err(ConfigError::InvalidUrl {
+            which,
+            reason: "an endpoint URL must not have a fragment".into(),
+        }
+        .into());
+    }
+    Ok(parsed)
+}
+
+/// Parses a redirect URI: absolute, any scheme (native apps use private-use schemes,
+/// RFC 8252 §7.1), no fragment (RFC 6749 §3.1.2).
+pub(crate) fn parse_redirect_uri(url: &str) -> Result<Url, Error> {
+    let parsed = Url::parse(url).map_err(|e| ConfigError::InvalidUrl {
+        which: "redirect",
+        reason: e.to_string(),
+    })?;
+    if parsed.fragment().is_some() {
+        return Err(ConfigError::InvalidUrl {
+            which: "redirect",
+            reason: "a redirect URI must not have a fragment".into(),
+        }
+        .into());
+    }
+    Ok(parsed)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn basic_credentials_are_form_encoded_first() {
+        // RFC 6749 §2.3.1: id and secret are form-urlencoded, then joined, then base64.
+        let header = basic_authorization("my client", "p@ss:w+rd");
+        let decoded = STANDARD
+            .decode(header.strip_prefix("Basic ").unwrap())
+            .unwrap();
+        assert_eq!(decoded, b"my+client:p%40ss%3Aw%2Brd");
+    }
+
+    #[test]
+    fn defaults_and_validation() {
+        let c = Client::builder("id").build().unwrap();
+        assert_eq!(c.auth_method(), ClientAuth::None);
+        let c = Client::builder("id").client_secret("s").build().unwrap();
+        assert_eq!(c.auth_method(), ClientAuth::Basic);
+        assert!(matches!(
+            Client::builder("id").auth_method(ClientAuth::Post).build(),
+            Err(Error::Config(ConfigError::MissingClientSecret(
+                "client_secret_post"
+            )))
+        ));
+        assert!(matches!(
+            Client::builder("id").token_endpoint("ftp://x/").build(),
+            Err(Error::Config(ConfigError::InvalidUrl {
+                which: "token",
+                ..
+            }))
+        ));
+        assert!(
+            Client::builder("id")
+                .token_endpoint("not a url")
+                .build()
+                .is_err()
+        );
+        assert!(Client::builder("").build().is_err());
+        assert!(
+            format!(
+                "{:?}",
+                Client::builder("id")
+                    .client_secret("hunter22")
+                    .build()
+                    .unwrap()
+            )
+            .contains("<redacted>")
+        );
+    }
+
+    #[test]
+    fn client_is_send_sync_static() {
+        fn check<T: Send + Sync + 'static>() {}
+        check::<Client>();
+    }
+}

@@ -1,0 +1,60 @@
+//! Provider dialects as data: client authentication, token request encoding, extra
+//! parameters and how leniently token responses are read.
+
+/// How the client authenticates at the token endpoint
+/// ([RFC 6749 §2.3](https://www.rfc-editor.org/rfc/rfc6749#section-2.3)).
+#[non_exhaustive]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum ClientAuth {
+    /// `client_secret_basic`: HTTP Basic with the form-urlencoded id and secret (§2.3.1).
+    Basic,
+    /// `client_secret_post`: `client_id` and `client_secret` in the request body.
+    Post,
+    /// `none`: a public client; only `client_id` is sent.
+    None,
+}
+
+impl ClientAuth {
+    /// The method's registered name (RFC 7591 §2).
+    #[must_use]
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Basic => "client_secret_basic",
+            Self::Post => "client_secret_post",
+            Self::None => "none",
+        }
+    }
+}
+
+/// How token requests encode their parameters.
+#[non_exhaustive]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default)]
+pub enum BodyEncoding {
+    /// `application/x-www-form-urlencoded` (RFC 6749; the default).
+    #[default]
+    Form,
+    /// `application/json` (accepted by Auth0-style providers such as Blooma).
+    Json,
+    /// `multipart/form-data` (what `curl -F` sends; Loop & Tie documents it).
+    Multipart,
+}
+
+/// A provider's quirks, as configuration.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Dialect {
+    /// Parameters added to every authorization request (e.g. `audience`).
+    pub authorization_params: Vec<(String, String)>,
+    /// Parameters added to every token request (e.g. `audience`).
+    pub token_params: Vec<(String, String)>,
+    /// Token request body encoding.
+    pub body_encoding: BodyEncoding,
+    /// Accept a token response without `token_type` as a bearer token (RFC 6749 makes it
+    /// required; some providers omit it).
+    pub missing_token_type_is_bearer: bool,
+    /// Accept token types other than `Bearer` and `DPoP` (RFC 6749 §7.1 says a client must not
+    /// use a token whose type it does not understand; off by default).
+    pub accept_any_token_type: bool,
+    /// Require `iss` on authorization responses (RFC 9207).
+    pub require_iss: bool,
+}

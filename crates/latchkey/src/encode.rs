@@ -1,0 +1,152 @@
+//! Pure writers for URLs and request bodies: percent-encoding, form, JSON and
+//! multipart/form-data.
+
+use std::fmt::Write as _;
+
+/// Appends `value` percent-encoded so that only RFC 3986 unreserved characters stay literal.
+///
+/// Spaces become `%20`, which every form and query parser accepts.
+pub(crate) fn percent_encode_into(out: &mut String, value: &str) {
+    const HEX: &[u8; 16] = b"0123456789ABCDEF";
+    let bytes = value.as_bytes();
+    let mut start = 0;
+    for (i, &b) in bytes.iter().enumerate() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~') {
+            continue;
+        }
+        // Everything since `start` is ASCII, so it is valid UTF-8 on its own.
+        out.push_str(std::str::from_utf8(&bytes[start..i]).unwrap_or_default());
+        out.push('%');
+        out.push(HEX[(b >> 4) as usize] as char);
+        out.push(HEX[(b & 15) as usize] as char);
+        start = i + 1;
+    }
+    out.push_str(std::str::from_utf8(&bytes[start..]).unwrap_or_default());
+}
+
+/// Encodes `pairs` as `application/x-www-form-urlencoded`.
+pub(crate) fn form(pairs: &[(&str, &str)]) -> Vec<u8> {
+    let mut out = String::with_capacity(pairs.iter().map(|(k, v)| k.len() + v.len() + 2).sum());
+    for (i, (k, v)) in pairs.iter().enumerate() {
+        if i > 0 {
+            out.push('&');
+        }
+        percent_encode_into(&mut out, k);
+        out.push('=');
+        percent_encode_into(&mut out, v);
+    }
+    out.into_bytes()
+}
+
+/// Encodes `pairs` as a JSON object of strings, in order.
+pub(crate) fn json(pairs: &[(&str, &str)]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(pairs.iter().map(|(k, v)| k.len() + v.len() + 6).sum());
+    out.push(b'{');
+    for (i, (k, v)) in pairs.iter().enumerate() {
+        if i > 0 {
+            out.push(b',');
+        }
+        // Writing a string into a Vec cannot fail.
+        let _ = serde_json::to_writer(&mut out, k);
+        out.push(b':');
+        let _ = serde_json::to_writer(&mut out, v);
+    }
+    out.push(b'}');
+    out
+}
+
+/// The boundary used for multipart bodies, lengthened if any value happens to contain it.
+fn boundary_for(pairs: &[(&str, &str)]) -> String {
+    let mut boundary = String::from("latchkey-form-boundary");
+    let mut n = 0u32;
+    while pairs
+        .iter()
+        .any(|(k, v)| k.contains(boundary.as_str()) || v.contains(boundary.as_str()))
+    {
+        n += 1;
+        boundary = format!("latchkey-form-boundary-{n}");
+    }
+    boundary
+}
+
+/// Encodes `pairs` as `multipart/form-data` (RFC 7578), as `curl -F name=value` does.
+///
+/// Returns the `Content-Type` header value (with its boundary) and the body.
+pub(crate) fn multipart(pairs: &[(&str, &str)]) -> (String, Vec<u8>) {
+    let boundary = boundary_for(pairs);
+    let mut out = String::new();
+    for (k, v) in pairs {
+        let name = k.replace(['"', '\r', '\n'], "_");
+        let _ = write!(
+            out,
+            "--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{v}\r\n"
+        );
+    }
+    let _ = write!(out, "--{boundary}--\r\n");
+    (
+        format!("multipart/form-data; boundary={boundary}"),
+        out.into_bytes(),
+    )
+}
+
+/// Parses a multipart/form-data body of text fields. Returns `None` when it is not one.
+pub(crate) fn parse_multipart(content_type: &str, body: &[u8]) -> Option<Vec<(String, String)>> {
+    let boundary = content_type
+        .split(';')
+        .map(str::trim)
+        .find_map(|p| p.strip_prefix("boundary="))?
+        .trim_matches('"');
+    let body = std::str::from_utf8(body).ok()?;
+    let delimiter = format!("--{boundary}");
+    let mut parts = Vec::new();
+    for chunk in body.split(delimiter.as_str()).skip(1) {
+        if chunk.starts_with("--") {
+            break;
+        }
+        let chunk = chunk.strip_prefix("\r\n")?;
+        let (head, value) = chunk.split_once("\r\n\r\n")?;
+        let value = value.strip_suffix("\r\n")?;
+        let name = head
+            .split("\r\n")
+            .find(|l| l.to_ascii_lowercase().starts_with("content-disposition:"))?
+            .split(';')
+            .map(str::trim)
+            .find_map(|p| p.strip_prefix("name="))?
+            .trim_matches('"');
+        parts.push((name.to_owned(), value.to_owned()));
+    }
+    Some(parts)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn percent_encoding_keeps_unreserved() {
+        let mut s = String::new();
+        percent_encode_into(&mut s, "a-b.c_d~e f/g:h&é");
+        assert_eq!(s, "a-b.c_d~e%20f%2Fg%3Ah%26%C3%A9");
+    }
+
+    #[test]
+    fn form_and_json() {
+        assert_eq!(form(&[("a", "1 2"), ("b", "x=y")]), b"a=1%202&b=x%3Dy");
+        assert_eq!(json(&[("b", "1"), ("a", "\"")]), br#"{"b":"1","a":"\""}"#);
+    }
+
+    #[test]
+    fn multipart_round_trip_and_boundary_collision() {
+        let pairs = [("code", "abc"), ("evil", "--latchkey-form-boundary\r\n")];
+        let (ct, body) = multipart(&pairs);
+        assert!(ct.ends_with("boundary=latchkey-form-boundary-1"));
+        let parsed = parse_multipart(&ct, &body).unwrap();
+        assert_eq!(
+            parsed,
+            vec![
+                ("code".to_owned(), "abc".to_owned()),
+                ("evil".to_owned(), "--latchkey-form-boundary\r\n".to_owned())
+            ]
+        );
+    }
+}

@@ -1,0 +1,520 @@
+//! Errors: one non-generic [`Error`] whose variants say who is at fault.
+//!
+//! No error ever carries a client secret, code, verifier or token in its `Debug` or `Display`
+//! output. Text that came from the network (an `error_description`, an excerpt of an HTML page)
+//! is kept short and has its control characters escaped when displayed.
+
+use std::fmt;
+use std::sync::Arc;
+
+/// Every way a latchkey operation can fail.
+#[non_exhaustive]
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum Error {
+    /// The authorization server (or resource server) answered with an OAuth error
+    /// ([RFC 6749 §4.1.2.1](https://www.rfc-editor.org/rfc/rfc6749#section-4.1.2.1),
+    /// [§5.2](https://www.rfc-editor.org/rfc/rfc6749#section-5.2),
+    /// [RFC 6750 §3.1](https://www.rfc-editor.org/rfc/rfc6750#section-3.1)).
+    #[error(transparent)]
+    Server(#[from] ServerError),
+    /// The redirect back to the client was unusable or did not belong to this flow.
+    #[error(transparent)]
+    Callback(#[from] CallbackError),
+    /// The server's HTTP response was not what the protocol allows.
+    #[error(transparent)]
+    Response(#[from] ResponseError),
+    /// The client was configured or used in a way that cannot work.
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    /// The request did not complete at the HTTP level (filled in by adapters).
+    #[error(transparent)]
+    Transport(#[from] TransportError),
+    /// The operating system's random number generator failed.
+    #[error("the operating system's random number generator failed")]
+    Random,
+}
+
+impl Error {
+    /// Returns the OAuth error code when the server sent one.
+    #[must_use]
+    pub fn server_code(&self) -> Option<&ErrorCode> {
+        match self {
+            Self::Server(e) => Some(&e.code),
+            _ => None,
+        }
+    }
+
+    /// True when the server said the grant is no longer usable (`invalid_grant`): the user must
+    /// authorize again.
+    #[must_use]
+    pub fn is_invalid_grant(&self) -> bool {
+        matches!(self.server_code(), Some(ErrorCode::InvalidGrant))
+    }
+
+    /// True when a resource server rejected the access token (`invalid_token`, RFC 6750 §3.1).
+    #[must_use]
+    pub fn is_invalid_token(&self) -> bool {
+        matches!(self.server_code(), Some(ErrorCode::InvalidToken))
+    }
+}
+
+/// An error code defined by OAuth 2.0 and its extensions, or any other code a server sends.
+#[non_exhaustive]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub enum ErrorCode {
+    /// `invalid_request`
+    InvalidRequest,
+    /// `invalid_client`
+    InvalidClient,
+    /// `invalid_grant`
+    InvalidGrant,
+    /// `unauthorized_client`
+    UnauthorizedClient,
+    /// `unsupported_grant_type`
+    UnsupportedGrantType,
+    /// `invalid_scope`
+    InvalidScope,
+    /// `access_denied`
+    AccessDenied,
+    /// `unsupported_response_type`
+    UnsupportedResponseType,
+    /// `server_error`
+    ServerError,
+    /// `temporarily_unavailable`
+    TemporarilyUnavailable,
+    /// `invalid_token` (RFC 6750 §3.1)
+    InvalidToken,
+    /// `insufficient_scope` (RFC 6750 §3.1)
+    InsufficientScope,
+    /// `authorization_pending` (RFC 8628 §3.5)
+    AuthorizationPending,
+    /// `slow_down` (RFC 8628 §3.5)
+    SlowDown,
+    /// `expired_token` (RFC 8628 §3.5)
+    ExpiredToken,
+    /// `invalid_target` (RFC 8707 §2)
+    InvalidTarget,
+    /// `unsupported_token_type` (RFC 7009 §2.2.1)
+    UnsupportedTokenType,
+    /// Any other code.
+    Other(String),
+}
+
+impl ErrorCode {
+    /// Parses a code as sent on the wire.
+    #[must_use]
+    pub fn parse(code: &str) -> Self {
+        match code {
+            "invalid_request" => Self::InvalidRequest,
+            "invalid_client" => Self::InvalidClient,
+            "invalid_grant" => Self::InvalidGrant,
+            "unauthorized_client" => Self::UnauthorizedClient,
+            "unsupported_grant_type" => Self::UnsupportedGrantType,
+            "invalid_scope" => Self::InvalidScope,
+            "access_denied" => Self::AccessDenied,
+            "unsupported_response_type" => Self::UnsupportedResponseType,
+            "server_error" => Self::ServerError,
+            "temporarily_unavailable" => Self::TemporarilyUnavailable,
+            "invalid_token" => Self::InvalidToken,
+            "insufficient_scope" => Self::InsufficientScope,
+            "authorization_pending" => Self::AuthorizationPending,
+            "slow_down" => Self::SlowDown,
+            "expired_token" => Self::ExpiredToken,
+            "invalid_target" => Self::InvalidTarget,
+            "unsupported_token_type" => Self::UnsupportedTokenType,
+            other => Self::Other(other.to_owned()),
+        }
+    }
+
+    /// The code as sent on the wire.
+    #[must_use]
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::InvalidRequest => "invalid_request",
+            Self::InvalidClient => "invalid_client",
+            Self::InvalidGrant => "invalid_grant",
+            Self::UnauthorizedClient => "unauthorized_client",
+            Self::UnsupportedGrantType => "unsupported_grant_type",
+            Self::InvalidScope => "invalid_scope",
+            Self::AccessDenied => "access_denied",
+            Self::UnsupportedResponseType => "unsupported_response_type",
+            Self::ServerError => "server_error",
+            Self::TemporarilyUnavailable => "temporarily_unavailable",
+            Self::InvalidToken => "invalid_token",
+            Self::InsufficientScope => "insufficient_scope",
+            Self::AuthorizationPending => "authorization_pending",
+            Self::SlowDown => "slow_down",
+            Self::ExpiredToken => "expired_token",
+            Self::InvalidTarget => "invalid_target",
+            Self::UnsupportedTokenType => "unsupported_token_type",
+            Self::Other(other) => other,
+        }
+    }
+}
+
+impl fmt::Display for ErrorCode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", Escaped(self.as_str()))
+    }
+}
+
+/// An OAuth error sent by a server: `error`, `error_description`, `error_uri`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ServerError {
+    /// The `error` code.
+    pub code: ErrorCode,
+    /// The human-readable `error_description`, if any.
+    pub description: Option<String>,
+    /// The `error_uri`, if any.
+    pub uri: Option<String>,
+    /// The HTTP status of the answer; `None` when the error arrived on a redirect.
+    pub status: Option<u16>,
+}
+
+impl ServerError {
+    /// An error with just a code.
+    #[must_use]
+    pub fn new(code: ErrorCode) -> Self {
+        Self {
+            code,
+            description: None,
+            uri: None,
+            status: None,
+        }
+    }
+
+    /// Parses an RFC 6749 §5.2 JSON error object. Returns `None` when `body` is not a JSON
+    /// object with a string `error` member.
+    #[must_use]
+    pub fn from_json(status: Option<u16>, body: &[u8]) -> Option<Self> {
+        #[derive(serde::Deserialize)]
+        struct Wire<'a> {
+            #[serde(borrow)]
+            error: std::borrow::Cow<'a, str>,
+            #[serde(default, borrow)]
+            error_description: Option<std::borrow::Cow<'a, str>>,
+            #[serde(default, borrow)]
+            error_uri: Option<std::borrow::Cow<'a, str>>,
+        }
+        let wire: Wire<'_> = serde_json::from_slice(body).ok()?;
+        Some(Self {
+            code: ErrorCode::parse(&wire.error),
+            description: wire.error_description.map(|d| bounded(&d, MAX_DESCRIPTION)),
+            uri: wire.error_uri.map(|u| bounded(&u, MAX_DESCRIPTION)),
+            status,
+        })
+    }
+}
+
+impl std::error::Error for ServerError {}
+
+impl fmt::Display for ServerError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "server error {}", self.code)?;
+        if let Some(description) = &self.description {
+            write!(f, ": {}", Escaped(description))?;
+        }
+        if let Some(status) = self.status {
+            write!(f, " (HTTP {status})")?;
+        }
+        Ok(())
+    }
+}
+
+/// Why a redirect back to the client (the callback) was refused.
+#[non_exhaustive]
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum CallbackError {
+    /// The callback carried no `state`, so it cannot be tied to this flow (CSRF defence).
+    #[error("callback has no state parameter")]
+    MissingState,
+    /// The callback's `state` is not the one this flow sent (CSRF defence).
+    #[error("callback state does not match the state sent with the authorization request")]
+    StateMismatch,
+    /// A successful authorization code callback without a `code`.
+    #[error("callback has no code parameter")]
+    MissingCode,
+    /// An implicit-flow callback without an `access_token`.
+    #[error("callback has no access_token parameter")]
+    MissingAccessToken,
+    /// The server requires the `iss` parameter (RFC 9207) and the callback has none.
+    #[error("callback has no iss parameter although the server promises one (RFC 9207)")]
+    MissingIssuer,
+    /// The callback's `iss` is not the expected issuer (mix-up attack, RFC 9207).
+    #[error("callback iss does not match the expected issuer (RFC 9207)")]
+    IssuerMismatch,
+    /// A parameter appears more than once (RFC 6749 §3.1).
+    #[error("callback parameter {0} appears more than once")]
+    DuplicateParameter(String),
+    /// The callback could not be decoded.
+    #[error("malformed callback: {0}")]
+    Malformed(String),
+}
+
+/// Why an HTTP response was refused.
+#[non_exhaustive]
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum ResponseError {
+    /// The body is not the JSON the protocol calls for (for example an HTML error page).
+    #[error("unexpected response (HTTP {status}, content type {content_type}): {reason}; body starts {excerpt:?}", content_type = content_type.as_deref().unwrap_or("none"))]
+    Unexpected {
+        /// The HTTP status.
+        status: u16,
+        /// The `Content-Type` header, if any.
+        content_type: Option<String>,
+        /// What was wrong.
+        reason: String,
+        /// The first bytes of the body, bounded, control characters escaped, with any secret the
+        /// request carried replaced by `<redacted>`.
+        excerpt: String,
+    },
+    /// A required member is missing.
+    #[error("response has no {0}")]
+    MissingField(&'static str),
+    /// A member has a value the protocol does not allow.
+    #[error("response member {field} is invalid: {reason}")]
+    InvalidField {
+        /// The member's name.
+        field: &'static str,
+        /// What was wrong.
+        reason: String,
+    },
+    /// The token type is one this client cannot use (RFC 6749 §7.1), e.g. `mac`.
+    #[error("unsupported token type {0:?}")]
+    UnsupportedTokenType(String),
+}
+
+/// Why a client configuration or a flow's input was refused.
+#[non_exhaustive]
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum ConfigError {
+    /// A flow needs an endpoint the client does not have.
+    #[error("the client has no {0} endpoint")]
+    MissingEndpoint(&'static str),
+    /// A URL did not parse or is not usable.
+    #[error("invalid {which} URL: {reason}")]
+    InvalidUrl {
+        /// Which URL.
+        which: &'static str,
+        /// Why.
+        reason: String,
+    },
+    /// The client authentication method needs a client secret and none was given.
+    #[error("client authentication {0} needs a client secret")]
+    MissingClientSecret(&'static str),
+    /// A flow needs a redirect URI and none was configured.
+    #[error("no redirect URI configured")]
+    MissingRedirectUri,
+    /// A flow that needs a confidential client was used with a public client.
+    #[error("{0} needs client authentication, and this client is public")]
+    PublicClient(&'static str),
+    /// A PKCE verifier does not meet RFC 7636 §4.1.
+    #[error("invalid PKCE verifier: {0}")]
+    InvalidPkceVerifier(&'static str),
+    /// A parameter was refused.
+    #[error("invalid parameter {name}: {reason}")]
+    InvalidParameter {
+        /// The parameter's name.
+        name: String,
+        /// Why.
+        reason: &'static str,
+    },
+}
+
+/// What kind of transport failure happened.
+#[non_exhaustive]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TransportErrorKind {
+    /// The connection could not be established (nothing reached the server).
+    Connect,
+    /// A connect or overall timeout expired.
+    Timeout,
+    /// The server answered with a redirect, which is never followed on OAuth endpoints.
+    Redirect {
+        /// The 3xx status.
+        status: u16,
+    },
+    /// The response body exceeded the size cap.
+    TooLarge {
+        /// The cap in bytes.
+        limit: u64,
+    },
+    /// A plain `http://` URL to a non-loopback host was refused.
+    InsecureUrl,
+    /// Any other I/O or protocol failure after the request may have reached the server.
+    Other,
+}
+
+/// A failure below OAuth: connecting, timing out, a refused redirect, an oversized body.
+///
+/// Adapters create these; the core never does.
+#[derive(Clone)]
+pub struct TransportError {
+    kind: TransportErrorKind,
+    message: String,
+    source: Option<Arc<dyn std::error::Error + Send + Sync>>,
+}
+
+impl TransportError {
+    /// A transport error with a message (which must not contain secrets).
+    pub fn new(kind: TransportErrorKind, message: impl Into<String>) -> Self {
+        Self {
+            kind,
+            message: message.into(),
+            source: None,
+        }
+    }
+
+    /// Attaches the underlying error.
+    #[must_use]
+    pub fn with_source(mut self, source: impl std::error::Error + Send + Sync + 'static) -> Self {
+        self.source = Some(Arc::new(source));
+        self
+    }
+
+    /// The kind of failure.
+    #[must_use]
+    pub fn kind(&self) -> TransportErrorKind {
+        self.kind
+    }
+
+    /// The message.
+    #[must_use]
+    pub fn message(&self) -> &str {
+        &self.message
+    }
+}
+
+impl PartialEq for TransportError {
+    fn eq(&self, other: &Self) -> bool {
+        self.kind == other.kind && self.message == other.message
+    }
+}
+
+impl Eq for TransportError {}
+
+impl fmt::Debug for TransportError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("TransportError")
+            .field("kind", &self.kind)
+            .field("message", &self.message)
+            .finish_non_exhaustive()
+    }
+}
+
+impl fmt::Display for TransportError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.kind {
+            TransportErrorKind::Connect => write!(f, "could not connect: {}", self.message),
+            TransportErrorKind::Timeout => write!(f, "timed out: {}", self.message),
+            TransportErrorKind::Redirect { status } => write!(
+                f,
+                "refused to follow a redirect (HTTP {status}) from an OAuth endpoint: {}",
+                self.message
+            ),
+            TransportErrorKind::TooLarge { limit } => {
+                write!(
+                    f,
+                    "response body larger than {limit} bytes: {}",
+                    self.message
+                )
+            }
+            TransportErrorKind::InsecureUrl => write!(f, "insecure URL refused: {}", self.message),
+            TransportErrorKind::Other => write!(f, "transport error: {}", self.message),
+        }
+    }
+}
+
+impl std::error::Error for TransportError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        self.source
+            .as_deref()
+            .map(|e| e as &(dyn std::error::Error + 'static))
+    }
+}
+
+/// Longest server-supplied description kept, in characters.
+pub(crate) const MAX_DESCRIPTION: usize = 512;
+/// Longest body excerpt kept in a [`ResponseError`], in characters.
+pub(crate) const MAX_EXCERPT: usize = 160;
+
+/// Keeps at most `max` characters of `s`.
+pub(crate) fn bounded(s: &str, max: usize) -> String {
+    match s.char_indices().nth(max) {
+        Some((cut, _)) => format!("{}…", &s[..cut]),
+        None => s.to_owned(),
+    }
+}
+
+/// A short, printable excerpt of a body, with the given secrets masked.
+pub(crate) fn excerpt(body: &[u8], secrets: &[&str]) -> String {
+    let text = String::from_utf8_lossy(body);
+    let mut text = text.into_owned();
+    for secret in secrets {
+        if secret.len() >= 4 && text.contains(secret) {
+            text = text.replace(secret, "<redacted>");
+        }
+    }
+    let escaped: String = text
+        .trim()
+        .chars()
+        .take(MAX_EXCERPT)
+        .flat_map(char::escape_default)
+        .collect();
+    bounded(&escaped, MAX_EXCERPT)
+}
+
+/// Displays text that came from the network with control characters escaped.
+pub(crate) struct Escaped<'a>(pub(crate) &'a str);
+
+impl fmt::Display for Escaped<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for c in self.0.chars() {
+            if c.is_control()
+                || matches!(c, '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
+            {
+                write!(f, "{}", c.escape_unicode())?;
+            } else {
+                f.write_fmt(format_args!("{c}"))?;
+            }
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn server_error_from_json() {
+        let e = ServerError::from_json(
+            Some(400),
+            br#"{"error":"invalid_grant","error_description":"code\nexpired"}"#,
+        )
+        .unwrap();
+        assert_eq!(e.code, ErrorCode::InvalidGrant);
+        assert_eq!(
+            e.to_string(),
+            "server error invalid_grant: code\\u{a}expired (HTTP 400)"
+        );
+        assert!(ServerError::from_json(None, b"<html>").is_none());
+        assert!(ServerError::from_json(None, br#"{"error":5}"#).is_none());
+    }
+
+    #[test]
+    fn excerpt_masks_secrets_and_bounds() {
+        let body = format!("<html>code=abcdef1234 {}</html>", "x".repeat(1000));
+        let e = excerpt(body.as_bytes(), &["abcdef1234"]);
+        assert!(!e.contains("abcdef1234"));
+        assert!(e.contains("<redacted>"));
+        assert!(e.chars().count() <= MAX_EXCERPT + 1);
+    }
+
+    #[test]
+    fn codes_round_trip() {
+        for code in ["invalid_request", "slow_down", "custom_thing"] {
+            assert_eq!(ErrorCode::parse(code).as_str(), code);
+        }
+    }
+}

@@ -1,0 +1,32 @@
+//! [`Exchange`]: the one shape of every network step.
+
+use crate::Error;
+use crate::http::{Request, Response};
+
+/// One network step: describe the HTTP request, then consume the HTTP response.
+///
+/// ```text
+///   exchange.request() ──► Request ──► adapter (HTTP, no redirects, size cap, timeouts)
+///                                              │
+///   exchange.response(Response) ◄── Response ◄─┘   ──► Result<Output, Error>
+/// ```
+///
+/// Token exchange, client credentials, refresh and userinfo are all `Exchange`s, so an adapter
+/// implements `send(exchange)` once and every flow works through it. Exchanges own their data
+/// (`Send + 'static`) and can be moved into tasks.
+pub trait Exchange {
+    /// What a successful step yields, e.g. a [`TokenSet`](crate::TokenSet).
+    type Output;
+
+    /// Describes the request to send. Pure: adapters may call it again to retry.
+    fn request(&self) -> Request;
+
+    /// Consumes the step with the server's answer. Network input never panics; anything
+    /// unusable becomes an [`Error`].
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Server`] for an OAuth error from the server, [`Error::Response`] for an answer
+    /// the protocol does not allow.
+    fn response(self, response: Response) -> Result<Self::Output, Error>;
+}

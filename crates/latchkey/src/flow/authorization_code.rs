@@ -1,0 +1,331 @@
+//! The authorization code grant ([RFC 6749 §4.1](https://www.rfc-editor.org/rfc/rfc6749#section-4.1)),
+//! with PKCE ([RFC 7636](https://www.rfc-editor.org/rfc/rfc7636)) on by default.
+//!
+//! ```text
+//! client.authorization_code() ─► AuthorizationRequest ─build()─► (AuthorizationUrl, PendingAuthorization)
+//!                                                                          │ callback(&client, url)
+//!                                                                          ▼
+//!                                                   CodeExchange: Exchange<Output = TokenSet>
+//! ```
+
+use serde::{Deserialize, Serialize};
+use url::Url;
+
+use crate::callback::CallbackParams;
+use crate::error::CallbackError;
+use crate::flow::{AuthorizationParams, AuthorizationUrl, check_authorization_response};
+use crate::http::{Request, Response, RetryMode};
+use crate::pkce::{PkceMethod, PkceVerifier};
+use crate::secret::AuthorizationCode;
+use crate::state::State;
+use crate::token::TokenSet;
+use crate::{Client, Error, Exchange, random};
+
+#[derive(Debug)]
+enum Pkce {
+    Off,
+    On(PkceMethod, Option<PkceVerifier>),
+}
+
+/// Builds an authorization code request. Created by [`Client::authorization_code`].
+#[must_use = "call build() to get the authorization URL"]
+#[derive(Debug)]
+pub struct AuthorizationRequest<'c> {
+    client: &'c Client,
+    params: AuthorizationParams,
+    pkce: Pkce,
+}
+
+impl Client {
+    /// Starts an authorization code flow (RFC 6749 §4.1) with PKCE S256.
+    pub fn authorization_code(&self) -> AuthorizationRequest<'_> {
+        AuthorizationRequest {
+            client: self,
+            params: AuthorizationParams::default(),
+            pkce: Pkce::On(PkceMethod::S256, None),
+        }
+    }
+}
+
+impl AuthorizationRequest<'_> {
+    /// Adds scopes; a value with spaces is split. Duplicates are dropped.
+    pub fn scope(mut self, scope: impl AsRef<str>) -> Self {
+        self.params.add_scopes([scope]);
+        self
+    }
+
+    /// Adds several scopes.
+    pub fn scopes<I, S>(mut self, scopes: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: AsRef<str>,
+    {
+        self.params.add_scopes(scopes);
+        self
+    }
+
+    /// Uses this redirect URI instead of the client's default.
+    pub fn redirect_uri(mut self, uri: impl Into<String>) -> Self {
+        self.params.redirect_uri = Some(uri.into());
+        self
+    }
+
+    /// Adds a parameter (e.g. `prompt`, `audience`, `resource`); it overrides a dialect
+    /// parameter of the same name.
+    pub fn param(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {
+        self.params.params.push((name.into(), value.into()));
+        self
+    }
+
+    /// Uses a caller-chosen state instead of a fresh random one.
+    pub fn state(mut self, state: State) -> Self {
+        self.params.state = Some(state);
+        self
+    }
+
+    /// Uses a caller-chosen PKCE verifier (S256 unless [`pkce_plain`](Self::pkce_plain)).
+    pub fn pkce_verifier(mut self, verifier: PkceVerifier) -> Self {
+        let method = match self.pkce {
+            Pkce::On(method, _) => method,
+            Pkce::Off => PkceMethod::S256,
+        };
+        self.pkce = Pkce::On(method, Some(verifier));
+        self
+    }
+
+    /// Uses the `plain` PKCE method.
+    ///
+    /// # Security
+    ///
+    /// `plain` protects nothing if the authorization request leaks (RFC 7636 §7.2). Only for
+    /// servers that cannot do S256.
+    pub fn pkce_plain(mut self) -> Self {
+        let verifier = match self.pkce {
+            Pkce::On(_, verifier) => verifier,
+            Pkce::Off => None,
+        };
+        self.pkce = Pkce::On(PkceMethod::Plain, verifier);
+        self
+    }
+
+    /// Turns PKCE off, for servers that reject unknown parameters.
+    ///
+    /// # Security
+    ///
+    /// RFC 9700 §2.1.1 recommends PKCE for every client; without it a stolen code can be
+    /// redeemed by whoever holds it (public clients) or injected (confidential clients).
+    pub fn no_pkce(mut self) -> Self {
+        self.pkce = Pkce::Off;
+        self
+    }
+
+    /// Produces the URL to send the user to and the pending value to keep until the callback.
+    ///
+    /// # Errors
+    ///
+    /// [`ConfigError`](crate::ConfigError) for a missing authorization endpoint, a bad
+    /// redirect URI or a reserved parameter; [`Error::Random`] when the OS RNG fails.
+    pub fn build(self) -> Result<(AuthorizationUrl, PendingAuthorization), Error> {
+        let client = self.client;
+        let redirect_uri = self.params.resolve_redirect_uri(client)?;
+        let need_state = self.params.state.is_none();
+        let need_verifier = matches!(self.pkce, Pkce::On(_, None));
+        // One OS call for everything random: 32 bytes of verifier, 16 of state.
+        let mut bytes = [0u8; 48];
+        if need_state || need_verifier {
+            random::fill(&mut bytes)?;
+        }
+        let (v, s) = bytes.split_at(32);
+        let state = match self.params.state.clone() {
+            Some(state) => state,
+            None => State::from_random_bytes(s.try_into().map_err(|_| Error::Random)?),
+        };
+        let (verifier, method) = match self.pkce {
+            Pkce::Off => (None, None),
+            Pkce::On(method, Some(verifier)) => (Some(verifier), Some(method)),
+            Pkce::On(method, None) => (
+                Some(PkceVerifier::from_random_bytes(
+                    v.try_into().map_err(|_| Error::Random)?,
+                )),
+                Some(method),
+            ),
+        };
+        let challenge = match (&verifier, method) {
+            (Some(v), Some(m)) => Some(v.challenge(m)),
+            _ => None,
+        };
+        let url = self.params.render(
+            client,
+            "code",
+            redirect_uri.as_deref(),
+            &state,
+            challenge
+                .as_ref()
+                .map(|c| (c.as_str(), c.method().as_str())),
+        )?;
+        Ok((
+            url,
+            PendingAuthorization {
+                state,
+                pkce_verifier: verifier,
+                redirect_uri,
+                issuer: client.issuer().map(str::to_owned),
+                require_iss: client.dialect().require_iss,
+            },
+        ))
+    }
+}
+
+/// What to keep between sending the user away and the callback: state, PKCE verifier and
+/// redirect URI. `Serialize + Deserialize` so a web app can keep it in its session.
+///
+/// # Security
+///
+/// It holds the PKCE verifier: store it server-side or encrypted, never in a plain cookie.
+#[must_use = "keep this until the callback arrives"]
+#[derive(Debug, Serialize, Deserialize)]
+pub struct PendingAuthorization {
+    state: State,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pkce_verifier: Option<PkceVerifier>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    redirect_uri: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    issuer: Option<String>,
+    #[serde(default)]
+    require_iss: bool,
+}
+
+impl PendingAuthorization {
+    /// The state sent with the request (for finding this value by state in a session store).
+    #[must_use]
+    pub fn state(&self) -> &State {
+        &self.state
+    }
+
+    /// The redirect URI the request named.
+    #[must_use]
+    pub fn redirect_uri(&self) -> Option<&str> {
+        self.redirect_uri.as_deref()
+    }
+
+    /// The PKCE verifier, if PKCE is on.
+    #[must_use]
+    pub fn pkce_verifier(&self) -> Option<&PkceVerifier> {
+        self.pkce_verifier.as_ref()
+    }
+
+    /// Accepts the callback: the whole redirect URL, or its query string.
+    ///
+    /// Checks `state` in constant time, then `iss` (RFC 9207) when an issuer is known, then
+    /// the error form, then that a code is present. Consumes `self`: a callback is accepted
+    /// once.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Callback`] for a malformed callback, a missing or mismatched state or issuer,
+    /// or a missing code; [`Error::Server`] when the server redirected with an error (after
+    /// the state was found to match); [`ConfigError`](crate::ConfigError) when the client has
+    /// no token endpoint.
+    pub fn callback(self, client: &Client, callback: &str) -> Result<CodeExchange, Error> {
+        let params = CallbackParams::from_query(callback)?;
+        self.accept(client, &params)
+    }
+
+    /// Like [`callback`](Self::callback), for parameters already parsed.
+    ///
+    /// # Errors
+    ///
+    /// As for [`callback`](Self::callback).
+    pub fn accept(
+        self,
+        client: &Client,
+        params: &CallbackParams<'_>,
+    ) -> Result<CodeExchange, Error> {
+        check_authorization_response(
+            params,
+            &self.state,
+            self.issuer.as_deref(),
+            self.require_iss,
+        )?;
+        let code = match params.code.as_deref() {
+            Some(code) if !code.is_empty() => AuthorizationCode::new(code),
+            _ => return Err(CallbackError::MissingCode.into()),
+        };
+        Ok(CodeExchange {
+            token_endpoint: client.endpoint("token")?.clone(),
+            client: client.clone(),
+            code,
+            redirect_uri: self.redirect_uri,
+            pkce_verifier: self.pkce_verifier,
+            params: Vec::new(),
+        })
+    }
+}
+
+/// Exchanges an authorization code for tokens (RFC 6749 §4.1.3).
+///
+/// Never resent once it may have reached the server: a reused code can make the server revoke
+/// the tokens it already issued (RFC 6749 §4.1.2).
+#[must_use = "send this exchange with an adapter"]
+#[derive(Debug, Clone)]
+pub struct CodeExchange {
+    client: Client,
+    token_endpoint: Url,
+    code: AuthorizationCode,
+    redirect_uri: Option<String>,
+    pkce_verifier: Option<PkceVerifier>,
+    params: Vec<(String, String)>,
+}
+
+impl CodeExchange {
+    /// Adds a token request parameter (e.g. `resource`), overriding a dialect one.
+    pub fn param(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {
+        self.params.push((name.into(), value.into()));
+        self
+    }
+
+    /// The authorization code.
+    #[must_use]
+    pub fn code(&self) -> &AuthorizationCode {
+        &self.code
+    }
+}
+
+impl Exchange for CodeExchange {
+    type Output = TokenSet;
+
+    fn request(&self) -> Request {
+        let mut params: Vec<(&str, &str)> = Vec::with_capacity(3);
+        params.push(("code", self.code.expose_secret()));
+        if let Some(verifier) = &self.pkce_verifier {
+            params.push(("code_verifier", verifier.expose_secret()));
+        }
+        if let Some(uri) = &self.redirect_uri {
+            params.push(("redirect_uri", uri));
+        }
+        self.client.token_request(
+            &self.token_endpoint,
+            "authorization_code",
+            &params,
+            &self.params,
+            RetryMode::ConnectFailureOnly,
+        )
+    }
+
+    fn response(self, response: Response) -> Result<TokenSet, Error> {
+        let verifier = self
+            .pkce_verifier
+            .as_ref()
+            .map_or("", PkceVerifier::expose_secret);
+        TokenSet::from_response(
+            &response,
+            self.client.dialect(),
+            &[
+                self.code.expose_secret(),
+                verifier,
+                self.client.secret_str(),
+            ],
+        )
+    }
+}

@@ -1,0 +1,174 @@
+//! The implicit grant ([RFC 6749 §4.2](https://www.rfc-editor.org/rfc/rfc6749#section-4.2)).
+//!
+//! # Legacy
+//!
+//! RFC 9700 §2.1.2 says clients should not use the implicit grant: the access token travels
+//! in the URL fragment, where browser history, extensions and referrers can see it, and there
+//! is no way to bind it to the client. Prefer the authorization code flow with PKCE. It is here,
+//! fully working, because providers such as Loom AI still document it.
+
+use std::time::SystemTime;
+
+use serde::{Deserialize, Serialize};
+
+use crate::callback::CallbackParams;
+use crate::error::CallbackError;
+use crate::flow::{AuthorizationParams, AuthorizationUrl, check_authorization_response};
+use crate::state::State;
+use crate::token::{RawToken, Seconds, TokenSet};
+use crate::{Client, Error, random};
+
+/// Builds an implicit-flow request. Created by [`Client::implicit`].
+#[must_use = "call build() to get the authorization URL"]
+#[derive(Debug)]
+pub struct ImplicitRequest<'c> {
+    client: &'c Client,
+    params: AuthorizationParams,
+}
+
+impl Client {
+    /// Starts an implicit flow (`response_type=token`). Legacy: see [the module
+    /// docs](crate::flow::implicit).
+    pub fn implicit(&self) -> ImplicitRequest<'_> {
+        ImplicitRequest {
+            client: self,
+            params: AuthorizationParams::default(),
+        }
+    }
+}
+
+impl ImplicitRequest<'_> {
+    /// Adds scopes; a value with spaces is split.
+    pub fn scope(mut self, scope: impl AsRef<str>) -> Self {
+        self.params.add_scopes([scope]);
+        self
+    }
+
+    /// Adds several scopes.
+    pub fn scopes<I, S>(mut self, scopes: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: AsRef<str>,
+    {
+        self.params.add_scopes(scopes);
+        self
+    }
+
+    /// Uses this redirect URI instead of the client's default.
+    pub fn redirect_uri(mut self, uri: impl Into<String>) -> Self {
+        self.params.redirect_uri = Some(uri.into());
+        self
+    }
+
+    /// Adds a parameter (e.g. `audience`).
+    pub fn param(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {
+        self.params.params.push((name.into(), value.into()));
+        self
+    }
+
+    /// Uses a caller-chosen state instead of a fresh random one.
+    pub fn state(mut self, state: State) -> Self {
+        self.params.state = Some(state);
+        self
+    }
+
+    /// Produces the URL to send the user to and the pending value to keep.
+    ///
+    /// # Errors
+    ///
+    /// As for [`AuthorizationRequest::build`](crate::AuthorizationRequest::build).
+    pub fn build(self) -> Result<(AuthorizationUrl, PendingImplicit), Error> {
+        let redirect_uri = self.params.resolve_redirect_uri(self.client)?;
+        let state = match self.params.state.clone() {
+            Some(state) => state,
+            None => {
+                let mut bytes = [0u8; 16];
+                random::fill(&mut bytes)?;
+                State::from_random_bytes(&bytes)
+            }
+        };
+        let url =
+            self.params
+                .render(self.client, "token", redirect_uri.as_deref(), &state, None)?;
+        Ok((
+            url,
+            PendingImplicit {
+                state,
+                issuer: self.client.issuer().map(str::to_owned),
+                require_iss: self.client.dialect().require_iss,
+            },
+        ))
+    }
+}
+
+/// What to keep until the implicit callback arrives.
+#[must_use = "keep this until the callback arrives"]
+#[derive(Debug, Serialize, Deserialize)]
+pub struct PendingImplicit {
+    state: State,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    issuer: Option<String>,
+    #[serde(default)]
+    require_iss: bool,
+}
+
+impl PendingImplicit {
+    /// The state sent with the request.
+    #[must_use]
+    pub fn state(&self) -> &State {
+        &self.state
+    }
+
+    /// Accepts the callback URL (or just its fragment) and yields the token set. `now` is when
+    /// the callback arrived; `expires_in` counts from it.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Callback`] for a malformed callback, missing or mismatched state, or no access
+    /// token; [`Error::Server`] for an error redirect; [`Error::Response`] for an unusable
+    /// token type or lifetime.
+    pub fn callback(
+        self,
+        client: &Client,
+        callback: &str,
+        now: SystemTime,
+    ) -> Result<TokenSet, Error> {
+        let params = CallbackParams::from_fragment(callback)?;
+        self.accept(client, &params, now)
+    }
+
+    /// Like [`callback`](Self::callback), for parameters already parsed.
+    ///
+    /// # Errors
+    ///
+    /// As for [`callback`](Self::callback).
+    pub fn accept(
+        self,
+        client: &Client,
+        params: &CallbackParams<'_>,
+        now: SystemTime,
+    ) -> Result<TokenSet, Error> {
+        check_authorization_response(
+            params,
+            &self.state,
+            self.issuer.as_deref(),
+            self.require_iss,
+        )?;
+        if params.access_token.is_none() {
+            return Err(CallbackError::MissingAccessToken.into());
+        }
+        let mut extra = serde_json::Map::new();
+        for (k, v) in &params.extra {
+            extra.insert(k.to_string(), serde_json::Value::String(v.to_string()));
+        }
+        let raw = RawToken {
+            access_token: params.access_token.clone(),
+            token_type: params.token_type.clone(),
+            expires_in: params.expires_in.as_deref().map(Seconds::parse_str),
+            scope: params.scope.as_deref().map(str::to_owned),
+            extra,
+            ..RawToken::default()
+        };
+        raw.into_token_set(client.dialect(), now, None)
+    }
+}

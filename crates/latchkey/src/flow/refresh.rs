@@ -1,0 +1,84 @@
+//! Refreshing an access token ([RFC 6749 §6](https://www.rfc-editor.org/rfc/rfc6749#section-6)).
+
+use url::Url;
+
+use crate::http::{Request, Response, RetryMode};
+use crate::secret::RefreshToken;
+use crate::token::TokenSet;
+use crate::{Client, Error, Exchange};
+
+/// A refresh token request.
+///
+/// If the answer carries a new refresh token it replaces the old one (rotation); otherwise the
+/// old one is kept in the returned [`TokenSet`]. Never resent once it may have reached the
+/// server: with rotation, the first answer may already have invalidated the old token.
+#[must_use = "send this exchange with an adapter"]
+#[derive(Debug, Clone)]
+pub struct Refresh {
+    client: Client,
+    token_endpoint: Url,
+    refresh_token: RefreshToken,
+    scope: Option<String>,
+    params: Vec<(String, String)>,
+}
+
+impl Client {
+    /// Starts a refresh. `client_secret` is sent only by confidential clients.
+    ///
+    /// # Errors
+    ///
+    /// [`ConfigError::MissingEndpoint`](crate::ConfigError::MissingEndpoint) without a token
+    /// endpoint.
+    pub fn refresh(&self, refresh_token: &RefreshToken) -> Result<Refresh, Error> {
+        Ok(Refresh {
+            token_endpoint: self.endpoint("token")?.clone(),
+            client: self.clone(),
+            refresh_token: refresh_token.clone(),
+            scope: None,
+            params: Vec::new(),
+        })
+    }
+}
+
+impl Refresh {
+    /// Asks for a narrower scope than the original grant (RFC 6749 §6).
+    pub fn scope(mut self, scope: impl Into<String>) -> Self {
+        self.scope = Some(scope.into());
+        self
+    }
+
+    /// Adds a parameter, overriding a dialect parameter of the same name.
+    pub fn param(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {
+        self.params.push((name.into(), value.into()));
+        self
+    }
+}
+
+impl Exchange for Refresh {
+    type Output = TokenSet;
+
+    fn request(&self) -> Request {
+        let mut params: Vec<(&str, &str)> =
+            vec![("refresh_token", self.refresh_token.expose_secret())];
+        if let Some(scope) = &self.scope {
+            params.push(("scope", scope));
+        }
+        self.client.token_request(
+            &self.token_endpoint,
+            "refresh_token",
+            &params,
+            &self.params,
+            RetryMode::ConnectFailureOnly,
+        )
+    }
+
+    fn response(self, response: Response) -> Result<TokenSet, Error> {
+        let mut tokens = TokenSet::from_response(
+            &response,
+            self.client.dialect(),
+            &[self.refresh_token.expose_secret(), self.client.secret_str()],
+        )?;
+        tokens.keep_refresh_token(&self.refresh_token);
+        Ok(tokens)
+    }
+}

@@ -1,0 +1,130 @@
+//! The userinfo request (OpenID Connect Core §5.3; CoLoop documents it): a GET with
+//! `Authorization: Bearer` ([RFC 6750 §2.1](https://www.rfc-editor.org/rfc/rfc6750#section-2.1)).
+
+use std::marker::PhantomData;
+
+use serde::de::DeserializeOwned;
+use serde_json::{Map, Value};
+use url::Url;
+
+use crate::challenge::Challenge;
+use crate::error::{ErrorCode, ServerError};
+use crate::http::{Method, Request, Response, RetryMode};
+use crate::secret::AccessToken;
+use crate::token::unexpected;
+use crate::{Client, Error, Exchange};
+
+/// A userinfo request; its output is `T`, by default a JSON object.
+#[must_use = "send this exchange with an adapter"]
+pub struct UserInfoRequest<T = Map<String, Value>> {
+    url: Url,
+    access_token: AccessToken,
+    output: PhantomData<fn() -> T>,
+}
+
+impl<T> core::fmt::Debug for UserInfoRequest<T> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("UserInfoRequest")
+            .field("url", &self.url.as_str())
+            .field("access_token", &self.access_token)
+            .finish()
+    }
+}
+
+impl<T> Clone for UserInfoRequest<T> {
+    fn clone(&self) -> Self {
+        Self {
+            url: self.url.clone(),
+            access_token: self.access_token.clone(),
+            output: PhantomData,
+        }
+    }
+}
+
+impl Client {
+    /// Starts a userinfo request with the given access token.
+    ///
+    /// # Errors
+    ///
+    /// [`ConfigError::MissingEndpoint`](crate::ConfigError::MissingEndpoint) without a
+    /// userinfo endpoint.
+    pub fn userinfo(&self, access_token: &AccessToken) -> Result<UserInfoRequest, Error> {
+        Ok(UserInfoRequest {
+            url: self.endpoint("userinfo")?.clone(),
+            access_token: access_token.clone(),
+            output: PhantomData,
+        })
+    }
+}
+
+impl<T> UserInfoRequest<T> {
+    /// Deserializes the claims into the caller's own type instead of a JSON map.
+    pub fn into_type<U: DeserializeOwned>(self) -> UserInfoRequest<U> {
+        UserInfoRequest {
+            url: self.url,
+            access_token: self.access_token,
+            output: PhantomData,
+        }
+    }
+}
+
+impl<T: DeserializeOwned> Exchange for UserInfoRequest<T> {
+    type Output = T;
+
+    fn request(&self) -> Request {
+        let mut request = Request::new(Method::Get, self.url.clone(), RetryMode::Idempotent);
+        request.headers.append(
+            "authorization",
+            format!("Bearer {}", self.access_token.expose_secret()),
+        );
+        request.headers.append("accept", "application/json");
+        request
+    }
+
+    fn response(self, response: Response) -> Result<T, Error> {
+        let secrets = [self.access_token.expose_secret()];
+        if !response.is_success() {
+            return Err(resource_error(&response, &secrets));
+        }
+        serde_json::from_slice(&response.body).map_err(|e| {
+            unexpected(
+                &response,
+                &format!("claims did not deserialize: {e}"),
+                &secrets,
+            )
+        })
+    }
+}
+
+/// Turns a resource server's refusal into an error: the `WWW-Authenticate: Bearer` challenge
+/// (RFC 6750 §3) when there is one, else a JSON error body, else the raw response.
+pub(crate) fn resource_error(response: &Response, secrets: &[&str]) -> Error {
+    if let Some(challenge) = Challenge::find(response.headers.get_all("www-authenticate"), "Bearer")
+    {
+        let code = match challenge.param("error") {
+            Some(code) => ErrorCode::parse(code),
+            None if response.status == 403 => ErrorCode::InsufficientScope,
+            None => ErrorCode::InvalidToken,
+        };
+        return ServerError {
+            code,
+            description: challenge
+                .param("error_description")
+                .map(|d| crate::error::bounded(d, crate::error::MAX_DESCRIPTION)),
+            uri: challenge.param("error_uri").map(str::to_owned),
+            status: Some(response.status),
+        }
+        .into();
+    }
+    if let Some(error) = ServerError::from_json(Some(response.status), &response.body) {
+        return error.into();
+    }
+    if response.status == 401 {
+        return ServerError {
+            status: Some(401),
+            ..ServerError::new(ErrorCode::InvalidToken)
+        }
+        .into();
+    }
+    unexpected(response, "the resource server refused the request", secrets)
+}

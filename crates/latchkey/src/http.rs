@@ -1,0 +1,394 @@
+//! The core's own small HTTP types: a [`Request`] to send and the [`Response`] that came back.
+//!
+//! A `Request` is a *description*: the adapter carries it out, and enforces the facts it
+//! states (never follow redirects, cap the response body, retry only as its [`RetryMode`]
+//! allows).
+
+use std::fmt;
+use std::time::SystemTime;
+
+use url::Url;
+
+/// The HTTP methods OAuth endpoints use.
+#[non_exhaustive]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Method {
+    /// `GET`
+    Get,
+    /// `POST`
+    Post,
+}
+
+impl Method {
+    /// The method's name.
+    #[must_use]
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Get => "GET",
+            Self::Post => "POST",
+        }
+    }
+}
+
+impl fmt::Display for Method {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// An ordered list of header fields. Names are compared case-insensitively.
+#[derive(Clone, Default, PartialEq, Eq)]
+pub struct Headers(Vec<(String, String)>);
+
+impl Headers {
+    /// No headers.
+    #[must_use]
+    pub fn new() -> Self {
+        Self(Vec::new())
+    }
+
+    /// Adds a field, keeping any existing field of the same name.
+    pub fn append(&mut self, name: impl Into<String>, value: impl Into<String>) {
+        self.0.push((name.into(), value.into()));
+    }
+
+    /// Sets a field, replacing every existing field of the same name.
+    pub fn insert(&mut self, name: impl Into<String>, value: impl Into<String>) {
+        let name = name.into();
+        self.0.retain(|(n, _)| !n.eq_ignore_ascii_case(&name));
+        self.0.push((name, value.into()));
+    }
+
+    /// The first value of a field.
+    #[must_use]
+    pub fn get(&self, name: &str) -> Option<&str> {
+        self.0
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// Every value of a field, in order.
+    pub fn get_all<'a>(&'a self, name: &'a str) -> impl Iterator<Item = &'a str> + 'a {
+        self.0
+            .iter()
+            .filter(move |(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// Every field, in order.
+    pub fn iter(&self) -> impl Iterator<Item = (&str, &str)> {
+        self.0.iter().map(|(n, v)| (n.as_str(), v.as_str()))
+    }
+
+    /// The number of fields.
+    #[must_use]
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    /// True when there are no fields.
+    #[must_use]
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
+impl<N: Into<String>, V: Into<String>> FromIterator<(N, V)> for Headers {
+    fn from_iter<I: IntoIterator<Item = (N, V)>>(iter: I) -> Self {
+        Self(
+            iter.into_iter()
+                .map(|(n, v)| (n.into(), v.into()))
+                .collect(),
+        )
+    }
+}
+
+/// Header fields whose values are credentials.
+const SECRET_HEADERS: [&str; 4] = ["authorization", "cookie", "set-cookie", "dpop"];
+
+impl fmt::Debug for Headers {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut map = f.debug_map();
+        for (name, value) in &self.0 {
+            if SECRET_HEADERS.iter().any(|s| name.eq_ignore_ascii_case(s)) {
+                let scheme = value.split(' ').next().filter(|s| s.len() < value.len());
+                match scheme {
+                    Some(scheme) => map.entry(name, &format_args!("{scheme} <redacted>")),
+                    None => map.entry(name, &format_args!("<redacted>")),
+                };
+            } else {
+                map.entry(name, value);
+            }
+        }
+        map.finish()
+    }
+}
+
+/// When an adapter may send a request again after a failure.
+#[non_exhaustive]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RetryMode {
+    /// Sending it twice is harmless (client credentials, userinfo, discovery): retry on
+    /// connection failures, timeouts, 429 and 503.
+    Idempotent,
+    /// Sending it twice can do harm (an authorization code, a rotating refresh token): retry
+    /// only when the request certainly never reached the server (a failure to connect).
+    ConnectFailureOnly,
+}
+
+/// Request body parameters whose values are secrets.
+pub(crate) const SECRET_PARAMS: [&str; 11] = [
+    "client_secret",
+    "code",
+    "code_verifier",
+    "refresh_token",
+    "access_token",
+    "password",
+    "assertion",
+    "client_assertion",
+    "subject_token",
+    "actor_token",
+    "token",
+];
+
+/// An HTTP request for an adapter to send.
+#[must_use = "a request does nothing until an adapter sends it"]
+#[derive(Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Request {
+    /// The method.
+    pub method: Method,
+    /// The absolute URL.
+    pub url: Url,
+    /// The header fields (including `Content-Type` when there is a body).
+    pub headers: Headers,
+    /// The body, possibly empty.
+    pub body: Vec<u8>,
+    /// Whether the adapter may follow a 3xx answer. Always `false` for OAuth endpoints: a
+    /// redirect is reported as a transport error and nothing is sent to its `Location`.
+    pub follow_redirects: bool,
+    /// A cap on the response body this request may need, if lower than the adapter's own.
+    pub max_response_bytes: Option<u64>,
+    /// When the adapter may send this request again.
+    pub retry: RetryMode,
+}
+
+impl Request {
+    /// A request with no headers and no body that follows no redirects.
+    pub fn new(method: Method, url: Url, retry: RetryMode) -> Self {
+        Self {
+            method,
+            url,
+            headers: Headers::new(),
+            body: Vec::new(),
+            follow_redirects: false,
+            max_response_bytes: None,
+            retry,
+        }
+    }
+
+    /// The body as text with secret parameters replaced by `<redacted>`, for logs and demos.
+    ///
+    /// Understands form, JSON and multipart bodies; anything else is shown by length only.
+    #[must_use]
+    pub fn redacted_body(&self) -> String {
+        let content_type = self.headers.get("content-type").unwrap_or("");
+        let is_secret = |k: &str| SECRET_PARAMS.contains(&k);
+        if content_type.starts_with("application/x-www-form-urlencoded") {
+            url::form_urlencoded::parse(&self.body)
+                .map(|(k, v)| {
+                    let v = if is_secret(&k) {
+                        "<redacted>".into()
+                    } else {
+                        v
+                    };
+                    url::form_urlencoded::Serializer::new(String::new())
+                        .append_pair(&k, &v)
+                        .finish()
+                        .replace("%3Credacted%3E", "<redacted>")
+                })
+                .collect::<Vec<_>>()
+                .join("&")
+        } else if content_type.starts_with("application/json") {
+            match serde_json::from_slice::<serde_json::Map<String, serde_json::Value>>(&self.body) {
+                Ok(mut map) => {
+                    for (k, v) in &mut map {
+                        if is_secret(k) {
+                            *v = serde_json::Value::String("<redacted>".into());
+                        }
+                    }
+                    serde_json::Value::Object(map).to_string()
+                }
+                Err(_) => format!("<{} bytes of JSON>", self.body.len()),
+            }
+        } else if content_type.starts_with("multipart/form-data") {
+            match crate::encode::parse_multipart(content_type, &self.body) {
+                Some(parts) => parts
+                    .into_iter()
+                    .map(|(k, v)| {
+                        let v = if is_secret(&k) { "<redacted>" } else { &v };
+                        format!("-F {k}={v}")
+                    })
+                    .collect::<Vec<_>>()
+                    .join(" "),
+                None => format!("<{} bytes of multipart>", self.body.len()),
+            }
+        } else if self.body.is_empty() {
+            String::new()
+        } else {
+            format!("<{} bytes>", self.body.len())
+        }
+    }
+}
+
+impl fmt::Debug for Request {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Request")
+            .field("method", &self.method)
+            .field("url", &self.url.as_str())
+            .field("headers", &self.headers)
+            .field("body", &self.redacted_body())
+            .field("follow_redirects", &self.follow_redirects)
+            .field("max_response_bytes", &self.max_response_bytes)
+            .field("retry", &self.retry)
+            .finish()
+    }
+}
+
+/// An HTTP response handed back to the core by an adapter (or built by a test).
+#[derive(Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Response {
+    /// The status code.
+    pub status: u16,
+    /// The header fields, all of them.
+    pub headers: Headers,
+    /// The body.
+    pub body: Vec<u8>,
+    /// When the response arrived; token lifetimes count from here.
+    pub received_at: SystemTime,
+}
+
+impl Response {
+    /// A response.
+    #[must_use]
+    pub fn new(status: u16, headers: Headers, body: Vec<u8>, received_at: SystemTime) -> Self {
+        Self {
+            status,
+            headers,
+            body,
+            received_at,
+        }
+    }
+
+    /// A response with `Content-Type: application/json` and the given body.
+    #[must_use]
+    pub fn json(status: u16, body: impl Into<Vec<u8>>, received_at: SystemTime) -> Self {
+        let mut headers = Headers::new();
+        headers.append("content-type", "application/json");
+        Self::new(status, headers, body.into(), received_at)
+    }
+
+    /// True for any 2xx status.
+    #[must_use]
+    pub fn is_success(&self) -> bool {
+        (200..300).contains(&self.status)
+    }
+
+    /// The `Content-Type` header.
+    #[must_use]
+    pub fn content_type(&self) -> Option<&str> {
+        self.headers.get("content-type")
+    }
+}
+
+impl fmt::Debug for Response {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Response")
+            .field("status", &self.status)
+            .field("headers", &self.headers)
+            .field("body", &format_args!("<{} bytes>", self.body.len()))
+            .field("received_at", &self.received_at)
+            .finish()
+    }
+}
+
+#[cfg(feature = "http")]
+mod http_conversions {
+    use super::{Headers, Method, Request, Response};
+    use std::time::SystemTime;
+
+    impl TryFrom<Request> for http::Request<Vec<u8>> {
+        type Error = http::Error;
+
+        fn try_from(request: Request) -> Result<Self, Self::Error> {
+            let method = match request.method {
+                Method::Get => http::Method::GET,
+                Method::Post => http::Method::POST,
+            };
+            let mut builder = http::Request::builder()
+                .method(method)
+                .uri(request.url.as_str());
+            for (name, value) in request.headers.iter() {
+                builder = builder.header(name, value);
+            }
+            builder.body(request.body)
+        }
+    }
+
+    impl Response {
+        /// Converts an `http` crate response, stamping it with the time it arrived.
+        #[must_use]
+        pub fn from_http(response: http::Response<Vec<u8>>, received_at: SystemTime) -> Self {
+            let (parts, body) = response.into_parts();
+            let headers: Headers = parts
+                .headers
+                .iter()
+                .map(|(n, v)| {
+                    (
+                        n.as_str().to_owned(),
+                        String::from_utf8_lossy(v.as_bytes()).into_owned(),
+                    )
+                })
+                .collect();
+            Self::new(parts.status.as_u16(), headers, body, received_at)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn headers_are_case_insensitive_and_redacted() {
+        let mut h = Headers::new();
+        h.append("Authorization", "Basic c2VjcmV0");
+        h.append("Content-Type", "text/plain");
+        assert_eq!(h.get("authorization"), Some("Basic c2VjcmV0"));
+        let debug = format!("{h:?}");
+        assert!(!debug.contains("c2VjcmV0"), "{debug}");
+        assert!(debug.contains("Basic <redacted>"));
+        h.insert("content-type", "application/json");
+        assert_eq!(h.len(), 2);
+        assert_eq!(h.get("CONTENT-TYPE"), Some("application/json"));
+    }
+
+    #[test]
+    fn redacted_form_body() {
+        let mut r = Request::new(
+            Method::Post,
+            Url::parse("https://as.example/token").unwrap(),
+            RetryMode::Idempotent,
+        );
+        r.headers
+            .append("content-type", "application/x-www-form-urlencoded");
+        r.body = b"grant_type=refresh_token&refresh_token=tok123&scope=a+b".to_vec();
+        assert_eq!(
+            r.redacted_body(),
+            "grant_type=refresh_token&refresh_token=<redacted>&scope=a+b"
+        );
+        assert!(!format!("{r:?}").contains("tok123"));
+    }
+}

@@ -1,0 +1,129 @@
+//! # latchkey: a sans-I/O OAuth 2.0 client core
+//!
+//! latchkey knows every OAuth 2.0 flow and every provider dialect, and does no I/O at all: no
+//! sockets, no files, no environment, no clock, no sleeping. Each network step is an
+//! [`Exchange`]: it *describes* an HTTP [`Request`] and *consumes* the HTTP [`Response`]. An
+//! adapter (`latchkey-ureq` for blocking code, `latchkey-reqwest` for tokio) carries requests
+//! over the network; anyone with their own HTTP stack (hyper, a WASM fetch, a test harness)
+//! drives the core directly.
+//!
+//! ```text
+//!        ┌──────── latchkey (this crate) ─────────┐
+//! app ──►│ Client ─► flow ─► Exchange::request()  │──► Request ──► adapter ──► network
+//!        │                   Exchange::response() │◄── Response ◄─ adapter ◄──┘
+//!        └─────────────────────────┬──────────────┘
+//!                                  ▼
+//!                       Result<TokenSet, Error>
+//! ```
+//!
+//! Time is always an argument (a [`Response`] carries `received_at`; the implicit flow takes
+//! `now`). Randomness (state, PKCE verifier) comes from the OS CSPRNG in one call per
+//! authorization request (see [`random`](crate#randomness)), and can always be supplied by the
+//! caller.
+//!
+//! ## Drive it yourself
+//!
+//! ```
+//! use std::time::{Duration, UNIX_EPOCH};
+//! use latchkey::{Client, Exchange, Response, State, PkceVerifier};
+//!
+//! let client = Client::builder("my-app")
+//!     .authorization_endpoint("https://auth.example.com/authorize")
+//!     .token_endpoint("https://auth.example.com/oauth/token")
+//!     .redirect_uri("http://127.0.0.1:8080/callback")
+//!     .build()?;
+//!
+//! // 1. Send the user to the authorization URL; keep `pending` (e.g. in the session).
+//! let (url, pending) = client.authorization_code().scope("read write").build()?;
+//! assert!(url.as_str().starts_with("https://auth.example.com/authorize?response_type=code"));
+//!
+//! // 2. The browser comes back to the redirect URI.
+//! let callback = format!("http://127.0.0.1:8080/callback?code=abc&state={}", pending.state().as_str());
+//! let exchange = pending.callback(&client, &callback)?;
+//!
+//! // 3. Send the request it describes with any HTTP client...
+//! let request = exchange.request();
+//! assert_eq!(request.url.as_str(), "https://auth.example.com/oauth/token");
+//!
+//! // 4. ...and hand back what came in.
+//! let now = UNIX_EPOCH + Duration::from_secs(1_700_000_000);
+//! let response = Response::json(200, r#"{"access_token":"at","token_type":"Bearer","expires_in":3600}"#, now);
+//! let tokens = exchange.response(response)?;
+//! assert_eq!(tokens.expires_at(), Some(now + Duration::from_secs(3600)));
+//! # Ok::<(), latchkey::Error>(())
+//! ```
+//!
+//! ## Dialects
+//!
+//! Provider quirks are data on the [`Client`] ([`Dialect`]): extra parameters such as
+//! `audience` on the authorization and/or token request, the token request body encoding
+//! ([`BodyEncoding`]: form, JSON or multipart), client authentication ([`ClientAuth`]), and how
+//! leniently token responses are read.
+//!
+//! ## Security
+//!
+//! - Secrets ([`ClientSecret`], [`AuthorizationCode`], [`PkceVerifier`], [`AccessToken`],
+//!   [`RefreshToken`]) are newtypes with a redacted `Debug` and an explicit `expose_secret()`;
+//!   no error message ever contains one.
+//! - `state` is compared in constant time; PKCE S256 is on by default.
+//! - Every request is marked "never follow redirects"; adapters enforce it.
+//!
+//! ## Randomness
+//!
+//! Every random value comes straight from the OS CSPRNG (`getrandom`): one 48-byte draw per
+//! authorization request covers the 256-bit PKCE verifier and the 128-bit state. There is no
+//! user-space generator that could be mis-seeded, cloned across `fork()` or left predictable,
+//! and the system call costs well under a microsecond. Callers with their own generator pass
+//! values in through [`State::from_random_bytes`] and [`PkceVerifier::from_random_bytes`].
+//!
+//! ## Features
+//!
+//! - `os-rng` (default): draw state and verifiers from the OS CSPRNG.
+//! - `http`: conversions between [`Request`]/[`Response`] and the `http` crate's types.
+
+#![forbid(unsafe_code)]
+#![deny(missing_docs)]
+#![warn(missing_debug_implementations)]
+#![cfg_attr(
+    not(test),
+    deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)
+)]
+
+mod callback;
+mod challenge;
+mod client;
+mod dialect;
+mod encode;
+mod error;
+mod exchange;
+pub mod flow;
+mod http;
+mod pkce;
+mod random;
+mod retry;
+mod secret;
+mod state;
+mod token;
+
+pub use callback::CallbackParams;
+pub use challenge::Challenge;
+pub use client::{Client, ClientBuilder};
+pub use dialect::{BodyEncoding, ClientAuth, Dialect};
+pub use error::{
+    CallbackError, ConfigError, Error, ErrorCode, ResponseError, ServerError, TransportError,
+    TransportErrorKind,
+};
+pub use exchange::Exchange;
+pub use flow::AuthorizationUrl;
+pub use flow::authorization_code::{AuthorizationRequest, CodeExchange, PendingAuthorization};
+pub use flow::client_credentials::ClientCredentials;
+pub use flow::implicit::{ImplicitRequest, PendingImplicit};
+pub use flow::refresh::Refresh;
+pub use flow::userinfo::UserInfoRequest;
+pub use http::{Headers, Method, Request, Response, RetryMode};
+pub use pkce::{PkceChallenge, PkceMethod, PkceVerifier};
+pub use retry::{Failure, RetryDecision, RetryPolicy, parse_http_date, parse_retry_after};
+pub use secret::{AccessToken, AuthorizationCode, ClientSecret, RefreshToken};
+pub use state::State;
+pub use token::{TokenSet, TokenType};
+pub use url::Url;

@@ -1,0 +1,223 @@
+//! PKCE, Proof Key for Code Exchange ([RFC 7636](https://www.rfc-editor.org/rfc/rfc7636)).
+
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use crate::error::ConfigError;
+use crate::{Error, random};
+
+/// How the code challenge is derived from the verifier (RFC 7636 §4.2).
+#[non_exhaustive]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+pub enum PkceMethod {
+    /// `S256`: `BASE64URL(SHA256(verifier))`. The default, and the only one to use unless the
+    /// server cannot do it.
+    #[default]
+    S256,
+    /// `plain`: the challenge is the verifier itself. Only by explicit opt-in
+    /// ([`AuthorizationRequest::pkce_plain`](crate::AuthorizationRequest::pkce_plain)).
+    Plain,
+}
+
+impl PkceMethod {
+    /// The method's name on the wire.
+    #[must_use]
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::S256 => "S256",
+            Self::Plain => "plain",
+        }
+    }
+}
+
+/// A PKCE code verifier: 43 to 128 unreserved characters (RFC 7636 §4.1).
+///
+/// # Security
+///
+/// `Debug` is redacted; the value is reachable only through
+/// [`expose_secret`](Self::expose_secret).
+#[derive(Clone, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct PkceVerifier(String);
+
+impl PkceVerifier {
+    /// A fresh verifier from 32 bytes of OS CSPRNG output (43 characters).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Random`] when the OS generator fails.
+    pub fn generate() -> Result<Self, Error> {
+        let mut bytes = [0u8; 32];
+        random::fill(&mut bytes)?;
+        Ok(Self::from_random_bytes(&bytes))
+    }
+
+    /// A verifier from caller-supplied random bytes: base64url without padding of the bytes.
+    ///
+    /// # Security
+    ///
+    /// `bytes` must come from a CSPRNG. RFC 7636 §7.1 asks for at least 32 bytes (256 bits).
+    ///
+    /// # Panics
+    ///
+    /// Never; fewer than 32 or more than 96 bytes are padded/truncated into range by
+    /// [`from_random_bytes_checked`](Self::from_random_bytes_checked) instead.
+    #[must_use]
+    pub fn from_random_bytes(bytes: &[u8; 32]) -> Self {
+        Self(URL_SAFE_NO_PAD.encode(bytes))
+    }
+
+    /// A verifier from between 32 and 96 caller-supplied random bytes.
+    ///
+    /// # Errors
+    ///
+    /// [`ConfigError::InvalidPkceVerifier`] outside that range.
+    pub fn from_random_bytes_checked(bytes: &[u8]) -> Result<Self, Error> {
+        if !(32..=96).contains(&bytes.len()) {
+            return Err(ConfigError::InvalidPkceVerifier("needs 32 to 96 random bytes").into());
+        }
+        Ok(Self(URL_SAFE_NO_PAD.encode(bytes)))
+    }
+
+    /// Wraps an existing verifier after checking it against RFC 7636 §4.1.
+    ///
+    /// # Errors
+    ///
+    /// [`ConfigError::InvalidPkceVerifier`] when the length is outside 43–128 or a character
+    /// is not unreserved (`A-Z a-z 0-9 - . _ ~`).
+    pub fn new(verifier: impl Into<String>) -> Result<Self, Error> {
+        let verifier = verifier.into();
+        if !(43..=128).contains(&verifier.len()) {
+            return Err(ConfigError::InvalidPkceVerifier("length must be 43 to 128").into());
+        }
+        if !verifier
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~'))
+        {
+            return Err(
+                ConfigError::InvalidPkceVerifier("only unreserved characters allowed").into(),
+            );
+        }
+        Ok(Self(verifier))
+    }
+
+    /// The challenge sent with the authorization request.
+    #[must_use]
+    pub fn challenge(&self, method: PkceMethod) -> PkceChallenge {
+        let value = match method {
+            PkceMethod::S256 => URL_SAFE_NO_PAD.encode(Sha256::digest(self.0.as_bytes())),
+            PkceMethod::Plain => self.0.clone(),
+        };
+        PkceChallenge { value, method }
+    }
+
+    /// Returns the verifier itself, for the token request.
+    ///
+    /// # Security
+    ///
+    /// Never log or display what this returns.
+    #[must_use]
+    pub fn expose_secret(&self) -> &str {
+        &self.0
+    }
+}
+
+impl TryFrom<String> for PkceVerifier {
+    type Error = Error;
+
+    fn try_from(value: String) -> Result<Self, Self::Error> {
+        Self::new(value)
+    }
+}
+
+impl From<PkceVerifier> for String {
+    fn from(value: PkceVerifier) -> Self {
+        value.0
+    }
+}
+
+impl core::fmt::Debug for PkceVerifier {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str("PkceVerifier(<redacted>)")
+    }
+}
+
+/// A PKCE code challenge and its method. Not secret.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PkceChallenge {
+    value: String,
+    method: PkceMethod,
+}
+
+impl PkceChallenge {
+    /// The `code_challenge` value.
+    #[must_use]
+    pub fn as_str(&self) -> &str {
+        &self.value
+    }
+
+    /// The `code_challenge_method`.
+    #[must_use]
+    pub fn method(&self) -> PkceMethod {
+        self.method
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// RFC 7636 Appendix B.
+    #[test]
+    fn rfc7636_appendix_b() {
+        let bytes: [u8; 32] = [
+            116, 24, 223, 180, 151, 153, 224, 37, 79, 250, 96, 125, 216, 173, 187, 186, 22, 212,
+            37, 77, 105, 214, 191, 240, 91, 88, 5, 88, 83, 132, 141, 121,
+        ];
+        let verifier = PkceVerifier::from_random_bytes(&bytes);
+        assert_eq!(
+            verifier.expose_secret(),
+            "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk"
+        );
+        let challenge = verifier.challenge(PkceMethod::S256);
+        assert_eq!(
+            challenge.as_str(),
+            "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM"
+        );
+        assert_eq!(challenge.method().as_str(), "S256");
+    }
+
+    #[test]
+    fn generated_verifiers_are_valid_and_distinct() {
+        let a = PkceVerifier::generate().unwrap();
+        let b = PkceVerifier::generate().unwrap();
+        assert_eq!(a.expose_secret().len(), 43);
+        assert!(PkceVerifier::new(a.expose_secret()).is_ok());
+        assert_ne!(a.expose_secret(), b.expose_secret());
+        assert_eq!(format!("{a:?}"), "PkceVerifier(<redacted>)");
+    }
+
+    #[test]
+    fn invalid_verifiers_are_refused() {
+        assert!(PkceVerifier::new("short").is_err());
+        assert!(PkceVerifier::new("a".repeat(129)).is_err());
+        assert!(PkceVerifier::new(format!("{}!", "a".repeat(43))).is_err());
+        assert!(PkceVerifier::new("a".repeat(128)).is_ok());
+        assert!(PkceVerifier::from_random_bytes_checked(&[0; 31]).is_err());
+        assert_eq!(
+            PkceVerifier::from_random_bytes_checked(&[0; 96])
+                .unwrap()
+                .expose_secret()
+                .len(),
+            128
+        );
+    }
+
+    #[test]
+    fn plain_challenge_is_the_verifier() {
+        let v = PkceVerifier::new("a".repeat(43)).unwrap();
+        assert_eq!(v.challenge(PkceMethod::Plain).as_str(), "a".repeat(43));
+    }
+}

@@ -1,0 +1,546 @@
+//! Token responses ([RFC 6749 §5.1](https://www.rfc-editor.org/rfc/rfc6749#section-5.1)) and
+//! the [`TokenSet`] they become.
+//!
+//! Tolerant where real providers deviate (`token_type` in any case, `expires_in` as a number or
+//! a string, no `expires_in`, Doorkeeper's `created_at`, `scope` as a list) and strict where
+//! safety needs it (an error object with HTTP 200 is an error, an unknown token type is refused,
+//! an HTML page is never "a missing access_token").
+
+use std::borrow::Cow;
+use std::fmt;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use serde::de::{self, Deserializer, MapAccess, Visitor};
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+
+use crate::Error;
+use crate::dialect::Dialect;
+use crate::error::{ResponseError, ServerError, excerpt};
+use crate::http::Response;
+use crate::secret::{AccessToken, RefreshToken};
+
+/// The kind of access token (RFC 6749 §7.1). Parsed case-insensitively.
+#[non_exhaustive]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum TokenType {
+    /// `Bearer` (RFC 6750).
+    Bearer,
+    /// `DPoP` (RFC 9449).
+    DPoP,
+    /// Anything else, kept as sent (only when the dialect accepts any token type).
+    Other(String),
+}
+
+impl TokenType {
+    /// Parses a `token_type` value, ignoring case for the known types.
+    #[must_use]
+    pub fn parse(value: &str) -> Self {
+        if value.eq_ignore_ascii_case("bearer") {
+            Self::Bearer
+        } else if value.eq_ignore_ascii_case("dpop") {
+            Self::DPoP
+        } else {
+            Self::Other(value.to_owned())
+        }
+    }
+
+    /// The canonical spelling.
+    #[must_use]
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::Bearer => "Bearer",
+            Self::DPoP => "DPoP",
+            Self::Other(other) => other,
+        }
+    }
+}
+
+/// What a successful token request (or implicit callback) yields.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct TokenSet {
+    access_token: AccessToken,
+    token_type: TokenType,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    expires_in: Option<u64>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        with = "unix_seconds"
+    )]
+    expires_at: Option<SystemTime>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    refresh_token: Option<RefreshToken>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    scope: Option<String>,
+    #[serde(default, skip_serializing_if = "Map::is_empty")]
+    extra: Map<String, Value>,
+}
+
+impl TokenSet {
+    /// A token set with just an access token and its type (for tests and custom storage).
+    #[must_use]
+    pub fn new(access_token: AccessToken, token_type: TokenType) -> Self {
+        Self {
+            access_token,
+            token_type,
+            expires_in: None,
+            expires_at: None,
+            refresh_token: None,
+            scope: None,
+            extra: Map::new(),
+        }
+    }
+
+    /// Sets the absolute expiry.
+    #[must_use]
+    pub fn with_expires_at(mut self, expires_at: Option<SystemTime>) -> Self {
+        self.expires_at = expires_at;
+        self
+    }
+
+    /// Sets the refresh token.
+    #[must_use]
+    pub fn with_refresh_token(mut self, refresh_token: Option<RefreshToken>) -> Self {
+        self.refresh_token = refresh_token;
+        self
+    }
+
+    /// The access token.
+    #[must_use]
+    pub fn access_token(&self) -> &AccessToken {
+        &self.access_token
+    }
+
+    /// The token type.
+    #[must_use]
+    pub fn token_type(&self) -> &TokenType {
+        &self.token_type
+    }
+
+    /// The lifetime the server announced (`expires_in`), in seconds.
+    #[must_use]
+    pub fn expires_in(&self) -> Option<u64> {
+        self.expires_in
+    }
+
+    /// When the access token expires: `None` when the server did not say (use it until a
+    /// resource server answers 401).
+    #[must_use]
+    pub fn expires_at(&self) -> Option<SystemTime> {
+        self.expires_at
+    }
+
+    /// The refresh token, if any.
+    #[must_use]
+    pub fn refresh_token(&self) -> Option<&RefreshToken> {
+        self.refresh_token.as_ref()
+    }
+
+    /// The granted scope as sent (space-separated), if the server said.
+    #[must_use]
+    pub fn scope(&self) -> Option<&str> {
+        self.scope.as_deref()
+    }
+
+    /// The granted scopes one by one.
+    pub fn scopes(&self) -> impl Iterator<Item = &str> {
+        self.scope
+            .as_deref()
+            .unwrap_or("")
+            .split(' ')
+            .filter(|s| !s.is_empty())
+    }
+
+    /// Every other member of the response (`id_token`, provider-specific fields).
+    #[must_use]
+    pub fn extra(&self) -> &Map<String, Value> {
+        &self.extra
+    }
+
+    /// The `id_token`, if the response had one (OpenID Connect). Not validated here.
+    #[must_use]
+    pub fn id_token(&self) -> Option<&str> {
+        self.extra.get("id_token").and_then(Value::as_str)
+    }
+
+    /// True when the access token expires within `skew` of `now`. Unknown expiry is never
+    /// expired.
+    #[must_use]
+    pub fn expires_within(&self, now: SystemTime, skew: Duration) -> bool {
+        match self.expires_at {
+            Some(at) => now.checked_add(skew).is_none_or(|limit| limit >= at),
+            None => false,
+        }
+    }
+
+    /// True when the access token has expired at `now`.
+    #[must_use]
+    pub fn is_expired(&self, now: SystemTime) -> bool {
+        self.expires_within(now, Duration::ZERO)
+    }
+
+    /// Keeps `previous` as the refresh token when this set has none (no rotation).
+    pub(crate) fn keep_refresh_token(&mut self, previous: &RefreshToken) {
+        if self.refresh_token.is_none() {
+            self.refresh_token = Some(previous.clone());
+        }
+    }
+
+    /// Parses a token endpoint response.
+    ///
+    /// `secrets` are masked if they appear in an error excerpt.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Server`] for an OAuth error object (with any status, 200 included),
+    /// [`Error::Response`] for anything that is not a usable token response.
+    pub fn from_response(
+        response: &Response,
+        dialect: &Dialect,
+        secrets: &[&str],
+    ) -> Result<Self, Error> {
+        if !response.is_success() {
+            if let Some(error) = ServerError::from_json(Some(response.status), &response.body) {
+                return Err(error.into());
+            }
+            return Err(unexpected(response, "not an OAuth error object", secrets));
+        }
+        let raw: RawToken<'_> = match serde_json::from_slice(&response.body) {
+            Ok(raw) => raw,
+            Err(e) => {
+                let reason = if looks_like_json_object(&response.body) {
+                    format!("invalid token response: {e}")
+                } else {
+                    "not a JSON object".to_owned()
+                };
+                return Err(unexpected(response, &reason, secrets));
+            }
+        };
+        raw.into_token_set(dialect, response.received_at, Some(response.status))
+    }
+}
+
+fn looks_like_json_object(body: &[u8]) -> bool {
+    body.iter()
+        .find(|b| !b.is_ascii_whitespace())
+        .is_some_and(|&b| b == b'{')
+}
+
+pub(crate) fn unexpected(response: &Response, reason: &str, secrets: &[&str]) -> Error {
+    ResponseError::Unexpected {
+        status: response.status,
+        content_type: response
+            .content_type()
+            .map(|c| crate::error::bounded(c, 100)),
+        reason: reason.to_owned(),
+        excerpt: excerpt(&response.body, secrets),
+    }
+    .into()
+}
+
+/// A number of seconds as a JSON number or a string of digits.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub(crate) enum Seconds {
+    Valid(u64),
+    Invalid,
+}
+
+impl Seconds {
+    pub(crate) fn parse_str(s: &str) -> Self {
+        match s.trim().parse::<u64>() {
+            Ok(n) => Self::Valid(n),
+            Err(_) => match s.trim().parse::<f64>() {
+                Ok(f) if (0.0..1e15).contains(&f) => Self::Valid(f as u64),
+                _ => Self::Invalid,
+            },
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for Seconds {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl Visitor<'_> for V {
+            type Value = Seconds;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a number of seconds")
+            }
+            fn visit_u64<E>(self, v: u64) -> Result<Seconds, E> {
+                Ok(Seconds::Valid(v))
+            }
+            fn visit_i64<E>(self, v: i64) -> Result<Seconds, E> {
+                Ok(u64::try_from(v).map_or(Seconds::Invalid, Seconds::Valid))
+            }
+            fn visit_f64<E>(self, v: f64) -> Result<Seconds, E> {
+                Ok(if (0.0..1e15).contains(&v) {
+                    Seconds::Valid(v as u64)
+                } else {
+                    Seconds::Invalid
+                })
+            }
+            fn visit_str<E>(self, v: &str) -> Result<Seconds, E> {
+                Ok(Seconds::parse_str(v))
+            }
+            fn visit_unit<E>(self) -> Result<Seconds, E> {
+                Ok(Seconds::Invalid)
+            }
+            fn visit_bool<E>(self, _: bool) -> Result<Seconds, E> {
+                Ok(Seconds::Invalid)
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+/// A string borrowed from the input when it has no escapes.
+struct Text<'a>(Cow<'a, str>);
+
+impl<'de> Deserialize<'de> for Text<'de> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = Text<'de>;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a string")
+            }
+            fn visit_borrowed_str<E>(self, v: &'de str) -> Result<Text<'de>, E> {
+                Ok(Text(Cow::Borrowed(v)))
+            }
+            fn visit_str<E>(self, v: &str) -> Result<Text<'de>, E> {
+                Ok(Text(Cow::Owned(v.to_owned())))
+            }
+            fn visit_string<E>(self, v: String) -> Result<Text<'de>, E> {
+                Ok(Text(Cow::Owned(v)))
+            }
+        }
+        d.deserialize_str(V)
+    }
+}
+
+/// `scope` as a space-separated string or (leniently) a list of strings.
+struct Scope(String);
+
+impl<'de> Deserialize<'de> for Scope {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = Scope;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a scope string or a list of scopes")
+            }
+            fn visit_str<E>(self, v: &str) -> Result<Scope, E> {
+                Ok(Scope(v.to_owned()))
+            }
+            fn visit_seq<A: de::SeqAccess<'de>>(self, mut seq: A) -> Result<Scope, A::Error> {
+                let mut out = String::new();
+                while let Some(Text(s)) = seq.next_element::<Text<'de>>()? {
+                    if !out.is_empty() {
+                        out.push(' ');
+                    }
+                    out.push_str(&s);
+                }
+                Ok(Scope(out))
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+/// A token response as read off the wire, before the dialect's rules apply.
+#[derive(Default)]
+pub(crate) struct RawToken<'a> {
+    pub(crate) access_token: Option<Cow<'a, str>>,
+    pub(crate) token_type: Option<Cow<'a, str>>,
+    pub(crate) expires_in: Option<Seconds>,
+    pub(crate) created_at: Option<Seconds>,
+    pub(crate) refresh_token: Option<Cow<'a, str>>,
+    pub(crate) scope: Option<String>,
+    pub(crate) error: Option<Cow<'a, str>>,
+    pub(crate) error_description: Option<Cow<'a, str>>,
+    pub(crate) error_uri: Option<Cow<'a, str>>,
+    pub(crate) extra: Map<String, Value>,
+}
+
+impl<'de> Deserialize<'de> for RawToken<'de> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = RawToken<'de>;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a token response object")
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<RawToken<'de>, A::Error> {
+                fn once<T, E: de::Error>(slot: &mut Option<T>, v: T, name: &str) -> Result<(), E> {
+                    if slot.replace(v).is_some() {
+                        return Err(E::custom(format_args!("duplicate member {name}")));
+                    }
+                    Ok(())
+                }
+                let mut raw = RawToken::default();
+                while let Some(Text(key)) = map.next_key::<Text<'de>>()? {
+                    match &*key {
+                        "access_token" => once(
+                            &mut raw.access_token,
+                            map.next_value::<Text<'de>>()?.0,
+                            &key,
+                        )?,
+                        "token_type" => {
+                            once(&mut raw.token_type, map.next_value::<Text<'de>>()?.0, &key)?
+                        }
+                        "refresh_token" => {
+                            let v: Option<Text<'de>> = map.next_value()?;
+                            if let Some(v) = v {
+                                once(&mut raw.refresh_token, v.0, &key)?;
+                            }
+                        }
+                        "expires_in" => once(&mut raw.expires_in, map.next_value()?, &key)?,
+                        "created_at" => once(&mut raw.created_at, map.next_value()?, &key)?,
+                        "scope" => {
+                            let v: Option<Scope> = map.next_value()?;
+                            if let Some(v) = v {
+                                once(&mut raw.scope, v.0, &key)?;
+                            }
+                        }
+                        "error" => once(&mut raw.error, map.next_value::<Text<'de>>()?.0, &key)?,
+                        "error_description" => {
+                            let v: Option<Text<'de>> = map.next_value()?;
+                            raw.error_description = v.map(|t| t.0);
+                        }
+                        "error_uri" => {
+                            let v: Option<Text<'de>> = map.next_value()?;
+                            raw.error_uri = v.map(|t| t.0);
+                        }
+                        _ => {
+                            let value: Value = map.next_value()?;
+                            raw.extra.insert(key.into_owned(), value);
+                        }
+                    }
+                }
+                Ok(raw)
+            }
+        }
+        d.deserialize_map(V)
+    }
+}
+
+impl RawToken<'_> {
+    /// Applies the dialect's rules. `issued_at` is when the response arrived.
+    pub(crate) fn into_token_set(
+        self,
+        dialect: &Dialect,
+        received_at: SystemTime,
+        status: Option<u16>,
+    ) -> Result<TokenSet, Error> {
+        if let Some(code) = self.error {
+            return Err(ServerError {
+                code: crate::ErrorCode::parse(&code),
+                description: self
+                    .error_description
+                    .map(|d| crate::error::bounded(&d, crate::error::MAX_DESCRIPTION)),
+                uri: self
+                    .error_uri
+                    .map(|u| crate::error::bounded(&u, crate::error::MAX_DESCRIPTION)),
+                status,
+            }
+            .into());
+        }
+        let access_token = match self.access_token {
+            Some(t) if !t.is_empty() => t,
+            Some(_) => {
+                return Err(ResponseError::InvalidField {
+                    field: "access_token",
+                    reason: "empty".into(),
+                }
+                .into());
+            }
+            None => return Err(ResponseError::MissingField("access_token").into()),
+        };
+        let token_type = match self.token_type {
+            Some(t) => TokenType::parse(&t),
+            None if dialect.missing_token_type_is_bearer => TokenType::Bearer,
+            None => return Err(ResponseError::MissingField("token_type").into()),
+        };
+        if let TokenType::Other(other) = &token_type {
+            if !dialect.accept_any_token_type {
+                return Err(
+                    ResponseError::UnsupportedTokenType(crate::error::bounded(other, 40)).into(),
+                );
+            }
+        }
+        let seconds = |s: Option<Seconds>, field: &'static str| -> Result<Option<u64>, Error> {
+            match s {
+                None => Ok(None),
+                Some(Seconds::Valid(n)) => Ok(Some(n)),
+                Some(Seconds::Invalid) => Err(ResponseError::InvalidField {
+                    field,
+                    reason: "not a non-negative number of seconds".into(),
+                }
+                .into()),
+            }
+        };
+        let expires_in = seconds(self.expires_in, "expires_in")?;
+        let created_at = seconds(self.created_at, "created_at")?;
+        let expires_at = match expires_in {
+            None => None,
+            Some(lifetime) => {
+                let issued = match created_at {
+                    Some(at) => UNIX_EPOCH.checked_add(Duration::from_secs(at)),
+                    None => Some(received_at),
+                };
+                let at = issued.and_then(|i| i.checked_add(Duration::from_secs(lifetime)));
+                if at.is_none() {
+                    return Err(ResponseError::InvalidField {
+                        field: "expires_in",
+                        reason: "out of range".into(),
+                    }
+                    .into());
+                }
+                at
+            }
+        };
+        let mut extra = self.extra;
+        if let Some(created_at) = created_at {
+            extra.insert("created_at".into(), Value::from(created_at));
+        }
+        Ok(TokenSet {
+            access_token: AccessToken::new(access_token.into_owned()),
+            token_type,
+            expires_in,
+            expires_at,
+            refresh_token: self
+                .refresh_token
+                .filter(|r| !r.is_empty())
+                .map(|r| RefreshToken::new(r.into_owned())),
+            scope: self.scope,
+            extra,
+        })
+    }
+}
+
+/// `Option<SystemTime>` as whole seconds since the Unix epoch.
+mod unix_seconds {
+    use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub(super) fn serialize<S: Serializer>(
+        t: &Option<SystemTime>,
+        s: S,
+    ) -> Result<S::Ok, S::Error> {
+        match t.and_then(|t| t.duration_since(UNIX_EPOCH).ok()) {
+            Some(d) => s.serialize_some(&d.as_secs()),
+            None => s.serialize_none(),
+        }
+    }
+
+    pub(super) fn deserialize<'de, D: Deserializer<'de>>(
+        d: D,
+    ) -> Result<Option<SystemTime>, D::Error> {
+        let secs: Option<u64> = Option::deserialize(d)?;
+        Ok(secs.and_then(|s| UNIX_EPOCH.checked_add(Duration::from_secs(s))))
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,202 @@
+use super::*;
+use crate::ErrorCode;
+
+fn at(secs: u64) -> SystemTime {
+    UNIX_EPOCH + Duration::from_secs(secs)
+}
+
+fn parse(body: &str) -> Result<TokenSet, Error> {
+    TokenSet::from_response(
+        &Response::json(200, body, at(1_000_000)),
+        &Dialect::default(),
+        &[],
+    )
+}
+
+#[test]
+fn auth0_style() {
+    let t = parse(r#"{"access_token":"eyJz93a...k4laUWw","token_type":"Bearer","scope":"USER","expires_in":86400}"#).unwrap();
+    assert_eq!(t.access_token().expose_secret(), "eyJz93a...k4laUWw");
+    assert_eq!(t.token_type(), &TokenType::Bearer);
+    assert_eq!(t.expires_at(), Some(at(1_000_000 + 86400)));
+    assert_eq!(t.scope(), Some("USER"));
+}
+
+#[test]
+fn token_type_any_case_and_expires_in_as_string() {
+    let a = parse(r#"{"access_token":"a","token_type":"bEaReR","expires_in":"3600"}"#).unwrap();
+    let b = parse(r#"{"access_token":"a","token_type":"Bearer","expires_in":3600}"#).unwrap();
+    assert_eq!(a.token_type(), &TokenType::Bearer);
+    assert_eq!(a.expires_at(), b.expires_at());
+    assert_eq!(a.expires_in(), Some(3600));
+}
+
+#[test]
+fn doorkeeper_created_at_without_expires_in_is_unknown_expiry() {
+    let t =
+        parse(r#"{"access_token":"lt_x","token_type":"bearer","created_at":1529032029}"#).unwrap();
+    assert_eq!(t.expires_at(), None);
+    assert!(!t.is_expired(at(u32::MAX as u64)));
+    assert_eq!(t.extra()["created_at"], 1529032029);
+}
+
+#[test]
+fn created_at_is_used_with_expires_in() {
+    let t = parse(
+        r#"{"access_token":"x","token_type":"bearer","created_at":1529032029,"expires_in":7200}"#,
+    )
+    .unwrap();
+    assert_eq!(t.expires_at(), Some(at(1529032029 + 7200)));
+}
+
+#[test]
+fn extras_are_kept() {
+    let t = parse(
+        r#"{"access_token":"x","token_type":"bearer","id_token":"a.b.c","custom":{"k":[1]}}"#,
+    )
+    .unwrap();
+    assert_eq!(t.id_token(), Some("a.b.c"));
+    assert_eq!(t.extra()["custom"]["k"][0], 1);
+}
+
+#[test]
+fn error_with_200_is_a_server_error() {
+    let e = parse(r#"{"error":"bad_verification_code","error_description":"The code passed is incorrect or expired."}"#).unwrap_err();
+    assert_eq!(
+        e.server_code(),
+        Some(&ErrorCode::Other("bad_verification_code".into()))
+    );
+}
+
+#[test]
+fn error_status_with_json() {
+    let r = Response::json(400, r#"{"error":"invalid_grant"}"#, at(0));
+    let e = TokenSet::from_response(&r, &Dialect::default(), &[]).unwrap_err();
+    assert!(e.is_invalid_grant());
+}
+
+#[test]
+fn html_error_page_is_a_response_error_with_excerpt() {
+    let mut headers = crate::Headers::new();
+    headers.append("Content-Type", "text/html");
+    let r = Response::new(
+        502,
+        headers,
+        b"<html><body>Bad Gateway secretcode</body></html>".to_vec(),
+        at(0),
+    );
+    let e = TokenSet::from_response(&r, &Dialect::default(), &["secretcode"]).unwrap_err();
+    match &e {
+        Error::Response(ResponseError::Unexpected {
+            status,
+            content_type,
+            excerpt,
+            ..
+        }) => {
+            assert_eq!(*status, 502);
+            assert_eq!(content_type.as_deref(), Some("text/html"));
+            assert!(excerpt.starts_with("<html><body>Bad Gateway"));
+            assert!(!excerpt.contains("secretcode"));
+        }
+        other => panic!("{other:?}"),
+    }
+    assert!(!e.to_string().contains("secretcode"));
+    // The same page with 200 is not "a missing access_token" either.
+    let r = Response::new(
+        200,
+        crate::Headers::new(),
+        b"<html>oops</html>".to_vec(),
+        at(0),
+    );
+    assert!(matches!(
+        TokenSet::from_response(&r, &Dialect::default(), &[]),
+        Err(Error::Response(ResponseError::Unexpected {
+            status: 200,
+            ..
+        }))
+    ));
+}
+
+#[test]
+fn any_2xx_is_success() {
+    let r = Response::json(201, r#"{"access_token":"x","token_type":"bearer"}"#, at(0));
+    assert!(TokenSet::from_response(&r, &Dialect::default(), &[]).is_ok());
+}
+
+#[test]
+fn unknown_token_type_refused_by_default() {
+    let e = parse(r#"{"access_token":"x","token_type":"mac"}"#).unwrap_err();
+    assert_eq!(
+        e,
+        Error::Response(ResponseError::UnsupportedTokenType("mac".into()))
+    );
+    let dialect = Dialect {
+        accept_any_token_type: true,
+        ..Dialect::default()
+    };
+    let r = Response::json(200, r#"{"access_token":"x","token_type":"mac"}"#, at(0));
+    let t = TokenSet::from_response(&r, &dialect, &[]).unwrap();
+    assert_eq!(t.token_type(), &TokenType::Other("mac".into()));
+}
+
+#[test]
+fn missing_token_type_only_with_dialect() {
+    let e = parse(r#"{"access_token":"x"}"#).unwrap_err();
+    assert_eq!(
+        e,
+        Error::Response(ResponseError::MissingField("token_type"))
+    );
+    let dialect = Dialect {
+        missing_token_type_is_bearer: true,
+        ..Dialect::default()
+    };
+    let r = Response::json(200, r#"{"access_token":"x"}"#, at(0));
+    assert_eq!(
+        TokenSet::from_response(&r, &dialect, &[])
+            .unwrap()
+            .token_type(),
+        &TokenType::Bearer
+    );
+}
+
+#[test]
+fn hostile_values_are_typed_errors() {
+    for body in [
+        r#"{"access_token":"x","token_type":"bearer","expires_in":-5}"#,
+        r#"{"access_token":"x","token_type":"bearer","expires_in":"soon"}"#,
+        r#"{"access_token":"x","token_type":"bearer","expires_in":18446744073709551615}"#,
+        r#"{"access_token":5,"token_type":"bearer"}"#,
+        r#"{"access_token":"","token_type":"bearer"}"#,
+        r#"{"access_token":"a","access_token":"b","token_type":"bearer"}"#,
+        r#"[1,2]"#,
+        r#"{"token_type":"bearer"}"#,
+        "",
+        "null",
+    ] {
+        let e = parse(body).unwrap_err();
+        assert!(matches!(e, Error::Response(_)), "{body}: {e:?}");
+    }
+}
+
+#[test]
+fn scope_as_list_and_null_refresh_token() {
+    let t = parse(
+        r#"{"access_token":"x","token_type":"bearer","scope":["a","b"],"refresh_token":null}"#,
+    )
+    .unwrap();
+    assert_eq!(t.scope(), Some("a b"));
+    assert_eq!(t.scopes().collect::<Vec<_>>(), ["a", "b"]);
+    assert!(t.refresh_token().is_none());
+}
+
+#[test]
+fn token_set_serde_round_trip() {
+    let t = parse(r#"{"access_token":"x","token_type":"bearer","expires_in":10,"refresh_token":"r","id_token":"i"}"#).unwrap();
+    let json = serde_json::to_string(&t).unwrap();
+    let back: TokenSet = serde_json::from_str(&json).unwrap();
+    assert_eq!(back.access_token().expose_secret(), "x");
+    assert_eq!(back.expires_at(), t.expires_at());
+    assert_eq!(back.refresh_token().unwrap().expose_secret(), "r");
+    assert_eq!(back.id_token(), Some("i"));
+    assert!(!format!("{t:?}").contains("\"x\""));
+}
