@@ -22,14 +22,12 @@ console.info = (...args) => console.error(...args);
 // oidc-provider 9 warns "Unsupported runtime" on anything older than Node 22
 // LTS while importing; the interop suite is run (and smoke-tested) on Node 20.
 // Drop exactly that one message, only while the module is being imported.
-const originalWarn = console.warn;
 console.warn = (...args) => {
   if (typeof args[0] === 'string' && args[0].includes('Unsupported runtime')) return;
   console.error(...args);
 };
 const { Provider, errors } = await import('oidc-provider');
 console.warn = (...args) => console.error(...args);
-void originalWarn;
 
 const DEBUG = process.env.INTEROP_DEBUG === '1';
 
