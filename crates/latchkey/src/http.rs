@@ -188,6 +188,28 @@ impl Request {
         }
     }
 
+    /// Refuses a plain `http://` URL unless its host is loopback (`127.0.0.0/8`, `[::1]`,
+    /// `localhost`) or `allow_insecure_http` is set. Adapters call this before sending.
+    ///
+    /// # Errors
+    ///
+    /// A [`TransportError`](crate::TransportError) of kind
+    /// [`InsecureUrl`](crate::TransportErrorKind::InsecureUrl).
+    pub fn check_url_security(&self, allow_insecure_http: bool) -> Result<(), crate::Error> {
+        match self.url.scheme() {
+            "https" => Ok(()),
+            "http" if allow_insecure_http || is_loopback(&self.url) => Ok(()),
+            scheme => Err(crate::TransportError::new(
+                crate::TransportErrorKind::InsecureUrl,
+                format!(
+                    "{scheme}:// to {} is not allowed (only https, or http to loopback)",
+                    self.url.host_str().unwrap_or("")
+                ),
+            )
+            .into()),
+        }
+    }
+
     /// The body as text with secret parameters replaced by `<redacted>`, for logs and demos.
     ///
     /// Understands form, JSON and multipart bodies; anything else is shown by length only.
@@ -253,6 +275,19 @@ impl fmt::Debug for Request {
             .field("max_response_bytes", &self.max_response_bytes)
             .field("retry", &self.retry)
             .finish()
+    }
+}
+
+/// True when the URL's host is loopback: `127.0.0.0/8`, `[::1]` or `localhost`.
+#[must_use]
+pub fn is_loopback(url: &Url) -> bool {
+    match url.host() {
+        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+        Some(url::Host::Domain(d)) => {
+            d.eq_ignore_ascii_case("localhost") || d.to_ascii_lowercase().ends_with(".localhost")
+        }
+        None => false,
     }
 }
 
@@ -373,6 +408,25 @@ mod tests {
         h.insert("content-type", "application/json");
         assert_eq!(h.len(), 2);
         assert_eq!(h.get("CONTENT-TYPE"), Some("application/json"));
+    }
+
+    #[test]
+    fn url_security() {
+        let check = |u: &str, allow: bool| {
+            Request::new(Method::Get, Url::parse(u).unwrap(), RetryMode::Idempotent)
+                .check_url_security(allow)
+                .is_ok()
+        };
+        assert!(check("https://as.example/", false));
+        assert!(check("http://127.0.0.1:8080/", false));
+        assert!(check("http://127.9.9.9/", false));
+        assert!(check("http://[::1]:80/", false));
+        assert!(check("http://localhost/", false));
+        assert!(!check("http://as.example/", false));
+        assert!(!check("http://10.0.0.1/", false));
+        assert!(!check("http://localhost.evil.example/", false));
+        assert!(check("http://as.example/", true));
+        assert!(!check("ftp://as.example/", true));
     }
 
     #[test]

@@ -120,7 +120,7 @@ pub use flow::client_credentials::ClientCredentials;
 pub use flow::implicit::{ImplicitRequest, PendingImplicit};
 pub use flow::refresh::Refresh;
 pub use flow::userinfo::UserInfoRequest;
-pub use http::{Headers, Method, Request, Response, RetryMode};
+pub use http::{Headers, Method, Request, Response, RetryMode, is_loopback};
 pub use pkce::{PkceChallenge, PkceMethod, PkceVerifier};
 pub use retry::{Failure, RetryDecision, RetryPolicy, parse_http_date, parse_retry_after};
 pub use secret::{AccessToken, AuthorizationCode, ClientSecret, RefreshToken};
