@@ -448,8 +448,13 @@ pub(crate) fn bounded(s: &str, max: usize) -> String {
 
 /// A short, printable excerpt of a body, with the given secrets masked.
 pub(crate) fn excerpt(body: &[u8], secrets: &[&str]) -> String {
-    let text = String::from_utf8_lossy(body);
-    let mut text = text.into_owned();
+    let mut text = match serde_json::from_slice::<serde_json::Value>(body) {
+        Ok(mut json) => {
+            redact_json(&mut json);
+            json.to_string()
+        }
+        Err(_) => String::from_utf8_lossy(body).into_owned(),
+    };
     for secret in secrets {
         if secret.len() >= 4 && text.contains(secret) {
             text = text.replace(secret, "<redacted>");
@@ -462,6 +467,34 @@ pub(crate) fn excerpt(body: &[u8], secrets: &[&str]) -> String {
         .flat_map(char::escape_default)
         .collect();
     bounded(&escaped, MAX_EXCERPT)
+}
+
+/// JSON members whose values are credentials, wherever they appear.
+const SECRET_MEMBERS: [&str; 8] = [
+    "access_token",
+    "refresh_token",
+    "id_token",
+    "code",
+    "client_secret",
+    "code_verifier",
+    "device_code",
+    "token",
+];
+
+fn redact_json(value: &mut serde_json::Value) {
+    match value {
+        serde_json::Value::Object(map) => {
+            for (k, v) in map.iter_mut() {
+                if SECRET_MEMBERS.contains(&k.as_str()) {
+                    *v = serde_json::Value::String("<redacted>".into());
+                } else {
+                    redact_json(v);
+                }
+            }
+        }
+        serde_json::Value::Array(items) => items.iter_mut().for_each(redact_json),
+        _ => {}
+    }
 }
 
 /// Displays text that came from the network with control characters escaped.
