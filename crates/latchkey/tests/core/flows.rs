@@ -207,7 +207,7 @@ fn loom_ai_code_pkce_and_refresh() {
     let refresh = client.refresh(tokens.refresh_token().unwrap()).unwrap();
     let request = refresh.request();
     assert_eq!(
-        String::from_utf8(request.body.clone()).unwrap(),
+        String::from_utf8(request.body).unwrap(),
         "grant_type=refresh_token&client_id=CLIENT_ID&refresh_token=RT1\
          &audience=https%3A%2F%2Fapi.loomai.com%2F"
     );

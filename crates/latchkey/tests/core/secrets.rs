@@ -120,10 +120,10 @@ fn hostile_responses() -> Vec<Response> {
         ),
         Response::json(
             400,
-            format!(r#"{{"error":"invalid_grant","error_description":"bad code"}}"#),
+            r#"{"error":"invalid_grant","error_description":"bad code"}"#,
             at,
         ),
-        Response::json(401, format!(r#"not json {echo}"#), at),
+        Response::json(401, format!("not json {echo}"), at),
     ]
 }
 
