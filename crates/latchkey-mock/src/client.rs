@@ -1,0 +1,277 @@
+//! Registered clients and the dialect knobs each one carries.
+
+/// How a client authenticates at the token endpoint (RFC 6749 §2.3.1, RFC 8414 names).
+///
+/// The mock is strict: a client registered with one method that authenticates
+/// another way is refused with `401 invalid_client`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum AuthMethod {
+    /// `client_secret_basic`: `Authorization: Basic base64(urlencode(id) ":" urlencode(secret))`.
+    Basic,
+    /// `client_secret_post`: `client_id` and `client_secret` in the request body.
+    Post,
+    /// `none`: a public client that sends only `client_id` in the body and no secret at all.
+    None,
+}
+
+impl AuthMethod {
+    /// The RFC 8414 / RFC 7591 name of the method, e.g. `client_secret_basic`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Basic => "client_secret_basic",
+            Self::Post => "client_secret_post",
+            Self::None => "none",
+        }
+    }
+}
+
+/// A token request body encoding.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Encoding {
+    /// `application/x-www-form-urlencoded` (the RFC 6749 encoding).
+    Form,
+    /// `application/json` with a flat object of string (or number/boolean) values.
+    Json,
+    /// `multipart/form-data` (what `curl -F` sends).
+    Multipart,
+}
+
+impl Encoding {
+    /// The media type of this encoding, e.g. `application/json`.
+    pub fn media_type(self) -> &'static str {
+        match self {
+            Self::Form => "application/x-www-form-urlencoded",
+            Self::Json => "application/json",
+            Self::Multipart => "multipart/form-data",
+        }
+    }
+}
+
+/// The shape of successful token responses, after the providers latchkey targets.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum ResponseStyle {
+    /// Auth0-style (Loom AI, Blooma): `{"access_token","token_type":"Bearer","expires_in","scope"}`,
+    /// plus `refresh_token` when the grant's scope includes `offline_access`.
+    #[default]
+    Auth0,
+    /// Clerk-style (CoLoop): `{"access_token","refresh_token","scope","token_type":"bearer","expires_in"}`.
+    Clerk,
+    /// Doorkeeper-style (Loop & Tie): `{"access_token","token_type":"bearer","created_at"}` with
+    /// no `expires_in` and no `scope`; a `refresh_token` only when the refresh grant is enabled
+    /// explicitly with [`MockClient::grant_types`].
+    Doorkeeper,
+}
+
+/// An OAuth 2.0 grant (or, for [`GrantType::Implicit`], response type) a client may use.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum GrantType {
+    /// `authorization_code` (and `response_type=code` at the authorization endpoint).
+    AuthorizationCode,
+    /// The implicit grant: `response_type=token` at the authorization endpoint.
+    Implicit,
+    /// `client_credentials` (confidential clients only).
+    ClientCredentials,
+    /// `refresh_token`.
+    RefreshToken,
+}
+
+impl GrantType {
+    /// The registered name, e.g. `authorization_code` (`implicit` for the implicit grant).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::AuthorizationCode => "authorization_code",
+            Self::Implicit => "implicit",
+            Self::ClientCredentials => "client_credentials",
+            Self::RefreshToken => "refresh_token",
+        }
+    }
+}
+
+/// A client registration, built builder-style and handed to
+/// [`MockServerBuilder::client`](crate::MockServerBuilder::client) or
+/// [`MockServer::add_client`](crate::MockServer::add_client).
+///
+/// ```
+/// use latchkey_mock::{AuthMethod, Encoding, MockClient, ResponseStyle};
+///
+/// // Loop & Tie: secret in a multipart body, Doorkeeper-shaped answers.
+/// let client = MockClient::new("lt-app")
+///     .secret("lt-secret")
+///     .auth_method(AuthMethod::Post)
+///     .encodings([Encoding::Multipart])
+///     .response_style(ResponseStyle::Doorkeeper)
+///     .redirect_uris(["https://app.example/callback"]);
+/// assert_eq!(client.id(), "lt-app");
+/// ```
+#[derive(Debug, Clone)]
+pub struct MockClient {
+    pub(crate) id: String,
+    pub(crate) secret: Option<String>,
+    pub(crate) auth_method: Option<AuthMethod>,
+    pub(crate) encodings: Vec<Encoding>,
+    pub(crate) audience: Option<String>,
+    pub(crate) style: ResponseStyle,
+    pub(crate) expires_in: u64,
+    pub(crate) rotate_refresh_tokens: bool,
+    pub(crate) require_pkce: bool,
+    pub(crate) redirect_uris: Vec<String>,
+    pub(crate) grant_types: Option<Vec<GrantType>>,
+    pub(crate) default_scope: Option<String>,
+    pub(crate) allowed_scopes: Option<Vec<String>>,
+}
+
+impl MockClient {
+    /// A public client (`AuthMethod::None`) with this `client_id`, accepting form bodies only,
+    /// Auth0-style responses, 3600 s access tokens, any redirect URI and every grant but
+    /// `client_credentials`.
+    pub fn new(id: impl Into<String>) -> Self {
+        Self {
+            id: id.into(),
+            secret: None,
+            auth_method: None,
+            encodings: vec![Encoding::Form],
+            audience: None,
+            style: ResponseStyle::Auth0,
+            expires_in: 3600,
+            rotate_refresh_tokens: false,
+            require_pkce: false,
+            redirect_uris: Vec::new(),
+            grant_types: None,
+            default_scope: None,
+            allowed_scopes: None,
+        }
+    }
+
+    /// Makes the client confidential with this secret. Unless [`auth_method`](Self::auth_method)
+    /// says otherwise it must then authenticate with HTTP Basic (`client_secret_basic`, the
+    /// RFC 6749 default).
+    #[must_use]
+    pub fn secret(mut self, secret: impl Into<String>) -> Self {
+        self.secret = Some(secret.into());
+        self
+    }
+
+    /// How the client must authenticate at the token endpoint. The default is
+    /// [`AuthMethod::Basic`] for a client with a secret and [`AuthMethod::None`] otherwise.
+    #[must_use]
+    pub fn auth_method(mut self, method: AuthMethod) -> Self {
+        self.auth_method = Some(method);
+        self
+    }
+
+    /// The token request body encodings this client may use (default: form only). Any other
+    /// content type is refused with `400 invalid_request` naming it.
+    #[must_use]
+    pub fn encodings(mut self, encodings: impl IntoIterator<Item = Encoding>) -> Self {
+        self.encodings = encodings.into_iter().collect();
+        self
+    }
+
+    /// Requires `audience` = `audience` on authorization requests and on
+    /// `authorization_code` and `client_credentials` token requests (else `invalid_request`).
+    /// A refresh request need not repeat it, but a different value is refused.
+    #[must_use]
+    pub fn require_audience(mut self, audience: impl Into<String>) -> Self {
+        self.audience = Some(audience.into());
+        self
+    }
+
+    /// The shape of this client's token responses (default [`ResponseStyle::Auth0`]).
+    #[must_use]
+    pub fn response_style(mut self, style: ResponseStyle) -> Self {
+        self.style = style;
+        self
+    }
+
+    /// Access token lifetime in seconds (default 3600). The server enforces it with the real
+    /// clock, also for the Doorkeeper style, which does not announce it.
+    #[must_use]
+    pub fn expires_in(mut self, seconds: u64) -> Self {
+        self.expires_in = seconds;
+        self
+    }
+
+    /// Refresh token rotation: every refresh answer carries a new refresh token and the one
+    /// presented becomes invalid (a later use gets `invalid_grant`). Default off.
+    #[must_use]
+    pub fn rotate_refresh_tokens(mut self, rotate: bool) -> Self {
+        self.rotate_refresh_tokens = rotate;
+        self
+    }
+
+    /// Requires a PKCE `code_challenge` on every `response_type=code` authorization request.
+    /// Default off (a challenge that is sent is always enforced).
+    #[must_use]
+    pub fn require_pkce(mut self, require: bool) -> Self {
+        self.require_pkce = require;
+        self
+    }
+
+    /// The registered redirect URIs. Empty (the default) accepts any absolute URI without a
+    /// fragment. Matching is exact, except that for `http` loopback URIs (`127.0.0.1`, `[::1]`,
+    /// `localhost`) the port is ignored (RFC 8252 §7.3).
+    #[must_use]
+    pub fn redirect_uris<I>(mut self, uris: I) -> Self
+    where
+        I: IntoIterator,
+        I::Item: Into<String>,
+    {
+        self.redirect_uris = uris.into_iter().map(Into::into).collect();
+        self
+    }
+
+    /// Restricts the grants this client may use. Without this call every grant is enabled
+    /// except `client_credentials` for public clients and, for the Doorkeeper style,
+    /// `refresh_token`.
+    #[must_use]
+    pub fn grant_types(mut self, grants: impl IntoIterator<Item = GrantType>) -> Self {
+        self.grant_types = Some(grants.into_iter().collect());
+        self
+    }
+
+    /// The scope granted when a request names none (e.g. Blooma's `USER`). Default: none.
+    #[must_use]
+    pub fn default_scope(mut self, scope: impl Into<String>) -> Self {
+        self.default_scope = Some(scope.into());
+        self
+    }
+
+    /// Restricts the scope values this client may request (`invalid_scope` otherwise).
+    /// Default: any.
+    #[must_use]
+    pub fn allowed_scopes<I>(mut self, scopes: I) -> Self
+    where
+        I: IntoIterator,
+        I::Item: Into<String>,
+    {
+        self.allowed_scopes = Some(scopes.into_iter().map(Into::into).collect());
+        self
+    }
+
+    /// The `client_id`.
+    pub fn id(&self) -> &str {
+        &self.id
+    }
+
+    /// The authentication method in force: the one set, or the default described at
+    /// [`auth_method`](Self::auth_method).
+    pub fn effective_auth_method(&self) -> AuthMethod {
+        match (self.auth_method, &self.secret) {
+            (Some(method), _) => method,
+            (None, Some(_)) => AuthMethod::Basic,
+            (None, None) => AuthMethod::None,
+        }
+    }
+
+    /// Whether this client may use `grant`.
+    pub fn allows(&self, grant: GrantType) -> bool {
+        if grant == GrantType::ClientCredentials && self.effective_auth_method() == AuthMethod::None
+        {
+            return false;
+        }
+        match &self.grant_types {
+            Some(list) => list.contains(&grant),
+            None => !(grant == GrantType::RefreshToken && self.style == ResponseStyle::Doorkeeper),
+        }
+    }
+}

@@ -1,0 +1,64 @@
+//! An in-process OAuth 2.0 authorization server for tests, demos and your own test suites.
+//!
+//! `latchkey-mock` implements the server side of the flows latchkey speaks, independently of
+//! the `latchkey` crate, so that it checks a client rather than mirroring it:
+//!
+//! * `GET /authorize` approves at once (code or implicit), with PKCE (`S256`, `plain`),
+//!   `audience`, redirect URI checks (loopback ports ignored, RFC 8252 §7.3) and errors
+//!   redirected back to the client;
+//! * `POST /token` with the `authorization_code`, `client_credentials` and `refresh_token`
+//!   grants, strict client authentication (`client_secret_basic`, `client_secret_post`,
+//!   `none`), form, JSON or multipart bodies, and Auth0-, Clerk- or Doorkeeper-shaped answers;
+//! * `GET|POST /userinfo`, `POST /revoke` (RFC 7009) and RFC 8414 metadata;
+//! * fault injection per path ([`Fault`]) and a record of every request ([`RecordedRequest`]).
+//!
+//! The server listens on `127.0.0.1` on an ephemeral port and runs its own tokio runtime on a
+//! background thread, so it is used the same way from synchronous tests and from
+//! `#[tokio::test]`s. Dropping the [`MockServer`] stops it.
+//!
+//! ```
+//! use latchkey_mock::{AuthMethod, Encoding, Fault, MockClient, MockServer, ResponseStyle};
+//!
+//! let server = MockServer::builder()
+//!     // Blooma: client credentials, JSON or form body, audience required.
+//!     .client(
+//!         MockClient::new("blooma-app")
+//!             .secret("blooma-secret")
+//!             .auth_method(AuthMethod::Post)
+//!             .encodings([Encoding::Form, Encoding::Json])
+//!             .require_audience("https://tenant.example/api/")
+//!             .default_scope("USER")
+//!             .expires_in(86400),
+//!     )
+//!     // CoLoop: Clerk-shaped answers, refresh tokens always issued.
+//!     .client(
+//!         MockClient::new("coloop-app")
+//!             .secret("coloop-secret")
+//!             .auth_method(AuthMethod::Post)
+//!             .response_style(ResponseStyle::Clerk)
+//!             .expires_in(7200),
+//!     )
+//!     .start();
+//!
+//! // Make the next token request fail with a 503 and `Retry-After: 1`.
+//! server.inject("/token", Fault::retry_after(503, "1"), 1);
+//! assert_eq!(server.request_count("/token"), 0);
+//! ```
+#![forbid(unsafe_code)]
+#![deny(missing_docs)]
+
+mod body;
+mod client;
+mod fault;
+mod form;
+mod multipart;
+mod oauth;
+mod record;
+mod server;
+mod user;
+
+pub use client::{AuthMethod, Encoding, GrantType, MockClient, ResponseStyle};
+pub use fault::Fault;
+pub use record::RecordedRequest;
+pub use server::{MockServer, MockServerBuilder};
+pub use user::MockUser;
