@@ -1,0 +1,64 @@
+//! The conformance suite, stamped out once per adapter: `ureq::<case>` and `reqwest::<case>`.
+
+/// Declares one test per case for a driver, plus a check that the list below is complete.
+macro_rules! suite {
+    ($adapter:ident: $driver:ty; $($case:ident),+ $(,)?) => {
+        mod $adapter {
+            $(
+                #[test]
+                fn $case() {
+                    latchkey_conformance::cases::$case::<$driver>();
+                }
+            )+
+
+            #[test]
+            fn every_case_is_stamped() {
+                assert_eq!(&[$(stringify!($case)),+], latchkey_conformance::cases::ALL);
+            }
+        }
+    };
+}
+
+/// Every case, for every adapter.
+macro_rules! conformance {
+    ($($adapter:ident: $driver:ty),+ $(,)?) => {
+        $(
+            suite! {
+                $adapter: $driver;
+                code_pkce_public_form,
+                code_confidential_basic,
+                code_post_json_audience,
+                code_multipart_doorkeeper,
+                code_clerk_style,
+                implicit_fragment_then_userinfo,
+                client_credentials_basic,
+                client_credentials_post_json_audience,
+                client_credentials_multipart_doorkeeper,
+                dialect_mismatch_is_server_error,
+                refresh_without_rotation,
+                refresh_with_rotation,
+                userinfo_valid,
+                userinfo_invalid_token,
+                redirect_is_not_followed,
+                oversized_body_is_refused,
+                content_length_over_cap_is_refused_at_once,
+                slow_server_times_out,
+                retry_after_503_is_retried_when_idempotent,
+                retry_after_503_is_not_retried_for_code,
+                retry_429_with_http_date,
+                html_error_page_is_unexpected,
+                error_with_200_is_server_error,
+                insecure_http_is_refused,
+                connection_refused_is_connect,
+                connect_failure_is_retried_for_code,
+                dropped_connection_is_other,
+                execute_sends_one_request,
+            }
+        )+
+    };
+}
+
+conformance! {
+    ureq: latchkey_conformance::Ureq,
+    reqwest: latchkey_conformance::Reqwest,
+}

@@ -1,0 +1,494 @@
+//! # latchkey-reqwest: the async adapter
+//!
+//! [`latchkey`] describes every OAuth 2.0 network step as an [`Exchange`]; this crate carries
+//! those steps over [reqwest](https://docs.rs/reqwest) on tokio. [`Transport::send`] asks the
+//! exchange for its request, sends it, and hands the answer back:
+//!
+//! ```text
+//! exchange.request() ──► Transport: check URL ─► send ─► no redirects, size cap, timeouts
+//!                                    ▲                         │
+//!                                    └── sleep ◄── retry? ◄────┤ (the core decides)
+//! exchange.response(Response) ◄──────────────────────────────┘
+//! ```
+//!
+//! It is method for method the same as `latchkey-ureq`'s blocking transport, with `async`
+//! [`send`](Transport::send) and [`execute`](Transport::execute). Their futures are `Send`,
+//! so they can run in `tokio::spawn` and in axum handlers.
+//!
+//! ## Quickstart
+//!
+//! ```
+//! # use latchkey_mock::{MockClient, MockServer};
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() -> Result<(), latchkey::Error> {
+//! # let server = MockServer::builder().client(MockClient::new("my-app").secret("s3cret")).start();
+//! # let token_endpoint = server.token_endpoint();
+//! use latchkey::Client;
+//! use latchkey_reqwest::Transport;
+//!
+//! let client = Client::builder("my-app")
+//!     .client_secret("s3cret")
+//!     .token_endpoint(token_endpoint) // e.g. "https://auth.example.com/oauth/token"
+//!     .build()?;
+//!
+//! let transport = Transport::new();
+//! let tokens = transport.send(client.client_credentials()?.scope("read")).await?;
+//! assert!(!tokens.access_token().expose_secret().is_empty());
+//! # Ok(())
+//! # }
+//! ```
+//!
+//! ## What the transport enforces
+//!
+//! The core decides, the transport carries out. On every request, by default:
+//!
+//! - **No redirects.** A 3xx answer is an [`Error::Transport`] of kind
+//!   [`Redirect`](TransportErrorKind::Redirect); nothing is sent to its `Location`, so a code,
+//!   a secret or a token is never forwarded to another host. (The core marks every OAuth
+//!   request `follow_redirects = false`; this transport follows none either way.) A
+//!   caller's own [`reqwest::ClientBuilder`] gets `redirect(Policy::none())` before it is
+//!   built (see [`TransportBuilder::client_builder`]).
+//! - **A size cap** on the response body: the smaller of
+//!   [`TransportBuilder::max_response_bytes`] (1 MiB by default) and the request's own
+//!   `max_response_bytes`. A larger `Content-Length` is refused at once; any other body is
+//!   read chunk by chunk and dropped as soon as it passes the cap
+//!   ([`TooLarge`](TransportErrorKind::TooLarge)).
+//! - **Timeouts**: 10 s to connect, 30 s in all, body included
+//!   ([`Timeout`](TransportErrorKind::Timeout)).
+//! - **Only `https`**, or `http` to a loopback host, unless
+//!   [`allow_insecure_http`](TransportBuilder::allow_insecure_http) is set. A refused URL is
+//!   refused before any DNS lookup.
+//! - **Retries only where safe**, as [`RetryPolicy::decide`] says: client credentials and
+//!   userinfo are sent again after a timeout, a dropped connection, 429, 502, 503 or 504
+//!   (honouring `Retry-After`); an authorization code or a refresh token only when connecting
+//!   failed, so it certainly never reached the server.
+//!
+//! HTTP error statuses (4xx, 5xx) are not transport errors: they go to
+//! [`Exchange::response`], which turns them into the server's own OAuth error. Every response
+//! header is passed through (`WWW-Authenticate`, `Retry-After`, `DPoP-Nonce`...). Error
+//! messages name the host, never a request body, an `Authorization` header or a URL.
+//!
+//! ## Features
+//!
+//! - `rustls` (default): TLS through rustls, reqwest 0.13's own flavour (aws-lc-rs with the
+//!   platform verifier). reqwest 0.13 no longer has a ring/webpki-roots flavour; its
+//!   `rustls-no-provider` would make this crate install a process-wide crypto provider,
+//!   which can break an application's own `install_default()`.
+//! - `native-tls`: the platform's TLS library; use with `default-features = false`.
+
+#![forbid(unsafe_code)]
+#![deny(missing_docs)]
+#![warn(missing_debug_implementations)]
+
+use std::collections::hash_map::RandomState;
+use std::fmt;
+use std::hash::BuildHasher;
+use std::time::{Duration, Instant, SystemTime};
+
+use latchkey::{
+    Error, Exchange, Failure, Headers, Request, Response, RetryDecision, RetryPolicy,
+    TransportError, TransportErrorKind,
+};
+
+/// Sends latchkey exchanges over reqwest: async, no redirects, a response size cap, timeouts
+/// and safe retries.
+///
+/// Cheap to clone (the client and its connection pool are shared); `Send + Sync`. Needs a
+/// tokio runtime to send.
+#[derive(Clone)]
+pub struct Transport {
+    client: reqwest::Client,
+    settings: Settings,
+}
+
+/// Configures a [`Transport`]. Created by [`Transport::builder`].
+#[must_use]
+#[derive(Debug)]
+pub struct TransportBuilder {
+    client_builder: Option<reqwest::ClientBuilder>,
+    settings: Settings,
+}
+
+/// The safety settings, applied to every request.
+#[derive(Clone, Copy, Debug)]
+struct Settings {
+    max_response_bytes: u64,
+    connect_timeout: Duration,
+    timeout: Duration,
+    allow_insecure_http: bool,
+    retry_policy: RetryPolicy,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Self {
+            max_response_bytes: 1024 * 1024,
+            connect_timeout: Duration::from_secs(10),
+            timeout: Duration::from_secs(30),
+            allow_insecure_http: false,
+            retry_policy: RetryPolicy::default(),
+        }
+    }
+}
+
+impl Default for Transport {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl fmt::Debug for Transport {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Transport")
+            .field("settings", &self.settings)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Transport {
+    /// A transport with the safe defaults: no redirects, 1 MiB response cap, 10 s connect
+    /// timeout, 30 s overall timeout, `https` only (or `http` to loopback),
+    /// [`RetryPolicy::default`].
+    ///
+    /// # Panics
+    ///
+    /// When the TLS backend cannot be initialised, as `reqwest::Client::new` does; see
+    /// [`TransportBuilder::try_build`].
+    #[must_use]
+    pub fn new() -> Self {
+        Self::builder().build()
+    }
+
+    /// Starts configuring a transport.
+    pub fn builder() -> TransportBuilder {
+        TransportBuilder {
+            client_builder: None,
+            settings: Settings::default(),
+        }
+    }
+
+    /// Sends `exchange`'s request, retrying where its [`RetryMode`](latchkey::RetryMode) and
+    /// the retry policy allow, and feeds the answer to [`Exchange::response`].
+    ///
+    /// Waits between attempts with `tokio::time::sleep`. The future is `Send`.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Transport`] when no usable answer arrived (refused URL, connection failure,
+    /// timeout, redirect, oversized body), else whatever [`Exchange::response`] returns: the
+    /// server's OAuth error ([`Error::Server`]) or an unusable answer ([`Error::Response`]).
+    pub async fn send<E: Exchange + Send>(&self, exchange: E) -> Result<E::Output, Error> {
+        let start = Instant::now();
+        let mut request = exchange.request();
+        request.check_url_security(self.settings.allow_insecure_http)?;
+        let mut attempts: u32 = 1;
+        loop {
+            let delay = match self.attempt(&request).await {
+                Ok(response) if response.is_success() => return exchange.response(response),
+                Ok(response) => {
+                    let failure = Failure::Status {
+                        status: response.status,
+                        retry_after: response.headers.get("retry-after"),
+                    };
+                    match self
+                        .settings
+                        .retry_delay(&request, attempts, start, failure)
+                    {
+                        Some(delay) => delay,
+                        None => return exchange.response(response),
+                    }
+                }
+                Err(failed) => {
+                    let delay = failed.retry.and_then(|failure| {
+                        self.settings
+                            .retry_delay(&request, attempts, start, failure)
+                    });
+                    match delay {
+                        Some(delay) => delay,
+                        None => return Err(failed.error.into()),
+                    }
+                }
+            };
+            tokio::time::sleep(delay).await;
+            request = exchange.request();
+            attempts = attempts.saturating_add(1);
+        }
+    }
+
+    /// Sends one request once: no retry, but every safety setting applied (URL check, no
+    /// redirects, size cap, timeouts). A 4xx or 5xx answer is an `Ok` [`Response`].
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Transport`] when no usable answer arrived.
+    pub async fn execute(&self, request: &Request) -> Result<Response, Error> {
+        request.check_url_security(self.settings.allow_insecure_http)?;
+        self.attempt(request)
+            .await
+            .map_err(|failed| failed.error.into())
+    }
+
+    /// One attempt: send, refuse redirects, read the body up to the cap.
+    async fn attempt(&self, request: &Request) -> Result<Response, Failed> {
+        let host = host_of(request);
+        let cap = self
+            .settings
+            .max_response_bytes
+            .min(request.max_response_bytes.unwrap_or(u64::MAX));
+        let method = reqwest::Method::from_bytes(request.method.as_str().as_bytes())
+            .map_err(|_| Failed::local(format!("cannot build the request to {host}")))?;
+        let mut builder = self
+            .client
+            .request(method, request.url.as_str())
+            .body(request.body.clone());
+        for (name, value) in request.headers.iter() {
+            builder = builder.header(name, value);
+        }
+        let mut response = builder
+            .send()
+            .await
+            .map_err(|e| Failed::from_reqwest(e, &host, false))?;
+
+        let status = response.status().as_u16();
+        let headers: Headers = response
+            .headers()
+            .iter()
+            .map(|(name, value)| {
+                (
+                    name.as_str().to_owned(),
+                    String::from_utf8_lossy(value.as_bytes()).into_owned(),
+                )
+            })
+            .collect();
+        if (300..400).contains(&status) {
+            return Err(Failed::redirect(status, &host, headers.get("location")));
+        }
+        if let Some(length) = response.content_length() {
+            if length > cap {
+                return Err(Failed::too_large(
+                    cap,
+                    format!("{host} announced {length} bytes"),
+                ));
+            }
+        }
+        let mut body = Vec::new();
+        while let Some(chunk) = response
+            .chunk()
+            .await
+            .map_err(|e| Failed::from_reqwest(e, &host, true))?
+        {
+            let total = u64::try_from(body.len().saturating_add(chunk.len())).unwrap_or(u64::MAX);
+            if total > cap {
+                return Err(Failed::too_large(
+                    cap,
+                    format!("{host} sent more; the rest was not read"),
+                ));
+            }
+            body.extend_from_slice(&chunk);
+        }
+        Ok(Response::new(status, headers, body, SystemTime::now()))
+    }
+}
+
+impl TransportBuilder {
+    /// Caps every response body at this many bytes (default 1 MiB). A request's own, lower
+    /// `max_response_bytes` wins.
+    pub fn max_response_bytes(mut self, bytes: u64) -> Self {
+        self.settings.max_response_bytes = bytes;
+        self
+    }
+
+    /// The longest wait for a connection, DNS and TLS included (default 10 s).
+    pub fn connect_timeout(mut self, timeout: Duration) -> Self {
+        self.settings.connect_timeout = timeout;
+        self
+    }
+
+    /// The longest time one attempt may take, from connecting to the last body byte
+    /// (default 30 s). Waits between retries are bounded by the retry policy instead.
+    pub fn timeout(mut self, timeout: Duration) -> Self {
+        self.settings.timeout = timeout;
+        self
+    }
+
+    /// Allows plain `http://` to hosts other than loopback (default `false`). Only for tests
+    /// and closed networks: codes, secrets and tokens then travel in clear text.
+    pub fn allow_insecure_http(mut self, allow: bool) -> Self {
+        self.settings.allow_insecure_http = allow;
+        self
+    }
+
+    /// How [`Transport::send`] retries (default [`RetryPolicy::default`]; use
+    /// [`RetryPolicy::never`] to send each request once).
+    pub fn retry_policy(mut self, policy: RetryPolicy) -> Self {
+        self.settings.retry_policy = policy;
+        self
+    }
+
+    /// Builds the HTTP client from a caller's builder, for its proxy, TLS or pool settings.
+    ///
+    /// The builder gets `redirect(Policy::none())`, this transport's connect timeout and its
+    /// overall timeout before it is built, whatever it said before. A built
+    /// [`reqwest::Client`] is not accepted: its redirect policy can be neither inspected nor
+    /// overridden per request, so a client that follows redirects would send codes, secrets
+    /// and tokens on to wherever a `Location` header points.
+    pub fn client_builder(mut self, builder: reqwest::ClientBuilder) -> Self {
+        self.client_builder = Some(builder);
+        self
+    }
+
+    /// Builds the transport.
+    ///
+    /// # Errors
+    ///
+    /// An [`Error::Transport`] of kind [`Other`](TransportErrorKind::Other) when reqwest
+    /// cannot build its client (for example, the TLS backend fails to initialise).
+    pub fn try_build(self) -> Result<Transport, Error> {
+        let builder = self.client_builder.unwrap_or_else(reqwest::Client::builder);
+        let client = builder
+            .redirect(reqwest::redirect::Policy::none())
+            .connect_timeout(self.settings.connect_timeout)
+            .timeout(self.settings.timeout)
+            .build()
+            .map_err(|e| {
+                TransportError::new(TransportErrorKind::Other, "cannot build the HTTP client")
+                    .with_source(e.without_url())
+            })?;
+        Ok(Transport {
+            client,
+            settings: self.settings,
+        })
+    }
+
+    /// Builds the transport.
+    ///
+    /// # Panics
+    ///
+    /// When reqwest cannot build its client, as `reqwest::Client::new` does; use
+    /// [`try_build`](Self::try_build) to handle that.
+    pub fn build(self) -> Transport {
+        match self.try_build() {
+            Ok(transport) => transport,
+            Err(e) => panic!("latchkey-reqwest: {e}"),
+        }
+    }
+}
+
+impl Settings {
+    /// Asks the core whether to try again, and how long to wait first.
+    fn retry_delay(
+        &self,
+        request: &Request,
+        attempts: u32,
+        start: Instant,
+        failure: Failure<'_>,
+    ) -> Option<Duration> {
+        let jitter = RandomState::new().hash_one(attempts);
+        match self.retry_policy.decide(
+            request.retry,
+            attempts,
+            start.elapsed(),
+            failure,
+            SystemTime::now(),
+            jitter,
+        ) {
+            RetryDecision::RetryAfter(delay) => Some(delay),
+            RetryDecision::GiveUp => None,
+        }
+    }
+}
+
+/// A failed attempt and what it means for retrying: `None` never retries (a redirect, an
+/// oversized body, a request that cannot be built).
+struct Failed {
+    error: TransportError,
+    retry: Option<Failure<'static>>,
+}
+
+impl Failed {
+    fn new(kind: TransportErrorKind, message: String, retry: Option<Failure<'static>>) -> Self {
+        Self {
+            error: TransportError::new(kind, message),
+            retry,
+        }
+    }
+
+    fn local(message: String) -> Self {
+        Self::new(TransportErrorKind::Other, message, None)
+    }
+
+    fn redirect(status: u16, host: &str, location: Option<&str>) -> Self {
+        // Name where the redirect points, but not its path or query: those may carry secrets.
+        let target = location
+            .and_then(|l| latchkey::Url::parse(l).ok())
+            .and_then(|u| {
+                let host = u.host_str()?;
+                Some(match u.port() {
+                    Some(port) => format!("{host}:{port}"),
+                    None => host.to_owned(),
+                })
+            });
+        let message = match target {
+            Some(target) => format!("{host} redirected to {target}; not followed"),
+            None => format!("{host} redirected; not followed"),
+        };
+        Self::new(TransportErrorKind::Redirect { status }, message, None)
+    }
+
+    fn too_large(limit: u64, message: String) -> Self {
+        Self::new(TransportErrorKind::TooLarge { limit }, message, None)
+    }
+
+    /// Classifies a reqwest failure. Only a failure to connect means the request certainly
+    /// never reached the server; anything while reading the body comes after the server
+    /// answered.
+    fn from_reqwest(error: reqwest::Error, host: &str, reading_body: bool) -> Self {
+        use TransportErrorKind::{Connect, Other, Timeout};
+        let never_sent = Some(Failure::Connect);
+        let maybe_sent = Some(Failure::Transport);
+        let (kind, retry, what) = if reading_body {
+            let kind = if error.is_timeout() { Timeout } else { Other };
+            (kind, maybe_sent, "reading the response body")
+        } else if error.is_builder() {
+            (Other, None, "building the request")
+        } else if error.is_connect() {
+            let kind = if error.is_timeout() { Timeout } else { Connect };
+            (kind, never_sent, "connecting")
+        } else if error.is_timeout() {
+            (Timeout, maybe_sent, "waiting for the answer")
+        } else {
+            (Other, maybe_sent, "sending the request")
+        };
+        // Without its URL, the error's text names no path or query.
+        let error = error.without_url();
+        let message = format!("{host}: {what}: {}", chain(&error));
+        Self {
+            error: TransportError::new(kind, message).with_source(error),
+            retry,
+        }
+    }
+}
+
+/// An error and its sources as one line (reqwest's own text says little without them).
+fn chain(error: &(dyn std::error::Error + 'static)) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(inner) = source {
+        let inner_text = inner.to_string();
+        if !text.contains(&inner_text) {
+            text.push_str(": ");
+            text.push_str(&inner_text);
+        }
+        source = inner.source();
+    }
+    text
+}
+
+/// `host:port` of the request URL: enough to say where, never the path or query.
+fn host_of(request: &Request) -> String {
+    let host = request.url.host_str().unwrap_or("unknown host");
+    match request.url.port_or_known_default() {
+        Some(port) => format!("{host}:{port}"),
+        None => host.to_owned(),
+    }
+}

@@ -1,0 +1,531 @@
+//! # latchkey-ureq: the blocking adapter
+//!
+//! [`latchkey`] describes every OAuth 2.0 network step as an [`Exchange`]; this crate carries
+//! those steps over [ureq](https://docs.rs/ureq) 3, blocking the calling thread.
+//! [`Transport::send`] asks the exchange for its request, sends it, and hands the answer back:
+//!
+//! ```text
+//! exchange.request() ──► Transport: check URL ─► send ─► no redirects, size cap, timeouts
+//!                                    ▲                         │
+//!                                    └── sleep ◄── retry? ◄────┤ (the core decides)
+//! exchange.response(Response) ◄──────────────────────────────┘
+//! ```
+//!
+//! ## Quickstart
+//!
+//! ```
+//! # use latchkey_mock::{MockClient, MockServer};
+//! # let server = MockServer::builder().client(MockClient::new("my-app").secret("s3cret")).start();
+//! # let token_endpoint = server.token_endpoint();
+//! use latchkey::Client;
+//! use latchkey_ureq::Transport;
+//!
+//! let client = Client::builder("my-app")
+//!     .client_secret("s3cret")
+//!     .token_endpoint(token_endpoint) // e.g. "https://auth.example.com/oauth/token"
+//!     .build()?;
+//!
+//! let transport = Transport::new();
+//! let tokens = transport.send(client.client_credentials()?.scope("read"))?;
+//! assert!(!tokens.access_token().expose_secret().is_empty());
+//! # Ok::<(), latchkey::Error>(())
+//! ```
+//!
+//! ## What the transport enforces
+//!
+//! The core decides, the transport carries out. On every request, by default:
+//!
+//! - **No redirects.** A 3xx answer is an [`Error::Transport`] of kind
+//!   [`Redirect`](TransportErrorKind::Redirect); nothing is sent to its `Location`, so a code,
+//!   a secret or a token is never forwarded to another host. (The core marks every OAuth
+//!   request `follow_redirects = false`; this transport follows none either way.) This
+//!   holds for a caller's own [`ureq::Agent`] too: the safety settings are applied again on
+//!   each request.
+//! - **A size cap** on the response body: the smaller of
+//!   [`TransportBuilder::max_response_bytes`] (1 MiB by default) and the request's own
+//!   `max_response_bytes`. A larger `Content-Length` is refused at once; any other body is
+//!   read incrementally and dropped as soon as it passes the cap
+//!   ([`TooLarge`](TransportErrorKind::TooLarge)).
+//! - **Timeouts**: 10 s to connect, 30 s in all, body included
+//!   ([`Timeout`](TransportErrorKind::Timeout)).
+//! - **Only `https`**, or `http` to a loopback host, unless
+//!   [`allow_insecure_http`](TransportBuilder::allow_insecure_http) is set. A refused URL is
+//!   refused before any DNS lookup.
+//! - **Retries only where safe**, as [`RetryPolicy::decide`] says: client credentials and
+//!   userinfo are sent again after a timeout, a dropped connection, 429, 502, 503 or 504
+//!   (honouring `Retry-After`); an authorization code or a refresh token only when connecting
+//!   failed, so it certainly never reached the server.
+//!
+//! HTTP error statuses (4xx, 5xx) are not transport errors: they go to
+//! [`Exchange::response`], which turns them into the server's own OAuth error. Every response
+//! header is passed through (`WWW-Authenticate`, `Retry-After`, `DPoP-Nonce`...). Error
+//! messages name the host, never a request body, an `Authorization` header or a query string.
+//!
+//! ## Features
+//!
+//! - `rustls` (default): TLS through rustls with the webpki roots (ureq's default).
+//! - `native-tls`: the platform's TLS library; use with `default-features = false`.
+
+#![forbid(unsafe_code)]
+#![deny(missing_docs)]
+#![warn(missing_debug_implementations)]
+
+use std::collections::hash_map::RandomState;
+use std::fmt;
+use std::hash::BuildHasher;
+use std::io::{self, Read};
+use std::time::{Duration, Instant, SystemTime};
+
+use latchkey::{
+    Error, Exchange, Failure, Headers, Request, Response, RetryDecision, RetryPolicy,
+    TransportError, TransportErrorKind,
+};
+
+/// Sends latchkey exchanges over ureq: blocking, no redirects, a response size cap, timeouts
+/// and safe retries.
+///
+/// Cheap to clone (the agent and its connection pool are shared); `Send + Sync`.
+#[derive(Clone)]
+pub struct Transport {
+    agent: ureq::Agent,
+    settings: Settings,
+}
+
+/// Configures a [`Transport`]. Created by [`Transport::builder`].
+#[must_use]
+#[derive(Debug)]
+pub struct TransportBuilder {
+    agent: Option<ureq::Agent>,
+    settings: Settings,
+}
+
+/// The safety settings, applied to every request whatever agent carries it.
+#[derive(Clone, Copy, Debug)]
+struct Settings {
+    max_response_bytes: u64,
+    connect_timeout: Duration,
+    timeout: Duration,
+    allow_insecure_http: bool,
+    retry_policy: RetryPolicy,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Self {
+            max_response_bytes: 1024 * 1024,
+            connect_timeout: Duration::from_secs(10),
+            timeout: Duration::from_secs(30),
+            allow_insecure_http: false,
+            retry_policy: RetryPolicy::default(),
+        }
+    }
+}
+
+impl Default for Transport {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl fmt::Debug for Transport {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Transport")
+            .field("settings", &self.settings)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Transport {
+    /// A transport with the safe defaults: no redirects, 1 MiB response cap, 10 s connect
+    /// timeout, 30 s overall timeout, `https` only (or `http` to loopback),
+    /// [`RetryPolicy::default`].
+    #[must_use]
+    pub fn new() -> Self {
+        Self::builder().build()
+    }
+
+    /// Starts configuring a transport.
+    pub fn builder() -> TransportBuilder {
+        TransportBuilder {
+            agent: None,
+            settings: Settings::default(),
+        }
+    }
+
+    /// Sends `exchange`'s request, retrying where its [`RetryMode`](latchkey::RetryMode) and
+    /// the retry policy allow, and feeds the answer to [`Exchange::response`].
+    ///
+    /// Blocks the calling thread, including while it waits between attempts.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Transport`] when no usable answer arrived (refused URL, connection failure,
+    /// timeout, redirect, oversized body), else whatever [`Exchange::response`] returns: the
+    /// server's OAuth error ([`Error::Server`]) or an unusable answer ([`Error::Response`]).
+    pub fn send<E: Exchange>(&self, exchange: E) -> Result<E::Output, Error> {
+        let start = Instant::now();
+        let mut request = exchange.request();
+        request.check_url_security(self.settings.allow_insecure_http)?;
+        let mut attempts: u32 = 1;
+        loop {
+            let delay = match self.attempt(&request) {
+                Ok(response) if response.is_success() => return exchange.response(response),
+                Ok(response) => {
+                    let failure = Failure::Status {
+                        status: response.status,
+                        retry_after: response.headers.get("retry-after"),
+                    };
+                    match self
+                        .settings
+                        .retry_delay(&request, attempts, start, failure)
+                    {
+                        Some(delay) => delay,
+                        None => return exchange.response(response),
+                    }
+                }
+                Err(failed) => {
+                    let delay = failed.retry.and_then(|failure| {
+                        self.settings
+                            .retry_delay(&request, attempts, start, failure)
+                    });
+                    match delay {
+                        Some(delay) => delay,
+                        None => return Err(failed.error.into()),
+                    }
+                }
+            };
+            std::thread::sleep(delay);
+            request = exchange.request();
+            attempts = attempts.saturating_add(1);
+        }
+    }
+
+    /// Sends one request once: no retry, but every safety setting applied (URL check, no
+    /// redirects, size cap, timeouts). A 4xx or 5xx answer is an `Ok` [`Response`].
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Transport`] when no usable answer arrived.
+    pub fn execute(&self, request: &Request) -> Result<Response, Error> {
+        request.check_url_security(self.settings.allow_insecure_http)?;
+        self.attempt(request).map_err(|failed| failed.error.into())
+    }
+
+    /// One attempt: send, refuse redirects, read the body up to the cap.
+    fn attempt(&self, request: &Request) -> Result<Response, Failed> {
+        let host = host_of(request);
+        let cap = self
+            .settings
+            .max_response_bytes
+            .min(request.max_response_bytes.unwrap_or(u64::MAX));
+        let mut builder = ureq::http::Request::builder()
+            .method(request.method.as_str())
+            .uri(request.url.as_str());
+        for (name, value) in request.headers.iter() {
+            builder = builder.header(name, value);
+        }
+        // Neither the URL nor header values go into the message: they may hold secrets.
+        let http_request = builder.body(request.body.as_slice()).map_err(|_| {
+            Failed::local(format!(
+                "cannot build the request to {host}: invalid method, URL or header"
+            ))
+        })?;
+        let http_request = self
+            .agent
+            .configure_request(http_request)
+            .max_redirects(0)
+            .max_redirects_will_error(false)
+            .save_redirect_history(false)
+            .http_status_as_error(false)
+            .timeout_connect(Some(self.settings.connect_timeout))
+            .timeout_global(Some(self.settings.timeout))
+            .build();
+        let response = self
+            .agent
+            .run(http_request)
+            .map_err(|e| Failed::from_ureq(e, &host))?;
+
+        let status = response.status().as_u16();
+        let headers: Headers = response
+            .headers()
+            .iter()
+            .map(|(name, value)| {
+                (
+                    name.as_str().to_owned(),
+                    String::from_utf8_lossy(value.as_bytes()).into_owned(),
+                )
+            })
+            .collect();
+        if (300..400).contains(&status) {
+            return Err(Failed::redirect(status, &host, headers.get("location")));
+        }
+        if let Some(length) = content_length(&headers) {
+            if length > cap {
+                return Err(Failed::too_large(
+                    cap,
+                    format!("{host} announced {length} bytes"),
+                ));
+            }
+        }
+        let mut body = Vec::new();
+        response
+            .into_body()
+            .into_reader()
+            .take(cap.saturating_add(1))
+            .read_to_end(&mut body)
+            .map_err(|e| Failed::from_read(e, &host))?;
+        if u64::try_from(body.len()).unwrap_or(u64::MAX) > cap {
+            return Err(Failed::too_large(
+                cap,
+                format!("{host} sent more; the rest was not read"),
+            ));
+        }
+        Ok(Response::new(status, headers, body, SystemTime::now()))
+    }
+}
+
+impl TransportBuilder {
+    /// Caps every response body at this many bytes (default 1 MiB). A request's own, lower
+    /// `max_response_bytes` wins.
+    pub fn max_response_bytes(mut self, bytes: u64) -> Self {
+        self.settings.max_response_bytes = bytes;
+        self
+    }
+
+    /// The longest wait for a connection, DNS and TLS included (default 10 s).
+    pub fn connect_timeout(mut self, timeout: Duration) -> Self {
+        self.settings.connect_timeout = timeout;
+        self
+    }
+
+    /// The longest time one attempt may take, from connecting to the last body byte
+    /// (default 30 s). Waits between retries are bounded by the retry policy instead.
+    pub fn timeout(mut self, timeout: Duration) -> Self {
+        self.settings.timeout = timeout;
+        self
+    }
+
+    /// Allows plain `http://` to hosts other than loopback (default `false`). Only for tests
+    /// and closed networks: codes, secrets and tokens then travel in clear text.
+    pub fn allow_insecure_http(mut self, allow: bool) -> Self {
+        self.settings.allow_insecure_http = allow;
+        self
+    }
+
+    /// How [`Transport::send`] retries (default [`RetryPolicy::default`]; use
+    /// [`RetryPolicy::never`] to send each request once).
+    pub fn retry_policy(mut self, policy: RetryPolicy) -> Self {
+        self.settings.retry_policy = policy;
+        self
+    }
+
+    /// Sends through a caller-built agent, for its connection pool, proxy or TLS settings.
+    ///
+    /// The safety settings are applied again to every request through ureq's per-request
+    /// configuration (no redirects, 4xx/5xx as answers rather than errors, this transport's
+    /// timeouts), so an agent configured otherwise can neither follow a redirect nor hide the
+    /// server's error. The agent's middleware, if any, still runs: it is the caller's code.
+    pub fn agent(mut self, agent: ureq::Agent) -> Self {
+        self.agent = Some(agent);
+        self
+    }
+
+    /// Builds the transport, like [`build`](Self::build).
+    ///
+    /// # Errors
+    ///
+    /// Never with ureq, whose agents cannot fail to build; it is here so that code reads the
+    /// same with `latchkey-reqwest`, where building the HTTP client can fail.
+    pub fn try_build(self) -> Result<Transport, Error> {
+        Ok(self.build())
+    }
+
+    /// Builds the transport.
+    pub fn build(self) -> Transport {
+        let agent = self.agent.unwrap_or_else(|| {
+            ureq::Agent::config_builder()
+                .max_redirects(0)
+                .max_redirects_will_error(false)
+                .http_status_as_error(false)
+                .build()
+                .new_agent()
+        });
+        Transport {
+            agent,
+            settings: self.settings,
+        }
+    }
+}
+
+impl Settings {
+    /// Asks the core whether to try again, and how long to wait first.
+    fn retry_delay(
+        &self,
+        request: &Request,
+        attempts: u32,
+        start: Instant,
+        failure: Failure<'_>,
+    ) -> Option<Duration> {
+        let jitter = RandomState::new().hash_one(attempts);
+        match self.retry_policy.decide(
+            request.retry,
+            attempts,
+            start.elapsed(),
+            failure,
+            SystemTime::now(),
+            jitter,
+        ) {
+            RetryDecision::RetryAfter(delay) => Some(delay),
+            RetryDecision::GiveUp => None,
+        }
+    }
+}
+
+/// A failed attempt and what it means for retrying: `None` never retries (a redirect, an
+/// oversized body, a request that cannot be built).
+struct Failed {
+    error: TransportError,
+    retry: Option<Failure<'static>>,
+}
+
+impl Failed {
+    fn new(kind: TransportErrorKind, message: String, retry: Option<Failure<'static>>) -> Self {
+        Self {
+            error: TransportError::new(kind, message),
+            retry,
+        }
+    }
+
+    fn local(message: String) -> Self {
+        Self::new(TransportErrorKind::Other, message, None)
+    }
+
+    fn redirect(status: u16, host: &str, location: Option<&str>) -> Self {
+        // Name where the redirect points, but not its path or query: those may carry secrets.
+        let target = location
+            .and_then(|l| latchkey::Url::parse(l).ok())
+            .and_then(|u| {
+                let host = u.host_str()?;
+                Some(match u.port() {
+                    Some(port) => format!("{host}:{port}"),
+                    None => host.to_owned(),
+                })
+            });
+        let message = match target {
+            Some(target) => format!("{host} redirected to {target}; not followed"),
+            None => format!("{host} redirected; not followed"),
+        };
+        Self::new(TransportErrorKind::Redirect { status }, message, None)
+    }
+
+    fn too_large(limit: u64, message: String) -> Self {
+        Self::new(TransportErrorKind::TooLarge { limit }, message, None)
+    }
+
+    /// Classifies a failure before the response headers arrived. Only a failure to connect
+    /// means the request certainly never reached the server.
+    fn from_ureq(error: ureq::Error, host: &str) -> Self {
+        use TransportErrorKind::{Connect, InsecureUrl, Other, Timeout};
+        use ureq::Error as U;
+        let never_sent = Some(Failure::Connect);
+        let maybe_sent = Some(Failure::Transport);
+        let (kind, retry) = match &error {
+            U::HostNotFound
+            | U::ConnectionFailed
+            | U::ConnectProxyFailed(_)
+            | U::InvalidProxyUrl
+            | U::Tls(_)
+            | U::TlsRequired => (Connect, never_sent),
+            #[cfg(feature = "rustls")]
+            U::Rustls(_) => (Connect, never_sent),
+            U::Io(e) if is_connect_error(e.kind()) => (Connect, never_sent),
+            U::Io(e) if e.kind() == io::ErrorKind::TimedOut => (Timeout, maybe_sent),
+            U::Timeout(ureq::Timeout::Resolve | ureq::Timeout::Connect) => (Timeout, never_sent),
+            U::Timeout(_) => (Timeout, maybe_sent),
+            U::RequireHttpsOnly(_) => (InsecureUrl, None),
+            U::BadUri(_) | U::Http(_) => (Other, None),
+            _ => (Other, maybe_sent),
+        };
+        let message = format!("{host}: {}", describe(&error));
+        let mut error_out = TransportError::new(kind, message);
+        if !carries_text(&error) {
+            error_out = error_out.with_source(error);
+        }
+        Self {
+            error: error_out,
+            retry,
+        }
+    }
+
+    /// Classifies a failure while reading the body: the server has answered, so the request
+    /// reached it.
+    fn from_read(error: io::Error, host: &str) -> Self {
+        let inner = error
+            .get_ref()
+            .and_then(|e| e.downcast_ref::<ureq::Error>());
+        let timed_out = error.kind() == io::ErrorKind::TimedOut
+            || matches!(inner, Some(ureq::Error::Timeout(_)));
+        let kind = if timed_out {
+            TransportErrorKind::Timeout
+        } else {
+            TransportErrorKind::Other
+        };
+        let reason = match inner {
+            Some(inner) => describe(inner),
+            None => error.to_string(),
+        };
+        Self::new(
+            kind,
+            format!("{host}: reading the response body: {reason}"),
+            Some(Failure::Transport),
+        )
+    }
+}
+
+/// True for the connection-setup failures of `std::net`: nothing was sent.
+fn is_connect_error(kind: io::ErrorKind) -> bool {
+    matches!(
+        kind,
+        io::ErrorKind::ConnectionRefused
+            | io::ErrorKind::AddrNotAvailable
+            | io::ErrorKind::NetworkUnreachable
+            | io::ErrorKind::HostUnreachable
+    )
+}
+
+/// True for ureq errors whose text may repeat a URL or a proxy address (and so a query string
+/// or proxy credentials); those are described generically and not kept as the source.
+fn carries_text(error: &ureq::Error) -> bool {
+    matches!(
+        error,
+        ureq::Error::BadUri(_)
+            | ureq::Error::RequireHttpsOnly(_)
+            | ureq::Error::ConnectProxyFailed(_)
+            | ureq::Error::Http(_)
+    )
+}
+
+/// A ureq error as text that holds no URL.
+fn describe(error: &ureq::Error) -> String {
+    match error {
+        ureq::Error::BadUri(_) => "invalid URL".to_owned(),
+        ureq::Error::RequireHttpsOnly(_) => "the agent allows https only".to_owned(),
+        ureq::Error::ConnectProxyFailed(_) => "the proxy refused CONNECT".to_owned(),
+        ureq::Error::Http(_) => "invalid request".to_owned(),
+        other => other.to_string(),
+    }
+}
+
+/// `host:port` of the request URL: enough to say where, never the path or query.
+fn host_of(request: &Request) -> String {
+    let host = request.url.host_str().unwrap_or("unknown host");
+    match request.url.port_or_known_default() {
+        Some(port) => format!("{host}:{port}"),
+        None => host.to_owned(),
+    }
+}
+
+/// The `Content-Length` announced, if it is a number.
+fn content_length(headers: &Headers) -> Option<u64> {
+    headers.get("content-length")?.trim().parse().ok()
+}

@@ -1,0 +1,76 @@
+//! What is specific to the ureq adapter: a caller's agent cannot weaken the safety settings.
+//! Everything both adapters share is in `latchkey-conformance`.
+
+use std::time::Duration;
+
+use latchkey::{Client, Error, Exchange, TransportErrorKind};
+use latchkey_mock::{Fault, MockClient, MockServer};
+use latchkey_ureq::Transport;
+
+const SECRET: &str = "ureq-adapter-secret-1f3a";
+
+fn client(server: &MockServer) -> Client {
+    Client::builder("app")
+        .client_secret(SECRET)
+        .token_endpoint(server.token_endpoint())
+        .userinfo_endpoint(server.userinfo_endpoint())
+        .build()
+        .unwrap()
+}
+
+/// An agent that follows redirects, turns 4xx into errors and times out at once.
+fn permissive_agent() -> ureq::Agent {
+    ureq::Agent::config_builder()
+        .max_redirects(10)
+        .max_redirects_will_error(true)
+        .http_status_as_error(true)
+        .timeout_global(Some(Duration::from_nanos(1)))
+        .build()
+        .new_agent()
+}
+
+#[test]
+fn a_caller_agent_never_follows_redirects() {
+    let server = MockServer::builder()
+        .client(MockClient::new("app").secret(SECRET))
+        .start();
+    let target = MockServer::start();
+    let transport = Transport::builder().agent(permissive_agent()).build();
+    server.inject("/token", Fault::redirect(307, target.token_endpoint()), 1);
+    match transport.send(client(&server).client_credentials().unwrap()) {
+        Err(Error::Transport(e)) => {
+            assert_eq!(e.kind(), TransportErrorKind::Redirect { status: 307 });
+        }
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(target.requests().len(), 0);
+}
+
+#[test]
+fn a_caller_agent_still_hands_back_error_statuses_with_the_transport_timeouts() {
+    let server = MockServer::builder()
+        .client(MockClient::new("app").secret(SECRET))
+        .start();
+    let transport = Transport::builder().agent(permissive_agent()).build();
+    // The agent's 1 ns timeout is replaced by the transport's.
+    let tokens = transport
+        .send(client(&server).client_credentials().unwrap())
+        .unwrap();
+    server.revoke_all_tokens();
+    let request = client(&server)
+        .userinfo(tokens.access_token())
+        .unwrap()
+        .request();
+    let response = transport.execute(&request).unwrap();
+    assert_eq!(response.status, 401);
+    assert!(response.headers.get("www-authenticate").is_some());
+}
+
+#[test]
+fn transport_is_cheap_clone_debug_send_sync() {
+    fn check<T: Clone + std::fmt::Debug + Send + Sync + Default + 'static>() {}
+    check::<Transport>();
+    let debug = format!("{:?}", Transport::builder().max_response_bytes(7).build());
+    assert!(debug.contains("max_response_bytes: 7"), "{debug}");
+    assert!(Transport::builder().try_build().is_ok());
+}
