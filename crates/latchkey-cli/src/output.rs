@@ -1,0 +1,387 @@
+//! What the command prints, and how it keeps that safe.
+//!
+//! * stdout carries only the result: one JSON object ([`print_json`]).
+//! * stderr carries progress and the one-line failure message ([`say!`](crate::say)). Every
+//!   line written there first has each known secret (client secret, code, PKCE verifier,
+//!   tokens; see [`add_secret`]) replaced by `<redacted>`, and then its control characters
+//!   and bidirectional-override characters escaped ([`escape`]), so that text a hostile
+//!   server sent cannot move the cursor, recolour the terminal, forge a second line or
+//!   reorder what the reader sees.
+
+use std::fmt::Write as _;
+use std::io::{self, IsTerminal as _, Write as _};
+use std::sync::Mutex;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use latchkey::{Headers, TokenSet};
+use serde::ser::{Serialize, SerializeMap, Serializer};
+use serde_json::Value;
+
+/// Secrets this process knows, masked in everything written to stderr.
+static SECRETS: Mutex<Vec<String>> = Mutex::new(Vec::new());
+
+/// Shortest value treated as a secret for masking: masking every `a` in a message because a
+/// one-letter "secret" was given would destroy the message and protect nothing.
+const MIN_SECRET_LEN: usize = 3;
+
+/// Remembers a secret so that it is masked wherever it would appear on stderr.
+pub(crate) fn add_secret(secret: &str) {
+    if secret.chars().count() < MIN_SECRET_LEN {
+        return;
+    }
+    let mut secrets = SECRETS
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    if !secrets.iter().any(|s| s == secret) {
+        secrets.push(secret.to_owned());
+        // Longest first, so that a secret containing another is masked whole.
+        secrets.sort_by_key(|s| std::cmp::Reverse(s.len()));
+    }
+}
+
+/// Replaces every known secret in `text` with `<redacted>`.
+pub(crate) fn redact(text: &str) -> String {
+    let secrets = SECRETS
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    let mut out = text.to_owned();
+    for secret in secrets.iter() {
+        if out.contains(secret.as_str()) {
+            out = out.replace(secret.as_str(), "<redacted>");
+        }
+    }
+    out
+}
+
+/// True for characters that must never reach a terminal raw: C0 and C1 controls (ESC, CR,
+/// LF, BEL, backspace, CSI...), DEL, the line and paragraph separators, and the bidirectional
+/// marks, embeddings, overrides and isolates (CVE-2021-42574 "Trojan Source").
+fn is_dangerous(c: char) -> bool {
+    c.is_control()
+        || matches!(
+            c,
+            '\u{061c}'
+                | '\u{200b}'..='\u{200f}'
+                | '\u{2028}'..='\u{202e}'
+                | '\u{2060}'..='\u{2069}'
+                | '\u{feff}'
+        )
+}
+
+/// Escapes `text` for a terminal, on one line: `\n`, `\r`, `\t` by name, every other
+/// dangerous character (see above) as `\u{..}`.
+pub(crate) fn escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            c if is_dangerous(c) => {
+                let _ = write!(out, "\\u{{{:x}}}", u32::from(c));
+            }
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// Redacts, then escapes: the only way text reaches stderr.
+pub(crate) fn sanitize(text: &str) -> String {
+    escape(&redact(text))
+}
+
+/// Writes one sanitized line to stderr; every progress line goes through here.
+pub(crate) fn stderr_line(text: &str) {
+    let mut err = io::stderr().lock();
+    let _ = writeln!(err, "{}", sanitize(text));
+}
+
+/// `format!`-style progress line on stderr, redacted and escaped (see [`stderr_line`]).
+#[macro_export]
+macro_rules! say {
+    ($($arg:tt)*) => {
+        $crate::output::stderr_line(&format!($($arg)*))
+    };
+}
+
+/// The result on stdout: pretty-printed for a person at a terminal, one line otherwise.
+///
+/// # Errors
+///
+/// When stdout cannot be written (a closed pipe).
+pub(crate) fn print_json(value: &impl Serialize) -> io::Result<()> {
+    let stdout = io::stdout();
+    let text = if stdout.is_terminal() {
+        serde_json::to_string_pretty(value)
+    } else {
+        serde_json::to_string(value)
+    }
+    .map_err(io::Error::other)?;
+    let mut out = stdout.lock();
+    writeln!(out, "{text}")?;
+    out.flush()
+}
+
+/// A JSON object whose members keep the order they were added in.
+#[derive(Debug, Default, Clone)]
+pub(crate) struct Object(pub(crate) Vec<(String, Value)>);
+
+impl Object {
+    fn push(&mut self, key: &str, value: impl Into<Value>) {
+        self.0.push((key.to_owned(), value.into()));
+    }
+}
+
+impl Serialize for Object {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = serializer.serialize_map(Some(self.0.len()))?;
+        for (k, v) in &self.0 {
+            map.serialize_entry(k, v)?;
+        }
+        map.end()
+    }
+}
+
+impl std::fmt::Display for Object {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&serde_json::to_string(self).map_err(|_| std::fmt::Error)?)
+    }
+}
+
+/// Seconds since the Unix epoch.
+pub(crate) fn unix_seconds(at: SystemTime) -> u64 {
+    at.duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs())
+}
+
+/// Members of a token response whose values are credentials.
+const SECRET_MEMBERS: [&str; 3] = ["access_token", "refresh_token", "id_token"];
+
+/// The token set as the JSON object the command prints: `access_token`, `token_type`,
+/// `expires_in`, `expires_at` (Unix seconds), `refresh_token`, `scope`, then every other
+/// member the server sent (`id_token`, `created_at`, ...).
+///
+/// With `redacted`, credentials are replaced by a note of their length (for the demo).
+pub(crate) fn token_object(tokens: &TokenSet, redacted: bool) -> Object {
+    let secret = |value: &str| -> Value {
+        if redacted {
+            Value::String(format!("<redacted: {} chars>", value.chars().count()))
+        } else {
+            Value::String(value.to_owned())
+        }
+    };
+    let mut out = Object::default();
+    out.push(
+        "access_token",
+        secret(tokens.access_token().expose_secret()),
+    );
+    out.push("token_type", tokens.token_type().as_str());
+    if let Some(expires_in) = tokens.expires_in() {
+        out.push("expires_in", expires_in);
+    }
+    if let Some(expires_at) = tokens.expires_at() {
+        out.push("expires_at", unix_seconds(expires_at));
+    }
+    if let Some(refresh) = tokens.refresh_token() {
+        out.push("refresh_token", secret(refresh.expose_secret()));
+    }
+    if let Some(scope) = tokens.scope() {
+        out.push("scope", scope);
+    }
+    for (key, value) in tokens.extra() {
+        if out.0.iter().any(|(k, _)| k == key) {
+            continue;
+        }
+        let value = match value {
+            Value::String(s) if SECRET_MEMBERS.contains(&key.as_str()) => secret(s),
+            other => other.clone(),
+        };
+        out.0.push((key.clone(), value));
+    }
+    out
+}
+
+/// Registers every credential in a token set as a secret for stderr masking.
+pub(crate) fn add_token_secrets(tokens: &TokenSet) {
+    add_secret(tokens.access_token().expose_secret());
+    if let Some(refresh) = tokens.refresh_token() {
+        add_secret(refresh.expose_secret());
+    }
+    for key in SECRET_MEMBERS {
+        if let Some(Value::String(s)) = tokens.extra().get(key) {
+            add_secret(s);
+        }
+    }
+}
+
+/// Header fields whose values are credentials.
+const SECRET_HEADERS: [&str; 4] = ["authorization", "cookie", "set-cookie", "dpop"];
+
+/// Header fields as `name: value` lines, credentials replaced by `<redacted>` (the
+/// authentication scheme, such as `Basic`, is kept).
+pub(crate) fn header_lines(headers: &Headers) -> Vec<String> {
+    headers
+        .iter()
+        .map(|(name, value)| {
+            if SECRET_HEADERS.iter().any(|s| name.eq_ignore_ascii_case(s)) {
+                match value.split_once(' ') {
+                    Some((scheme, _)) => format!("{name}: {scheme} <redacted>"),
+                    None => format!("{name}: <redacted>"),
+                }
+            } else {
+                format!("{name}: {value}")
+            }
+        })
+        .collect()
+}
+
+/// URL query and fragment parameters whose values are credentials.
+const SECRET_URL_PARAMS: [&str; 5] = [
+    "code",
+    "access_token",
+    "refresh_token",
+    "id_token",
+    "code_verifier",
+];
+
+/// A URL with the values of credential parameters in its query and fragment replaced by
+/// `<redacted>` (for showing a redirect `Location`).
+pub(crate) fn redact_url(url: &str) -> String {
+    let (before_fragment, fragment) = match url.split_once('#') {
+        Some((b, f)) => (b, Some(f)),
+        None => (url, None),
+    };
+    let (base, query) = match before_fragment.split_once('?') {
+        Some((b, q)) => (b, Some(q)),
+        None => (before_fragment, None),
+    };
+    let redact_pairs = |pairs: &str| -> String {
+        pairs
+            .split('&')
+            .map(|pair| {
+                let name = pair.split_once('=').map_or(pair, |(n, _)| n);
+                if SECRET_URL_PARAMS.contains(&name) {
+                    format!("{name}=<redacted>")
+                } else {
+                    pair.to_owned()
+                }
+            })
+            .collect::<Vec<_>>()
+            .join("&")
+    };
+    let mut out = base.to_owned();
+    if let Some(query) = query {
+        out.push('?');
+        out.push_str(&redact_pairs(query));
+    }
+    if let Some(fragment) = fragment {
+        out.push('#');
+        out.push_str(&redact_pairs(fragment));
+    }
+    out
+}
+
+/// Masks, from now on, the credentials a redirect URL (or its bare query or fragment)
+/// carries: the raw value and its percent-decoded form.
+pub(crate) fn add_url_secrets(url: &str) {
+    let pairs = if url.contains(['?', '#']) {
+        url.split(['?', '#']).skip(1).collect::<Vec<_>>()
+    } else {
+        vec![url]
+    };
+    for pair in pairs.iter().flat_map(|part| part.split('&')) {
+        if let Some((name, value)) = pair.split_once('=') {
+            if SECRET_URL_PARAMS.contains(&name) {
+                add_secret(value);
+                for (_, decoded) in url::form_urlencoded::parse(format!("v={value}").as_bytes()) {
+                    add_secret(&decoded);
+                }
+            }
+        }
+    }
+}
+
+/// Escapes text for HTML element content and attribute values.
+pub(crate) fn escape_html(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn escape_neutralises_terminal_control() {
+        let hostile = "bad\u{1b}[2J\u{1b}]0;title\u{7}\r\nlatchkey: ok\u{202e}txt.exe\u{9b}";
+        let escaped = escape(hostile);
+        assert!(!escaped.chars().any(is_dangerous), "{escaped}");
+        assert_eq!(
+            escaped,
+            "bad\\u{1b}[2J\\u{1b}]0;title\\u{7}\\r\\nlatchkey: ok\\u{202e}txt.exe\\u{9b}"
+        );
+        assert_eq!(escape("plain text: ünïcode ✓"), "plain text: ünïcode ✓");
+    }
+
+    #[test]
+    fn redaction_masks_longest_first_and_ignores_tiny_values() {
+        add_secret("s3cr3t-value");
+        add_secret("s3cr3t-value-longer");
+        add_secret("ab");
+        assert_eq!(
+            redact("x s3cr3t-value-longer y s3cr3t-value ab"),
+            "x <redacted> y <redacted> ab"
+        );
+    }
+
+    #[test]
+    fn urls_lose_their_credentials() {
+        assert_eq!(
+            redact_url("https://a.example/cb?code=abc&state=xyz#access_token=t&token_type=Bearer"),
+            "https://a.example/cb?code=<redacted>&state=xyz#access_token=<redacted>&token_type=Bearer"
+        );
+        assert_eq!(redact_url("https://a.example/"), "https://a.example/");
+    }
+
+    #[test]
+    fn callback_credentials_are_remembered() {
+        add_url_secrets("http://127.0.0.1:1/cb?code=c0de%2Bvalue&state=visible");
+        add_url_secrets("access_token=t0ken-value&state=visible");
+        assert_eq!(
+            redact("c0de%2Bvalue c0de+value t0ken-value visible"),
+            "<redacted> <redacted> <redacted> visible"
+        );
+    }
+
+    #[test]
+    fn headers_keep_the_scheme_only() {
+        let mut headers = Headers::new();
+        headers.append("Authorization", "Basic Zm9vOmJhcg==");
+        headers.append("content-type", "application/json");
+        assert_eq!(
+            header_lines(&headers),
+            [
+                "Authorization: Basic <redacted>",
+                "content-type: application/json"
+            ]
+        );
+    }
+
+    #[test]
+    fn html_is_escaped() {
+        assert_eq!(
+            escape_html("<a href=\"x\">&'"),
+            "&lt;a href=&quot;x&quot;&gt;&amp;&#39;"
+        );
+    }
+}
