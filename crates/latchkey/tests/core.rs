@@ -3,5 +3,11 @@
 
 #[path = "core/flows.rs"]
 mod flows;
+#[path = "core/fuzz_corpus.rs"]
+mod fuzz_corpus;
+#[path = "core/prop_parse.rs"]
+mod prop_parse;
+#[path = "core/prop_pkce.rs"]
+mod prop_pkce;
 #[path = "core/secrets.rs"]
 mod secrets;
