@@ -31,6 +31,11 @@ struct ClientConfig {
     authorization_endpoint: Option<Url>,
     token_endpoint: Option<Url>,
     userinfo_endpoint: Option<Url>,
+    revocation_endpoint: Option<Url>,
+    introspection_endpoint: Option<Url>,
+    device_authorization_endpoint: Option<Url>,
+    pushed_authorization_request_endpoint: Option<Url>,
+    require_pushed_authorization_requests: bool,
     redirect_uri: Option<Url>,
     issuer: Option<String>,
     dialect: Dialect,
@@ -46,6 +51,12 @@ impl Client {
             authorization_endpoint: None,
             token_endpoint: None,
             userinfo_endpoint: None,
+            revocation_endpoint: None,
+            introspection_endpoint: None,
+            device_authorization_endpoint: None,
+            pushed_authorization_request_endpoint: None,
+            require_pushed_authorization_requests: false,
+            supported_auth_methods: None,
             redirect_uri: None,
             issuer: None,
             dialect: Dialect::default(),
@@ -88,6 +99,37 @@ impl Client {
         self.inner.userinfo_endpoint.as_ref()
     }
 
+    /// The revocation endpoint (RFC 7009), if configured.
+    #[must_use]
+    pub fn revocation_endpoint(&self) -> Option<&Url> {
+        self.inner.revocation_endpoint.as_ref()
+    }
+
+    /// The introspection endpoint (RFC 7662), if configured.
+    #[must_use]
+    pub fn introspection_endpoint(&self) -> Option<&Url> {
+        self.inner.introspection_endpoint.as_ref()
+    }
+
+    /// The device authorization endpoint (RFC 8628), if configured.
+    #[must_use]
+    pub fn device_authorization_endpoint(&self) -> Option<&Url> {
+        self.inner.device_authorization_endpoint.as_ref()
+    }
+
+    /// The pushed authorization request endpoint (RFC 9126), if configured.
+    #[must_use]
+    pub fn pushed_authorization_request_endpoint(&self) -> Option<&Url> {
+        self.inner.pushed_authorization_request_endpoint.as_ref()
+    }
+
+    /// True when the server only accepts pushed authorization requests (RFC 9126 §5): use
+    /// [`AuthorizationRequest::push`](crate::AuthorizationRequest::push).
+    #[must_use]
+    pub fn requires_pushed_authorization(&self) -> bool {
+        self.inner.require_pushed_authorization_requests
+    }
+
     /// The default redirect URI, if configured.
     #[must_use]
     pub fn redirect_uri(&self) -> Option<&Url> {
@@ -111,6 +153,12 @@ impl Client {
             "authorization" => self.inner.authorization_endpoint.as_ref(),
             "token" => self.inner.token_endpoint.as_ref(),
             "userinfo" => self.inner.userinfo_endpoint.as_ref(),
+            "revocation" => self.inner.revocation_endpoint.as_ref(),
+            "introspection" => self.inner.introspection_endpoint.as_ref(),
+            "device authorization" => self.inner.device_authorization_endpoint.as_ref(),
+            "pushed authorization request" => {
+                self.inner.pushed_authorization_request_endpoint.as_ref()
+            }
             _ => None,
         };
         url.ok_or_else(|| ConfigError::MissingEndpoint(which).into())
@@ -125,7 +173,8 @@ impl Client {
     }
 
     /// Builds a token endpoint request: `grant_type`, then client authentication, then the
-    /// flow's parameters, then the dialect's token parameters, in the dialect's body encoding.
+    /// flow's parameters, then the caller's, then the dialect's token parameters (unless
+    /// overridden), in the dialect's body encoding.
     pub(crate) fn token_request(
         &self,
         url: &Url,
@@ -134,10 +183,31 @@ impl Client {
         extra: &[(String, String)],
         retry: RetryMode,
     ) -> Request {
+        self.authenticated_request(url, Some(grant_type), params, extra, true, retry)
+    }
+
+    /// Builds a client-authenticated POST to any endpoint of the authorization server (token,
+    /// revocation, introspection, device authorization, PAR).
+    pub(crate) fn authenticated_request(
+        &self,
+        url: &Url,
+        grant_type: Option<&str>,
+        params: &[(&str, &str)],
+        extra: &[(String, String)],
+        with_dialect_params: bool,
+        retry: RetryMode,
+    ) -> Request {
         let config = &*self.inner;
+        let dialect_params: &[(String, String)] = if with_dialect_params {
+            &config.dialect.token_params
+        } else {
+            &[]
+        };
         let mut pairs: Vec<(&str, &str)> =
-            Vec::with_capacity(3 + params.len() + extra.len() + config.dialect.token_params.len());
-        pairs.push(("grant_type", grant_type));
+            Vec::with_capacity(3 + params.len() + extra.len() + dialect_params.len());
+        if let Some(grant_type) = grant_type {
+            pairs.push(("grant_type", grant_type));
+        }
         let mut request = Request::new(Method::Post, url.clone(), retry);
         match config.auth {
             ClientAuth::Basic => {
@@ -159,7 +229,8 @@ impl Client {
             ClientAuth::None => pairs.push(("client_id", &config.client_id)),
         }
         pairs.extend_from_slice(params);
-        for (k, v) in extra.iter().chain(&config.dialect.token_params) {
+        pairs.extend(extra.iter().map(|(k, v)| (k.as_str(), v.as_str())));
+        for (k, v) in dialect_params {
             if !pairs.iter().any(|(name, _)| name == k) {
                 pairs.push((k, v));
             }
@@ -204,6 +275,12 @@ pub struct ClientBuilder {
     authorization_endpoint: Option<String>,
     token_endpoint: Option<String>,
     userinfo_endpoint: Option<String>,
+    revocation_endpoint: Option<String>,
+    introspection_endpoint: Option<String>,
+    device_authorization_endpoint: Option<String>,
+    pushed_authorization_request_endpoint: Option<String>,
+    require_pushed_authorization_requests: bool,
+    supported_auth_methods: Option<Vec<String>>,
     redirect_uri: Option<String>,
     issuer: Option<String>,
     dialect: Dialect,
@@ -238,6 +315,75 @@ impl ClientBuilder {
     /// Sets the userinfo endpoint.
     pub fn userinfo_endpoint(mut self, url: impl Into<String>) -> Self {
         self.userinfo_endpoint = Some(url.into());
+        self
+    }
+
+    /// Sets the revocation endpoint (RFC 7009).
+    pub fn revocation_endpoint(mut self, url: impl Into<String>) -> Self {
+        self.revocation_endpoint = Some(url.into());
+        self
+    }
+
+    /// Sets the introspection endpoint (RFC 7662).
+    pub fn introspection_endpoint(mut self, url: impl Into<String>) -> Self {
+        self.introspection_endpoint = Some(url.into());
+        self
+    }
+
+    /// Sets the device authorization endpoint (RFC 8628).
+    pub fn device_authorization_endpoint(mut self, url: impl Into<String>) -> Self {
+        self.device_authorization_endpoint = Some(url.into());
+        self
+    }
+
+    /// Sets the pushed authorization request endpoint (RFC 9126).
+    pub fn pushed_authorization_request_endpoint(mut self, url: impl Into<String>) -> Self {
+        self.pushed_authorization_request_endpoint = Some(url.into());
+        self
+    }
+
+    /// Says the server accepts only pushed authorization requests (RFC 9126 §5).
+    pub fn require_pushed_authorization_requests(mut self, required: bool) -> Self {
+        self.require_pushed_authorization_requests = required;
+        self
+    }
+
+    /// Takes endpoints, issuer and capabilities from discovered server metadata
+    /// ([RFC 8414](https://www.rfc-editor.org/rfc/rfc8414)): every endpoint it lists, the issuer
+    /// (and `iss` checking when `authorization_response_iss_parameter_supported`), whether
+    /// pushed authorization requests are required, and, unless
+    /// [`auth_method`](Self::auth_method) is called, client authentication from
+    /// `token_endpoint_auth_methods_supported` (Basic when listed or when the list is absent,
+    /// as RFC 8414 §2 defaults, else body).
+    pub fn metadata(mut self, metadata: &crate::ServerMetadata) -> Self {
+        let set = |slot: &mut Option<String>, value: &Option<String>| {
+            if let Some(v) = value {
+                *slot = Some(v.clone());
+            }
+        };
+        set(
+            &mut self.authorization_endpoint,
+            &metadata.authorization_endpoint,
+        );
+        set(&mut self.token_endpoint, &metadata.token_endpoint);
+        set(&mut self.userinfo_endpoint, &metadata.userinfo_endpoint);
+        set(&mut self.revocation_endpoint, &metadata.revocation_endpoint);
+        set(
+            &mut self.introspection_endpoint,
+            &metadata.introspection_endpoint,
+        );
+        set(
+            &mut self.device_authorization_endpoint,
+            &metadata.device_authorization_endpoint,
+        );
+        set(
+            &mut self.pushed_authorization_request_endpoint,
+            &metadata.pushed_authorization_request_endpoint,
+        );
+        self.require_pushed_authorization_requests = metadata.require_pushed_authorization_requests;
+        self.issuer = Some(metadata.issuer.clone());
+        self.dialect.require_iss = metadata.authorization_response_iss_parameter_supported;
+        self.supported_auth_methods = metadata.token_endpoint_auth_methods_supported.clone();
         self
     }
 
@@ -305,10 +451,17 @@ impl ClientBuilder {
     /// [`ConfigError::InvalidUrl`] for a URL that does not parse or is not `http(s)`, and
     /// [`ConfigError::MissingClientSecret`] for Basic or body authentication without a secret.
     pub fn build(self) -> Result<Client, Error> {
-        let default_auth = if self.client_secret.is_some() {
+        let supports = |m: &str| {
+            self.supported_auth_methods
+                .as_ref()
+                .is_none_or(|list| list.iter().any(|s| s == m))
+        };
+        let default_auth = if self.client_secret.is_none() {
+            ClientAuth::None
+        } else if supports("client_secret_basic") || !supports("client_secret_post") {
             ClientAuth::Basic
         } else {
-            ClientAuth::None
+            ClientAuth::Post
         };
         let auth = self.auth.unwrap_or(default_auth);
         if auth != ClientAuth::None && self.client_secret.is_none() {
@@ -332,6 +485,17 @@ impl ClientBuilder {
                 authorization_endpoint: parse("authorization", self.authorization_endpoint)?,
                 token_endpoint: parse("token", self.token_endpoint)?,
                 userinfo_endpoint: parse("userinfo", self.userinfo_endpoint)?,
+                revocation_endpoint: parse("revocation", self.revocation_endpoint)?,
+                introspection_endpoint: parse("introspection", self.introspection_endpoint)?,
+                device_authorization_endpoint: parse(
+                    "device authorization",
+                    self.device_authorization_endpoint,
+                )?,
+                pushed_authorization_request_endpoint: parse(
+                    "pushed authorization request",
+                    self.pushed_authorization_request_endpoint,
+                )?,
+                require_pushed_authorization_requests: self.require_pushed_authorization_requests,
                 redirect_uri: self
                     .redirect_uri
                     .map(|u| parse_redirect_uri(&u))

@@ -32,6 +32,13 @@ pub enum Error {
     /// The operating system's random number generator failed.
     #[error("the operating system's random number generator failed")]
     Random,
+    /// The tokens cannot be renewed without the user: run an authorization flow again (and
+    /// hand the new token set to the token manager).
+    #[error(transparent)]
+    Reauthorize(#[from] ReauthorizeError),
+    /// A [`TokenStore`](crate::TokenStore) could not read or save the token set.
+    #[error(transparent)]
+    Store(#[from] crate::store::StoreError),
 }
 
 impl Error {
@@ -40,6 +47,7 @@ impl Error {
     pub fn server_code(&self) -> Option<&ErrorCode> {
         match self {
             Self::Server(e) => Some(&e.code),
+            Self::Reauthorize(ReauthorizeError::InvalidGrant(e)) => Some(&e.code),
             _ => None,
         }
     }
@@ -49,6 +57,14 @@ impl Error {
     #[must_use]
     pub fn is_invalid_grant(&self) -> bool {
         matches!(self.server_code(), Some(ErrorCode::InvalidGrant))
+    }
+
+    /// True when a token manager cannot renew the tokens without the user
+    /// ([`Error::Reauthorize`]): no tokens, no refresh token, or a refresh token the server
+    /// refused with `invalid_grant`.
+    #[must_use]
+    pub fn is_reauthorization_required(&self) -> bool {
+        matches!(self, Self::Reauthorize(_))
     }
 
     /// True when a resource server rejected the access token (`invalid_token`, RFC 6750 §3.1).
@@ -221,6 +237,22 @@ impl fmt::Display for ServerError {
     }
 }
 
+/// Why the tokens cannot be renewed without the user (see [`Error::Reauthorize`]).
+#[non_exhaustive]
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum ReauthorizeError {
+    /// There are no tokens yet.
+    #[error("re-authorization required: there is no token set yet")]
+    NoTokens,
+    /// The access token has expired (or was rejected) and there is no refresh token.
+    #[error("re-authorization required: the access token is no longer usable and there is no refresh token")]
+    NoRefreshToken,
+    /// The server refused the refresh token (`invalid_grant`: expired, revoked, or already
+    /// rotated).
+    #[error("re-authorization required: the refresh token was refused ({0})")]
+    InvalidGrant(ServerError),
+}
+
 /// Why a redirect back to the client (the callback) was refused.
 #[non_exhaustive]
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
@@ -311,6 +343,10 @@ pub enum ConfigError {
     /// A PKCE verifier does not meet RFC 7636 §4.1.
     #[error("invalid PKCE verifier: {0}")]
     InvalidPkceVerifier(&'static str),
+    /// A token manager was asked to send its access token to an origin it was not configured
+    /// for; nothing was sent.
+    #[error("the access token is only sent to the configured origins, not to {0}")]
+    ForeignOrigin(String),
     /// A parameter was refused.
     #[error("invalid parameter {name}: {reason}")]
     InvalidParameter {

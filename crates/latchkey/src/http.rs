@@ -9,7 +9,8 @@ use std::time::SystemTime;
 
 use url::Url;
 
-/// The HTTP methods OAuth endpoints use.
+/// The HTTP methods OAuth endpoints use (`GET`, `POST`), and the others a resource server
+/// request may need (sent by the token managers' bearer helpers).
 #[non_exhaustive]
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Method {
@@ -17,6 +18,14 @@ pub enum Method {
     Get,
     /// `POST`
     Post,
+    /// `PUT`
+    Put,
+    /// `PATCH`
+    Patch,
+    /// `DELETE`
+    Delete,
+    /// `HEAD`
+    Head,
 }
 
 impl Method {
@@ -26,6 +35,10 @@ impl Method {
         match self {
             Self::Get => "GET",
             Self::Post => "POST",
+            Self::Put => "PUT",
+            Self::Patch => "PATCH",
+            Self::Delete => "DELETE",
+            Self::Head => "HEAD",
         }
     }
 }
@@ -361,6 +374,10 @@ mod http_conversions {
             let method = match request.method {
                 Method::Get => http::Method::GET,
                 Method::Post => http::Method::POST,
+                Method::Put => http::Method::PUT,
+                Method::Patch => http::Method::PATCH,
+                Method::Delete => http::Method::DELETE,
+                Method::Head => http::Method::HEAD,
             };
             let mut builder = http::Request::builder()
                 .method(method)

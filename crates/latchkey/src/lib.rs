@@ -116,10 +116,20 @@ pub use error::{
 };
 pub use exchange::Exchange;
 pub use flow::AuthorizationUrl;
-pub use flow::authorization_code::{AuthorizationRequest, CodeExchange, PendingAuthorization};
+pub use flow::authorization_code::{
+    AuthorizationRequest, CodeExchange, PendingAuthorization, PushedAuthorization,
+};
 pub use flow::client_credentials::ClientCredentials;
+pub use flow::device::{
+    DEVICE_CODE_GRANT, DeviceAuthorization, DeviceAuthorizationRequest, DeviceCode, DevicePoll,
+    Poll, Wait,
+};
+pub use flow::discovery::{Discovery, ServerMetadata, WellKnown};
 pub use flow::implicit::{ImplicitRequest, PendingImplicit};
+pub use flow::introspection::{Introspection, IntrospectionRequest};
 pub use flow::refresh::Refresh;
+pub use flow::revocation::{Revocation, TokenToSend, TokenTypeHint};
+pub use flow::token_exchange::{ExchangedToken, TOKEN_EXCHANGE_GRANT, TokenExchange, token_types};
 pub use flow::userinfo::UserInfoRequest;
 pub use http::{Headers, Method, Request, Response, RetryMode, is_loopback};
 pub use lifecycle::{DEFAULT_REFRESH_SKEW, Lifecycle, NextStep, TokenSource};

@@ -1,7 +1,5 @@
 //! Secret-bearing newtypes: redacted `Debug`, no `Display`, explicit `expose_secret()`.
 
-use serde::{Deserialize, Serialize};
-
 macro_rules! secret_type {
     ($(#[$doc:meta])* $name:ident) => {
         $(#[$doc])*
@@ -10,7 +8,7 @@ macro_rules! secret_type {
         ///
         /// `Debug` prints a redaction, there is no `Display`, and the value is only reachable
         /// through [`expose_secret`](Self::expose_secret), a name meant to stand out in review.
-        #[derive(Clone, Serialize, Deserialize)]
+        #[derive(Clone, serde::Serialize, serde::Deserialize)]
         #[serde(transparent)]
         pub struct $name(String);
 
@@ -50,6 +48,8 @@ macro_rules! secret_type {
         }
     };
 }
+
+pub(crate) use secret_type;
 
 secret_type!(
     /// A client secret issued by the authorization server ([RFC 6749 §2.3.1](https://www.rfc-editor.org/rfc/rfc6749#section-2.3.1)).

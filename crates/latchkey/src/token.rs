@@ -158,6 +158,12 @@ impl TokenSet {
         &self.extra
     }
 
+    /// The `issued_token_type` of a token exchange answer (RFC 8693 §2.2.1).
+    #[must_use]
+    pub fn issued_token_type(&self) -> Option<&str> {
+        self.extra.get("issued_token_type").and_then(Value::as_str)
+    }
+
     /// The `id_token`, if the response had one (OpenID Connect). Not validated here.
     #[must_use]
     pub fn id_token(&self) -> Option<&str> {

@@ -9,5 +9,7 @@ mod fuzz_corpus;
 mod prop_parse;
 #[path = "core/prop_pkce.rs"]
 mod prop_pkce;
+#[path = "core/protocol.rs"]
+mod protocol;
 #[path = "core/secrets.rs"]
 mod secrets;

@@ -119,13 +119,14 @@ impl AuthorizationRequest<'_> {
         self
     }
 
-    /// Produces the URL to send the user to and the pending value to keep until the callback.
-    ///
-    /// # Errors
-    ///
-    /// [`ConfigError`](crate::ConfigError) for a missing authorization endpoint, a bad
-    /// redirect URI or a reserved parameter; [`Error::Random`] when the OS RNG fails.
-    pub fn build(self) -> Result<(AuthorizationUrl, PendingAuthorization), Error> {
+    /// Adds a `resource` indicator (RFC 8707); repeatable.
+    pub fn resource(self, resource: impl Into<String>) -> Self {
+        self.param("resource", resource)
+    }
+
+    /// Draws what is random and fixes the redirect URI: the shared first half of
+    /// [`build`](Self::build) and [`push`](Self::push).
+    fn prepare(self) -> Result<Prepared, Error> {
         let client = self.client;
         let redirect_uri = self.params.resolve_redirect_uri(client)?;
         let need_state = self.params.state.is_none();
@@ -154,26 +155,81 @@ impl AuthorizationRequest<'_> {
             (Some(v), Some(m)) => Some(v.challenge(m)),
             _ => None,
         };
-        let url = self.params.render(
-            client,
-            "code",
-            redirect_uri.as_deref(),
-            &state,
-            challenge
-                .as_ref()
-                .map(|c| (c.as_str(), c.method().as_str())),
-        )?;
-        Ok((
-            url,
-            PendingAuthorization {
+        Ok(Prepared {
+            params: self.params,
+            challenge,
+            pending: PendingAuthorization {
                 state,
                 pkce_verifier: verifier,
                 redirect_uri,
                 issuer: client.issuer().map(str::to_owned),
                 require_iss: client.dialect().require_iss,
             },
-        ))
+        })
     }
+
+    /// Produces the URL to send the user to and the pending value to keep until the callback.
+    ///
+    /// # Errors
+    ///
+    /// [`ConfigError`](crate::ConfigError) for a missing authorization endpoint, a bad
+    /// redirect URI or a reserved parameter; [`Error::Random`] when the OS RNG fails.
+    pub fn build(self) -> Result<(AuthorizationUrl, PendingAuthorization), Error> {
+        let client = self.client;
+        let prepared = self.prepare()?;
+        let url = prepared.params.render(
+            client,
+            "code",
+            prepared.pending.redirect_uri.as_deref(),
+            &prepared.pending.state,
+            prepared
+                .challenge
+                .as_ref()
+                .map(|c| (c.as_str(), c.method().as_str())),
+        )?;
+        Ok((url, prepared.pending))
+    }
+
+    /// Pushes the request's parameters to the server first (RFC 9126) and sends only
+    /// `client_id` and `request_uri` through the browser. Required when
+    /// [`Client::requires_pushed_authorization`] says so.
+    ///
+    /// # Errors
+    ///
+    /// As for [`build`](Self::build), plus a missing PAR endpoint.
+    pub fn push(self) -> Result<PushedAuthorization, Error> {
+        let client = self.client;
+        let par_endpoint = client.endpoint("pushed authorization request")?.clone();
+        let authorization_endpoint = client.endpoint("authorization")?.as_str().to_owned();
+        let prepared = self.prepare()?;
+        let mut params = prepared.params.pairs(
+            client,
+            "code",
+            prepared.pending.redirect_uri.as_deref(),
+            &prepared.pending.state,
+            prepared
+                .challenge
+                .as_ref()
+                .map(|c| (c.as_str(), c.method().as_str())),
+        )?;
+        if client.auth_method() != crate::ClientAuth::Basic {
+            // Client authentication adds client_id itself.
+            params.retain(|(k, _)| k != "client_id");
+        }
+        Ok(PushedAuthorization {
+            client: client.clone(),
+            par_endpoint,
+            authorization_endpoint,
+            params,
+            pending: prepared.pending,
+        })
+    }
+}
+
+struct Prepared {
+    params: AuthorizationParams,
+    challenge: Option<crate::PkceChallenge>,
+    pending: PendingAuthorization,
 }
 
 /// What to keep between sending the user away and the callback: state, PKCE verifier and
@@ -279,6 +335,11 @@ pub struct CodeExchange {
 }
 
 impl CodeExchange {
+    /// Adds a `resource` indicator (RFC 8707); repeatable.
+    pub fn resource(self, resource: impl Into<String>) -> Self {
+        self.param("resource", resource)
+    }
+
     /// Adds a token request parameter (e.g. `resource`), overriding a dialect one.
     pub fn param(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {
         self.params.push((name.into(), value.into()));
@@ -289,6 +350,60 @@ impl CodeExchange {
     #[must_use]
     pub fn code(&self) -> &AuthorizationCode {
         &self.code
+    }
+}
+
+/// A pushed authorization request (RFC 9126): its answer is the short authorization URL
+/// (`client_id` + `request_uri`) and the pending value. Never resent once it may have reached
+/// the server (the pushed request is bound to this state and verifier anyway).
+#[must_use = "send this exchange with an adapter"]
+#[derive(Debug)]
+pub struct PushedAuthorization {
+    client: Client,
+    par_endpoint: Url,
+    authorization_endpoint: String,
+    params: Vec<(String, String)>,
+    pending: PendingAuthorization,
+}
+
+#[derive(serde::Deserialize)]
+struct ParWire {
+    request_uri: String,
+    #[allow(dead_code)]
+    expires_in: Option<crate::token::Seconds>,
+}
+
+impl Exchange for PushedAuthorization {
+    type Output = (AuthorizationUrl, PendingAuthorization);
+
+    fn request(&self) -> Request {
+        self.client.authenticated_request(
+            &self.par_endpoint,
+            None,
+            &[],
+            &self.params,
+            false,
+            RetryMode::Idempotent,
+        )
+    }
+
+    fn response(self, response: Response) -> Result<Self::Output, Error> {
+        let secrets = [self.client.secret_str()];
+        if !response.is_success() {
+            return Err(
+                crate::ServerError::from_json(Some(response.status), &response.body).map_or_else(
+                    || crate::token::unexpected(&response, "not an OAuth error object", &secrets),
+                    Error::from,
+                ),
+            );
+        }
+        let wire: ParWire = serde_json::from_slice(&response.body).map_err(|e| {
+            crate::token::unexpected(&response, &format!("invalid PAR response: {e}"), &secrets)
+        })?;
+        let mut url = crate::flow::QueryWriter::new(&self.authorization_endpoint);
+        url.pair("client_id", self.client.client_id());
+        url.pair("request_uri", &wire.request_uri);
+        Ok((AuthorizationUrl(url.out), self.pending))
     }
 }
 

@@ -41,15 +41,13 @@ impl Client {
 impl ClientCredentials {
     /// Adds scopes (space-separated values are split; duplicates dropped).
     pub fn scope(mut self, scope: impl AsRef<str>) -> Self {
-        for s in scope.as_ref().split(' ').filter(|s| !s.is_empty()) {
-            if !self.scopes.split(' ').any(|have| have == s) {
-                if !self.scopes.is_empty() {
-                    self.scopes.push(' ');
-                }
-                self.scopes.push_str(s);
-            }
-        }
+        crate::flow::push_scopes(&mut self.scopes, scope.as_ref());
         self
+    }
+
+    /// Adds a `resource` indicator (RFC 8707); repeatable.
+    pub fn resource(self, resource: impl Into<String>) -> Self {
+        self.param("resource", resource)
     }
 
     /// Sets `audience` (Auth0-style APIs such as Blooma), overriding the dialect's.

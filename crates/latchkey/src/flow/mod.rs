@@ -4,8 +4,13 @@
 
 pub mod authorization_code;
 pub mod client_credentials;
+pub mod device;
+pub mod discovery;
 pub mod implicit;
+pub mod introspection;
 pub mod refresh;
+pub mod revocation;
+pub mod token_exchange;
 pub mod userinfo;
 
 use std::fmt;
@@ -22,7 +27,7 @@ use crate::state::State;
 /// the `state` in it is what the callback is checked against.
 #[must_use = "send the user to this URL"]
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct AuthorizationUrl(String);
+pub struct AuthorizationUrl(pub(crate) String);
 
 impl AuthorizationUrl {
     /// The URL as text, for a `Location` header or a link.
@@ -108,6 +113,54 @@ impl AuthorizationParams {
         }
     }
 
+    /// Checks that no caller parameter overrides one the flow sets.
+    fn check_reserved(&self) -> Result<(), Error> {
+        for (name, _) in &self.params {
+            if RESERVED.contains(&name.as_str()) {
+                return Err(crate::error::ConfigError::InvalidParameter {
+                    name: name.clone(),
+                    reason: "set by the flow itself",
+                }
+                .into());
+            }
+        }
+        Ok(())
+    }
+
+    /// Calls `f` with every parameter of the authorization request, in order. The scope is
+    /// passed as one space-separated value.
+    fn each_param(
+        &self,
+        client: &Client,
+        response_type: &str,
+        redirect_uri: Option<&str>,
+        state: &State,
+        challenge: Option<(&str, &str)>,
+        mut f: impl FnMut(&str, &str),
+    ) {
+        f("response_type", response_type);
+        f("client_id", client.client_id());
+        if let Some(uri) = redirect_uri {
+            f("redirect_uri", uri);
+        }
+        if !self.scopes.is_empty() {
+            f("scope", &self.scopes.join(" "));
+        }
+        f("state", state.as_str());
+        if let Some((challenge, method)) = challenge {
+            f("code_challenge", challenge);
+            f("code_challenge_method", method);
+        }
+        for (k, v) in &client.dialect().authorization_params {
+            if !self.params.iter().any(|(name, _)| name == k) {
+                f(k, v);
+            }
+        }
+        for (k, v) in &self.params {
+            f(k, v);
+        }
+    }
+
     /// Renders the authorization URL.
     pub(crate) fn render(
         &self,
@@ -118,57 +171,66 @@ impl AuthorizationParams {
         challenge: Option<(&str, &str)>,
     ) -> Result<AuthorizationUrl, Error> {
         let endpoint = client.endpoint("authorization")?.as_str();
-        for (name, _) in &self.params {
-            if RESERVED.contains(&name.as_str()) {
-                return Err(crate::error::ConfigError::InvalidParameter {
-                    name: name.clone(),
-                    reason: "set by the flow itself",
-                }
-                .into());
-            }
-        }
+        self.check_reserved()?;
         let mut url = QueryWriter::new(endpoint);
-        url.pair("response_type", response_type);
-        url.pair("client_id", client.client_id());
-        if let Some(uri) = redirect_uri {
-            url.pair("redirect_uri", uri);
-        }
-        if !self.scopes.is_empty() {
-            url.separator();
-            url.out.push_str("scope=");
-            for (i, scope) in self.scopes.iter().enumerate() {
-                if i > 0 {
-                    url.out.push_str("%20");
-                }
-                percent_encode_into(&mut url.out, scope);
-            }
-        }
-        url.pair("state", state.as_str());
-        if let Some((challenge, method)) = challenge {
-            url.pair("code_challenge", challenge);
-            url.pair("code_challenge_method", method);
-        }
-        for (k, v) in &client.dialect().authorization_params {
-            if !self.params.iter().any(|(name, _)| name == k) {
+        self.each_param(
+            client,
+            response_type,
+            redirect_uri,
+            state,
+            challenge,
+            |k, v| {
                 url.pair(k, v);
+            },
+        );
+        Ok(AuthorizationUrl(url.out))
+    }
+
+    /// The authorization request's parameters as pairs (for a pushed authorization request).
+    pub(crate) fn pairs(
+        &self,
+        client: &Client,
+        response_type: &str,
+        redirect_uri: Option<&str>,
+        state: &State,
+        challenge: Option<(&str, &str)>,
+    ) -> Result<Vec<(String, String)>, Error> {
+        self.check_reserved()?;
+        let mut pairs = Vec::new();
+        self.each_param(
+            client,
+            response_type,
+            redirect_uri,
+            state,
+            challenge,
+            |k, v| {
+                pairs.push((k.to_owned(), v.to_owned()));
+            },
+        );
+        Ok(pairs)
+    }
+}
+
+/// Adds space-separated scopes to a scope string, dropping duplicates.
+pub(crate) fn push_scopes(scopes: &mut String, more: &str) {
+    for s in more.split(' ').filter(|s| !s.is_empty()) {
+        if !scopes.split(' ').any(|have| have == s) {
+            if !scopes.is_empty() {
+                scopes.push(' ');
             }
+            scopes.push_str(s);
         }
-        for (k, v) in &self.params {
-            url.pair(k, v);
-        }
-        let url = url.out;
-        Ok(AuthorizationUrl(url))
     }
 }
 
 /// Appends query parameters to a URL that may already have a query.
-struct QueryWriter {
-    out: String,
+pub(crate) struct QueryWriter {
+    pub(crate) out: String,
     first: bool,
 }
 
 impl QueryWriter {
-    fn new(base: &str) -> Self {
+    pub(crate) fn new(base: &str) -> Self {
         let mut out = String::with_capacity(base.len() + 256);
         out.push_str(base);
         Self {
@@ -182,7 +244,7 @@ impl QueryWriter {
         self.first = false;
     }
 
-    fn pair(&mut self, name: &str, value: &str) {
+    pub(crate) fn pair(&mut self, name: &str, value: &str) {
         self.separator();
         percent_encode_into(&mut self.out, name);
         self.out.push('=');

@@ -47,6 +47,11 @@ impl Refresh {
         self
     }
 
+    /// Adds a `resource` indicator (RFC 8707); repeatable.
+    pub fn resource(self, resource: impl Into<String>) -> Self {
+        self.param("resource", resource)
+    }
+
     /// Adds a parameter, overriding a dialect parameter of the same name.
     pub fn param(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {
         self.params.push((name.into(), value.into()));

@@ -1,0 +1,159 @@
+//! Token introspection ([RFC 7662](https://www.rfc-editor.org/rfc/rfc7662)).
+
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+use url::Url;
+
+use crate::error::ServerError;
+use crate::flow::revocation::{TokenToSend, TokenTypeHint};
+use crate::http::{Request, Response, RetryMode};
+use crate::token::unexpected;
+use crate::{Client, Error, Exchange};
+
+/// An introspection answer (RFC 7662 §2.2): whether the token is active, and the standard
+/// claims when the server shares them. Everything else is in `extra`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct Introspection {
+    /// `active`: the only member that is always present.
+    pub active: bool,
+    /// `scope`
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scope: Option<String>,
+    /// `client_id`
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub client_id: Option<String>,
+    /// `username`
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub username: Option<String>,
+    /// `token_type`
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub token_type: Option<String>,
+    /// `exp`, seconds since the epoch
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub exp: Option<u64>,
+    /// `iat`
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub iat: Option<u64>,
+    /// `nbf`
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub nbf: Option<u64>,
+    /// `sub`
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sub: Option<String>,
+    /// `aud`: one or several audiences
+    #[serde(
+        default,
+        skip_serializing_if = "Vec::is_empty",
+        deserialize_with = "one_or_many"
+    )]
+    pub aud: Vec<String>,
+    /// `iss`
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub iss: Option<String>,
+    /// `jti`
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub jti: Option<String>,
+    /// Every other member.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+fn one_or_many<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<String>, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum OneOrMany {
+        One(String),
+        Many(Vec<String>),
+    }
+    Ok(match Option::<OneOrMany>::deserialize(d)? {
+        None => Vec::new(),
+        Some(OneOrMany::One(s)) => vec![s],
+        Some(OneOrMany::Many(v)) => v,
+    })
+}
+
+/// Asks the authorization server about a token. Safe to retry.
+#[must_use = "send this exchange with an adapter"]
+#[derive(Clone)]
+pub struct IntrospectionRequest {
+    client: Client,
+    url: Url,
+    token: String,
+    hint: Option<TokenTypeHint>,
+}
+
+impl core::fmt::Debug for IntrospectionRequest {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("IntrospectionRequest")
+            .field("url", &self.url.as_str())
+            .field("token", &"<redacted>")
+            .field("hint", &self.hint)
+            .finish()
+    }
+}
+
+impl Client {
+    /// Introspects a token ([`AccessToken`](crate::AccessToken) or
+    /// [`RefreshToken`](crate::RefreshToken)).
+    ///
+    /// # Errors
+    ///
+    /// [`ConfigError::MissingEndpoint`](crate::ConfigError::MissingEndpoint) without an
+    /// introspection endpoint.
+    pub fn introspect(&self, token: &impl TokenToSend) -> Result<IntrospectionRequest, Error> {
+        let (token, hint) = token.token_and_hint();
+        Ok(IntrospectionRequest {
+            url: self.endpoint("introspection")?.clone(),
+            client: self.clone(),
+            token: token.to_owned(),
+            hint: Some(hint),
+        })
+    }
+}
+
+impl IntrospectionRequest {
+    /// Sends no `token_type_hint`.
+    pub fn without_hint(mut self) -> Self {
+        self.hint = None;
+        self
+    }
+}
+
+impl Exchange for IntrospectionRequest {
+    type Output = Introspection;
+
+    fn request(&self) -> Request {
+        let mut params: Vec<(&str, &str)> = vec![("token", &self.token)];
+        if let Some(hint) = self.hint {
+            params.push(("token_type_hint", hint.as_str()));
+        }
+        self.client.authenticated_request(
+            &self.url,
+            None,
+            &params,
+            &[],
+            false,
+            RetryMode::Idempotent,
+        )
+    }
+
+    fn response(self, response: Response) -> Result<Introspection, Error> {
+        let secrets = [self.token.as_str(), self.client.secret_str()];
+        if !response.is_success() {
+            return Err(
+                ServerError::from_json(Some(response.status), &response.body).map_or_else(
+                    || unexpected(&response, "not an OAuth error object", &secrets),
+                    Error::from,
+                ),
+            );
+        }
+        serde_json::from_slice(&response.body).map_err(|e| {
+            unexpected(
+                &response,
+                &format!("invalid introspection response: {e}"),
+                &secrets,
+            )
+        })
+    }
+}

@@ -1,0 +1,217 @@
+//! Where a token manager keeps the current [`TokenSet`] between runs: the [`TokenStore`]
+//! trait and an in-memory [`MemoryStore`].
+//!
+//! The core only defines the contract. Stores that touch the disk (the atomic, mode-0600
+//! `FileStore` of `latchkey-store`, re-exported by both adapters) or a database live outside
+//! it, because the core does no I/O.
+//!
+//! A token manager calls [`save`](TokenStore::save) with every token set it obtains **before**
+//! it hands the new access token to anyone. With refresh token rotation the old refresh token
+//! stops working as soon as the server answers, so a crash between the answer and the save
+//! would otherwise leave the only valid refresh token in memory, and lose it.
+
+use std::fmt;
+use std::sync::{Arc, Mutex, PoisonError};
+
+use crate::token::TokenSet;
+
+/// Keeps one token set: the one a token manager loads when it starts and saves after every
+/// renewal.
+///
+/// Implementations must be `Send + Sync`: one store is shared by every thread or task that
+/// uses the manager. The manager calls [`save`](Self::save) from one renewal at a time, never
+/// concurrently with itself.
+pub trait TokenStore: Send + Sync {
+    /// Returns the stored token set, or `None` when nothing was stored yet.
+    ///
+    /// # Errors
+    ///
+    /// A [`StoreError`] when the store exists but cannot be read or understood.
+    fn load(&self) -> Result<Option<TokenSet>, StoreError>;
+
+    /// Replaces the stored token set. Must not return before the new set is durable: the
+    /// caller hands out the new access token only after this returns `Ok`.
+    ///
+    /// # Errors
+    ///
+    /// A [`StoreError`] when the set could not be stored; the manager then reports the error
+    /// to every caller waiting for the renewal and tries to save again on the next call.
+    fn save(&self, tokens: &TokenSet) -> Result<(), StoreError>;
+}
+
+impl<T: TokenStore + ?Sized> TokenStore for Arc<T> {
+    fn load(&self) -> Result<Option<TokenSet>, StoreError> {
+        (**self).load()
+    }
+
+    fn save(&self, tokens: &TokenSet) -> Result<(), StoreError> {
+        (**self).save(tokens)
+    }
+}
+
+impl<T: TokenStore + ?Sized> TokenStore for Box<T> {
+    fn load(&self) -> Result<Option<TokenSet>, StoreError> {
+        (**self).load()
+    }
+
+    fn save(&self, tokens: &TokenSet) -> Result<(), StoreError> {
+        (**self).save(tokens)
+    }
+}
+
+/// A [`TokenStore`] in memory: the default, for processes that obtain their tokens anew at
+/// every start (client credentials) or persist them elsewhere (see the managers'
+/// `on_refresh`).
+///
+/// Cloning shares the same slot, so a test or an application can keep a handle and look at
+/// what the manager saved.
+#[derive(Clone, Default)]
+pub struct MemoryStore {
+    slot: Arc<Mutex<Option<TokenSet>>>,
+}
+
+impl MemoryStore {
+    /// An empty store.
+    #[must_use]
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// A store that already holds `tokens`.
+    #[must_use]
+    pub fn with_tokens(tokens: TokenSet) -> Self {
+        Self {
+            slot: Arc::new(Mutex::new(Some(tokens))),
+        }
+    }
+
+    /// What the store holds now.
+    #[must_use]
+    pub fn get(&self) -> Option<TokenSet> {
+        self.slot
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
+    }
+}
+
+impl fmt::Debug for MemoryStore {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let held = self
+            .slot
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .is_some();
+        f.debug_struct("MemoryStore").field("held", &held).finish()
+    }
+}
+
+impl TokenStore for MemoryStore {
+    fn load(&self) -> Result<Option<TokenSet>, StoreError> {
+        Ok(self.get())
+    }
+
+    fn save(&self, tokens: &TokenSet) -> Result<(), StoreError> {
+        *self.slot.lock().unwrap_or_else(PoisonError::into_inner) = Some(tokens.clone());
+        Ok(())
+    }
+}
+
+/// A [`TokenStore`] failed: the token set could not be read or made durable.
+///
+/// Created by store implementations; its message must not contain a token.
+#[derive(Clone)]
+pub struct StoreError {
+    message: String,
+    source: Option<Arc<dyn std::error::Error + Send + Sync>>,
+}
+
+impl StoreError {
+    /// A store error with a message (which must not contain secrets).
+    pub fn new(message: impl Into<String>) -> Self {
+        Self {
+            message: message.into(),
+            source: None,
+        }
+    }
+
+    /// Attaches the underlying error (for example an `io::Error`).
+    #[must_use]
+    pub fn with_source(mut self, source: impl std::error::Error + Send + Sync + 'static) -> Self {
+        self.source = Some(Arc::new(source));
+        self
+    }
+
+    /// The message.
+    #[must_use]
+    pub fn message(&self) -> &str {
+        &self.message
+    }
+}
+
+impl PartialEq for StoreError {
+    fn eq(&self, other: &Self) -> bool {
+        self.message == other.message
+    }
+}
+
+impl Eq for StoreError {}
+
+impl fmt::Debug for StoreError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("StoreError")
+            .field("message", &self.message)
+            .finish_non_exhaustive()
+    }
+}
+
+impl fmt::Display for StoreError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "token store: {}", self.message)?;
+        if let Some(source) = &self.source {
+            write!(f, ": {source}")?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for StoreError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        self.source
+            .as_deref()
+            .map(|e| e as &(dyn std::error::Error + 'static))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{AccessToken, TokenType};
+
+    #[test]
+    fn memory_store_shares_its_slot() {
+        let store = MemoryStore::new();
+        assert!(store.load().unwrap().is_none());
+        let handle = store.clone();
+        let shared: Arc<dyn TokenStore> = Arc::new(store);
+        shared
+            .save(&TokenSet::new(AccessToken::new("at-1"), TokenType::Bearer))
+            .unwrap();
+        assert_eq!(
+            handle.get().unwrap().access_token().expose_secret(),
+            "at-1"
+        );
+        assert_eq!(format!("{handle:?}"), "MemoryStore { held: true }");
+    }
+
+    #[test]
+    fn store_error_displays_its_source() {
+        let e = StoreError::new("cannot write tokens.json")
+            .with_source(std::fmt::Error);
+        assert_eq!(
+            e.to_string(),
+            "token store: cannot write tokens.json: an error occurred when formatting an argument"
+        );
+        assert!(std::error::Error::source(&e).is_some());
+    }
+}
