@@ -1,0 +1,642 @@
+//! # latchkey-interop: a real third-party authorization server for tests
+//!
+//! Starts panva's [`oidc-provider`](https://www.npmjs.com/package/oidc-provider) (pinned in
+//! `interop/package.json`, configured by `interop/server.mjs`, see `interop/README.md`) on
+//! `127.0.0.1`, reads its endpoints from the discovery document, and drives its login and
+//! consent pages with `interop/login.mjs`, so that tests can run real OAuth 2.0 flows against an
+//! implementation that is not ours. Nothing here contacts any address other than loopback.
+//!
+//! ```no_run
+//! use latchkey_interop::{Provider, clients, login, query_param};
+//!
+//! // None (after one "skipped" line on stderr) when Node.js or interop/node_modules is missing.
+//! let Some(provider) = Provider::shared() else { return Ok(()) };
+//! let client = provider
+//!     .client_builder(clients::PUBLIC_PKCE)
+//!     .redirect_uri(latchkey_interop::loopback_redirect_uri())
+//!     .build()?;
+//! let (url, pending) = client.authorization_code().scope("openid email").build()?;
+//! let callback = login(url.as_str()); // http://127.0.0.1:PORT/callback?code=…&state=…&iss=…
+//! assert_eq!(query_param(&callback, "iss").as_deref(), Some(provider.issuer()));
+//! let exchange = pending.callback(&client, &callback)?;
+//! // … send `exchange` with an adapter.
+//! # Ok::<(), latchkey::Error>(())
+//! ```
+//!
+//! ## When Node.js is missing
+//!
+//! The server needs Node.js 20 or later on `PATH` and `interop/node_modules` (`cd interop &&
+//! npm ci`). When either is missing, [`Provider::start`] and [`Provider::shared`]:
+//!
+//! - with the environment variable `LATCHKEY_INTEROP=required` (CI sets it), **panic** with a
+//!   message that says what is missing;
+//! - otherwise write one line `latchkey-interop: skipped: … run `cd interop && npm ci`` to
+//!   stderr (past the test harness's output capture) and return `None`, so the interop tests
+//!   pass trivially on a machine without Node.js.
+//!
+//! Anything else that goes wrong (the server does not print its `ISSUER=` line within
+//! [`START_TIMEOUT`], discovery fails, `login.mjs` fails) panics whatever the variable says,
+//! with the server's log in the message.
+//!
+//! ## Processes
+//!
+//! Each [`Provider`] is one `node interop/server.mjs` child with its own port and its own
+//! in-memory state; dropping the `Provider` kills it (`Child::kill`, by its own pid). The child
+//! is started with a two-line `-e` prelude that imports `server.mjs` and makes it shut down
+//! when its standard input reaches end of file, that is, when this process is gone: so the
+//! provider behind [`Provider::shared`] (a `static`, which is never dropped) and the provider
+//! of a test process that was killed outright leave no orphan behind.
+//!
+//! Tests in one binary can share [`Provider::shared`]. oidc-provider revokes a whole grant
+//! when an authorization code or a rotated refresh token is used twice, so each test must run
+//! its own authorization (with [`login`]) rather than share codes or tokens.
+
+#![forbid(unsafe_code)]
+#![deny(missing_docs)]
+
+use std::io::{BufRead as _, BufReader, Read, Write as _};
+use std::net::TcpListener;
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, LazyLock, Mutex, mpsc};
+use std::thread;
+use std::time::Duration;
+
+use latchkey::{ClientBuilder, Url};
+use serde_json::{Map, Value};
+
+/// How long [`Provider::start`] waits for the server's `ISSUER=` line.
+pub const START_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// The environment variable that turns a missing Node.js into a failure: `required`.
+pub const REQUIRED_VAR: &str = "LATCHKEY_INTEROP";
+
+/// The interop server's static clients (see `interop/README.md`).
+pub mod clients {
+    /// Confidential, `client_secret_basic`, authorization code and refresh token.
+    pub const CONF_BASIC: &str = "conf-basic";
+    /// The secret of [`CONF_BASIC`].
+    pub const CONF_BASIC_SECRET: &str = "conf-basic-secret";
+    /// Confidential, `client_secret_post`, authorization code and refresh token.
+    pub const CONF_POST: &str = "conf-post";
+    /// The secret of [`CONF_POST`].
+    pub const CONF_POST_SECRET: &str = "conf-post-secret";
+    /// Public (`none`), PKCE S256 required, refresh tokens rotate on every use.
+    pub const PUBLIC_PKCE: &str = "public-pkce";
+    /// Confidential, `client_secret_basic`, client credentials only.
+    pub const CC_CLIENT: &str = "cc-client";
+    /// The secret of [`CC_CLIENT`].
+    pub const CC_CLIENT_SECRET: &str = "cc-client-secret";
+    /// Public, device authorization grant and refresh token.
+    pub const DEVICE_CLIENT: &str = "device-client";
+}
+
+/// Imports `server.mjs` (its path is `argv[1]`) and stops it when stdin closes.
+const PRELUDE: &str = "\
+import { pathToFileURL } from 'node:url';
+const stop = () => process.kill(process.pid, 'SIGTERM');
+process.stdin.on('end', stop);
+process.stdin.on('error', stop);
+process.stdin.resume();
+await import(pathToFileURL(process.argv[1]).href);
+";
+
+/// At most this much of the server's stderr is kept for [`Provider::log`].
+const LOG_CAP: usize = 256 * 1024;
+
+/// The `interop/` directory of the workspace.
+#[must_use]
+pub fn interop_dir() -> PathBuf {
+    let manifest = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    manifest
+        .parent()
+        .and_then(|crates| crates.parent())
+        .map_or_else(
+            || manifest.join("../../interop"),
+            |root| root.join("interop"),
+        )
+}
+
+/// True when `LATCHKEY_INTEROP=required`.
+#[must_use]
+pub fn required() -> bool {
+    std::env::var(REQUIRED_VAR).is_ok_and(|v| v == "required")
+}
+
+/// What is missing for the interop server to run, if anything.
+fn missing_prerequisite() -> Option<String> {
+    match Command::new("node")
+        .arg("--version")
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+    {
+        Ok(status) if status.success() => {}
+        Ok(status) => return Some(format!("`node --version` failed ({status})")),
+        Err(e) => return Some(format!("Node.js (`node`) cannot be run: {e}")),
+    }
+    let module = interop_dir().join("node_modules/oidc-provider/package.json");
+    if !module.is_file() {
+        return Some(format!(
+            "{} is missing",
+            interop_dir().join("node_modules/oidc-provider").display()
+        ));
+    }
+    None
+}
+
+/// A running oidc-provider on `127.0.0.1`, killed on drop.
+#[derive(Debug)]
+pub struct Provider {
+    issuer: String,
+    discovery: Map<String, Value>,
+    log: Arc<Mutex<String>>,
+    child: ChildGuard,
+}
+
+static SHARED: LazyLock<Option<Provider>> = LazyLock::new(Provider::start);
+
+impl Provider {
+    /// Starts a new server and reads its discovery document.
+    ///
+    /// Returns `None` (after a "skipped" line on stderr) when Node.js or
+    /// `interop/node_modules` is missing, unless `LATCHKEY_INTEROP=required`.
+    ///
+    /// # Panics
+    ///
+    /// When a prerequisite is missing and `LATCHKEY_INTEROP=required`; when the server does
+    /// not start within [`START_TIMEOUT`]; when its discovery document is unusable.
+    #[must_use]
+    pub fn start() -> Option<Self> {
+        if let Some(reason) = missing_prerequisite() {
+            assert!(
+                !required(),
+                "{REQUIRED_VAR}=required, but {reason}: install Node.js 20 or later and run \
+                 `cd interop && npm ci`"
+            );
+            let _ = writeln!(
+                std::io::stderr(),
+                "latchkey-interop: skipped: {reason}; run `cd interop && npm ci` (with \
+                 Node.js 20+) to run the interop tests against oidc-provider"
+            );
+            return None;
+        }
+        Some(Self::spawn())
+    }
+
+    /// One server for the whole test binary, started on first use (see [`start`](Self::start)
+    /// for `None` and panics). It stops when the process exits.
+    #[must_use]
+    pub fn shared() -> Option<&'static Self> {
+        SHARED.as_ref()
+    }
+
+    fn spawn() -> Self {
+        let dir = interop_dir();
+        let mut child = Command::new("node")
+            .args(["--input-type=module", "-e", PRELUDE])
+            .arg(dir.join("server.mjs"))
+            .current_dir(&dir)
+            .env_remove("PORT")
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap_or_else(|e| panic!("cannot start node interop/server.mjs: {e}"));
+        let stdout = child.stdout.take().expect("piped stdout");
+        let stderr = child.stderr.take().expect("piped stderr");
+        let mut child = ChildGuard(child);
+
+        let log = Arc::new(Mutex::new(String::new()));
+        let sink = Arc::clone(&log);
+        thread::spawn(move || collect_log(stderr, &sink));
+
+        let (tx, rx) = mpsc::channel();
+        thread::spawn(move || {
+            let mut reader = BufReader::new(stdout);
+            let mut line = String::new();
+            let issuer = loop {
+                line.clear();
+                match reader.read_line(&mut line) {
+                    Ok(0) | Err(_) => break None,
+                    Ok(_) => {
+                        if let Some(issuer) = line.trim_end().strip_prefix("ISSUER=") {
+                            break Some(issuer.to_owned());
+                        }
+                    }
+                }
+            };
+            let _ = tx.send(issuer);
+            // Nothing else is expected on stdout; keep the pipe open and drained.
+            let _ = std::io::copy(&mut reader, &mut std::io::sink());
+        });
+
+        let issuer = match rx.recv_timeout(START_TIMEOUT) {
+            Ok(Some(issuer)) => issuer,
+            Ok(None) => {
+                let status = child.0.wait();
+                // Give the log thread a moment to read the last lines.
+                thread::sleep(Duration::from_millis(100));
+                panic!(
+                    "interop server exited without printing ISSUER= ({status:?}); its log:\n{}",
+                    snapshot(&log)
+                );
+            }
+            Err(_) => {
+                let _ = child.0.kill();
+                panic!(
+                    "interop server printed no ISSUER= line within {START_TIMEOUT:?}; its log:\n{}",
+                    snapshot(&log)
+                );
+            }
+        };
+        let discovery = fetch_discovery(&issuer, &log);
+        Self {
+            issuer,
+            discovery,
+            log,
+            child,
+        }
+    }
+
+    /// The issuer identifier, `http://127.0.0.1:<port>`.
+    #[must_use]
+    pub fn issuer(&self) -> &str {
+        &self.issuer
+    }
+
+    /// The server's process id.
+    #[must_use]
+    pub fn pid(&self) -> u32 {
+        self.child.0.id()
+    }
+
+    /// The discovery document (`/.well-known/openid-configuration`).
+    #[must_use]
+    pub fn discovery(&self) -> &Map<String, Value> {
+        &self.discovery
+    }
+
+    /// A URL member of the discovery document, such as `"token_endpoint"`.
+    ///
+    /// # Panics
+    ///
+    /// When the document has no such string member.
+    #[must_use]
+    pub fn endpoint(&self, member: &str) -> &str {
+        self.discovery
+            .get(member)
+            .and_then(Value::as_str)
+            .unwrap_or_else(|| panic!("the discovery document has no {member}"))
+    }
+
+    /// `authorization_endpoint`.
+    #[must_use]
+    pub fn authorization_endpoint(&self) -> &str {
+        self.endpoint("authorization_endpoint")
+    }
+
+    /// `token_endpoint`.
+    #[must_use]
+    pub fn token_endpoint(&self) -> &str {
+        self.endpoint("token_endpoint")
+    }
+
+    /// `userinfo_endpoint`.
+    #[must_use]
+    pub fn userinfo_endpoint(&self) -> &str {
+        self.endpoint("userinfo_endpoint")
+    }
+
+    /// `revocation_endpoint`.
+    #[must_use]
+    pub fn revocation_endpoint(&self) -> &str {
+        self.endpoint("revocation_endpoint")
+    }
+
+    /// `introspection_endpoint`.
+    #[must_use]
+    pub fn introspection_endpoint(&self) -> &str {
+        self.endpoint("introspection_endpoint")
+    }
+
+    /// `device_authorization_endpoint`.
+    #[must_use]
+    pub fn device_authorization_endpoint(&self) -> &str {
+        self.endpoint("device_authorization_endpoint")
+    }
+
+    /// True when discovery promises `iss` on every authorization response (RFC 9207).
+    #[must_use]
+    pub fn promises_iss(&self) -> bool {
+        self.discovery
+            .get("authorization_response_iss_parameter_supported")
+            .and_then(Value::as_bool)
+            .unwrap_or(false)
+    }
+
+    /// A [`ClientBuilder`] for `client_id` with this server's authorization, token and
+    /// userinfo endpoints, its issuer, and the RFC 9207 `iss` check required when discovery
+    /// promises it. Add the secret, the authentication method and the redirect URI.
+    pub fn client_builder(&self, client_id: &str) -> ClientBuilder {
+        latchkey::Client::builder(client_id)
+            .authorization_endpoint(self.authorization_endpoint())
+            .token_endpoint(self.token_endpoint())
+            .userinfo_endpoint(self.userinfo_endpoint())
+            .issuer(self.issuer())
+            .require_issuer_parameter(self.promises_iss())
+    }
+
+    /// What the server wrote to stderr so far (the last 256 KiB; with `INTEROP_DEBUG=1` in the
+    /// environment it logs every request and endpoint error).
+    #[must_use]
+    pub fn log(&self) -> String {
+        snapshot(&self.log)
+    }
+}
+
+/// The child process, killed (by its own pid) and reaped on drop.
+#[derive(Debug)]
+struct ChildGuard(Child);
+
+impl Drop for ChildGuard {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn collect_log(stderr: impl Read, log: &Mutex<String>) {
+    let mut reader = BufReader::new(stderr);
+    let mut line = Vec::new();
+    loop {
+        line.clear();
+        match reader.read_until(b'\n', &mut line) {
+            Ok(0) | Err(_) => return,
+            Ok(_) => {
+                let mut log = log.lock().unwrap_or_else(|e| e.into_inner());
+                log.push_str(&String::from_utf8_lossy(&line));
+                if log.len() > LOG_CAP {
+                    let mut cut = log.len() - LOG_CAP / 2;
+                    while !log.is_char_boundary(cut) {
+                        cut += 1;
+                    }
+                    log.drain(..cut);
+                }
+            }
+        }
+    }
+}
+
+fn snapshot(log: &Mutex<String>) -> String {
+    log.lock().unwrap_or_else(|e| e.into_inner()).clone()
+}
+
+/// A plain HTTP agent for loopback: no proxy (whatever the environment says), no redirects,
+/// statuses as answers.
+fn agent() -> ureq::Agent {
+    ureq::Agent::config_builder()
+        .proxy(None)
+        .max_redirects(0)
+        .http_status_as_error(false)
+        .timeout_global(Some(Duration::from_secs(10)))
+        .build()
+        .into()
+}
+
+fn fetch_discovery(issuer: &str, log: &Mutex<String>) -> Map<String, Value> {
+    let url = format!("{issuer}/.well-known/openid-configuration");
+    let fail = |what: String| -> ! {
+        panic!("discovery at {url}: {what}; server log:\n{}", snapshot(log))
+    };
+    let mut response = agent()
+        .get(&url)
+        .call()
+        .unwrap_or_else(|e| fail(e.to_string()));
+    if response.status() != 200 {
+        fail(format!("HTTP {}", response.status()));
+    }
+    let body = response
+        .body_mut()
+        .read_to_string()
+        .unwrap_or_else(|e| fail(e.to_string()));
+    let document: Map<String, Value> =
+        serde_json::from_str(&body).unwrap_or_else(|e| fail(format!("{e}: {body}")));
+    if document.get("issuer").and_then(Value::as_str) != Some(issuer) {
+        fail(format!(
+            "issuer is {:?}, not {issuer}",
+            document.get("issuer")
+        ));
+    }
+    for member in [
+        "authorization_endpoint",
+        "token_endpoint",
+        "userinfo_endpoint",
+    ] {
+        match document.get(member).and_then(Value::as_str) {
+            Some(endpoint) if endpoint.starts_with(issuer) => {}
+            other => fail(format!("{member} is {other:?}")),
+        }
+    }
+    document
+}
+
+/// Who logs in and what they answer on the consent page.
+#[derive(Clone, Debug)]
+pub struct Login<'a> {
+    user: &'a str,
+    deny: bool,
+}
+
+impl Default for Login<'_> {
+    fn default() -> Self {
+        Self {
+            user: "alice",
+            deny: false,
+        }
+    }
+}
+
+impl<'a> Login<'a> {
+    /// Logs in as `alice` and consents.
+    #[must_use]
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Logs in as `user` (the `sub`; `email` is `<user lowercased>@example.com`).
+    #[must_use]
+    pub fn user(mut self, user: &'a str) -> Self {
+        self.user = user;
+        self
+    }
+
+    /// Presses "Cancel" instead: the provider redirects with `error=access_denied`.
+    #[must_use]
+    pub fn deny(mut self) -> Self {
+        self.deny = true;
+        self
+    }
+
+    /// Runs `node interop/login.mjs` on `auth_url` and returns the redirect it stopped at
+    /// (the client's redirect URI with `code`, `state` and `iss`, or `error`), which it never
+    /// requests.
+    ///
+    /// # Panics
+    ///
+    /// When `login.mjs` fails (its diagnostic is in the message).
+    #[must_use]
+    pub fn run(&self, auth_url: &str) -> String {
+        let mut command = Command::new("node");
+        command
+            .arg(interop_dir().join("login.mjs"))
+            .args(["--login", self.user]);
+        if self.deny {
+            command.arg("--deny");
+        }
+        let output = command
+            .arg(auth_url)
+            .stdin(Stdio::null())
+            .output()
+            .unwrap_or_else(|e| panic!("cannot run node interop/login.mjs: {e}"));
+        let stdout = String::from_utf8_lossy(&output.stdout);
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(
+            output.status.success(),
+            "login.mjs failed ({}) for {auth_url}:\n{stderr}",
+            output.status
+        );
+        let callback = stdout.trim();
+        assert!(
+            !callback.is_empty() && !callback.contains('\n'),
+            "login.mjs printed {stdout:?} (stderr: {stderr})"
+        );
+        callback.to_owned()
+    }
+}
+
+/// Logs in as `alice`, consents, and returns the callback URL (see [`Login::run`]).
+///
+/// # Panics
+///
+/// When `login.mjs` fails.
+#[must_use]
+pub fn login(auth_url: &str) -> String {
+    Login::new().run(auth_url)
+}
+
+/// `http://127.0.0.1:<port>/callback` on a port that was free a moment ago. The interop
+/// clients are `native`, so oidc-provider accepts any port on their registered
+/// `http://127.0.0.1/callback` (RFC 8252 §7.3).
+///
+/// # Panics
+///
+/// When no loopback port can be bound.
+#[must_use]
+pub fn loopback_redirect_uri() -> String {
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind a loopback port");
+    let port = listener.local_addr().expect("local address").port();
+    format!("http://127.0.0.1:{port}/callback")
+}
+
+/// The first value of query parameter `name` in `url`, decoded.
+#[must_use]
+pub fn query_param(url: &str, name: &str) -> Option<String> {
+    let url = Url::parse(url).ok()?;
+    url.query_pairs()
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v.into_owned())
+}
+
+/// `url` with query parameter `name` set to `value` (replacing every occurrence, or appended).
+///
+/// # Panics
+///
+/// When `url` is not an absolute URL.
+#[must_use]
+pub fn with_query_param(url: &str, name: &str, value: &str) -> String {
+    let mut url = Url::parse(url).expect("an absolute URL");
+    let pairs: Vec<(String, String)> = url
+        .query_pairs()
+        .filter(|(k, _)| k != name)
+        .map(|(k, v)| (k.into_owned(), v.into_owned()))
+        .collect();
+    url.query_pairs_mut()
+        .clear()
+        .extend_pairs(pairs)
+        .append_pair(name, value);
+    url.into()
+}
+
+/// `url` without query parameter `name`.
+///
+/// # Panics
+///
+/// When `url` is not an absolute URL.
+#[must_use]
+pub fn without_query_param(url: &str, name: &str) -> String {
+    let mut url = Url::parse(url).expect("an absolute URL");
+    let pairs: Vec<(String, String)> = url
+        .query_pairs()
+        .filter(|(k, _)| k != name)
+        .map(|(k, v)| (k.into_owned(), v.into_owned()))
+        .collect();
+    url.query_pairs_mut().clear().extend_pairs(pairs);
+    url.into()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn query_helpers() {
+        let url = "http://127.0.0.1:5/callback?code=a%20b&state=s&iss=http%3A%2F%2Fx";
+        assert_eq!(query_param(url, "code").as_deref(), Some("a b"));
+        assert_eq!(query_param(url, "iss").as_deref(), Some("http://x"));
+        assert_eq!(query_param(url, "nope"), None);
+        let tampered = with_query_param(url, "iss", "http://evil");
+        assert_eq!(
+            query_param(&tampered, "iss").as_deref(),
+            Some("http://evil")
+        );
+        assert_eq!(query_param(&tampered, "code").as_deref(), Some("a b"));
+        assert_eq!(query_param(&without_query_param(url, "iss"), "iss"), None);
+    }
+
+    #[test]
+    fn the_interop_directory_is_found() {
+        assert!(interop_dir().join("server.mjs").is_file());
+        assert!(interop_dir().join("login.mjs").is_file());
+    }
+
+    #[test]
+    fn loopback_redirect_uris_have_a_port() {
+        let uri = loopback_redirect_uri();
+        let url = Url::parse(&uri).unwrap();
+        assert_eq!(url.host_str(), Some("127.0.0.1"));
+        assert!(url.port().is_some());
+        assert_eq!(url.path(), "/callback");
+    }
+
+    #[test]
+    fn a_provider_starts_serves_discovery_and_stops_on_drop() {
+        let Some(provider) = Provider::start() else {
+            return;
+        };
+        assert!(provider.issuer().starts_with("http://127.0.0.1:"));
+        assert!(provider.promises_iss());
+        assert_eq!(
+            provider.token_endpoint(),
+            format!("{}/token", provider.issuer())
+        );
+        let issuer = provider.issuer().to_owned();
+        drop(provider);
+        // Killed and reaped: nothing accepts connections there any more.
+        let refused = agent()
+            .get(&format!("{issuer}/.well-known/openid-configuration"))
+            .call();
+        assert!(refused.is_err(), "{refused:?}");
+    }
+}
