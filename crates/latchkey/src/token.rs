@@ -233,6 +233,15 @@ fn looks_like_json_object(body: &[u8]) -> bool {
         .is_some_and(|&b| b == b'{')
 }
 
+/// The error for a non-2xx answer: the server's OAuth error object when it sent one, else an
+/// unexpected-response error with a bounded, redacted excerpt.
+pub(crate) fn error_response(response: &Response, secrets: &[&str]) -> Error {
+    match ServerError::from_json(Some(response.status), &response.body) {
+        Some(error) => error.into(),
+        None => unexpected(response, "not an OAuth error object", secrets),
+    }
+}
+
 pub(crate) fn unexpected(response: &Response, reason: &str, secrets: &[&str]) -> Error {
     ResponseError::Unexpected {
         status: response.status,

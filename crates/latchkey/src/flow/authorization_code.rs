@@ -390,12 +390,7 @@ impl Exchange for PushedAuthorization {
     fn response(self, response: Response) -> Result<Self::Output, Error> {
         let secrets = [self.client.secret_str()];
         if !response.is_success() {
-            return Err(
-                crate::ServerError::from_json(Some(response.status), &response.body).map_or_else(
-                    || crate::token::unexpected(&response, "not an OAuth error object", &secrets),
-                    Error::from,
-                ),
-            );
+            return Err(crate::token::error_response(&response, &secrets));
         }
         let wire: ParWire = serde_json::from_slice(&response.body).map_err(|e| {
             crate::token::unexpected(&response, &format!("invalid PAR response: {e}"), &secrets)

@@ -131,12 +131,7 @@ impl Exchange for DeviceAuthorizationRequest {
     fn response(self, response: Response) -> Result<DeviceAuthorization, Error> {
         let secrets = [self.client.secret_str()];
         if !response.is_success() {
-            return Err(
-                ServerError::from_json(Some(response.status), &response.body).map_or_else(
-                    || unexpected(&response, "not an OAuth error object", &secrets),
-                    Error::from,
-                ),
-            );
+            return Err(crate::token::error_response(&response, &secrets));
         }
         if let Some(error) = ServerError::from_json(Some(response.status), &response.body) {
             return Err(error.into());

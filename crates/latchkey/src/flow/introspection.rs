@@ -2,11 +2,9 @@
 
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
-use url::Url;
 
-use crate::error::ServerError;
-use crate::flow::revocation::{TokenToSend, TokenTypeHint};
-use crate::http::{Request, Response, RetryMode};
+use crate::flow::revocation::{TokenCall, TokenToSend};
+use crate::http::{Request, Response};
 use crate::token::unexpected;
 use crate::{Client, Error, Exchange};
 
@@ -75,23 +73,8 @@ fn one_or_many<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<String>, D:
 
 /// Asks the authorization server about a token. Safe to retry.
 #[must_use = "send this exchange with an adapter"]
-#[derive(Clone)]
-pub struct IntrospectionRequest {
-    client: Client,
-    url: Url,
-    token: String,
-    hint: Option<TokenTypeHint>,
-}
-
-impl core::fmt::Debug for IntrospectionRequest {
-    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        f.debug_struct("IntrospectionRequest")
-            .field("url", &self.url.as_str())
-            .field("token", &"<redacted>")
-            .field("hint", &self.hint)
-            .finish()
-    }
-}
+#[derive(Clone, Debug)]
+pub struct IntrospectionRequest(TokenCall);
 
 impl Client {
     /// Introspects a token ([`AccessToken`](crate::AccessToken) or
@@ -102,21 +85,14 @@ impl Client {
     /// [`ConfigError::MissingEndpoint`](crate::ConfigError::MissingEndpoint) without an
     /// introspection endpoint.
     pub fn introspect(&self, token: &impl TokenToSend) -> Result<IntrospectionRequest, Error> {
-        let (token, hint) = token.token_and_hint();
-        Ok(IntrospectionRequest {
-            url: self.endpoint("introspection")?.clone(),
-            client: self.clone(),
-            token: token.to_owned(),
-            hint: Some(hint),
-        })
+        TokenCall::new(self, "introspection", token).map(IntrospectionRequest)
     }
 }
 
 impl IntrospectionRequest {
     /// Sends no `token_type_hint`.
-    pub fn without_hint(mut self) -> Self {
-        self.hint = None;
-        self
+    pub fn without_hint(self) -> Self {
+        Self(self.0.without_hint())
     }
 }
 
@@ -124,29 +100,13 @@ impl Exchange for IntrospectionRequest {
     type Output = Introspection;
 
     fn request(&self) -> Request {
-        let mut params: Vec<(&str, &str)> = vec![("token", &self.token)];
-        if let Some(hint) = self.hint {
-            params.push(("token_type_hint", hint.as_str()));
-        }
-        self.client.authenticated_request(
-            &self.url,
-            None,
-            &params,
-            &[],
-            false,
-            RetryMode::Idempotent,
-        )
+        self.0.request()
     }
 
     fn response(self, response: Response) -> Result<Introspection, Error> {
-        let secrets = [self.token.as_str(), self.client.secret_str()];
+        let secrets = self.0.secrets();
         if !response.is_success() {
-            return Err(
-                ServerError::from_json(Some(response.status), &response.body).map_or_else(
-                    || unexpected(&response, "not an OAuth error object", &secrets),
-                    Error::from,
-                ),
-            );
+            return Err(crate::token::error_response(&response, &secrets));
         }
         serde_json::from_slice(&response.body).map_err(|e| {
             unexpected(

@@ -2,9 +2,7 @@
 
 use url::Url;
 
-use crate::error::ServerError;
 use crate::http::{Request, Response, RetryMode};
-use crate::token::unexpected;
 use crate::{Client, Error, Exchange};
 
 /// Which kind of token is passed (RFC 7009 §2.1, RFC 7662 §2.1): a hint the server may use
@@ -47,58 +45,37 @@ impl TokenToSend for crate::RefreshToken {
     }
 }
 
-/// Revokes an access or refresh token. Safe to retry (revoking twice is harmless).
-#[must_use = "send this exchange with an adapter"]
+/// A token and its hint, sent to a client-authenticated endpoint: what revocation and
+/// introspection have in common.
 #[derive(Clone)]
-pub struct Revocation {
+pub(crate) struct TokenCall {
     client: Client,
     url: Url,
     token: String,
     hint: Option<TokenTypeHint>,
 }
 
-impl core::fmt::Debug for Revocation {
-    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        f.debug_struct("Revocation")
-            .field("url", &self.url.as_str())
-            .field("token", &"<redacted>")
-            .field("hint", &self.hint)
-            .finish()
-    }
-}
-
-impl Client {
-    /// Revokes a token ([`AccessToken`](crate::AccessToken) or
-    /// [`RefreshToken`](crate::RefreshToken)), with its `token_type_hint`.
-    ///
-    /// # Errors
-    ///
-    /// [`ConfigError::MissingEndpoint`](crate::ConfigError::MissingEndpoint) without a
-    /// revocation endpoint.
-    pub fn revoke(&self, token: &impl TokenToSend) -> Result<Revocation, Error> {
+impl TokenCall {
+    pub(crate) fn new(
+        client: &Client,
+        endpoint: &'static str,
+        token: &impl TokenToSend,
+    ) -> Result<Self, Error> {
         let (token, hint) = token.token_and_hint();
-        Ok(Revocation {
-            url: self.endpoint("revocation")?.clone(),
-            client: self.clone(),
+        Ok(Self {
+            url: client.endpoint(endpoint)?.clone(),
+            client: client.clone(),
             token: token.to_owned(),
             hint: Some(hint),
         })
     }
-}
 
-impl Revocation {
-    /// Sends no `token_type_hint` (for a token of unknown kind).
-    pub fn without_hint(mut self) -> Self {
+    pub(crate) fn without_hint(mut self) -> Self {
         self.hint = None;
         self
     }
-}
 
-impl Exchange for Revocation {
-    /// Revocation answers nothing but success (RFC 7009 §2.2).
-    type Output = ();
-
-    fn request(&self) -> Request {
+    pub(crate) fn request(&self) -> Request {
         let mut params: Vec<(&str, &str)> = vec![("token", &self.token)];
         if let Some(hint) = self.hint {
             params.push(("token_type_hint", hint.as_str()));
@@ -113,17 +90,60 @@ impl Exchange for Revocation {
         )
     }
 
+    /// What must never show in an error excerpt.
+    pub(crate) fn secrets(&self) -> [&str; 2] {
+        [self.token.as_str(), self.client.secret_str()]
+    }
+}
+
+impl core::fmt::Debug for TokenCall {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("TokenCall")
+            .field("url", &self.url.as_str())
+            .field("token", &"<redacted>")
+            .field("hint", &self.hint)
+            .finish()
+    }
+}
+
+/// Revokes an access or refresh token. Safe to retry (revoking twice is harmless).
+#[must_use = "send this exchange with an adapter"]
+#[derive(Clone, Debug)]
+pub struct Revocation(TokenCall);
+
+impl Client {
+    /// Revokes a token ([`AccessToken`](crate::AccessToken) or
+    /// [`RefreshToken`](crate::RefreshToken)), with its `token_type_hint`.
+    ///
+    /// # Errors
+    ///
+    /// [`ConfigError::MissingEndpoint`](crate::ConfigError::MissingEndpoint) without a
+    /// revocation endpoint.
+    pub fn revoke(&self, token: &impl TokenToSend) -> Result<Revocation, Error> {
+        TokenCall::new(self, "revocation", token).map(Revocation)
+    }
+}
+
+impl Revocation {
+    /// Sends no `token_type_hint` (for a token of unknown kind).
+    pub fn without_hint(self) -> Self {
+        Self(self.0.without_hint())
+    }
+}
+
+impl Exchange for Revocation {
+    /// Revocation answers nothing but success (RFC 7009 §2.2).
+    type Output = ();
+
+    fn request(&self) -> Request {
+        self.0.request()
+    }
+
     fn response(self, response: Response) -> Result<(), Error> {
         // RFC 7009 §2.2: 200 whether or not the token was valid; the body is ignored.
         if response.is_success() {
             return Ok(());
         }
-        let secrets = [self.token.as_str(), self.client.secret_str()];
-        Err(
-            ServerError::from_json(Some(response.status), &response.body).map_or_else(
-                || unexpected(&response, "not an OAuth error object", &secrets),
-                Error::from,
-            ),
-        )
+        Err(crate::token::error_response(&response, &self.0.secrets()))
     }
 }
