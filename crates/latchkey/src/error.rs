@@ -245,7 +245,9 @@ pub enum ReauthorizeError {
     #[error("re-authorization required: there is no token set yet")]
     NoTokens,
     /// The access token has expired (or was rejected) and there is no refresh token.
-    #[error("re-authorization required: the access token is no longer usable and there is no refresh token")]
+    #[error(
+        "re-authorization required: the access token is no longer usable and there is no refresh token"
+    )]
     NoRefreshToken,
     /// The server refused the refresh token (`invalid_grant`: expired, revoked, or already
     /// rotated).

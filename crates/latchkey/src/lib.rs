@@ -89,6 +89,7 @@
     deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)
 )]
 
+pub mod bearer;
 mod callback;
 mod challenge;
 mod client;
@@ -104,6 +105,7 @@ mod random;
 mod retry;
 mod secret;
 mod state;
+mod store;
 mod token;
 
 pub use callback::CallbackParams;
@@ -111,8 +113,8 @@ pub use challenge::Challenge;
 pub use client::{Client, ClientBuilder};
 pub use dialect::{BodyEncoding, ClientAuth, Dialect};
 pub use error::{
-    CallbackError, ConfigError, Error, ErrorCode, ResponseError, ServerError, TransportError,
-    TransportErrorKind,
+    CallbackError, ConfigError, Error, ErrorCode, ReauthorizeError, ResponseError, ServerError,
+    TransportError, TransportErrorKind,
 };
 pub use exchange::Exchange;
 pub use flow::AuthorizationUrl;
@@ -132,10 +134,14 @@ pub use flow::revocation::{Revocation, TokenToSend, TokenTypeHint};
 pub use flow::token_exchange::{ExchangedToken, TOKEN_EXCHANGE_GRANT, TokenExchange, token_types};
 pub use flow::userinfo::UserInfoRequest;
 pub use http::{Headers, Method, Request, Response, RetryMode, is_loopback};
-pub use lifecycle::{DEFAULT_REFRESH_SKEW, Lifecycle, NextStep, TokenSource};
+pub use lifecycle::{
+    DEFAULT_MAX_RETRY_BACKOFF, DEFAULT_REFRESH_SKEW, DEFAULT_RETRY_BACKOFF, Lifecycle, NextStep,
+    TokenSource,
+};
 pub use pkce::{PkceChallenge, PkceMethod, PkceVerifier};
 pub use retry::{Failure, RetryDecision, RetryPolicy, parse_http_date, parse_retry_after};
 pub use secret::{AccessToken, AuthorizationCode, ClientSecret, RefreshToken};
 pub use state::State;
+pub use store::{MemoryStore, StoreError, TokenStore};
 pub use token::{TokenSet, TokenType};
 pub use url::Url;

@@ -1,9 +1,19 @@
 //! Token lifecycle decisions: given the current token set and `now`, use the access token or
 //! say which step gets a new one. The adapters' token managers carry the decision out (one
 //! refresh in flight, however many callers wait); the core holds no locks and reads no clock.
+//!
+//! ```text
+//!  tokens, now, force ──► Lifecycle::next_step ──► UseToken(access token)
+//!                                               ├─► Refresh(step)            ─┐ the manager sends it,
+//!                                               ├─► ClientCredentials(step)  ─┘ saves, then hands out
+//!                                               └─► Reauthorize              (the user must log in)
+//!  a failed renewal ──► Lifecycle::renewal_failed (invalid_grant ⇒ Error::Reauthorize)
+//!                   └─► Lifecycle::retry_delay(failures) before the next attempt
+//! ```
 
 use std::time::{Duration, SystemTime};
 
+use crate::error::ReauthorizeError;
 use crate::flow::client_credentials::ClientCredentials;
 use crate::flow::refresh::Refresh;
 use crate::secret::AccessToken;
@@ -12,6 +22,13 @@ use crate::{Client, Error};
 
 /// How far ahead of its expiry an access token is renewed, by default.
 pub const DEFAULT_REFRESH_SKEW: Duration = Duration::from_secs(60);
+
+/// The wait before the first new attempt after a failed renewal, by default; it doubles with
+/// every further failure.
+pub const DEFAULT_RETRY_BACKOFF: Duration = Duration::from_millis(500);
+
+/// The longest wait between failed renewals, by default.
+pub const DEFAULT_MAX_RETRY_BACKOFF: Duration = Duration::from_secs(30);
 
 /// Where the tokens come from, which decides how they are renewed.
 #[non_exhaustive]
@@ -45,12 +62,15 @@ pub enum NextStep {
     Reauthorize,
 }
 
-/// The renewal policy for one grant: its client, its source and the refresh skew.
+/// The renewal policy for one grant: its client, its source, the refresh skew and the
+/// backoff after failed renewals.
 #[derive(Clone, Debug)]
 pub struct Lifecycle {
     client: Client,
     source: TokenSource,
     skew: Duration,
+    backoff: Duration,
+    max_backoff: Duration,
 }
 
 impl Lifecycle {
@@ -61,6 +81,8 @@ impl Lifecycle {
             client,
             source,
             skew: DEFAULT_REFRESH_SKEW,
+            backoff: DEFAULT_RETRY_BACKOFF,
+            max_backoff: DEFAULT_MAX_RETRY_BACKOFF,
         }
     }
 
@@ -71,10 +93,86 @@ impl Lifecycle {
         self
     }
 
+    /// After a failed renewal, waits `first` before the next attempt, doubling with every
+    /// further failure up to `max` (defaults: [`DEFAULT_RETRY_BACKOFF`],
+    /// [`DEFAULT_MAX_RETRY_BACKOFF`]).
+    #[must_use]
+    pub fn backoff(mut self, first: Duration, max: Duration) -> Self {
+        self.backoff = first;
+        self.max_backoff = max.max(first);
+        self
+    }
+
     /// The client.
     #[must_use]
     pub fn client(&self) -> &Client {
         &self.client
+    }
+
+    /// Where the tokens come from.
+    #[must_use]
+    pub fn source(&self) -> &TokenSource {
+        &self.source
+    }
+
+    /// How long before its expiry a token is renewed.
+    #[must_use]
+    pub fn refresh_skew(&self) -> Duration {
+        self.skew
+    }
+
+    /// The access token to use as is, if `tokens` has one that does not expire within the
+    /// skew of `now` (and `force` is not set). The cheap half of [`next_step`](Self::next_step):
+    /// it builds no renewal step.
+    #[must_use]
+    pub fn usable<'a>(
+        &self,
+        tokens: Option<&'a TokenSet>,
+        now: SystemTime,
+        force: bool,
+    ) -> Option<&'a AccessToken> {
+        tokens
+            .filter(|t| !force && !t.expires_within(now, self.skew))
+            .map(TokenSet::access_token)
+    }
+
+    /// How long to wait before the next renewal attempt after `failures` failures in a row
+    /// (zero for none).
+    #[must_use]
+    pub fn retry_delay(&self, failures: u32) -> Duration {
+        match failures {
+            0 => Duration::ZERO,
+            n => self
+                .backoff
+                .saturating_mul(1u32 << (n - 1).min(20))
+                .min(self.max_backoff),
+        }
+    }
+
+    /// The error to report for a failed renewal: a refresh token the server refused with
+    /// `invalid_grant` becomes [`ReauthorizeError::InvalidGrant`] (the user must authorize
+    /// again); anything else is passed through, and renewal may be tried again after
+    /// [`retry_delay`](Self::retry_delay).
+    #[must_use]
+    pub fn renewal_failed(&self, error: Error) -> Error {
+        match error {
+            Error::Server(e)
+                if e.code == crate::ErrorCode::InvalidGrant
+                    && matches!(self.source, TokenSource::User) =>
+            {
+                ReauthorizeError::InvalidGrant(e).into()
+            }
+            other => other,
+        }
+    }
+
+    /// The error for [`NextStep::Reauthorize`] with these tokens.
+    #[must_use]
+    pub fn reauthorize_error(&self, tokens: Option<&TokenSet>) -> Error {
+        match tokens {
+            None => ReauthorizeError::NoTokens.into(),
+            Some(_) => ReauthorizeError::NoRefreshToken.into(),
+        }
     }
 
     /// Decides what to do with `tokens` at `now`. `force` renews even a token that looks
@@ -90,10 +188,10 @@ impl Lifecycle {
         now: SystemTime,
         force: bool,
     ) -> Result<NextStep, Error> {
+        if let Some(token) = self.usable(tokens, now, force) {
+            return Ok(NextStep::UseToken(token.clone()));
+        }
         if let Some(tokens) = tokens {
-            if !force && !tokens.expires_within(now, self.skew) {
-                return Ok(NextStep::UseToken(tokens.access_token().clone()));
-            }
             if let Some(refresh_token) = tokens.refresh_token() {
                 return Ok(NextStep::Refresh(self.client.refresh(refresh_token)?));
             }
@@ -198,5 +296,63 @@ mod tests {
             cc.next_step(None, at(0), false),
             Ok(NextStep::ClientCredentials(_))
         ));
+    }
+
+    #[test]
+    fn usable_is_the_cheap_half() {
+        let user = Lifecycle::new(client(), TokenSource::User);
+        let t = tokens(Some(1000), true);
+        assert!(user.usable(Some(&t), at(939), false).is_some());
+        assert!(user.usable(Some(&t), at(940), false).is_none());
+        assert!(user.usable(Some(&t), at(0), true).is_none());
+        assert!(user.usable(None, at(0), false).is_none());
+        assert_eq!(user.refresh_skew(), DEFAULT_REFRESH_SKEW);
+        assert_eq!(user.source(), &TokenSource::User);
+    }
+
+    #[test]
+    fn backoff_doubles_up_to_the_cap() {
+        let user = Lifecycle::new(client(), TokenSource::User)
+            .backoff(Duration::from_millis(100), Duration::from_millis(350));
+        let delays: Vec<u128> = (0..6).map(|n| user.retry_delay(n).as_millis()).collect();
+        assert_eq!(delays, [0, 100, 200, 350, 350, 350]);
+        assert_eq!(user.retry_delay(u32::MAX), Duration::from_millis(350));
+        let default = Lifecycle::new(client(), TokenSource::User);
+        assert_eq!(default.retry_delay(1), DEFAULT_RETRY_BACKOFF);
+        assert_eq!(default.retry_delay(30), DEFAULT_MAX_RETRY_BACKOFF);
+    }
+
+    #[test]
+    fn invalid_grant_means_reauthorize() {
+        use crate::{ErrorCode, ServerError};
+        let user = Lifecycle::new(client(), TokenSource::User);
+        let grant = ServerError::new(ErrorCode::InvalidGrant);
+        let e = user.renewal_failed(grant.clone().into());
+        assert_eq!(
+            e,
+            Error::Reauthorize(ReauthorizeError::InvalidGrant(grant.clone()))
+        );
+        assert!(e.is_reauthorization_required());
+        assert!(e.is_invalid_grant());
+        let busy: Error = ServerError::new(ErrorCode::TemporarilyUnavailable).into();
+        assert_eq!(user.renewal_failed(busy.clone()), busy);
+        // A client credentials grant has no user to send back.
+        let cc = Lifecycle::new(
+            client(),
+            TokenSource::ClientCredentials {
+                scope: String::new(),
+                params: Vec::new(),
+            },
+        );
+        assert_eq!(cc.renewal_failed(grant.clone().into()), grant.into());
+        assert_eq!(
+            user.reauthorize_error(None),
+            Error::Reauthorize(ReauthorizeError::NoTokens)
+        );
+        let t = tokens(Some(1), false);
+        assert_eq!(
+            user.reauthorize_error(Some(&t)),
+            Error::Reauthorize(ReauthorizeError::NoRefreshToken)
+        );
     }
 }

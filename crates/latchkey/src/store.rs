@@ -197,17 +197,13 @@ mod tests {
         shared
             .save(&TokenSet::new(AccessToken::new("at-1"), TokenType::Bearer))
             .unwrap();
-        assert_eq!(
-            handle.get().unwrap().access_token().expose_secret(),
-            "at-1"
-        );
+        assert_eq!(handle.get().unwrap().access_token().expose_secret(), "at-1");
         assert_eq!(format!("{handle:?}"), "MemoryStore { held: true }");
     }
 
     #[test]
     fn store_error_displays_its_source() {
-        let e = StoreError::new("cannot write tokens.json")
-            .with_source(std::fmt::Error);
+        let e = StoreError::new("cannot write tokens.json").with_source(fmt::Error);
         assert_eq!(
             e.to_string(),
             "token store: cannot write tokens.json: an error occurred when formatting an argument"
