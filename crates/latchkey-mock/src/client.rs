@@ -73,6 +73,10 @@ pub enum GrantType {
     ClientCredentials,
     /// `refresh_token`.
     RefreshToken,
+    /// The device authorization grant (RFC 8628), `urn:ietf:params:oauth:grant-type:device_code`.
+    DeviceCode,
+    /// Token exchange (RFC 8693), `urn:ietf:params:oauth:grant-type:token-exchange`.
+    TokenExchange,
 }
 
 impl GrantType {
@@ -83,6 +87,8 @@ impl GrantType {
             Self::Implicit => "implicit",
             Self::ClientCredentials => "client_credentials",
             Self::RefreshToken => "refresh_token",
+            Self::DeviceCode => "urn:ietf:params:oauth:grant-type:device_code",
+            Self::TokenExchange => "urn:ietf:params:oauth:grant-type:token-exchange",
         }
     }
 }
@@ -118,6 +124,7 @@ pub struct MockClient {
     pub(crate) grant_types: Option<Vec<GrantType>>,
     pub(crate) default_scope: Option<String>,
     pub(crate) allowed_scopes: Option<Vec<String>>,
+    pub(crate) allowed_resources: Option<Vec<String>>,
 }
 
 impl MockClient {
@@ -139,6 +146,7 @@ impl MockClient {
             grant_types: None,
             default_scope: None,
             allowed_scopes: None,
+            allowed_resources: None,
         }
     }
 
@@ -245,6 +253,18 @@ impl MockClient {
         I::Item: Into<String>,
     {
         self.allowed_scopes = Some(scopes.into_iter().map(Into::into).collect());
+        self
+    }
+
+    /// Restricts the `resource` indicators (RFC 8707) this client may ask for: any other
+    /// gets `invalid_target`. Default: any absolute URI without a fragment.
+    #[must_use]
+    pub fn allowed_resources<I>(mut self, resources: I) -> Self
+    where
+        I: IntoIterator,
+        I::Item: Into<String>,
+    {
+        self.allowed_resources = Some(resources.into_iter().map(Into::into).collect());
         self
     }
 

@@ -9,7 +9,18 @@
 //! * `POST /token` with the `authorization_code`, `client_credentials` and `refresh_token`
 //!   grants, strict client authentication (`client_secret_basic`, `client_secret_post`,
 //!   `none`), form, JSON or multipart bodies, and Auth0-, Clerk- or Doorkeeper-shaped answers;
-//! * `GET|POST /userinfo`, `POST /revoke` (RFC 7009) and RFC 8414 metadata;
+//! * `GET|POST /userinfo`, `POST /revoke` (RFC 7009), `POST /introspect` (RFC 7662), and
+//!   metadata at `/.well-known/oauth-authorization-server` (RFC 8414, with path insertion for
+//!   an [issuer with a path](MockServerBuilder::issuer_path)) and
+//!   `/.well-known/openid-configuration`;
+//! * the device authorization grant (RFC 8628): `POST /device_authorization`, a `GET /device`
+//!   verification page, [`MockServer::approve_device`] / [`deny_device`](MockServer::deny_device)
+//!   for tests, `authorization_pending`, and `slow_down` for polls that come too fast;
+//! * pushed authorization requests (RFC 9126) at `POST /par`, optionally
+//!   [required](MockServerBuilder::require_pushed_authorization_requests); `iss` in every
+//!   authorization response (RFC 9207, [on by default](MockServerBuilder::issuer_parameter));
+//!   token exchange (RFC 8693) for access and refresh tokens; `resource` indicators (RFC 8707)
+//!   checked, narrowed per token request and shown as `aud` by introspection;
 //! * fault injection per path ([`Fault`]) and a record of every request ([`RecordedRequest`]).
 //!
 //! The server listens on `127.0.0.1` on an ephemeral port and runs its own tokio runtime on a

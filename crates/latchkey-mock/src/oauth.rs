@@ -1,4 +1,7 @@
-//! The authorization server proper: synchronous handlers over shared state.
+//! The authorization server proper: synchronous handlers over shared state. The RFCs past
+//! RFC 6749 (device grant, introspection, PAR, token exchange) are in [`protocol`].
+
+mod protocol;
 
 use std::collections::{HashMap, VecDeque};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
@@ -17,6 +20,33 @@ use crate::user::MockUser;
 
 /// How long an authorization code may be exchanged.
 const CODE_LIFETIME: Duration = Duration::from_secs(600);
+
+/// Server-wide settings from the [`MockServerBuilder`](crate::MockServerBuilder).
+#[derive(Debug, Clone)]
+pub(crate) struct Config {
+    /// The issuer's path (empty, or `/x/y`).
+    pub(crate) issuer_path: String,
+    /// Send `iss` in authorization responses (RFC 9207).
+    pub(crate) issuer_parameter: bool,
+    /// Accept only pushed authorization requests (RFC 9126 §5).
+    pub(crate) require_par: bool,
+    /// The device flow's polling interval, seconds.
+    pub(crate) device_interval: u64,
+    /// The device code lifetime, seconds.
+    pub(crate) device_expires_in: u64,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            issuer_path: String::new(),
+            issuer_parameter: true,
+            require_par: false,
+            device_interval: 5,
+            device_expires_in: 600,
+        }
+    }
+}
 
 /// A response before it becomes an HTTP response.
 #[derive(Debug)]
@@ -143,11 +173,25 @@ impl Params<'_> {
         self.0.iter().filter(|(n, _)| n == name).count()
     }
 
+    /// Every non-empty value of `name`, in order (for repeatable parameters).
+    fn all(&self, name: &str) -> Vec<&str> {
+        self.0
+            .iter()
+            .filter(|(n, v)| n == name && !v.is_empty())
+            .map(|(_, v)| v.as_str())
+            .collect()
+    }
+
     /// The first parameter sent more than once (RFC 6749 §3.1, §3.2), `resource` excepted
     /// (RFC 8707 lets it repeat).
     fn duplicate(&self) -> Option<&str> {
+        self.duplicate_except(&["resource"])
+    }
+
+    /// The first parameter sent more than once that is not in `repeatable`.
+    fn duplicate_except(&self, repeatable: &[&str]) -> Option<&str> {
         self.0.iter().enumerate().find_map(|(i, (name, _))| {
-            (name != "resource" && self.0[..i].iter().any(|(n, _)| n == name))
+            (!repeatable.contains(&name.as_str()) && self.0[..i].iter().any(|(n, _)| n == name))
                 .then_some(name.as_str())
         })
     }
@@ -167,6 +211,7 @@ struct CodeGrant {
     /// The redirect URI actually used.
     redirect_uri: String,
     scope: Option<String>,
+    resources: Vec<String>,
     challenge: Option<(String, ChallengeMethod)>,
     expires_at: Instant,
     used: bool,
@@ -179,6 +224,14 @@ struct AccessToken {
     expired: bool,
     revoked: bool,
     origin_code: Option<String>,
+    scope: Option<String>,
+    /// `sub`: the user's for user grants, the client's for client credentials.
+    subject: String,
+    /// The audience: the `resource` indicators (and token exchange `audience`s).
+    resources: Vec<String>,
+    /// Unix seconds.
+    issued_at: u64,
+    lifetime: u64,
 }
 
 #[derive(Debug)]
@@ -187,6 +240,26 @@ struct RefreshToken {
     scope: Option<String>,
     revoked: bool,
     origin_code: Option<String>,
+    subject: String,
+    resources: Vec<String>,
+    issued_at: u64,
+}
+
+/// What a token response is issued for.
+#[derive(Debug, Default)]
+struct Grant {
+    /// The access token's scope.
+    scope: Option<String>,
+    /// A new refresh token's scope (the whole grant's).
+    refresh_scope: Option<String>,
+    /// The access token's audience.
+    resources: Vec<String>,
+    /// A new refresh token's resources (the whole grant's).
+    refresh_resources: Vec<String>,
+    /// `sub`.
+    subject: String,
+    /// The authorization code (or device code) the grant came from.
+    origin: Option<String>,
 }
 
 /// What a token response does about refresh tokens.
@@ -199,12 +272,18 @@ enum RefreshPlan {
 /// Everything the server knows. Guarded by one mutex, never held across an await.
 #[derive(Debug)]
 pub(crate) struct State {
+    /// The issuer identifier.
     pub(crate) issuer: String,
+    /// `http://127.0.0.1:PORT`, where the endpoints are.
+    base: String,
+    config: Config,
     pub(crate) clients: HashMap<String, MockClient>,
     pub(crate) user: MockUser,
     codes: HashMap<String, CodeGrant>,
     access: HashMap<String, AccessToken>,
     refresh: HashMap<String, RefreshToken>,
+    devices: Vec<protocol::DeviceGrant>,
+    pushed: HashMap<String, protocol::Pushed>,
     pub(crate) deny_next: VecDeque<String>,
     pub(crate) faults: HashMap<String, VecDeque<(Fault, usize)>>,
     pub(crate) requests: Vec<RecordedRequest>,
@@ -217,14 +296,23 @@ pub(crate) struct State {
 }
 
 impl State {
-    pub(crate) fn new(issuer: String, clients: Vec<MockClient>, user: MockUser) -> Self {
+    pub(crate) fn new(
+        base: String,
+        config: Config,
+        clients: Vec<MockClient>,
+        user: MockUser,
+    ) -> Self {
         Self {
-            issuer,
+            issuer: format!("{base}{}", config.issuer_path),
+            base,
+            config,
             clients: clients.into_iter().map(|c| (c.id.clone(), c)).collect(),
             user,
             codes: HashMap::new(),
             access: HashMap::new(),
             refresh: HashMap::new(),
+            devices: Vec::new(),
+            pushed: HashMap::new(),
             deny_next: VecDeque::new(),
             faults: HashMap::new(),
             requests: Vec::new(),
@@ -264,7 +352,11 @@ impl State {
             "/token" => self.token(req),
             "/userinfo" => self.userinfo(req),
             "/revoke" => self.revoke(req),
-            "/.well-known/oauth-authorization-server" => self.metadata(),
+            "/introspect" => self.introspect(req),
+            "/device_authorization" => self.device_authorization(req),
+            "/device" => self.device_page(&req.params),
+            "/par" => self.pushed_authorization(req),
+            _ if self.is_metadata_path(path) => self.metadata(),
             _ => Reply::json(
                 404,
                 &json!({ "error": "not_found", "error_description": format!("no endpoint at {path}") }),
@@ -293,6 +385,18 @@ impl State {
     // ----- /authorize -----
 
     fn authorize(&mut self, params: &[(String, String)]) -> Reply {
+        let p = Params(params);
+        match p.get("request_uri") {
+            Some(request_uri) => match self.take_pushed(request_uri, p.get("client_id")) {
+                Ok(pushed) => self.authorize_checked(&pushed, true),
+                Err(reply) => reply,
+            },
+            None => self.authorize_checked(params, false),
+        }
+    }
+
+    /// The authorization request proper; `pushed` when its parameters came through PAR.
+    fn authorize_checked(&mut self, params: &[(String, String)], pushed: bool) -> Reply {
         let p = Params(params);
         for name in ["client_id", "redirect_uri"] {
             if p.count(name) > 1 {
@@ -336,6 +440,7 @@ impl State {
         let response_type = p.get("response_type");
         let in_fragment = response_type == Some("token");
         let state = p.get("state").map(str::to_owned);
+        let iss = self.config.issuer_parameter.then(|| self.issuer.clone());
         let fail = |error: &str, description: &str| {
             let mut pairs = vec![
                 ("error", error.to_owned()),
@@ -344,8 +449,17 @@ impl State {
             if let Some(state) = &state {
                 pairs.push(("state", state.clone()));
             }
+            if let Some(iss) = &iss {
+                pairs.push(("iss", iss.clone()));
+            }
             Reply::redirect(redirect_location(&redirect_uri, &pairs, in_fragment))
         };
+        if self.config.require_par && !pushed {
+            return fail(
+                "invalid_request",
+                "this server accepts only pushed authorization requests (RFC 9126): use the PAR endpoint",
+            );
+        }
 
         if let Some(name) = p.duplicate() {
             return fail(
@@ -376,6 +490,10 @@ impl State {
         let scope = match resolve_scope(&client, p.get("scope")) {
             Ok(scope) => scope,
             Err(why) => return fail("invalid_scope", &why),
+        };
+        let resources = match check_resources(&client, &p.all("resource")) {
+            Ok(resources) => resources,
+            Err(why) => return fail("invalid_target", &why),
         };
 
         let challenge = if grant == GrantType::AuthorizationCode {
@@ -424,7 +542,15 @@ impl State {
         }
 
         if grant == GrantType::Implicit {
-            let token = self.new_access_token(&client, None);
+            let token = self.new_access_token(
+                &client,
+                &Grant {
+                    scope: scope.clone(),
+                    resources,
+                    subject: self.user.sub.clone(),
+                    ..Grant::default()
+                },
+            );
             let mut pairs = vec![
                 ("access_token", token),
                 ("token_type", "Bearer".to_owned()),
@@ -435,6 +561,9 @@ impl State {
             }
             if let Some(state) = state {
                 pairs.push(("state", state));
+            }
+            if let Some(iss) = iss {
+                pairs.push(("iss", iss));
             }
             return Reply::redirect(redirect_location(&redirect_uri, &pairs, true));
         }
@@ -447,6 +576,7 @@ impl State {
                 redirect_uri_sent,
                 redirect_uri: redirect_uri.clone(),
                 scope,
+                resources,
                 challenge,
                 expires_at: Instant::now() + CODE_LIFETIME,
                 used: false,
@@ -455,6 +585,9 @@ impl State {
         let mut pairs = vec![("code", code)];
         if let Some(state) = state {
             pairs.push(("state", state));
+        }
+        if let Some(iss) = iss {
+            pairs.push(("iss", iss));
         }
         Reply::redirect(redirect_location(&redirect_uri, &pairs, false))
     }
@@ -469,7 +602,14 @@ impl State {
             return Reply::oauth_error("invalid_request", why);
         }
         let p = Params(&req.params);
-        if let Some(name) = p.duplicate() {
+        let token_exchange = GrantType::TokenExchange.as_str();
+        // RFC 8693 §2.1 lets token exchange repeat `audience` too.
+        let repeatable: &[&str] = if p.get("grant_type") == Some(token_exchange) {
+            &["resource", "audience"]
+        } else {
+            &["resource"]
+        };
+        if let Some(name) = p.duplicate_except(repeatable) {
             return Reply::oauth_error(
                 "invalid_request",
                 &format!("the {name} parameter was sent more than once"),
@@ -484,6 +624,10 @@ impl State {
             Some("authorization_code") => self.grant_code(&client, &p),
             Some("client_credentials") => self.grant_client_credentials(&client, &p),
             Some("refresh_token") => self.grant_refresh(&client, &p),
+            Some(grant) if grant == GrantType::DeviceCode.as_str() => {
+                self.grant_device_code(&client, &p)
+            }
+            Some(grant) if grant == token_exchange => self.grant_token_exchange(&client, &p),
             Some(other) => Reply::oauth_error(
                 "unsupported_grant_type",
                 &format!("grant_type `{other}` is not supported"),
@@ -491,7 +635,8 @@ impl State {
         }
     }
 
-    /// Identifies and authenticates the client of a token or revocation request.
+    /// Identifies and authenticates the client of a request to the token, revocation,
+    /// introspection, device authorization or PAR endpoint.
     fn authenticate(&self, req: &Incoming, p: &Params<'_>) -> Result<MockClient, Reply> {
         let invalid_client = |why: &str| Err(Reply::oauth_error("invalid_client", why));
         let basic = match &req.authorization {
@@ -673,22 +818,23 @@ impl State {
                 }
             }
         }
-        let scope = grant.scope.clone();
-        let code = code.to_owned();
-        if let Some(grant) = self.codes.get_mut(&code) {
+        let resources = match narrow_resources(client, &grant.resources, &p.all("resource")) {
+            Ok(resources) => resources,
+            Err(why) => return Reply::oauth_error("invalid_target", &why),
+        };
+        let issued = Grant {
+            scope: grant.scope.clone(),
+            refresh_scope: grant.scope.clone(),
+            resources,
+            refresh_resources: grant.resources.clone(),
+            subject: self.user.sub.clone(),
+            origin: Some(code.to_owned()),
+        };
+        if let Some(grant) = self.codes.get_mut(code) {
             grant.used = true;
         }
-        let wants_refresh = client.allows(GrantType::RefreshToken)
-            && (client.style != ResponseStyle::Auth0
-                || scope
-                    .as_deref()
-                    .is_some_and(|s| s.split(' ').any(|v| v == "offline_access")));
-        let plan = if wants_refresh {
-            RefreshPlan::New
-        } else {
-            RefreshPlan::None
-        };
-        let body = self.issue(client, scope.clone(), scope, Some(code), plan);
+        let plan = refresh_plan(client, issued.scope.as_deref());
+        let body = self.issue(client, &issued, plan);
         Reply::json(200, &body)
     }
 
@@ -706,7 +852,17 @@ impl State {
             Ok(scope) => scope,
             Err(why) => return Reply::oauth_error("invalid_scope", &why),
         };
-        let body = self.issue(client, scope.clone(), scope, None, RefreshPlan::None);
+        let resources = match check_resources(client, &p.all("resource")) {
+            Ok(resources) => resources,
+            Err(why) => return Reply::oauth_error("invalid_target", &why),
+        };
+        let issued = Grant {
+            scope,
+            resources,
+            subject: client.id.clone(),
+            ..Grant::default()
+        };
+        let body = self.issue(client, &issued, RefreshPlan::None);
         Reply::json(200, &body)
     }
 
@@ -740,6 +896,12 @@ impl State {
         }
         let granted = record.scope.clone();
         let origin = record.origin_code.clone();
+        let subject = record.subject.clone();
+        let granted_resources = record.resources.clone();
+        let resources = match narrow_resources(client, &granted_resources, &p.all("resource")) {
+            Ok(resources) => resources,
+            Err(why) => return Reply::oauth_error("invalid_target", &why),
+        };
         let access_scope = match p.get("scope") {
             None => granted.clone(),
             Some(requested) => {
@@ -768,11 +930,19 @@ impl State {
             RefreshPlan::Keep(presented)
         };
         self.refresh_count += 1;
-        let body = self.issue(client, access_scope, granted, origin, plan);
+        let issued = Grant {
+            scope: access_scope,
+            refresh_scope: granted,
+            resources,
+            refresh_resources: granted_resources,
+            subject,
+            origin,
+        };
+        let body = self.issue(client, &issued, plan);
         Reply::json(200, &body)
     }
 
-    fn new_access_token(&mut self, client: &MockClient, origin_code: Option<String>) -> String {
+    fn new_access_token(&mut self, client: &MockClient, grant: &Grant) -> String {
         let token = self.random_token("at_");
         self.issued_access += 1;
         self.access.insert(
@@ -782,39 +952,43 @@ impl State {
                 expires_at: Instant::now() + Duration::from_secs(client.expires_in),
                 expired: false,
                 revoked: false,
-                origin_code,
+                origin_code: grant.origin.clone(),
+                scope: grant.scope.clone(),
+                subject: grant.subject.clone(),
+                resources: grant.resources.clone(),
+                issued_at: unix_now(),
+                lifetime: client.expires_in,
+            },
+        );
+        token
+    }
+
+    fn new_refresh_token(&mut self, client: &MockClient, grant: &Grant) -> String {
+        let token = self.random_token("rt_");
+        self.issued_refresh += 1;
+        self.refresh.insert(
+            token.clone(),
+            RefreshToken {
+                client_id: client.id.clone(),
+                scope: grant.refresh_scope.clone(),
+                revoked: false,
+                origin_code: grant.origin.clone(),
+                subject: grant.subject.clone(),
+                resources: grant.refresh_resources.clone(),
+                issued_at: unix_now(),
             },
         );
         token
     }
 
     /// Issues an access token (and maybe a refresh token) and shapes the response body.
-    fn issue(
-        &mut self,
-        client: &MockClient,
-        scope: Option<String>,
-        refresh_scope: Option<String>,
-        origin_code: Option<String>,
-        plan: RefreshPlan,
-    ) -> Value {
-        let access = self.new_access_token(client, origin_code.clone());
+    fn issue(&mut self, client: &MockClient, grant: &Grant, plan: RefreshPlan) -> Value {
+        let access = self.new_access_token(client, grant);
+        let scope = grant.scope.clone();
         let refresh = match plan {
             RefreshPlan::None => None,
             RefreshPlan::Keep(token) => Some(token),
-            RefreshPlan::New => {
-                let token = self.random_token("rt_");
-                self.issued_refresh += 1;
-                self.refresh.insert(
-                    token.clone(),
-                    RefreshToken {
-                        client_id: client.id.clone(),
-                        scope: refresh_scope,
-                        revoked: false,
-                        origin_code,
-                    },
-                );
-                Some(token)
-            }
+            RefreshPlan::New => Some(self.new_refresh_token(client, grant)),
         };
         let mut body = Map::new();
         let mut put = |k: &str, v: Value| {
@@ -943,10 +1117,17 @@ impl State {
                 record.revoked = true;
             }
         }
+        let mut origin = None;
         if let Some(record) = self.refresh.get_mut(token) {
             if record.client_id == client.id {
                 record.revoked = true;
+                origin = record.origin_code.clone();
             }
+        }
+        // RFC 7009 §2.1: revoking a refresh token also invalidates the access tokens of the
+        // same grant.
+        if let Some(origin) = origin {
+            self.revoke_origin(&origin);
         }
         Reply {
             status: 200,
@@ -957,19 +1138,42 @@ impl State {
 
     // ----- metadata (RFC 8414) -----
 
+    /// RFC 8414 §3.1 (`/.well-known/oauth-authorization-server` + issuer path) or OpenID
+    /// Connect Discovery (issuer path + `/.well-known/openid-configuration`).
+    fn is_metadata_path(&self, path: &str) -> bool {
+        let issuer_path = &self.config.issuer_path;
+        path.strip_prefix("/.well-known/oauth-authorization-server") == Some(issuer_path)
+            || path.strip_suffix("/.well-known/openid-configuration") == Some(issuer_path)
+    }
+
     fn metadata(&self) -> Reply {
-        let issuer = &self.issuer;
+        let base = &self.base;
+        let auth_methods = ["client_secret_basic", "client_secret_post", "none"];
         Reply::json(
             200,
             &json!({
-                "issuer": issuer,
-                "authorization_endpoint": format!("{issuer}/authorize"),
-                "token_endpoint": format!("{issuer}/token"),
-                "userinfo_endpoint": format!("{issuer}/userinfo"),
-                "revocation_endpoint": format!("{issuer}/revoke"),
+                "issuer": self.issuer,
+                "authorization_endpoint": format!("{base}/authorize"),
+                "token_endpoint": format!("{base}/token"),
+                "userinfo_endpoint": format!("{base}/userinfo"),
+                "revocation_endpoint": format!("{base}/revoke"),
+                "introspection_endpoint": format!("{base}/introspect"),
+                "device_authorization_endpoint": format!("{base}/device_authorization"),
+                "pushed_authorization_request_endpoint": format!("{base}/par"),
+                "require_pushed_authorization_requests": self.config.require_par,
+                "authorization_response_iss_parameter_supported": self.config.issuer_parameter,
                 "response_types_supported": ["code", "token"],
-                "grant_types_supported": ["authorization_code", "implicit", "client_credentials", "refresh_token"],
-                "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post", "none"],
+                "grant_types_supported": [
+                    "authorization_code",
+                    "implicit",
+                    "client_credentials",
+                    "refresh_token",
+                    GrantType::DeviceCode.as_str(),
+                    GrantType::TokenExchange.as_str(),
+                ],
+                "token_endpoint_auth_methods_supported": auth_methods,
+                "revocation_endpoint_auth_methods_supported": auth_methods,
+                "introspection_endpoint_auth_methods_supported": auth_methods,
                 "code_challenge_methods_supported": ["S256", "plain"],
             }),
         )
@@ -990,6 +1194,74 @@ fn decode_basic(encoded: &str) -> Result<(String, String), String> {
     let secret =
         form::decode_component(secret).map_err(|e| format!("malformed Basic secret: {e}"))?;
     Ok((id, secret))
+}
+
+/// Seconds since the Unix epoch.
+fn unix_now() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs())
+}
+
+/// Whether a token response for this scope carries a new refresh token: when the client may
+/// refresh and, for Auth0-style clients, the scope has `offline_access`.
+fn refresh_plan(client: &MockClient, scope: Option<&str>) -> RefreshPlan {
+    let wants_refresh = client.allows(GrantType::RefreshToken)
+        && (client.style != ResponseStyle::Auth0
+            || scope.is_some_and(|s| s.split(' ').any(|v| v == "offline_access")));
+    if wants_refresh {
+        RefreshPlan::New
+    } else {
+        RefreshPlan::None
+    }
+}
+
+/// Checks `resource` indicators (RFC 8707 §2): absolute URIs without a fragment, and in the
+/// client's allowed list when it has one. The error is for `invalid_target`.
+fn check_resources(client: &MockClient, requested: &[&str]) -> Result<Vec<String>, String> {
+    let mut out = Vec::with_capacity(requested.len());
+    for resource in requested {
+        match Url::parse(resource) {
+            Ok(url) if url.fragment().is_none() => {}
+            _ => {
+                return Err(format!(
+                    "resource `{resource}` is not an absolute URI without a fragment (RFC 8707 §2)"
+                ));
+            }
+        }
+        if let Some(allowed) = &client.allowed_resources {
+            if !allowed.iter().any(|a| a == resource) {
+                return Err(format!(
+                    "resource `{resource}` is not allowed for this client"
+                ));
+            }
+        }
+        if !out.iter().any(|r| r == resource) {
+            out.push((*resource).to_owned());
+        }
+    }
+    Ok(out)
+}
+
+/// The resources of a token request against a grant's: the ones asked for, each of which the
+/// grant must include when it named any (RFC 8707 §2.2), or else the grant's own.
+fn narrow_resources(
+    client: &MockClient,
+    granted: &[String],
+    requested: &[&str],
+) -> Result<Vec<String>, String> {
+    let requested = check_resources(client, requested)?;
+    if requested.is_empty() {
+        return Ok(granted.to_vec());
+    }
+    if !granted.is_empty() {
+        if let Some(extra) = requested.iter().find(|r| !granted.contains(r)) {
+            return Err(format!(
+                "resource `{extra}` was not part of the authorization"
+            ));
+        }
+    }
+    Ok(requested)
 }
 
 /// RFC 7636 §4.1: 43 to 128 characters from `[A-Za-z0-9-._~]`.

@@ -23,7 +23,7 @@ use tokio::sync::oneshot;
 use crate::body::{DribbleBody, OversizedBody, ResBody, full};
 use crate::client::{Encoding, MockClient};
 use crate::fault::Fault;
-use crate::oauth::{Incoming, Reply, State};
+use crate::oauth::{Config, Incoming, Reply, State};
 use crate::record::RecordedRequest;
 use crate::user::MockUser;
 use crate::{form, multipart};
@@ -50,6 +50,7 @@ pub struct MockServerBuilder {
     clients: Vec<MockClient>,
     user: MockUser,
     record_requests: Option<bool>,
+    config: Config,
 }
 
 impl MockServerBuilder {
@@ -72,6 +73,55 @@ impl MockServerBuilder {
     #[must_use]
     pub fn record_requests(mut self, record: bool) -> Self {
         self.record_requests = Some(record);
+        self
+    }
+
+    /// Gives the issuer identifier a path, e.g. `/tenant/1`: the issuer becomes
+    /// `http://127.0.0.1:PORT/tenant/1`, its RFC 8414 metadata moves to
+    /// `/.well-known/oauth-authorization-server/tenant/1` (the path-insertion rule, §3.1) and its
+    /// OpenID metadata to `/tenant/1/.well-known/openid-configuration`. The endpoints stay where
+    /// they are.
+    #[must_use]
+    pub fn issuer_path(mut self, path: impl Into<String>) -> Self {
+        let path = path.into();
+        let path = path.trim_end_matches('/');
+        self.config.issuer_path = if path.is_empty() || path.starts_with('/') {
+            path.to_owned()
+        } else {
+            format!("/{path}")
+        };
+        self
+    }
+
+    /// Whether authorization responses carry `iss` (RFC 9207) and the metadata says so with
+    /// `authorization_response_iss_parameter_supported` (default `true`).
+    #[must_use]
+    pub fn issuer_parameter(mut self, send: bool) -> Self {
+        self.config.issuer_parameter = send;
+        self
+    }
+
+    /// Accepts only pushed authorization requests (RFC 9126 §5): `/authorize` without a
+    /// `request_uri` redirects back with `invalid_request`, and the metadata says
+    /// `require_pushed_authorization_requests` (default `false`).
+    #[must_use]
+    pub fn require_pushed_authorization_requests(mut self, require: bool) -> Self {
+        self.config.require_par = require;
+        self
+    }
+
+    /// The device flow's polling `interval` in seconds (default 5). A poll that comes sooner
+    /// gets `slow_down`, and the interval grows by 5 s (RFC 8628 §3.5).
+    #[must_use]
+    pub fn device_interval(mut self, seconds: u64) -> Self {
+        self.config.device_interval = seconds;
+        self
+    }
+
+    /// How long device and user codes live, in seconds (default 600).
+    #[must_use]
+    pub fn device_code_expires_in(mut self, seconds: u64) -> Self {
+        self.config.device_expires_in = seconds;
         self
     }
 
@@ -98,7 +148,7 @@ impl MockServerBuilder {
         listener.set_nonblocking(true)?;
         let addr = listener.local_addr()?;
         let url = format!("http://{addr}");
-        let mut state = State::new(url.clone(), self.clients, self.user);
+        let mut state = State::new(url.clone(), self.config, self.clients, self.user);
         state.recording = self.record_requests.unwrap_or(true);
         let shared = Arc::new(Shared {
             state: Mutex::new(state),
@@ -146,8 +196,11 @@ impl MockServerBuilder {
 /// An OAuth 2.0 authorization server running in-process on a loopback port.
 ///
 /// Endpoints: `GET /authorize`, `POST /token`, `GET|POST /userinfo`, `POST /revoke`
-/// (RFC 7009) and `GET /.well-known/oauth-authorization-server` (RFC 8414). Dropping the
-/// server stops it, closes every connection, frees the port and joins its thread.
+/// (RFC 7009), `POST /introspect` (RFC 7662), `POST /device_authorization` and `GET /device`
+/// (RFC 8628), `POST /par` (RFC 9126), and the metadata at
+/// `GET /.well-known/oauth-authorization-server` (RFC 8414) and
+/// `GET /.well-known/openid-configuration`. Dropping the server stops it, closes every
+/// connection, frees the port and joins its thread.
 ///
 /// ```
 /// use latchkey_mock::{MockClient, MockServer};
@@ -208,9 +261,15 @@ impl MockServer {
         self.addr
     }
 
-    /// The base URL, `http://127.0.0.1:PORT`, also the issuer identifier.
+    /// The base URL, `http://127.0.0.1:PORT`, also the issuer identifier unless
+    /// [`MockServerBuilder::issuer_path`] gave it a path.
     pub fn url(&self) -> String {
         self.url.clone()
+    }
+
+    /// The issuer identifier: `http://127.0.0.1:PORT` plus the issuer path, if any.
+    pub fn issuer(&self) -> String {
+        self.shared.lock().issuer.clone()
     }
 
     /// The URL of `path` on this server (`path` starts with `/`).
@@ -236,6 +295,39 @@ impl MockServer {
     /// `http://127.0.0.1:PORT/revoke` (RFC 7009 token revocation).
     pub fn revocation_endpoint(&self) -> String {
         self.endpoint("/revoke")
+    }
+
+    /// `http://127.0.0.1:PORT/introspect` (RFC 7662 token introspection).
+    pub fn introspection_endpoint(&self) -> String {
+        self.endpoint("/introspect")
+    }
+
+    /// `http://127.0.0.1:PORT/device_authorization` (RFC 8628 device authorization).
+    pub fn device_authorization_endpoint(&self) -> String {
+        self.endpoint("/device_authorization")
+    }
+
+    /// `http://127.0.0.1:PORT/par` (RFC 9126 pushed authorization requests).
+    pub fn pushed_authorization_request_endpoint(&self) -> String {
+        self.endpoint("/par")
+    }
+
+    /// Approves the device authorization with this user code, as the user would on the
+    /// verification page (`-` and case are ignored). False when no pending authorization
+    /// has it.
+    pub fn approve_device(&self, user_code: &str) -> bool {
+        self.shared.lock().decide_device(user_code, true)
+    }
+
+    /// Denies the device authorization with this user code: the next poll gets
+    /// `access_denied`. False when no pending authorization has it.
+    pub fn deny_device(&self, user_code: &str) -> bool {
+        self.shared.lock().decide_device(user_code, false)
+    }
+
+    /// The user codes of the device authorizations still waiting for the user, oldest first.
+    pub fn pending_user_codes(&self) -> Vec<String> {
+        self.shared.lock().pending_user_codes()
     }
 
     /// Registers (or replaces) a client while the server runs.
