@@ -68,6 +68,53 @@
 //! header is passed through (`WWW-Authenticate`, `Retry-After`, `DPoP-Nonce`...). Error
 //! messages name the host, never a request body, an `Authorization` header or a URL.
 //!
+//! ## Token manager
+//!
+//! [`TokenManager`] keeps one grant's tokens and hands out a valid access token to every
+//! task that asks, renewing it (refresh token, or client credentials again) when it is
+//! within the [`Lifecycle`](latchkey::Lifecycle)'s skew of its expiry:
+//!
+//! - **Exactly one renewal in flight**, however many tasks call
+//!   [`access_token`](TokenManager::access_token) at once; the others wait and share its token
+//!   or its error. A failed renewal is retried by the next call, after a backoff;
+//!   `invalid_grant` becomes [`Error::Reauthorize`].
+//! - **Saved before use**: every new token set goes to the [`TokenStore`] ([`MemoryStore`] by
+//!   default, or the atomic, mode-0600 [`FileStore`]) and then to `on_refresh`, before any
+//!   caller gets the new access token, so a rotated refresh token is never only in memory.
+//! - **Bearer requests**: [`execute`](TokenManager::execute) sends a [`Request`] with
+//!   `Authorization: Bearer`, only to the configured origins, never through a redirect, and
+//!   after a `401` with `error="invalid_token"` renews once and retries once.
+//! - **Cancellation-safe**: the renewal runs in a task of its own; a caller that is dropped
+//!   cancels only its wait, and a renewal task that dies is taken over by the next caller.
+//!
+//! ```
+//! # use latchkey_mock::{MockClient, MockServer};
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() -> Result<(), latchkey::Error> {
+//! # let server = MockServer::builder().client(MockClient::new("svc").secret("s3cret")).start();
+//! use latchkey::{Client, Lifecycle, Method, Request, RetryMode, TokenSource, Url};
+//! use latchkey_reqwest::{TokenManager, Transport};
+//!
+//! let client = Client::builder("svc")
+//!     .client_secret("s3cret")
+//!     .token_endpoint(server.token_endpoint())
+//!     .build()?;
+//! let source = TokenSource::ClientCredentials { scope: "read".into(), params: Vec::new() };
+//! let manager = TokenManager::builder(Transport::new(), Lifecycle::new(client, source))
+//!     .resource_origin(server.url()) // e.g. "https://api.example.com"
+//!     .build()?;
+//!
+//! // Fetched once, then reused until 60 s before it expires.
+//! let token = manager.access_token().await?;
+//! assert_eq!(manager.access_token().await?.expose_secret(), token.expose_secret());
+//!
+//! let url = Url::parse(&server.userinfo_endpoint()).expect("a URL");
+//! let response = manager.execute(&Request::new(Method::Get, url, RetryMode::Idempotent)).await?;
+//! assert_eq!(response.status, 200);
+//! # Ok(())
+//! # }
+//! ```
+//!
 //! ## Features
 //!
 //! - `rustls` (default): TLS through rustls, reqwest 0.13's own flavour (aws-lc-rs with the
@@ -83,12 +130,19 @@
 use std::collections::hash_map::RandomState;
 use std::fmt;
 use std::hash::BuildHasher;
+use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
 
 use latchkey::{
     Error, Exchange, Failure, Headers, Request, Response, RetryDecision, RetryPolicy,
     TransportError, TransportErrorKind,
 };
+
+mod manager;
+
+pub use latchkey::{MemoryStore, StoreError, TokenStore};
+pub use latchkey_store::FileStore;
+pub use manager::{TokenManager, TokenManagerBuilder};
 
 /// Sends latchkey exchanges over reqwest: async, no redirects, a response size cap, timeouts
 /// and safe retries.
@@ -99,14 +153,32 @@ use latchkey::{
 pub struct Transport {
     client: reqwest::Client,
     settings: Settings,
+    clock: Clock,
 }
 
 /// Configures a [`Transport`]. Created by [`Transport::builder`].
 #[must_use]
-#[derive(Debug)]
 pub struct TransportBuilder {
     client_builder: Option<reqwest::ClientBuilder>,
     settings: Settings,
+    clock: Option<Clock>,
+}
+
+impl fmt::Debug for TransportBuilder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("TransportBuilder")
+            .field("client_builder", &self.client_builder)
+            .field("settings", &self.settings)
+            .field("clock", &self.clock.as_ref().map(|_| "custom"))
+            .finish()
+    }
+}
+
+/// The wall clock the transport stamps responses with (and token managers decide by).
+type Clock = Arc<dyn Fn() -> SystemTime + Send + Sync>;
+
+fn system_clock() -> Clock {
+    Arc::new(SystemTime::now)
 }
 
 /// The safety settings, applied to every request.
@@ -164,7 +236,16 @@ impl Transport {
         TransportBuilder {
             client_builder: None,
             settings: Settings::default(),
+            clock: None,
         }
+    }
+
+    /// The current time by this transport's clock ([`SystemTime::now`] unless
+    /// [`TransportBuilder::clock`] set another). Responses are stamped with it, so token
+    /// lifetimes and a [`TokenManager`]'s decisions use the same time.
+    #[must_use]
+    pub fn now(&self) -> SystemTime {
+        (self.clock)()
     }
 
     /// Sends `exchange`'s request, retrying where its [`RetryMode`](latchkey::RetryMode) and
@@ -192,7 +273,7 @@ impl Transport {
                     };
                     match self
                         .settings
-                        .retry_delay(&request, attempts, start, failure)
+                        .retry_delay(&request, attempts, start, failure, self.now())
                     {
                         Some(delay) => delay,
                         None => return exchange.response(response),
@@ -201,7 +282,7 @@ impl Transport {
                 Err(failed) => {
                     let delay = failed.retry.and_then(|failure| {
                         self.settings
-                            .retry_delay(&request, attempts, start, failure)
+                            .retry_delay(&request, attempts, start, failure, self.now())
                     });
                     match delay {
                         Some(delay) => delay,
@@ -286,7 +367,7 @@ impl Transport {
             }
             body.extend_from_slice(&chunk);
         }
-        Ok(Response::new(status, headers, body, SystemTime::now()))
+        Ok(Response::new(status, headers, body, self.now()))
     }
 }
 
@@ -325,6 +406,14 @@ impl TransportBuilder {
         self
     }
 
+    /// Reads the time from `clock` instead of [`SystemTime::now`]: responses are stamped
+    /// with it (so token lifetimes count from it) and a [`TokenManager`] decides by it. For
+    /// tests that move time across an expiry without sleeping.
+    pub fn clock(mut self, clock: impl Fn() -> SystemTime + Send + Sync + 'static) -> Self {
+        self.clock = Some(Arc::new(clock));
+        self
+    }
+
     /// Builds the HTTP client from a caller's builder, for its proxy, TLS or pool settings.
     ///
     /// The builder gets `redirect(Policy::none())`, this transport's connect timeout and its
@@ -357,6 +446,7 @@ impl TransportBuilder {
         Ok(Transport {
             client,
             settings: self.settings,
+            clock: self.clock.unwrap_or_else(system_clock),
         })
     }
 
@@ -382,6 +472,7 @@ impl Settings {
         attempts: u32,
         start: Instant,
         failure: Failure<'_>,
+        now: SystemTime,
     ) -> Option<Duration> {
         let jitter = RandomState::new().hash_one(attempts);
         match self.retry_policy.decide(
@@ -389,7 +480,7 @@ impl Settings {
             attempts,
             start.elapsed(),
             failure,
-            SystemTime::now(),
+            now,
             jitter,
         ) {
             RetryDecision::RetryAfter(delay) => Some(delay),

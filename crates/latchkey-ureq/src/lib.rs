@@ -61,6 +61,50 @@
 //! header is passed through (`WWW-Authenticate`, `Retry-After`, `DPoP-Nonce`...). Error
 //! messages name the host, never a request body, an `Authorization` header or a query string.
 //!
+//! ## Token manager
+//!
+//! [`TokenManager`] keeps one grant's tokens and hands out a valid access token to every
+//! thread that asks, renewing it (refresh token, or client credentials again) when it is
+//! within the [`Lifecycle`](latchkey::Lifecycle)'s skew of its expiry:
+//!
+//! - **Exactly one renewal in flight**, however many threads call
+//!   [`access_token`](TokenManager::access_token) at once; the others wait and share its token
+//!   or its error. A failed renewal is retried by the next call, after a backoff;
+//!   `invalid_grant` becomes [`Error::Reauthorize`].
+//! - **Saved before use**: every new token set goes to the [`TokenStore`] ([`MemoryStore`] by
+//!   default, or the atomic, mode-0600 [`FileStore`]) and then to `on_refresh`, before any
+//!   caller gets the new access token, so a rotated refresh token is never only in memory.
+//! - **Bearer requests**: [`execute`](TokenManager::execute) sends a [`Request`] with
+//!   `Authorization: Bearer`, only to the configured origins, never through a redirect, and
+//!   after a `401` with `error="invalid_token"` renews once and retries once.
+//! - **Panic-safe**: a thread that panics while renewing (in a store or callback) wakes the
+//!   waiters with an error; the next call renews again.
+//!
+//! ```
+//! # use latchkey_mock::{MockClient, MockServer};
+//! # let server = MockServer::builder().client(MockClient::new("svc").secret("s3cret")).start();
+//! use latchkey::{Client, Lifecycle, Method, Request, RetryMode, TokenSource, Url};
+//! use latchkey_ureq::{TokenManager, Transport};
+//!
+//! let client = Client::builder("svc")
+//!     .client_secret("s3cret")
+//!     .token_endpoint(server.token_endpoint())
+//!     .build()?;
+//! let source = TokenSource::ClientCredentials { scope: "read".into(), params: Vec::new() };
+//! let manager = TokenManager::builder(Transport::new(), Lifecycle::new(client, source))
+//!     .resource_origin(server.url()) // e.g. "https://api.example.com"
+//!     .build()?;
+//!
+//! // Fetched once, then reused until 60 s before it expires.
+//! let token = manager.access_token()?;
+//! assert_eq!(manager.access_token()?.expose_secret(), token.expose_secret());
+//!
+//! let url = Url::parse(&server.userinfo_endpoint()).expect("a URL");
+//! let response = manager.execute(&Request::new(Method::Get, url, RetryMode::Idempotent))?;
+//! assert_eq!(response.status, 200);
+//! # Ok::<(), latchkey::Error>(())
+//! ```
+//!
 //! ## Features
 //!
 //! - `rustls` (default): TLS through rustls with the webpki roots (ureq's default).
@@ -74,12 +118,19 @@ use std::collections::hash_map::RandomState;
 use std::fmt;
 use std::hash::BuildHasher;
 use std::io::{self, Read};
+use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
 
 use latchkey::{
     Error, Exchange, Failure, Headers, Request, Response, RetryDecision, RetryPolicy,
     TransportError, TransportErrorKind,
 };
+
+mod manager;
+
+pub use latchkey::{MemoryStore, StoreError, TokenStore};
+pub use latchkey_store::FileStore;
+pub use manager::{TokenManager, TokenManagerBuilder};
 
 /// Sends latchkey exchanges over ureq: blocking, no redirects, a response size cap, timeouts
 /// and safe retries.
@@ -89,14 +140,32 @@ use latchkey::{
 pub struct Transport {
     agent: ureq::Agent,
     settings: Settings,
+    clock: Clock,
 }
 
 /// Configures a [`Transport`]. Created by [`Transport::builder`].
 #[must_use]
-#[derive(Debug)]
 pub struct TransportBuilder {
     agent: Option<ureq::Agent>,
     settings: Settings,
+    clock: Option<Clock>,
+}
+
+impl fmt::Debug for TransportBuilder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("TransportBuilder")
+            .field("agent", &self.agent)
+            .field("settings", &self.settings)
+            .field("clock", &self.clock.as_ref().map(|_| "custom"))
+            .finish()
+    }
+}
+
+/// The wall clock the transport stamps responses with (and token managers decide by).
+type Clock = Arc<dyn Fn() -> SystemTime + Send + Sync>;
+
+fn system_clock() -> Clock {
+    Arc::new(SystemTime::now)
 }
 
 /// The safety settings, applied to every request whatever agent carries it.
@@ -149,7 +218,16 @@ impl Transport {
         TransportBuilder {
             agent: None,
             settings: Settings::default(),
+            clock: None,
         }
+    }
+
+    /// The current time by this transport's clock ([`SystemTime::now`] unless
+    /// [`TransportBuilder::clock`] set another). Responses are stamped with it, so token
+    /// lifetimes and a [`TokenManager`]'s decisions use the same time.
+    #[must_use]
+    pub fn now(&self) -> SystemTime {
+        (self.clock)()
     }
 
     /// Sends `exchange`'s request, retrying where its [`RetryMode`](latchkey::RetryMode) and
@@ -177,7 +255,7 @@ impl Transport {
                     };
                     match self
                         .settings
-                        .retry_delay(&request, attempts, start, failure)
+                        .retry_delay(&request, attempts, start, failure, self.now())
                     {
                         Some(delay) => delay,
                         None => return exchange.response(response),
@@ -186,7 +264,7 @@ impl Transport {
                 Err(failed) => {
                     let delay = failed.retry.and_then(|failure| {
                         self.settings
-                            .retry_delay(&request, attempts, start, failure)
+                            .retry_delay(&request, attempts, start, failure, self.now())
                     });
                     match delay {
                         Some(delay) => delay,
@@ -280,7 +358,7 @@ impl Transport {
                 format!("{host} sent more; the rest was not read"),
             ));
         }
-        Ok(Response::new(status, headers, body, SystemTime::now()))
+        Ok(Response::new(status, headers, body, self.now()))
     }
 }
 
@@ -319,6 +397,14 @@ impl TransportBuilder {
         self
     }
 
+    /// Reads the time from `clock` instead of [`SystemTime::now`]: responses are stamped
+    /// with it (so token lifetimes count from it) and a [`TokenManager`] decides by it. For
+    /// tests that move time across an expiry without sleeping.
+    pub fn clock(mut self, clock: impl Fn() -> SystemTime + Send + Sync + 'static) -> Self {
+        self.clock = Some(Arc::new(clock));
+        self
+    }
+
     /// Sends through a caller-built agent, for its connection pool, proxy or TLS settings.
     ///
     /// The safety settings are applied again to every request through ureq's per-request
@@ -353,6 +439,7 @@ impl TransportBuilder {
         Transport {
             agent,
             settings: self.settings,
+            clock: self.clock.unwrap_or_else(system_clock),
         }
     }
 }
@@ -365,6 +452,7 @@ impl Settings {
         attempts: u32,
         start: Instant,
         failure: Failure<'_>,
+        now: SystemTime,
     ) -> Option<Duration> {
         let jitter = RandomState::new().hash_one(attempts);
         match self.retry_policy.decide(
@@ -372,7 +460,7 @@ impl Settings {
             attempts,
             start.elapsed(),
             failure,
-            SystemTime::now(),
+            now,
             jitter,
         ) {
             RetryDecision::RetryAfter(delay) => Some(delay),
