@@ -723,3 +723,47 @@ async fn manager_is_clone_send_sync_debug_without_secrets() {
     );
     assert!(!debug.contains(SECRET), "{debug}");
 }
+
+/// The cost of `access_token()` on the fresh-token path (no I/O): run with
+/// `cargo test --release -p latchkey-reqwest --test manager -- --ignored --nocapture fresh_path`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "a measurement, not a check"]
+async fn fresh_path_cost() {
+    let client = latchkey::Client::builder("app")
+        .token_endpoint("https://as.example/token")
+        .build()
+        .unwrap();
+    let tokens = TokenSet::new(AccessToken::new("at-fresh"), latchkey::TokenType::Bearer)
+        .with_expires_at(Some(
+            std::time::SystemTime::now() + Duration::from_secs(3600),
+        ));
+    let manager =
+        TokenManager::builder(Transport::new(), Lifecycle::new(client, TokenSource::User))
+            .tokens(tokens)
+            .build()
+            .unwrap();
+    let mut results = Vec::new();
+    for tasks in [1usize, 8] {
+        let mut samples = Vec::new();
+        for _ in 0..11 {
+            let calls = 200_000 / tasks;
+            let start = Instant::now();
+            spawn_all(tasks, || {
+                let manager = manager.clone();
+                async move {
+                    for _ in 0..calls {
+                        std::hint::black_box(manager.access_token().await.unwrap());
+                    }
+                }
+            })
+            .await;
+            samples.push(start.elapsed().as_nanos() as f64 / (calls * tasks) as f64);
+        }
+        samples.sort_by(f64::total_cmp);
+        results.push(samples[samples.len() / 2]);
+    }
+    eprintln!(
+        "reqwest fresh path: {:.0} ns/call in one task, {:.0} ns/call (throughput) with 8 tasks",
+        results[0], results[1]
+    );
+}
