@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 use latchkey::bearer::{self, Origins};
 use latchkey::{
     AccessToken, Error, Lifecycle, MemoryStore, NextStep, Request, Response, StoreError, TokenSet,
-    TokenStore,
+    TokenStore, TransportError, TransportErrorKind,
 };
 use tokio::sync::watch;
 
@@ -44,7 +44,8 @@ type Outcome = Result<AccessToken, Error>;
 /// the request, and with refresh token rotation the only copy of the new refresh token, is
 /// never cut off halfway by a caller going away. If the renewal task itself dies (its
 /// runtime shuts down, or a store or `on_refresh` callback panics), every waiter is woken
-/// and the next caller takes over with a new renewal.
+/// and takes over, starting from whatever the store saved; a call gives up with an error
+/// only if the renewal it took over dies too.
 ///
 /// # Errors and retries
 ///
@@ -267,6 +268,7 @@ impl TokenManager {
     }
 
     async fn run(&self, want: Want) -> Result<AccessToken, Error> {
+        let mut abandoned = 0;
         loop {
             let (mine, mut outcome) = match self.inner.decide(&want)? {
                 Next::Use(token) => return Ok(token),
@@ -285,7 +287,17 @@ impl TokenManager {
                 // Someone else's renewal finished: now replace.
                 (Some(_), Want::Replace(_)) if !mine => {}
                 (Some(outcome), Want::Replace(_)) => return outcome,
-                (None, _) => {}
+                // Take over, but do not chase a renewal that keeps dying.
+                (None, _) => {
+                    abandoned += 1;
+                    if abandoned > 1 {
+                        return Err(TransportError::new(
+                            TransportErrorKind::Other,
+                            "the token renewal was abandoned twice (its task died)",
+                        )
+                        .into());
+                    }
+                }
             }
         }
     }

@@ -392,6 +392,43 @@ async fn a_panicking_renewal_does_not_wedge_the_others() {
     assert_eq!(server.refresh_count(), 1);
 }
 
+/// Saves, but never loads: a renewal that dies leaves nothing to take over with.
+struct Forgetful;
+
+impl latchkey::TokenStore for Forgetful {
+    fn load(&self) -> Result<Option<TokenSet>, latchkey::StoreError> {
+        Ok(None)
+    }
+
+    fn save(&self, _: &TokenSet) -> Result<(), latchkey::StoreError> {
+        Ok(())
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_renewal_that_keeps_dying_ends_in_an_error_not_a_loop() {
+    let server = MockServer::builder()
+        .client(
+            MockClient::new("app")
+                .secret(SECRET)
+                .response_style(ResponseStyle::Clerk),
+        )
+        .start();
+    let clock = TestClock::default();
+    let transport = transport(&clock);
+    let first = login(&server, &transport).await;
+    let manager = TokenManager::builder(transport, lifecycle(&server))
+        .tokens(first)
+        .store(Forgetful)
+        .on_refresh(|_| panic!("callback always fails"))
+        .build()
+        .unwrap();
+    clock.advance(Duration::from_secs(3600));
+    let error = manager.access_token().await.unwrap_err();
+    assert!(error.to_string().contains("abandoned twice"), "{error}");
+    assert_eq!(server.refresh_count(), 2);
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_store_is_written_before_any_task_gets_the_token() {
     let server = rotating_server();

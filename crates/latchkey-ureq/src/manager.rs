@@ -40,7 +40,8 @@ type OnRefresh = Box<dyn Fn(&TokenSet) + Send + Sync>;
 /// the server refuses (`invalid_grant`) becomes [`Error::Reauthorize`], for every waiter and
 /// every later call, until [`set_tokens`](Self::set_tokens) hands in tokens from a new
 /// authorization. A thread that panics while renewing (in a store or an `on_refresh`
-/// callback) does not wedge the others: they get an error and the next call renews again.
+/// callback) does not wedge the others: a waiting thread takes over (with whatever the store
+/// saved before the panic), and gives up with an error only if that renewal is abandoned too.
 #[derive(Clone)]
 pub struct TokenManager {
     inner: Arc<Inner>,
@@ -82,6 +83,8 @@ struct State {
     /// The number of the last renewal that finished, and its error if it failed.
     finished: u64,
     last_error: Option<Error>,
+    /// The last renewal that finished was abandoned (its thread panicked).
+    last_abandoned: bool,
     /// Failed renewals in a row, and when the next one may start.
     failures: u32,
     retry_at: Option<Instant>,
@@ -262,6 +265,7 @@ impl TokenManager {
     fn obtain(&self, force: bool) -> Result<AccessToken, Error> {
         let inner = &*self.inner;
         let mut force = force;
+        let mut abandoned = 0;
         let mut state = inner.lock();
         loop {
             if let Some(error) = &state.reauthorize {
@@ -281,6 +285,14 @@ impl TokenManager {
                     state = inner.wait(state);
                 }
                 if state.finished == ticket {
+                    if state.last_abandoned {
+                        // Take over, but do not chase a renewal that keeps dying.
+                        abandoned += 1;
+                        if abandoned > 1 {
+                            return Err(abandoned_error());
+                        }
+                        continue;
+                    }
                     if let Some(error) = &state.last_error {
                         return Err(error.clone());
                     }
@@ -408,6 +420,7 @@ impl Flight<'_> {
             state.retry_at = Some(Instant::now() + inner.lifecycle.retry_delay(state.failures));
         }
         state.last_error = result.as_ref().err().cloned();
+        state.last_abandoned = false;
         state.renewing = false;
         state.finished = self.ticket;
         drop(state);
@@ -428,18 +441,22 @@ impl Drop for Flight<'_> {
             state.tokens = Some(saved);
             state.unsaved = false;
         }
-        state.last_error = Some(
-            TransportError::new(
-                TransportErrorKind::Other,
-                "the token renewal was abandoned (its thread panicked)",
-            )
-            .into(),
-        );
+        state.last_error = None;
+        state.last_abandoned = true;
         state.renewing = false;
         state.finished = self.ticket;
         drop(state);
         self.inner.finished.notify_all();
     }
+}
+
+/// What a caller gets when renewal after renewal is abandoned.
+fn abandoned_error() -> Error {
+    TransportError::new(
+        TransportErrorKind::Other,
+        "the token renewal was abandoned twice (its thread panicked)",
+    )
+    .into()
 }
 
 impl TokenManagerBuilder {
@@ -459,7 +476,8 @@ impl TokenManagerBuilder {
 
     /// Calls `on_refresh` with every new token set once the store has saved it and before
     /// any thread gets its access token: for applications that persist tokens elsewhere.
-    /// It runs on the renewing thread while the others wait, so keep it short.
+    /// It runs on the renewing thread while the others wait, so keep it short, and do not
+    /// ask this manager for a token from it (that would wait for itself).
     pub fn on_refresh(mut self, on_refresh: impl Fn(&TokenSet) + Send + Sync + 'static) -> Self {
         self.on_refresh = Some(Box::new(on_refresh));
         self
