@@ -583,3 +583,8 @@ fn host_of(request: &Request) -> String {
         None => host.to_owned(),
     }
 }
+
+// The device authorization grant (RFC 8628): `Transport::poll_device`.
+mod device;
+
+pub use device::DeviceWait;

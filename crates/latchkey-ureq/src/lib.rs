@@ -617,3 +617,8 @@ fn host_of(request: &Request) -> String {
 fn content_length(headers: &Headers) -> Option<u64> {
     headers.get("content-length")?.trim().parse().ok()
 }
+
+// The device authorization grant (RFC 8628): `Transport::poll_device`.
+mod device;
+
+pub use device::DeviceWait;
