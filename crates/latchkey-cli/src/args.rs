@@ -79,6 +79,29 @@ pub(crate) enum Command {
     Refresh(RefreshArgs),
     /// Call the userinfo endpoint with an access token and print the claims JSON.
     Userinfo(UserinfoArgs),
+    /// Fetch and print an authorization server's metadata (RFC 8414 / OpenID Connect).
+    ///
+    /// Needs --issuer. Tries /.well-known/oauth-authorization-server (inserted before the
+    /// issuer's path, RFC 8414 §3.1) and, when that is not served, OpenID Connect's
+    /// /.well-known/openid-configuration; --well-known picks one. The document's issuer must
+    /// equal --issuer exactly.
+    Discover(crate::protocol::DiscoverArgs),
+    /// Device authorization grant (RFC 8628), for devices without a browser.
+    ///
+    /// Asks for a user code, prints it with the verification URI on stderr, then polls the
+    /// token endpoint (at the server's interval, slower when told to) until the user approves
+    /// on another device, showing a countdown, and prints the token set. Needs --client-id
+    /// and --device-url and --token-url, or --issuer.
+    Device(crate::protocol::DeviceArgs),
+    /// Revoke an access or refresh token (RFC 7009) and print {"revoked":true}.
+    Revoke(crate::protocol::RevokeArgs),
+    /// Introspect a token (RFC 7662) and print the server's answer (active, scope, exp...).
+    Introspect(crate::protocol::IntrospectArgs),
+    /// Token exchange (RFC 8693): trade a subject token (and an actor token) for a new one.
+    ///
+    /// Prints the token set, with issued_token_type. --audience, --resource and --scope go on
+    /// the request.
+    TokenExchange(crate::protocol::TokenExchangeArgs),
     /// Walk through every documented provider flow against a built-in mock server.
     ///
     /// Starts latchkey-mock in-process and runs the Loom AI implicit and code + PKCE flows,
@@ -184,6 +207,10 @@ pub(crate) struct Common {
     /// Also print each HTTP request (secrets redacted) and the answer's status to stderr.
     #[arg(short, long)]
     pub(crate) verbose: bool,
+
+    /// --issuer, the other endpoints and --resource.
+    #[command(flatten)]
+    pub(crate) protocol: crate::protocol::ProtocolArgs,
 }
 
 impl Common {
@@ -240,6 +267,11 @@ pub(crate) struct AuthorizeArgs {
         help_heading = "Callback"
     )]
     pub(crate) code_verifier: Option<String>,
+    /// Push the authorization request to the server first (PAR, RFC 9126) and send only
+    /// client_id and request_uri through the browser; automatic when --issuer's metadata
+    /// requires it.
+    #[arg(long, help_heading = "Callback")]
+    pub(crate) par: bool,
 }
 
 /// `latchkey implicit`.

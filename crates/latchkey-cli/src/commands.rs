@@ -15,6 +15,7 @@ use crate::args::{
 };
 use crate::listener::{self, Listener, Mode};
 use crate::output::{add_secret, add_token_secrets, add_url_secrets, print_json, token_object};
+use crate::protocol::{self, endpoint};
 use crate::trace::{Traced, snapshot};
 use crate::{Failure, demo, say};
 
@@ -38,6 +39,11 @@ pub(crate) fn run(cli: Cli) -> Result<(), Failure> {
         Command::ClientCredentials(args) => client_credentials(&args),
         Command::Refresh(args) => refresh(&args),
         Command::Userinfo(args) => userinfo(&args),
+        Command::Discover(args) => protocol::discover(&args),
+        Command::Device(args) => protocol::device(&args),
+        Command::Revoke(args) => protocol::revoke(&args),
+        Command::Introspect(args) => protocol::introspect(&args),
+        Command::TokenExchange(args) => protocol::token_exchange(&args),
         Command::Demo(_) => demo::run(),
     }
 }
@@ -50,10 +56,10 @@ fn authorize(args: &AuthorizeArgs) -> Result<(), Failure> {
         add_secret(verifier);
     }
     let client_id = required(common.client_id.as_deref(), "authorize", "--client-id")?;
-    let auth_url = required(common.auth_url.as_deref(), "authorize", "--auth-url")?;
-    let token_url = required(common.token_url.as_deref(), "authorize", "--token-url")?;
-    check_url("--auth-url", auth_url, common.insecure_http)?;
-    check_url("--token-url", token_url, common.insecure_http)?;
+    // The endpoints, from their flags or from --issuer's metadata.
+    let endpoints = client(common, client_id, None)?;
+    endpoint(endpoints.authorization_endpoint(), "--auth-url", common)?;
+    let token_url = &endpoint(endpoints.token_endpoint(), "--token-url", common)?;
     let transport = transport(common);
 
     let source = Source::new(&args.callback, common.redirect_uri.as_deref())?;
@@ -73,17 +79,22 @@ fn authorize(args: &AuthorizeArgs) -> Result<(), Failure> {
     } else if let Some(verifier) = &args.code_verifier {
         request = request.pkce_verifier(PkceVerifier::new(verifier.as_str())?);
     }
-    let (url, pending) = request.build()?;
+    let request = protocol::with_resources(common, request);
+    let (url, pending) =
+        protocol::authorization_url(common, &client, &transport, request, args.par)?;
     if let Some(verifier) = pending.pkce_verifier() {
         add_secret(verifier.expose_secret());
     }
     let deadline = Instant::now() + common.timeout.unwrap_or(DEFAULT_CALLBACK_TIMEOUT);
     source.announce(&url, args.callback.no_browser, Mode::Query, deadline);
-    let exchange = source.receive(Mode::Query, deadline, |params| {
+    let mut exchange = source.receive(Mode::Query, deadline, |params| {
         add_url_secrets(params);
         pending.callback(&client, params).map_err(Failure::from)
     })?;
     add_secret(exchange.code().expose_secret());
+    for resource in &common.protocol.resources {
+        exchange = exchange.resource(resource);
+    }
     say!("latchkey: exchanging the authorization code at {token_url}");
     let tokens = send(&transport, exchange, common.verbose)?;
     print_tokens(&tokens)
@@ -94,8 +105,8 @@ fn implicit(args: &ImplicitArgs) -> Result<(), Failure> {
     let common = &args.common;
     register_secrets(common);
     let client_id = required(common.client_id.as_deref(), "implicit", "--client-id")?;
-    let auth_url = required(common.auth_url.as_deref(), "implicit", "--auth-url")?;
-    check_url("--auth-url", auth_url, common.insecure_http)?;
+    let endpoints = client(common, client_id, None)?;
+    endpoint(endpoints.authorization_endpoint(), "--auth-url", common)?;
 
     let source = Source::new(&args.callback, common.redirect_uri.as_deref())?;
     let client = client(common, client_id, Some(&source.redirect_uri()))?;
@@ -108,6 +119,9 @@ fn implicit(args: &ImplicitArgs) -> Result<(), Failure> {
     }
     if let Some(state) = &args.callback.state {
         request = request.state(State::new(state.as_str()));
+    }
+    for resource in &common.protocol.resources {
+        request = request.param("resource", resource);
     }
     let (url, pending) = request.build()?;
     let deadline = Instant::now() + common.timeout.unwrap_or(DEFAULT_CALLBACK_TIMEOUT);
@@ -135,12 +149,6 @@ fn client_credentials(args: &ClientCredentialsArgs) -> Result<(), Failure> {
         "client-credentials",
         "--client-id",
     )?;
-    let token_url = required(
-        common.token_url.as_deref(),
-        "client-credentials",
-        "--token-url",
-    )?;
-    check_url("--token-url", token_url, common.insecure_http)?;
     if common.secret().is_none() {
         return Err(Failure::Usage(
             "client-credentials needs a client secret: --client-secret or LATCHKEY_CLIENT_SECRET"
@@ -148,9 +156,13 @@ fn client_credentials(args: &ClientCredentialsArgs) -> Result<(), Failure> {
         ));
     }
     let client = client(common, client_id, None)?;
+    let token_url = &endpoint(client.token_endpoint(), "--token-url", common)?;
     let mut exchange = client.client_credentials()?;
     for scope in &common.scopes {
         exchange = exchange.scope(scope);
+    }
+    for resource in &common.protocol.resources {
+        exchange = exchange.resource(resource);
     }
     say!("latchkey: requesting a token at {token_url}");
     let tokens = send(&transport(common), exchange, common.verbose)?;
@@ -163,13 +175,15 @@ fn refresh(args: &RefreshArgs) -> Result<(), Failure> {
     register_secrets(common);
     add_secret(&args.refresh_token);
     let client_id = required(common.client_id.as_deref(), "refresh", "--client-id")?;
-    let token_url = required(common.token_url.as_deref(), "refresh", "--token-url")?;
-    check_url("--token-url", token_url, common.insecure_http)?;
     let client = client(common, client_id, None)?;
+    let token_url = &endpoint(client.token_endpoint(), "--token-url", common)?;
     let mut exchange = client.refresh(&RefreshToken::new(args.refresh_token.as_str()))?;
     let scope = joined_scopes(&common.scopes);
     if !scope.is_empty() {
         exchange = exchange.scope(scope);
+    }
+    for resource in &common.protocol.resources {
+        exchange = exchange.resource(resource);
     }
     say!("latchkey: refreshing at {token_url}");
     let tokens = send(&transport(common), exchange, common.verbose)?;
@@ -181,10 +195,9 @@ fn userinfo(args: &UserinfoArgs) -> Result<(), Failure> {
     let common = &args.common;
     register_secrets(common);
     add_secret(&args.access_token);
-    let userinfo_url = required(common.userinfo_url.as_deref(), "userinfo", "--userinfo-url")?;
-    check_url("--userinfo-url", userinfo_url, common.insecure_http)?;
     let client_id = common.client_id.as_deref().unwrap_or(USERINFO_CLIENT_ID);
     let client = client(common, client_id, None)?;
+    let userinfo_url = &endpoint(client.userinfo_endpoint(), "--userinfo-url", common)?;
     let exchange = client.userinfo(&AccessToken::new(args.access_token.as_str()))?;
     say!("latchkey: calling {userinfo_url}");
     let claims = send(&transport(common), exchange, common.verbose)?;
@@ -298,14 +311,18 @@ impl Source {
 }
 
 /// Masks the secrets given on the command line or in the environment on stderr.
-fn register_secrets(common: &Common) {
+pub(crate) fn register_secrets(common: &Common) {
     if let Some(secret) = &common.client_secret {
         add_secret(secret);
     }
 }
 
 /// Returns the flag's value or a usage error naming it.
-fn required<'a>(value: Option<&'a str>, command: &str, flag: &str) -> Result<&'a str, Failure> {
+pub(crate) fn required<'a>(
+    value: Option<&'a str>,
+    command: &str,
+    flag: &str,
+) -> Result<&'a str, Failure> {
     match value {
         Some(value) if !value.is_empty() => Ok(value),
         _ => Err(Failure::Usage(format!("{command} needs {flag}"))),
@@ -313,7 +330,7 @@ fn required<'a>(value: Option<&'a str>, command: &str, flag: &str) -> Result<&'a
 }
 
 /// Refuses an endpoint that would send credentials in clear text to another machine.
-fn check_url(flag: &str, url: &str, insecure_http: bool) -> Result<(), Failure> {
+pub(crate) fn check_url(flag: &str, url: &str, insecure_http: bool) -> Result<(), Failure> {
     let parsed = Url::parse(url).map_err(|e| Failure::Usage(format!("{flag}: {e}")))?;
     match parsed.scheme() {
         "https" => Ok(()),
@@ -329,7 +346,7 @@ fn check_url(flag: &str, url: &str, insecure_http: bool) -> Result<(), Failure> 
 }
 
 /// Scopes as one space-separated value, each once.
-fn joined_scopes(scopes: &[String]) -> String {
+pub(crate) fn joined_scopes(scopes: &[String]) -> String {
     let mut out: Vec<&str> = Vec::new();
     for scope in scopes.iter().flat_map(|s| s.split(' ')) {
         if !scope.is_empty() && !out.contains(&scope) {
@@ -340,12 +357,18 @@ fn joined_scopes(scopes: &[String]) -> String {
 }
 
 /// Builds the client from the flags.
-fn client(common: &Common, client_id: &str, redirect_uri: Option<&str>) -> Result<Client, Failure> {
+pub(crate) fn client(
+    common: &Common,
+    client_id: &str,
+    redirect_uri: Option<&str>,
+) -> Result<Client, Failure> {
     let mut builder = Client::builder(client_id).body_encoding(match common.body {
         Body::Form => BodyEncoding::Form,
         Body::Json => BodyEncoding::Json,
         Body::Multipart => BodyEncoding::Multipart,
     });
+    // --issuer (discovery) first, so that the endpoint flags below win.
+    builder = protocol::configure(common, builder)?;
     if let Some(secret) = common.secret() {
         builder = builder.client_secret(secret);
     }
@@ -378,7 +401,7 @@ fn client(common: &Common, client_id: &str, redirect_uri: Option<&str>) -> Resul
 }
 
 /// The blocking transport, configured from `--timeout`, `--insecure-http` and `--retries`.
-fn transport(common: &Common) -> Transport {
+pub(crate) fn transport(common: &Common) -> Transport {
     let policy = if common.retries == 0 {
         RetryPolicy::never()
     } else {
@@ -396,7 +419,7 @@ fn transport(common: &Common) -> Transport {
 }
 
 /// Sends an exchange; with `--verbose`, shows the request (secrets redacted) and the status.
-fn send<E: Exchange>(
+pub(crate) fn send<E: Exchange>(
     transport: &Transport,
     exchange: E,
     verbose: bool,
@@ -414,7 +437,7 @@ fn send<E: Exchange>(
 }
 
 /// Prints the token set to stdout, with a summary on stderr.
-fn print_tokens(tokens: &TokenSet) -> Result<(), Failure> {
+pub(crate) fn print_tokens(tokens: &TokenSet) -> Result<(), Failure> {
     add_token_secrets(tokens);
     let mut summary = format!("latchkey: got a {} token", tokens.token_type().as_str());
     if let Some(expires_in) = tokens.expires_in() {

@@ -2,6 +2,7 @@
 //!
 //! ```text
 //! latchkey authorize | implicit | client-credentials | refresh | userinfo | demo  [flags]
+//! latchkey discover | device | revoke | introspect | token-exchange  [flags]
 //! ```
 //!
 //! The result goes to stdout as one JSON object; progress and the one-line failure message
@@ -10,7 +11,8 @@
 //!
 //! Modules: [`args`] (the clap interface), [`commands`] (one function per subcommand),
 //! [`listener`] (the RFC 8252 loopback redirect listener), [`output`] (JSON, redaction,
-//! escaping), [`trace`] (recording what was sent) and [`demo`].
+//! escaping), [`trace`] (recording what was sent), [`protocol`] (discovery, device grant,
+//! revocation, introspection, token exchange, PAR) and [`demo`].
 
 #![forbid(unsafe_code)]
 
@@ -19,6 +21,7 @@ mod commands;
 mod demo;
 mod listener;
 mod output;
+mod protocol;
 mod trace;
 
 use std::process::ExitCode;
