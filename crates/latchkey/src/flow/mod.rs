@@ -1,5 +1,5 @@
 //! The flows, one file each. Each is a small state machine by ownership: a builder borrows
-//! the [`Client`](crate::Client), a pending value or an [`Exchange`](crate::Exchange) owns its
+//! the [`Client`], a pending value or an [`Exchange`](crate::Exchange) owns its
 //! data, and consuming a step makes it impossible to use twice.
 
 pub mod authorization_code;
