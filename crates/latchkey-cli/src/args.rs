@@ -1,6 +1,7 @@
 //! The command line: subcommands and flags (clap derive). These spellings are the public
 //! interface.
 
+use std::path::PathBuf;
 use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
@@ -28,7 +29,8 @@ Examples:
   latchkey refresh --token-url https://auth.example.com/oauth/token \\
       --client-id my-app --refresh-token \"$REFRESH_TOKEN\"
   latchkey userinfo --userinfo-url https://auth.example.com/userinfo \\
-      --access-token \"$ACCESS_TOKEN\"";
+      --access-token \"$ACCESS_TOKEN\"
+  latchkey authorize --cache ~/.cache/my-app-tokens.json ...   # log in once, then reuse/refresh";
 
 /// `latchkey`: OAuth 2.0 tokens from the command line.
 #[derive(Debug, Parser)]
@@ -246,11 +248,25 @@ pub(crate) struct CallbackArgs {
     pub(crate) state: Option<String>,
 }
 
+/// `--cache FILE`, on every subcommand that produces a token set.
+#[derive(Debug, Args)]
+pub(crate) struct CacheArgs {
+    /// Keep the token set in FILE (JSON, written atomically, mode 0600): print a cached token
+    /// that is valid for more than 60 s without sending anything; refresh it (and save the
+    /// new set, rotated refresh token included) when it is about to expire; run the full
+    /// flow, and save its result, only when no refresh is possible (no file, no refresh
+    /// token, or the server refused it). Use one file per client and scope.
+    #[arg(long, value_name = "FILE", help_heading = "Cache")]
+    pub(crate) cache: Option<PathBuf>,
+}
+
 /// `latchkey authorize`.
 #[derive(Debug, Args)]
 pub(crate) struct AuthorizeArgs {
     #[command(flatten)]
     pub(crate) common: Common,
+    #[command(flatten)]
+    pub(crate) cache: CacheArgs,
     #[command(flatten)]
     pub(crate) callback: CallbackArgs,
     /// Turn PKCE off (only for servers that reject it; RFC 9700 recommends it for all).
@@ -280,6 +296,8 @@ pub(crate) struct ImplicitArgs {
     #[command(flatten)]
     pub(crate) common: Common,
     #[command(flatten)]
+    pub(crate) cache: CacheArgs,
+    #[command(flatten)]
     pub(crate) callback: CallbackArgs,
 }
 
@@ -288,6 +306,8 @@ pub(crate) struct ImplicitArgs {
 pub(crate) struct ClientCredentialsArgs {
     #[command(flatten)]
     pub(crate) common: Common,
+    #[command(flatten)]
+    pub(crate) cache: CacheArgs,
 }
 
 /// `latchkey refresh`.
@@ -295,17 +315,20 @@ pub(crate) struct ClientCredentialsArgs {
 pub(crate) struct RefreshArgs {
     #[command(flatten)]
     pub(crate) common: Common,
+    #[command(flatten)]
+    pub(crate) cache: CacheArgs,
     /// The refresh token (a value starting with `-` is fine). Prefer the
-    /// LATCHKEY_REFRESH_TOKEN environment variable.
+    /// LATCHKEY_REFRESH_TOKEN environment variable. Optional with --cache when the cached
+    /// token set has a refresh token.
     #[arg(
         long,
         value_name = "TOKEN",
         env = "LATCHKEY_REFRESH_TOKEN",
         hide_env_values = true,
         allow_hyphen_values = true,
-        required = true
+        required_unless_present = "cache"
     )]
-    pub(crate) refresh_token: String,
+    pub(crate) refresh_token: Option<String>,
 }
 
 /// `latchkey userinfo`.
@@ -379,11 +402,25 @@ mod tests {
         let Command::Refresh(args) = cli.command else {
             panic!("not refresh")
         };
-        assert_eq!(args.refresh_token, "-abc");
+        assert_eq!(args.refresh_token.as_deref(), Some("-abc"));
         let cli = Cli::try_parse_from(["latchkey", "refresh", "--refresh-token=-abc"]).unwrap();
         let Command::Refresh(args) = cli.command else {
             panic!("not refresh")
         };
-        assert_eq!(args.refresh_token, "-abc");
+        assert_eq!(args.refresh_token.as_deref(), Some("-abc"));
+    }
+
+    #[test]
+    fn refresh_needs_a_token_or_a_cache() {
+        assert!(Cli::try_parse_from(["latchkey", "refresh"]).is_err());
+        let cli = Cli::try_parse_from(["latchkey", "refresh", "--cache", "t.json"]).unwrap();
+        let Command::Refresh(args) = cli.command else {
+            panic!("not refresh")
+        };
+        assert_eq!(
+            args.cache.cache.as_deref(),
+            Some(std::path::Path::new("t.json"))
+        );
+        assert!(args.refresh_token.is_none());
     }
 }

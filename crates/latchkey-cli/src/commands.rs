@@ -1,17 +1,19 @@
 //! One function per subcommand: check the flags, build the [`Client`] and the transport, run
 //! the flow, print the result.
 
+use std::path::Path;
 use std::time::{Duration, Instant, SystemTime};
 
 use latchkey::{
-    AccessToken, AuthorizationUrl, BodyEncoding, Client, ClientAuth, Exchange, PkceVerifier,
-    RefreshToken, RetryPolicy, State, TokenSet, Url,
+    AccessToken, AuthorizationUrl, BodyEncoding, Client, ClientAuth, Error, Exchange, Lifecycle,
+    NextStep, PkceVerifier, RefreshToken, RetryPolicy, State, TokenSet, TokenSource, TokenStore,
+    Url,
 };
-use latchkey_ureq::Transport;
+use latchkey_ureq::{FileStore, Transport};
 
 use crate::args::{
-    AuthMethod, AuthorizeArgs, Body, CallbackArgs, Cli, ClientCredentialsArgs, Command, Common,
-    ImplicitArgs, RefreshArgs, UserinfoArgs,
+    AuthMethod, AuthorizeArgs, Body, CacheArgs, CallbackArgs, Cli, ClientCredentialsArgs, Command,
+    Common, ImplicitArgs, RefreshArgs, UserinfoArgs,
 };
 use crate::listener::{self, Listener, Mode};
 use crate::output::{add_secret, add_token_secrets, add_url_secrets, print_json, token_object};
@@ -61,6 +63,12 @@ fn authorize(args: &AuthorizeArgs) -> Result<(), Failure> {
     endpoint(endpoints.authorization_endpoint(), "--auth-url", common)?;
     let token_url = &endpoint(endpoints.token_endpoint(), "--token-url", common)?;
     let transport = transport(common);
+    let cache = Cache::new(&args.cache);
+    if let Some(cache) = &cache {
+        if let Some(tokens) = cache.lookup(&endpoints, TokenSource::User, common, &transport)? {
+            return print_tokens(&tokens);
+        }
+    }
 
     let source = Source::new(&args.callback, common.redirect_uri.as_deref())?;
     let client = client(common, client_id, Some(&source.redirect_uri()))?;
@@ -97,7 +105,7 @@ fn authorize(args: &AuthorizeArgs) -> Result<(), Failure> {
     }
     say!("latchkey: exchanging the authorization code at {token_url}");
     let tokens = send(&transport, exchange, common.verbose)?;
-    print_tokens(&tokens)
+    finish(&tokens, cache.as_ref())
 }
 
 /// `latchkey implicit`: the implicit flow (token in the fragment).
@@ -107,6 +115,15 @@ fn implicit(args: &ImplicitArgs) -> Result<(), Failure> {
     let client_id = required(common.client_id.as_deref(), "implicit", "--client-id")?;
     let endpoints = client(common, client_id, None)?;
     endpoint(endpoints.authorization_endpoint(), "--auth-url", common)?;
+    let cache = Cache::new(&args.cache);
+    if let Some(cache) = &cache {
+        // Refreshable only with a token endpoint and a refresh token; else reused or replaced.
+        if let Some(tokens) =
+            cache.lookup(&endpoints, TokenSource::User, common, &transport(common))?
+        {
+            return print_tokens(&tokens);
+        }
+    }
 
     let source = Source::new(&args.callback, common.redirect_uri.as_deref())?;
     let client = client(common, client_id, Some(&source.redirect_uri()))?;
@@ -137,7 +154,7 @@ fn implicit(args: &ImplicitArgs) -> Result<(), Failure> {
             .callback(&client, params, SystemTime::now())
             .map_err(Failure::from)
     })?;
-    print_tokens(&tokens)
+    finish(&tokens, cache.as_ref())
 }
 
 /// `latchkey client-credentials`.
@@ -157,6 +174,17 @@ fn client_credentials(args: &ClientCredentialsArgs) -> Result<(), Failure> {
     }
     let client = client(common, client_id, None)?;
     let token_url = &endpoint(client.token_endpoint(), "--token-url", common)?;
+    let transport = transport(common);
+    let cache = Cache::new(&args.cache);
+    if let Some(cache) = &cache {
+        let source = TokenSource::ClientCredentials {
+            scope: joined_scopes(&common.scopes),
+            params: Vec::new(),
+        };
+        if let Some(tokens) = cache.lookup(&client, source, common, &transport)? {
+            return print_tokens(&tokens);
+        }
+    }
     let mut exchange = client.client_credentials()?;
     for scope in &common.scopes {
         exchange = exchange.scope(scope);
@@ -165,19 +193,34 @@ fn client_credentials(args: &ClientCredentialsArgs) -> Result<(), Failure> {
         exchange = exchange.resource(resource);
     }
     say!("latchkey: requesting a token at {token_url}");
-    let tokens = send(&transport(common), exchange, common.verbose)?;
-    print_tokens(&tokens)
+    let tokens = send(&transport, exchange, common.verbose)?;
+    finish(&tokens, cache.as_ref())
 }
 
 /// `latchkey refresh`.
 fn refresh(args: &RefreshArgs) -> Result<(), Failure> {
     let common = &args.common;
     register_secrets(common);
-    add_secret(&args.refresh_token);
+    if let Some(refresh_token) = &args.refresh_token {
+        add_secret(refresh_token);
+    }
     let client_id = required(common.client_id.as_deref(), "refresh", "--client-id")?;
     let client = client(common, client_id, None)?;
     let token_url = &endpoint(client.token_endpoint(), "--token-url", common)?;
-    let mut exchange = client.refresh(&RefreshToken::new(args.refresh_token.as_str()))?;
+    let transport = transport(common);
+    let cache = Cache::new(&args.cache);
+    if let Some(cache) = &cache {
+        if let Some(tokens) = cache.lookup(&client, TokenSource::User, common, &transport)? {
+            return print_tokens(&tokens);
+        }
+    }
+    let Some(refresh_token) = &args.refresh_token else {
+        return Err(Failure::Other(
+            "the cache has no token set that is valid or can be refreshed; pass --refresh-token"
+                .into(),
+        ));
+    };
+    let mut exchange = client.refresh(&RefreshToken::new(refresh_token.as_str()))?;
     let scope = joined_scopes(&common.scopes);
     if !scope.is_empty() {
         exchange = exchange.scope(scope);
@@ -186,8 +229,143 @@ fn refresh(args: &RefreshArgs) -> Result<(), Failure> {
         exchange = exchange.resource(resource);
     }
     say!("latchkey: refreshing at {token_url}");
-    let tokens = send(&transport(common), exchange, common.verbose)?;
-    print_tokens(&tokens)
+    let tokens = send(&transport, exchange, common.verbose)?;
+    finish(&tokens, cache.as_ref())
+}
+
+/// `--cache FILE`: a [`FileStore`] the token-producing subcommands read first and write
+/// after.
+struct Cache {
+    store: FileStore,
+}
+
+impl Cache {
+    fn new(args: &CacheArgs) -> Option<Self> {
+        args.cache.as_deref().map(|path| Self {
+            store: FileStore::new(path),
+        })
+    }
+
+    fn path(&self) -> &Path {
+        self.store.path()
+    }
+
+    /// A token set to print: the cached one while it is valid for longer than the refresh
+    /// skew, else a refreshed one (saved before it is returned). `None` when no refresh is
+    /// possible and the full flow must run: no cache yet, other scopes, no refresh token, no
+    /// token endpoint, or the server refused the refresh token.
+    fn lookup(
+        &self,
+        client: &Client,
+        source: TokenSource,
+        common: &Common,
+        transport: &Transport,
+    ) -> Result<Option<TokenSet>, Failure> {
+        let path = self.path().display();
+        let cached = self
+            .store
+            .load()
+            .map_err(|e| Failure::Other(format!("--cache: {e}")))?;
+        let Some(cached) = cached else {
+            say!("latchkey: no token set in {path} yet");
+            return Ok(None);
+        };
+        add_token_secrets(&cached);
+        let wanted = joined_scopes(&common.scopes);
+        if let Some(missing) = missing_scope(&cached, &wanted) {
+            say!("latchkey: the token set in {path} lacks scope {missing}; not using it");
+            return Ok(None);
+        }
+        let now = SystemTime::now();
+        let step = Lifecycle::new(client.clone(), source).next_step(Some(&cached), now, false);
+        let refresh = match step {
+            Ok(NextStep::UseToken(_)) => {
+                say!(
+                    "latchkey: using the cached token from {path}{}",
+                    lifetime(&cached, now)
+                );
+                return Ok(Some(cached));
+            }
+            Ok(NextStep::Refresh(refresh)) => refresh,
+            _ => {
+                say!(
+                    "latchkey: the cached token from {path} is no longer usable{} and cannot be \
+                     refreshed",
+                    lifetime(&cached, now)
+                );
+                return Ok(None);
+            }
+        };
+        let token_url = client
+            .token_endpoint()
+            .map_or(String::new(), Url::to_string);
+        say!(
+            "latchkey: the cached token from {path} is about to expire{}; refreshing at {token_url}",
+            lifetime(&cached, now)
+        );
+        match send(transport, refresh, common.verbose) {
+            Ok(tokens) => {
+                self.save(&tokens)?;
+                Ok(Some(tokens))
+            }
+            Err(Failure::OAuth(Error::Server(e)))
+                if e.code == latchkey::ErrorCode::InvalidGrant =>
+            {
+                say!(
+                    "latchkey: the server refused the cached refresh token ({}); starting over",
+                    e.code.as_str()
+                );
+                Ok(None)
+            }
+            Err(other) => Err(other),
+        }
+    }
+
+    /// Saves the token set; on failure it is printed anyway (so that a rotated refresh token
+    /// is not lost) and the command fails.
+    fn save(&self, tokens: &TokenSet) -> Result<(), Failure> {
+        match self.store.save(tokens) {
+            Ok(()) => {
+                say!("latchkey: saved the token set to {}", self.path().display());
+                Ok(())
+            }
+            Err(e) => {
+                print_tokens(tokens)?;
+                Err(Failure::Other(format!(
+                    "the token set was printed but could not be saved: {e}"
+                )))
+            }
+        }
+    }
+}
+
+/// The first wanted scope the cached token set was not granted (when it says what it was
+/// granted).
+fn missing_scope<'a>(tokens: &TokenSet, wanted: &'a str) -> Option<&'a str> {
+    tokens.scope()?;
+    wanted
+        .split(' ')
+        .filter(|s| !s.is_empty())
+        .find(|s| !tokens.scopes().any(|have| have == *s))
+}
+
+/// `" (expires in N s)"`, `" (expired N s ago)"`, or nothing when the expiry is unknown.
+fn lifetime(tokens: &TokenSet, now: SystemTime) -> String {
+    match tokens.expires_at() {
+        None => String::new(),
+        Some(at) => match at.duration_since(now) {
+            Ok(left) => format!(" (expires in {} s)", left.as_secs()),
+            Err(e) => format!(" (expired {} s ago)", e.duration().as_secs()),
+        },
+    }
+}
+
+/// Saves the new token set to the cache, if any, then prints it.
+fn finish(tokens: &TokenSet, cache: Option<&Cache>) -> Result<(), Failure> {
+    if let Some(cache) = cache {
+        cache.save(tokens)?;
+    }
+    print_tokens(tokens)
 }
 
 /// `latchkey userinfo`.
@@ -440,7 +618,12 @@ pub(crate) fn send<E: Exchange>(
 pub(crate) fn print_tokens(tokens: &TokenSet) -> Result<(), Failure> {
     add_token_secrets(tokens);
     let mut summary = format!("latchkey: got a {} token", tokens.token_type().as_str());
-    if let Some(expires_in) = tokens.expires_in() {
+    // From `expires_at` when known, so that a cached token shows what is left of it.
+    let left = tokens.expires_at().map(|at| {
+        at.duration_since(SystemTime::now())
+            .map_or(0, |left| left.as_secs_f64().round() as u64)
+    });
+    if let Some(expires_in) = left.or_else(|| tokens.expires_in()) {
         summary.push_str(&format!(", expires in {expires_in} s"));
     }
     if tokens.refresh_token().is_some() {

@@ -1,0 +1,437 @@
+//! `--cache FILE` end to end: the `latchkey` binary against `latchkey-mock`. A cached token
+//! is reused while valid, refreshed (and the rotated refresh token saved) when about to
+//! expire, and the full flow runs only when no refresh is possible.
+
+use std::fs;
+use std::path::PathBuf;
+use std::process::{Command, Stdio};
+use std::sync::atomic::{AtomicU32, Ordering};
+
+use latchkey_mock::{MockClient, MockServer, ResponseStyle};
+use serde_json::Value;
+
+const SECRET: &str = "cache-secret-9d2e41";
+const REDIRECT: &str = "https://app.example/callback";
+
+fn server() -> MockServer {
+    let client = |id: &str, expires_in: u64| {
+        MockClient::new(id)
+            .secret(SECRET)
+            .response_style(ResponseStyle::Clerk)
+            .rotate_refresh_tokens(true)
+            .expires_in(expires_in)
+    };
+    MockServer::builder()
+        // Valid for an hour: reused.
+        .client(client("long-app", 3600))
+        // Valid for 30 s, inside the 60 s refresh skew: refreshed on every use.
+        .client(client("short-app", 30))
+        .start()
+}
+
+/// A fresh cache path in a fresh directory, removed on drop.
+struct CacheFile {
+    dir: PathBuf,
+    path: PathBuf,
+}
+
+impl CacheFile {
+    fn new() -> Self {
+        static N: AtomicU32 = AtomicU32::new(0);
+        let dir = std::env::temp_dir().join(format!(
+            "latchkey-cli-cache-{}-{}",
+            std::process::id(),
+            N.fetch_add(1, Ordering::Relaxed)
+        ));
+        let _ = fs::remove_dir_all(&dir);
+        fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("tokens.json");
+        Self { dir, path }
+    }
+
+    fn arg(&self) -> &str {
+        self.path.to_str().unwrap()
+    }
+
+    fn json(&self) -> Value {
+        serde_json::from_str(&fs::read_to_string(&self.path).unwrap()).unwrap()
+    }
+}
+
+impl Drop for CacheFile {
+    fn drop(&mut self) {
+        let _ = fs::remove_dir_all(&self.dir);
+    }
+}
+
+#[derive(Debug)]
+struct Run {
+    code: Option<i32>,
+    stdout: String,
+    stderr: String,
+}
+
+impl Run {
+    #[track_caller]
+    fn success(&self) -> Value {
+        assert_eq!(self.code, Some(0), "stderr: {}", self.stderr);
+        self.no_secrets();
+        serde_json::from_str(&self.stdout).unwrap()
+    }
+
+    /// The mock issues `code_…`, `at_…` and `rt_…` values: none may reach stderr.
+    #[track_caller]
+    fn no_secrets(&self) {
+        assert!(!self.stderr.contains(SECRET), "{}", self.stderr);
+        for prefix in ["code_", "at_", "rt_"] {
+            for (at, _) in self.stderr.match_indices(prefix) {
+                let run = self.stderr[at + prefix.len()..]
+                    .chars()
+                    .take_while(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == '_')
+                    .count();
+                assert!(run < 30, "a credential on stderr: {}", self.stderr);
+            }
+        }
+    }
+}
+
+fn latchkey(args: &[&str]) -> Run {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_latchkey"));
+    for var in [
+        "LATCHKEY_CLIENT_SECRET",
+        "LATCHKEY_REFRESH_TOKEN",
+        "LATCHKEY_ACCESS_TOKEN",
+        "LATCHKEY_CODE_VERIFIER",
+        "HTTP_PROXY",
+        "HTTPS_PROXY",
+        "ALL_PROXY",
+        "http_proxy",
+        "https_proxy",
+        "all_proxy",
+    ] {
+        command.env_remove(var);
+    }
+    let output = command
+        .args(args)
+        .stdin(Stdio::null())
+        .output()
+        .expect("run latchkey");
+    Run {
+        code: output.status.code(),
+        stdout: String::from_utf8(output.stdout).unwrap(),
+        stderr: String::from_utf8(output.stderr).unwrap(),
+    }
+}
+
+/// Plays the browser: the redirect `Location` of an authorization request with `state`.
+fn callback(server: &MockServer, client_id: &str, state: &str) -> String {
+    browse(server, client_id, state, "code")
+}
+
+fn browse(server: &MockServer, client_id: &str, state: &str, response_type: &str) -> String {
+    let mut query = url::form_urlencoded::Serializer::new(String::new());
+    query
+        .append_pair("response_type", response_type)
+        .append_pair("client_id", client_id)
+        .append_pair("redirect_uri", REDIRECT)
+        .append_pair("state", state);
+    let agent: ureq::Agent = ureq::Agent::config_builder()
+        .max_redirects(0)
+        .http_status_as_error(false)
+        .proxy(None)
+        .build()
+        .into();
+    let url = format!("{}?{}", server.authorization_endpoint(), query.finish());
+    let response = agent.get(&url).call().unwrap();
+    assert_eq!(response.status().as_u16(), 302);
+    response.headers()["location"].to_str().unwrap().to_owned()
+}
+
+/// `latchkey authorize --cache FILE`, with a fresh callback in case the full flow runs.
+fn authorize(server: &MockServer, client_id: &str, cache: &CacheFile) -> Run {
+    let location = callback(server, client_id, "st-cache");
+    let auth = server.authorization_endpoint();
+    let token = server.token_endpoint();
+    latchkey(&[
+        "authorize",
+        "--client-id",
+        client_id,
+        "--client-secret",
+        SECRET,
+        "--auth-url",
+        &auth,
+        "--token-url",
+        &token,
+        "--no-pkce",
+        "--callback",
+        &location,
+        "--state",
+        "st-cache",
+        "--cache",
+        cache.arg(),
+    ])
+}
+
+fn str_of<'a>(json: &'a Value, key: &str) -> &'a str {
+    json[key]
+        .as_str()
+        .unwrap_or_else(|| panic!("{key} in {json}"))
+}
+
+#[test]
+fn authorize_logs_in_once_then_reuses_the_cached_token() {
+    let server = server();
+    let cache = CacheFile::new();
+    let first = authorize(&server, "long-app", &cache);
+    let tokens = first.success();
+    assert!(first.stderr.contains("no token set in"), "{}", first.stderr);
+    assert!(
+        first.stderr.contains("saved the token set"),
+        "{}",
+        first.stderr
+    );
+    assert_eq!(server.request_count("/token"), 1);
+    // The file holds what was printed, privately.
+    assert_eq!(
+        str_of(&cache.json(), "access_token"),
+        str_of(&tokens, "access_token")
+    );
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        let mode = fs::metadata(&cache.path).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600);
+    }
+
+    let second = authorize(&server, "long-app", &cache);
+    let again = second.success();
+    assert!(
+        second.stderr.contains("using the cached token"),
+        "{}",
+        second.stderr
+    );
+    assert_eq!(
+        str_of(&again, "access_token"),
+        str_of(&tokens, "access_token")
+    );
+    assert_eq!(
+        str_of(&again, "refresh_token"),
+        str_of(&tokens, "refresh_token")
+    );
+    // Nothing was sent: no code exchange, no refresh.
+    assert_eq!(server.request_count("/token"), 1);
+}
+
+#[test]
+fn a_token_about_to_expire_is_refreshed_and_the_rotated_refresh_token_saved() {
+    let server = server();
+    let cache = CacheFile::new();
+    let first = authorize(&server, "short-app", &cache).success();
+    let old_refresh = str_of(&first, "refresh_token").to_owned();
+
+    let second = authorize(&server, "short-app", &cache);
+    let refreshed = second.success();
+    assert!(
+        second.stderr.contains("about to expire"),
+        "{}",
+        second.stderr
+    );
+    assert_eq!(server.refresh_count(), 1);
+    let new_refresh = str_of(&refreshed, "refresh_token");
+    assert_ne!(new_refresh, old_refresh);
+    assert_ne!(
+        str_of(&refreshed, "access_token"),
+        str_of(&first, "access_token")
+    );
+    // Saved before it was printed: the file holds the rotated refresh token.
+    assert_eq!(str_of(&cache.json(), "refresh_token"), new_refresh);
+    assert!(server.refresh_token_active(new_refresh));
+    assert!(!server.refresh_token_active(&old_refresh));
+
+    // The next run refreshes with the rotated token, which works because it was saved.
+    authorize(&server, "short-app", &cache).success();
+    assert_eq!(server.refresh_count(), 2);
+    // The code was exchanged once; no second login.
+    assert_eq!(server.request_count("/token"), 3);
+}
+
+#[test]
+fn the_full_flow_runs_when_the_refresh_token_is_refused() {
+    let server = server();
+    let cache = CacheFile::new();
+    let first = authorize(&server, "short-app", &cache).success();
+    server.revoke_all_tokens();
+    let second = authorize(&server, "short-app", &cache);
+    let tokens = second.success();
+    assert!(
+        second
+            .stderr
+            .contains("refused the cached refresh token (invalid_grant)"),
+        "{}",
+        second.stderr
+    );
+    assert!(
+        second.stderr.contains("exchanging the authorization code"),
+        "{}",
+        second.stderr
+    );
+    assert_ne!(
+        str_of(&tokens, "refresh_token"),
+        str_of(&first, "refresh_token")
+    );
+    assert_eq!(
+        str_of(&cache.json(), "refresh_token"),
+        str_of(&tokens, "refresh_token")
+    );
+}
+
+#[test]
+fn client_credentials_reuse_the_cached_token() {
+    let server = MockServer::builder()
+        .client(MockClient::new("svc").secret(SECRET))
+        .start();
+    let cache = CacheFile::new();
+    let token_url = server.token_endpoint();
+    let args = [
+        "client-credentials",
+        "--client-id",
+        "svc",
+        "--client-secret",
+        SECRET,
+        "--token-url",
+        &token_url,
+        "--scope",
+        "read",
+        "--cache",
+        cache.arg(),
+    ];
+    let first = latchkey(&args).success();
+    let second = latchkey(&args).success();
+    assert_eq!(
+        str_of(&first, "access_token"),
+        str_of(&second, "access_token")
+    );
+    assert_eq!(server.request_count("/token"), 1);
+    // Another scope is not served from this cache.
+    let mut other = args;
+    other[8] = "write";
+    let third = latchkey(&other);
+    let tokens = third.success();
+    assert!(
+        third.stderr.contains("lacks scope write"),
+        "{}",
+        third.stderr
+    );
+    assert_ne!(
+        str_of(&tokens, "access_token"),
+        str_of(&first, "access_token")
+    );
+    assert_eq!(server.request_count("/token"), 2);
+}
+
+#[test]
+fn refresh_takes_the_refresh_token_from_the_cache() {
+    let server = server();
+    let cache = CacheFile::new();
+    let first = authorize(&server, "short-app", &cache).success();
+    let token_url = server.token_endpoint();
+    let refresh = |cache: &CacheFile| {
+        latchkey(&[
+            "refresh",
+            "--client-id",
+            "short-app",
+            "--client-secret",
+            SECRET,
+            "--token-url",
+            &token_url,
+            "--cache",
+            cache.arg(),
+        ])
+    };
+    let refreshed = refresh(&cache).success();
+    assert_ne!(
+        str_of(&refreshed, "refresh_token"),
+        str_of(&first, "refresh_token")
+    );
+    assert_eq!(
+        str_of(&cache.json(), "refresh_token"),
+        str_of(&refreshed, "refresh_token")
+    );
+    assert_eq!(server.refresh_count(), 1);
+
+    // An empty cache and no --refresh-token: nothing to refresh with.
+    let empty = CacheFile::new();
+    let failed = refresh(&empty);
+    assert_eq!(failed.code, Some(1), "{}", failed.stderr);
+    assert!(failed.stdout.is_empty());
+    assert!(
+        failed.stderr.contains("pass --refresh-token"),
+        "{}",
+        failed.stderr
+    );
+}
+
+#[test]
+fn implicit_reuses_the_cached_token() {
+    let server = server();
+    let cache = CacheFile::new();
+    let implicit = || {
+        let location = browse(&server, "long-app", "st-implicit", "token");
+        let auth = server.authorization_endpoint();
+        latchkey(&[
+            "implicit",
+            "--client-id",
+            "long-app",
+            "--auth-url",
+            &auth,
+            "--callback",
+            &location,
+            "--state",
+            "st-implicit",
+            "--cache",
+            cache.arg(),
+        ])
+    };
+    let first = implicit().success();
+    let second = implicit();
+    let again = second.success();
+    assert!(
+        second.stderr.contains("using the cached token"),
+        "{}",
+        second.stderr
+    );
+    assert_eq!(
+        str_of(&again, "access_token"),
+        str_of(&first, "access_token")
+    );
+    assert_eq!(
+        str_of(&cache.json(), "access_token"),
+        str_of(&first, "access_token")
+    );
+}
+
+#[test]
+fn a_corrupt_cache_is_an_error_that_names_the_file() {
+    let server = server();
+    let cache = CacheFile::new();
+    fs::write(&cache.path, "{not json").unwrap();
+    let run = authorize(&server, "long-app", &cache);
+    assert_eq!(run.code, Some(1));
+    assert!(run.stdout.is_empty());
+    assert!(run.stderr.contains("is not a token set"), "{}", run.stderr);
+    assert!(run.stderr.contains("tokens.json"), "{}", run.stderr);
+    assert_eq!(server.request_count("/token"), 0);
+}
+
+#[test]
+fn help_documents_the_cache_on_every_token_producing_subcommand() {
+    for subcommand in ["authorize", "implicit", "client-credentials", "refresh"] {
+        let run = latchkey(&[subcommand, "--help"]);
+        assert_eq!(run.code, Some(0));
+        assert!(
+            run.stdout.contains("--cache <FILE>"),
+            "{subcommand} --help lacks --cache"
+        );
+        assert!(run.stdout.contains("mode 0600"), "{}", run.stdout);
+    }
+}
