@@ -205,7 +205,10 @@ fn device_flow_pending_slow_down_approval_and_single_use() {
     );
     assert_eq!(json["interval"], 1);
     assert_eq!(json["expires_in"], 600);
-    assert_eq!(server.pending_user_codes(), std::slice::from_ref(&user_code));
+    assert_eq!(
+        server.pending_user_codes(),
+        std::slice::from_ref(&user_code)
+    );
 
     let poll = || {
         post_form(
