@@ -28,6 +28,9 @@ struct ClientConfig {
     client_id: String,
     client_secret: Option<ClientSecret>,
     auth: ClientAuth,
+    /// The `Authorization: Basic` value, computed once when the client is built (it never
+    /// changes): a secret, so kept in a type whose `Debug` is redacted.
+    basic_authorization: Option<ClientSecret>,
     authorization_endpoint: Option<Url>,
     token_endpoint: Option<Url>,
     userinfo_endpoint: Option<Url>,
@@ -211,14 +214,11 @@ impl Client {
         let mut request = Request::new(Method::Post, url.clone(), retry);
         match config.auth {
             ClientAuth::Basic => {
-                let secret = config
-                    .client_secret
-                    .as_ref()
-                    .map_or("", |s| s.expose_secret());
-                request.headers.append(
-                    "authorization",
-                    basic_authorization(&config.client_id, secret),
-                );
+                let header = match &config.basic_authorization {
+                    Some(header) => header.expose_secret().to_owned(),
+                    None => basic_authorization(&config.client_id, self.secret_str()),
+                };
+                request.headers.append("authorization", header);
             }
             ClientAuth::Post => {
                 pairs.push(("client_id", &config.client_id));
@@ -256,7 +256,10 @@ pub(crate) fn basic_authorization(client_id: &str, secret: &str) -> String {
     form_encode_into(&mut credentials, client_id);
     credentials.push(':');
     form_encode_into(&mut credentials, secret);
-    format!("Basic {}", STANDARD.encode(credentials))
+    let mut header = String::with_capacity("Basic ".len() + credentials.len().div_ceil(3) * 4);
+    header.push_str("Basic ");
+    STANDARD.encode_string(credentials, &mut header);
+    header
 }
 
 /// `application/x-www-form-urlencoded` encoding of one value (space as `+`), as RFC 6749
@@ -477,11 +480,19 @@ impl ClientBuilder {
         let parse = |which: &'static str, url: Option<String>| -> Result<Option<Url>, Error> {
             url.map(|u| parse_endpoint(which, &u)).transpose()
         };
+        let basic_authorization = match (auth, &self.client_secret) {
+            (ClientAuth::Basic, Some(secret)) => Some(ClientSecret::from(basic_authorization(
+                &self.client_id,
+                secret.expose_secret(),
+            ))),
+            _ => None,
+        };
         Ok(Client {
             inner: Arc::new(ClientConfig {
                 client_id: self.client_id,
                 client_secret: self.client_secret,
                 auth,
+                basic_authorization,
                 authorization_endpoint: parse("authorization", self.authorization_endpoint)?,
                 token_endpoint: parse("token", self.token_endpoint)?,
                 userinfo_endpoint: parse("userinfo", self.userinfo_endpoint)?,

@@ -3,25 +3,48 @@
 
 use std::fmt::Write as _;
 
+/// RFC 3986 unreserved characters (`A-Z a-z 0-9 - . _ ~`), the bytes written as they are.
+const UNRESERVED: [bool; 256] = {
+    let mut table = [false; 256];
+    let mut b = 0;
+    while b < 256 {
+        let c = b as u8;
+        table[b] = c.is_ascii_alphanumeric() || matches!(c, b'-' | b'.' | b'_' | b'~');
+        b += 1;
+    }
+    table
+};
+
 /// Appends `value` percent-encoded so that only RFC 3986 unreserved characters stay literal.
 ///
 /// Spaces become `%20`, which every form and query parser accepts.
 pub(crate) fn percent_encode_into(out: &mut String, value: &str) {
     const HEX: &[u8; 16] = b"0123456789ABCDEF";
     let bytes = value.as_bytes();
+    // Runs of unreserved bytes are copied whole. A run starts at 0 or just after an escaped
+    // byte, and holds only ASCII, so both its ends are character boundaries and `get` never
+    // fails.
     let mut start = 0;
     for (i, &b) in bytes.iter().enumerate() {
-        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~') {
+        if UNRESERVED[usize::from(b)] {
             continue;
         }
-        // Everything since `start` is ASCII, so it is valid UTF-8 on its own.
-        out.push_str(std::str::from_utf8(&bytes[start..i]).unwrap_or_default());
+        if start < i {
+            out.push_str(value.get(start..i).unwrap_or_default());
+        }
         out.push('%');
-        out.push(HEX[(b >> 4) as usize] as char);
-        out.push(HEX[(b & 15) as usize] as char);
+        out.push(char::from(HEX[usize::from(b >> 4)]));
+        out.push(char::from(HEX[usize::from(b & 15)]));
         start = i + 1;
     }
-    out.push_str(std::str::from_utf8(&bytes[start..]).unwrap_or_default());
+    if start < bytes.len() {
+        out.push_str(value.get(start..).unwrap_or_default());
+    }
+}
+
+/// The most bytes [`percent_encode_into`] can write for `value`.
+pub(crate) fn percent_encoded_max_len(value: &str) -> usize {
+    value.len().saturating_mul(3)
 }
 
 /// Encodes `pairs` as `application/x-www-form-urlencoded`.
@@ -127,6 +150,20 @@ mod tests {
         let mut s = String::new();
         percent_encode_into(&mut s, "a-b.c_d~e f/g:h&é");
         assert_eq!(s, "a-b.c_d~e%20f%2Fg%3Ah%26%C3%A9");
+        for (input, encoded) in [
+            ("", ""),
+            ("é", "%C3%A9"),
+            ("aé", "a%C3%A9"),
+            ("éa", "%C3%A9a"),
+            ("a😀b", "a%F0%9F%98%80b"),
+            ("%", "%25"),
+            ("~~", "~~"),
+        ] {
+            let mut s = String::from("x=");
+            percent_encode_into(&mut s, input);
+            assert_eq!(s, format!("x={encoded}"), "{input}");
+            assert!(s.len() - 2 <= percent_encoded_max_len(input));
+        }
     }
 
     #[test]

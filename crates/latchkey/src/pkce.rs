@@ -113,6 +113,15 @@ impl PkceVerifier {
         PkceChallenge { value, method }
     }
 
+    /// The S256 challenge written into a buffer: the 43 base64url characters of
+    /// `SHA256(verifier)`, with no allocation (the authorization URL copies it straight in).
+    pub(crate) fn s256_challenge_into<'b>(&self, buf: &'b mut [u8; 43]) -> &'b str {
+        let digest = Sha256::digest(self.0.as_bytes());
+        let written = URL_SAFE_NO_PAD.encode_slice(digest, buf).unwrap_or(0);
+        // base64url output is ASCII, so this never falls back to "".
+        std::str::from_utf8(&buf[..written]).unwrap_or_default()
+    }
+
     /// Returns the verifier itself, for the token request.
     ///
     /// # Security
@@ -213,6 +222,20 @@ mod tests {
                 .len(),
             128
         );
+    }
+
+    #[test]
+    fn challenge_into_a_buffer_is_the_challenge() {
+        for verifier in [
+            PkceVerifier::generate().unwrap(),
+            PkceVerifier::new("a".repeat(128)).unwrap(),
+        ] {
+            let mut buf = [0; 43];
+            assert_eq!(
+                verifier.s256_challenge_into(&mut buf),
+                verifier.challenge(PkceMethod::S256).as_str()
+            );
+        }
     }
 
     #[test]

@@ -212,17 +212,15 @@ impl TokenSet {
             }
             return Err(unexpected(response, "not an OAuth error object", secrets));
         }
-        let raw: RawToken<'_> = match serde_json::from_slice(&response.body) {
-            Ok(raw) => raw,
-            Err(e) => {
-                let reason = if looks_like_json_object(&response.body) {
-                    format!("invalid token response: {e}")
-                } else {
-                    "not a JSON object".to_owned()
-                };
-                return Err(unexpected(response, &reason, secrets));
-            }
-        };
+        let mut raw = RawToken::default();
+        if let Err(e) = raw.read_json(&response.body) {
+            let reason = if looks_like_json_object(&response.body) {
+                format!("invalid token response: {e}")
+            } else {
+                "not a JSON object".to_owned()
+            };
+            return Err(unexpected(response, &reason, secrets));
+        }
         raw.into_token_set(dialect, response.received_at, Some(response.status))
     }
 }
@@ -377,65 +375,82 @@ pub(crate) struct RawToken<'a> {
     pub(crate) extra: Map<String, Value>,
 }
 
-impl<'de> Deserialize<'de> for RawToken<'de> {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> Visitor<'de> for V {
-            type Value = RawToken<'de>;
-            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str("a token response object")
+impl<'de> RawToken<'de> {
+    /// Reads a token response body into `self` (a default `RawToken`). The members are
+    /// written straight into it by a seed rather than built inside serde and moved out
+    /// through its layers: the same parse and the same errors as `serde_json::from_slice`,
+    /// without copying a large value around.
+    pub(crate) fn read_json(&mut self, body: &'de [u8]) -> Result<(), serde_json::Error> {
+        let mut de = serde_json::Deserializer::from_slice(body);
+        de::DeserializeSeed::deserialize(Fill(self), &mut de)?;
+        de.end()
+    }
+}
+
+/// Deserializes a token response object into an existing [`RawToken`].
+struct Fill<'r, 'de>(&'r mut RawToken<'de>);
+
+impl<'de> de::DeserializeSeed<'de> for Fill<'_, 'de> {
+    type Value = ();
+
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        d.deserialize_map(self)
+    }
+}
+
+impl<'de> Visitor<'de> for Fill<'_, 'de> {
+    type Value = ();
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a token response object")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+        fn once<T, E: de::Error>(slot: &mut Option<T>, v: T, name: &str) -> Result<(), E> {
+            if slot.replace(v).is_some() {
+                return Err(E::custom(format_args!("duplicate member {name}")));
             }
-            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<RawToken<'de>, A::Error> {
-                fn once<T, E: de::Error>(slot: &mut Option<T>, v: T, name: &str) -> Result<(), E> {
-                    if slot.replace(v).is_some() {
-                        return Err(E::custom(format_args!("duplicate member {name}")));
-                    }
-                    Ok(())
-                }
-                let mut raw = RawToken::default();
-                while let Some(Text(key)) = map.next_key::<Text<'de>>()? {
-                    match &*key {
-                        "access_token" => once(
-                            &mut raw.access_token,
-                            map.next_value::<Text<'de>>()?.0,
-                            &key,
-                        )?,
-                        "token_type" => {
-                            once(&mut raw.token_type, map.next_value::<Text<'de>>()?.0, &key)?
-                        }
-                        "refresh_token" => {
-                            let v: Option<Text<'de>> = map.next_value()?;
-                            if let Some(v) = v {
-                                once(&mut raw.refresh_token, v.0, &key)?;
-                            }
-                        }
-                        "expires_in" => once(&mut raw.expires_in, map.next_value()?, &key)?,
-                        "created_at" => once(&mut raw.created_at, map.next_value()?, &key)?,
-                        "scope" => {
-                            let v: Option<Scope> = map.next_value()?;
-                            if let Some(v) = v {
-                                once(&mut raw.scope, v.0, &key)?;
-                            }
-                        }
-                        "error" => once(&mut raw.error, map.next_value::<Text<'de>>()?.0, &key)?,
-                        "error_description" => {
-                            let v: Option<Text<'de>> = map.next_value()?;
-                            raw.error_description = v.map(|t| t.0);
-                        }
-                        "error_uri" => {
-                            let v: Option<Text<'de>> = map.next_value()?;
-                            raw.error_uri = v.map(|t| t.0);
-                        }
-                        _ => {
-                            let value: Value = map.next_value()?;
-                            raw.extra.insert(key.into_owned(), value);
-                        }
+            Ok(())
+        }
+        let raw = self.0;
+        while let Some(Text(key)) = map.next_key::<Text<'de>>()? {
+            match &*key {
+                "access_token" => once(
+                    &mut raw.access_token,
+                    map.next_value::<Text<'de>>()?.0,
+                    &key,
+                )?,
+                "token_type" => once(&mut raw.token_type, map.next_value::<Text<'de>>()?.0, &key)?,
+                "refresh_token" => {
+                    let v: Option<Text<'de>> = map.next_value()?;
+                    if let Some(v) = v {
+                        once(&mut raw.refresh_token, v.0, &key)?;
                     }
                 }
-                Ok(raw)
+                "expires_in" => once(&mut raw.expires_in, map.next_value()?, &key)?,
+                "created_at" => once(&mut raw.created_at, map.next_value()?, &key)?,
+                "scope" => {
+                    let v: Option<Scope> = map.next_value()?;
+                    if let Some(v) = v {
+                        once(&mut raw.scope, v.0, &key)?;
+                    }
+                }
+                "error" => once(&mut raw.error, map.next_value::<Text<'de>>()?.0, &key)?,
+                "error_description" => {
+                    let v: Option<Text<'de>> = map.next_value()?;
+                    raw.error_description = v.map(|t| t.0);
+                }
+                "error_uri" => {
+                    let v: Option<Text<'de>> = map.next_value()?;
+                    raw.error_uri = v.map(|t| t.0);
+                }
+                _ => {
+                    let value: Value = map.next_value()?;
+                    raw.extra.insert(key.into_owned(), value);
+                }
             }
         }
-        d.deserialize_map(V)
+        Ok(())
     }
 }
 

@@ -128,8 +128,9 @@ impl AuthorizationRequest<'_> {
     /// [`build`](Self::build) and [`push`](Self::push).
     fn prepare(self) -> Result<Prepared, Error> {
         let client = self.client;
-        let redirect_uri = self.params.resolve_redirect_uri(client)?;
-        let need_state = self.params.state.is_none();
+        let mut params = self.params;
+        let redirect_uri = params.resolve_redirect_uri(client)?;
+        let need_state = params.state.is_none();
         let need_verifier = matches!(self.pkce, Pkce::On(_, None));
         // One OS call for everything random: 32 bytes of verifier, 16 of state.
         let mut bytes = [0u8; 48];
@@ -137,7 +138,7 @@ impl AuthorizationRequest<'_> {
             random::fill(&mut bytes)?;
         }
         let (v, s) = bytes.split_at(32);
-        let state = match self.params.state.clone() {
+        let state = match params.state.take() {
             Some(state) => state,
             None => State::from_random_bytes(s.try_into().map_err(|_| Error::Random)?),
         };
@@ -151,13 +152,9 @@ impl AuthorizationRequest<'_> {
                 Some(method),
             ),
         };
-        let challenge = match (&verifier, method) {
-            (Some(v), Some(m)) => Some(v.challenge(m)),
-            _ => None,
-        };
         Ok(Prepared {
-            params: self.params,
-            challenge,
+            params,
+            method,
             pending: PendingAuthorization {
                 state,
                 pkce_verifier: verifier,
@@ -177,15 +174,13 @@ impl AuthorizationRequest<'_> {
     pub fn build(self) -> Result<(AuthorizationUrl, PendingAuthorization), Error> {
         let client = self.client;
         let prepared = self.prepare()?;
+        let mut buf = [0u8; 43];
         let url = prepared.params.render(
             client,
             "code",
             prepared.pending.redirect_uri.as_deref(),
             &prepared.pending.state,
-            prepared
-                .challenge
-                .as_ref()
-                .map(|c| (c.as_str(), c.method().as_str())),
+            prepared.challenge(&mut buf),
         )?;
         Ok((url, prepared.pending))
     }
@@ -202,15 +197,13 @@ impl AuthorizationRequest<'_> {
         let par_endpoint = client.endpoint("pushed authorization request")?.clone();
         let authorization_endpoint = client.endpoint("authorization")?.as_str().to_owned();
         let prepared = self.prepare()?;
+        let mut buf = [0u8; 43];
         let mut params = prepared.params.pairs(
             client,
             "code",
             prepared.pending.redirect_uri.as_deref(),
             &prepared.pending.state,
-            prepared
-                .challenge
-                .as_ref()
-                .map(|c| (c.as_str(), c.method().as_str())),
+            prepared.challenge(&mut buf),
         )?;
         if client.auth_method() != crate::ClientAuth::Basic {
             // Client authentication adds client_id itself.
@@ -228,8 +221,23 @@ impl AuthorizationRequest<'_> {
 
 struct Prepared {
     params: AuthorizationParams,
-    challenge: Option<crate::PkceChallenge>,
+    /// The PKCE method, when PKCE is on (the verifier is in `pending`).
+    method: Option<PkceMethod>,
     pending: PendingAuthorization,
+}
+
+impl Prepared {
+    /// The `code_challenge` and `code_challenge_method` to send, if PKCE is on. An S256
+    /// challenge is written into `buf` rather than a new string.
+    fn challenge<'a>(&'a self, buf: &'a mut [u8; 43]) -> Option<(&'a str, &'static str)> {
+        let verifier = self.pending.pkce_verifier.as_ref()?;
+        let method = self.method?;
+        let challenge = match method {
+            PkceMethod::S256 => verifier.s256_challenge_into(buf),
+            PkceMethod::Plain => verifier.expose_secret(),
+        };
+        Some((challenge, method.as_str()))
+    }
 }
 
 /// What to keep between sending the user away and the callback: state, PKCE verifier and

@@ -19,7 +19,7 @@ use url::Url;
 
 use crate::Client;
 use crate::Error;
-use crate::encode::percent_encode_into;
+use crate::encode::{percent_encode_into, percent_encoded_max_len};
 use crate::error::{CallbackError, ErrorCode, ServerError};
 use crate::state::State;
 
@@ -127,8 +127,10 @@ impl AuthorizationParams {
         Ok(())
     }
 
-    /// Calls `f` with every parameter of the authorization request, in order. The scope is
-    /// passed as one space-separated value.
+    /// Hands every parameter of the authorization request to `sink`, in order. The scopes go
+    /// as one parameter, space-separated. `response_type` and `challenge` (the PKCE
+    /// `code_challenge` and its method) hold only unreserved characters: `code`/`token`,
+    /// base64url, or a verifier checked by [`PkceVerifier::new`](crate::PkceVerifier::new).
     fn each_param(
         &self,
         client: &Client,
@@ -136,28 +138,28 @@ impl AuthorizationParams {
         redirect_uri: Option<&str>,
         state: &State,
         challenge: Option<(&str, &str)>,
-        mut f: impl FnMut(&str, &str),
+        sink: &mut impl ParamSink,
     ) {
-        f("response_type", response_type);
-        f("client_id", client.client_id());
+        sink.unreserved("response_type", response_type);
+        sink.known("client_id", client.client_id());
         if let Some(uri) = redirect_uri {
-            f("redirect_uri", uri);
+            sink.known("redirect_uri", uri);
         }
         if !self.scopes.is_empty() {
-            f("scope", &self.scopes.join(" "));
+            sink.scope(&self.scopes);
         }
-        f("state", state.as_str());
+        sink.known("state", state.as_str());
         if let Some((challenge, method)) = challenge {
-            f("code_challenge", challenge);
-            f("code_challenge_method", method);
+            sink.unreserved("code_challenge", challenge);
+            sink.unreserved("code_challenge_method", method);
         }
         for (k, v) in &client.dialect().authorization_params {
             if !self.params.iter().any(|(name, _)| name == k) {
-                f(k, v);
+                sink.pair(k, v);
             }
         }
         for (k, v) in &self.params {
-            f(k, v);
+            sink.pair(k, v);
         }
     }
 
@@ -172,16 +174,24 @@ impl AuthorizationParams {
     ) -> Result<AuthorizationUrl, Error> {
         let endpoint = client.endpoint("authorization")?.as_str();
         self.check_reserved()?;
-        let mut url = QueryWriter::new(endpoint);
+        // One allocation: size the URL for the worst case (every byte escaped) first.
+        let mut size = MaxLen(endpoint.len());
         self.each_param(
             client,
             response_type,
             redirect_uri,
             state,
             challenge,
-            |k, v| {
-                url.pair(k, v);
-            },
+            &mut size,
+        );
+        let mut url = QueryWriter::with_capacity(endpoint, size.0);
+        self.each_param(
+            client,
+            response_type,
+            redirect_uri,
+            state,
+            challenge,
+            &mut url,
         );
         Ok(AuthorizationUrl(url.out))
     }
@@ -203,12 +213,102 @@ impl AuthorizationParams {
             redirect_uri,
             state,
             challenge,
-            |k, v| {
-                pairs.push((k.to_owned(), v.to_owned()));
-            },
+            &mut pairs,
         );
         Ok(pairs)
     }
+}
+
+/// Where [`AuthorizationParams::each_param`] puts the parameters.
+trait ParamSink {
+    /// A parameter whose name and value may need escaping (the caller's, the dialect's).
+    fn pair(&mut self, name: &str, value: &str);
+    /// One of the flow's own parameters: the name needs no escaping, the value may.
+    fn known(&mut self, name: &'static str, value: &str) {
+        self.pair(name, value);
+    }
+    /// One of the flow's own parameters whose value holds only unreserved characters.
+    fn unreserved(&mut self, name: &'static str, value: &str) {
+        self.known(name, value);
+    }
+    /// The `scope` parameter: the scopes joined by spaces.
+    fn scope(&mut self, scopes: &[String]);
+}
+
+/// Counts the most bytes a [`QueryWriter`] can need for the parameters.
+struct MaxLen(usize);
+
+impl ParamSink for MaxLen {
+    fn pair(&mut self, name: &str, value: &str) {
+        self.0 += 2 + percent_encoded_max_len(name) + percent_encoded_max_len(value);
+    }
+
+    fn known(&mut self, name: &'static str, value: &str) {
+        self.0 += 2 + name.len() + percent_encoded_max_len(value);
+    }
+
+    fn unreserved(&mut self, name: &'static str, value: &str) {
+        self.0 += 2 + name.len() + value.len();
+    }
+
+    fn scope(&mut self, scopes: &[String]) {
+        self.0 += 2 + "scope".len();
+        for scope in scopes {
+            self.0 += 3 + percent_encoded_max_len(scope);
+        }
+    }
+}
+
+impl ParamSink for Vec<(String, String)> {
+    fn pair(&mut self, name: &str, value: &str) {
+        self.push((name.to_owned(), value.to_owned()));
+    }
+
+    fn scope(&mut self, scopes: &[String]) {
+        self.push(("scope".to_owned(), scopes.join(" ")));
+    }
+}
+
+impl ParamSink for QueryWriter {
+    fn pair(&mut self, name: &str, value: &str) {
+        Self::pair(self, name, value);
+    }
+
+    // The flow's parameter names and unreserved values are copied as they are: escaping
+    // would leave them unchanged (checked in debug builds).
+    fn known(&mut self, name: &'static str, value: &str) {
+        debug_assert!(is_unreserved(name));
+        self.separator();
+        self.out.push_str(name);
+        self.out.push('=');
+        percent_encode_into(&mut self.out, value);
+    }
+
+    fn unreserved(&mut self, name: &'static str, value: &str) {
+        debug_assert!(is_unreserved(name) && is_unreserved(value));
+        self.separator();
+        self.out.push_str(name);
+        self.out.push('=');
+        self.out.push_str(value);
+    }
+
+    fn scope(&mut self, scopes: &[String]) {
+        // The same bytes as `pair("scope", &scopes.join(" "))`, without joining first.
+        self.separator();
+        self.out.push_str("scope=");
+        for (i, scope) in scopes.iter().enumerate() {
+            if i > 0 {
+                self.out.push_str("%20");
+            }
+            percent_encode_into(&mut self.out, scope);
+        }
+    }
+}
+
+/// True when percent-encoding leaves `s` as it is.
+fn is_unreserved(s: &str) -> bool {
+    s.bytes()
+        .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~'))
 }
 
 /// Adds space-separated scopes to a scope string, dropping duplicates.
@@ -231,7 +331,12 @@ pub(crate) struct QueryWriter {
 
 impl QueryWriter {
     pub(crate) fn new(base: &str) -> Self {
-        let mut out = String::with_capacity(base.len() + 256);
+        Self::with_capacity(base, base.len() + 256)
+    }
+
+    /// A writer whose buffer holds `capacity` bytes before it grows.
+    fn with_capacity(base: &str, capacity: usize) -> Self {
+        let mut out = String::with_capacity(capacity.max(base.len()));
         out.push_str(base);
         Self {
             out,
@@ -291,4 +396,60 @@ pub(crate) fn check_authorization_response(
         .into());
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The URL is written in one pass, straight into a buffer sized up front; it must be
+    /// exactly the pairs of a pushed request, each percent-encoded, after the endpoint.
+    #[test]
+    fn rendered_url_is_the_pairs_percent_encoded() {
+        let client = Client::builder("my client/é")
+            .authorization_endpoint("https://auth.example/authorize?tenant=a b")
+            .redirect_uri("http://127.0.0.1:8080/cb?x=1&y=é")
+            .authorization_param("audience", "https://api.example/ é")
+            .authorization_param("prompt", "overridden")
+            .build()
+            .unwrap();
+        let mut params = AuthorizationParams::default();
+        params.add_scopes(["read:a  write:b", "é", "read:a"]);
+        params
+            .params
+            .push(("prompt".into(), "select account".into()));
+        params.params.push(("x y".into(), "1+1=2".into()));
+        let redirect = client.redirect_uri().map(Url::as_str);
+        for state in [State::new("st&ate=1"), State::new("abcDEF-_")] {
+            for challenge in [
+                None,
+                Some(("E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM", "S256")),
+            ] {
+                let url = params
+                    .render(&client, "code", redirect, &state, challenge)
+                    .unwrap();
+                let endpoint = client.authorization_endpoint().unwrap().as_str();
+                let mut expected = QueryWriter::new(endpoint);
+                for (k, v) in params
+                    .pairs(&client, "code", redirect, &state, challenge)
+                    .unwrap()
+                {
+                    expected.pair(&k, &v);
+                }
+                assert_eq!(url.as_str(), expected.out);
+                let mut size = MaxLen(endpoint.len());
+                params.each_param(&client, "code", redirect, &state, challenge, &mut size);
+                assert!(url.as_str().len() <= size.0);
+            }
+        }
+        let url = AuthorizationParams::default()
+            .render(&client, "token", None, &State::new("s"), None)
+            .unwrap();
+        assert_eq!(
+            url.as_str(),
+            "https://auth.example/authorize?tenant=a%20b&response_type=token\
+             &client_id=my%20client%2F%C3%A9&state=s\
+             &audience=https%3A%2F%2Fapi.example%2F%20%C3%A9&prompt=overridden"
+        );
+    }
 }

@@ -1,0 +1,292 @@
+//! Prints the latchkey / peer ratio table from criterion's results.
+//!
+//! Usage: `ratios [CRITERION_DIR]` (default `target/criterion`, or `$CARGO_TARGET_DIR/criterion`).
+//! Reads `<group>/<function>/new/estimates.json` and uses the median point estimates. The
+//! table is Markdown, ready for `benches/README.md`. Always exits 0 when the results exist: a
+//! missed goal is reported, not fatal, because shared machines make timings noisy.
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+/// How a row's ratio is formed and judged.
+#[derive(Clone, Copy)]
+enum Goal {
+    /// latchkey time / peer time must be at most this.
+    TimeAtMost(f64),
+    /// peer (raw) time / latchkey time, i.e. throughput relative to raw, must be at least this.
+    ThroughputAtLeast(f64),
+    /// Shown for context only: latchkey time / peer time.
+    TimeInfo,
+    /// Shown for context only: raw time / library time.
+    ThroughputInfo,
+}
+
+struct Row {
+    operation: &'static str,
+    group: &'static str,
+    ours: &'static str,
+    peer: &'static str,
+    peer_name: &'static str,
+    goal: Goal,
+}
+
+const ROWS: &[Row] = &[
+    Row {
+        operation: "authorization URL, PKCE S256 + state + 2 scopes + audience",
+        group: "authorization_url",
+        ours: "latchkey",
+        peer: "oauth2",
+        peer_name: "oauth2",
+        goal: Goal::TimeAtMost(0.40),
+    },
+    Row {
+        operation: "PKCE verifier + S256 challenge, fresh randomness",
+        group: "pkce",
+        ours: "latchkey",
+        peer: "oauth2",
+        peer_name: "oauth2",
+        goal: Goal::TimeAtMost(0.45),
+    },
+    Row {
+        operation: "PKCE, against the floor (getrandom 32 B + base64 32 B + SHA-256 43 B)",
+        group: "pkce",
+        ours: "latchkey",
+        peer: "floor",
+        peer_name: "floor",
+        goal: Goal::TimeAtMost(1.3),
+    },
+    Row {
+        operation: "token response (200 B JSON) to a token set",
+        group: "token_response",
+        ours: "latchkey",
+        peer: "oauth2",
+        peer_name: "oauth2",
+        goal: Goal::TimeAtMost(0.5),
+    },
+    Row {
+        operation: "token response, against the floor (serde_json into borrowed &str)",
+        group: "token_response",
+        ours: "latchkey",
+        peer: "floor",
+        peer_name: "floor",
+        goal: Goal::TimeAtMost(1.5),
+    },
+    Row {
+        operation: "callback URL (query) to code + checked state",
+        group: "callback_query",
+        ours: "latchkey",
+        peer: "baseline",
+        peer_name: "Url::parse + query_pairs",
+        goal: Goal::TimeAtMost(1.0),
+    },
+    Row {
+        operation: "implicit callback (fragment) to token set",
+        group: "callback_fragment",
+        ours: "latchkey",
+        peer: "baseline",
+        peer_name: "Url::parse + fragment + form decode",
+        goal: Goal::TimeAtMost(0.6),
+    },
+    Row {
+        operation: "client credentials over loopback, async adapter (throughput)",
+        group: "loopback_reqwest",
+        ours: "latchkey",
+        peer: "raw",
+        peer_name: "raw reqwest 0.13",
+        goal: Goal::ThroughputAtLeast(0.98),
+    },
+    Row {
+        operation: "client credentials over loopback, blocking adapter (throughput)",
+        group: "loopback_ureq",
+        ours: "latchkey",
+        peer: "raw",
+        peer_name: "raw ureq 3",
+        goal: Goal::ThroughputAtLeast(0.98),
+    },
+    Row {
+        operation: "(reference) oauth2 over loopback on its reqwest (throughput)",
+        group: "loopback_oauth2_reqwest",
+        ours: "oauth2",
+        peer: "raw",
+        peer_name: "raw reqwest 0.12",
+        goal: Goal::ThroughputInfo,
+    },
+    Row {
+        operation: "(context) authorization URL, state and verifier supplied by the caller",
+        group: "authorization_url",
+        ours: "latchkey_supplied_randomness",
+        peer: "oauth2_supplied_randomness",
+        peer_name: "oauth2, same",
+        goal: Goal::TimeInfo,
+    },
+    Row {
+        operation: "(context) the OS call alone: getrandom of 48 B, against oauth2's whole URL",
+        group: "authorization_url",
+        ours: "getrandom_48",
+        peer: "oauth2",
+        peer_name: "oauth2",
+        goal: Goal::TimeInfo,
+    },
+    Row {
+        operation: "(context) the OS call alone: getrandom of 32 B, against oauth2's PKCE",
+        group: "pkce",
+        ours: "getrandom_32",
+        peer: "oauth2",
+        peer_name: "oauth2",
+        goal: Goal::TimeInfo,
+    },
+    Row {
+        operation: "(context) the PKCE floor with rand's ThreadRng instead of getrandom",
+        group: "pkce",
+        ours: "floor_user_space_rng",
+        peer: "oauth2",
+        peer_name: "oauth2",
+        goal: Goal::TimeInfo,
+    },
+    Row {
+        operation: "(context) token floor plus the 3 owned strings a token set keeps",
+        group: "token_response",
+        ours: "latchkey",
+        peer: "floor_owned",
+        peer_name: "floor + 3 String",
+        goal: Goal::TimeInfo,
+    },
+    Row {
+        operation: "(context) callback query: parse + state check only",
+        group: "callback_query",
+        ours: "latchkey_parse_only",
+        peer: "baseline",
+        peer_name: "Url::parse + query_pairs",
+        goal: Goal::TimeInfo,
+    },
+    Row {
+        operation: "(context) client credentials in memory: build request + read answer",
+        group: "client_credentials_in_memory",
+        ours: "latchkey",
+        peer: "oauth2",
+        peer_name: "oauth2",
+        goal: Goal::TimeInfo,
+    },
+    Row {
+        operation: "(context) raw ureq with latchkey-ureq's timeouts (throughput)",
+        group: "loopback_ureq",
+        ours: "raw_with_timeouts",
+        peer: "raw",
+        peer_name: "raw ureq 3",
+        goal: Goal::ThroughputInfo,
+    },
+    Row {
+        operation: "(context) raw reqwest with latchkey-reqwest's timeouts (throughput)",
+        group: "loopback_reqwest",
+        ours: "raw_with_timeouts",
+        peer: "raw",
+        peer_name: "raw reqwest 0.13",
+        goal: Goal::ThroughputInfo,
+    },
+];
+
+/// The median of one benchmark, in nanoseconds.
+fn median(dir: &Path, group: &str, function: &str) -> Option<f64> {
+    let path = dir
+        .join(group)
+        .join(function)
+        .join("new")
+        .join("estimates.json");
+    let text = std::fs::read_to_string(path).ok()?;
+    let json: serde_json::Value = serde_json::from_str(&text).ok()?;
+    json.get("median")?.get("point_estimate")?.as_f64()
+}
+
+fn time(ns: f64) -> String {
+    if ns >= 1_000_000.0 {
+        format!("{:.2} ms", ns / 1_000_000.0)
+    } else if ns >= 1_000.0 {
+        format!("{:.2} µs", ns / 1_000.0)
+    } else {
+        format!("{ns:.1} ns")
+    }
+}
+
+fn main() -> ExitCode {
+    let dir = std::env::args_os().nth(1).map_or_else(
+        || {
+            let target = std::env::var_os("CARGO_TARGET_DIR").unwrap_or_else(|| "target".into());
+            PathBuf::from(target).join("criterion")
+        },
+        PathBuf::from,
+    );
+    if !dir.is_dir() {
+        eprintln!("ratios: no criterion results in {}", dir.display());
+        return ExitCode::FAILURE;
+    }
+    println!("| operation | latchkey median | compared with | its median | ratio | goal | met |");
+    println!("| --- | ---: | --- | ---: | ---: | --- | --- |");
+    let (mut met, mut missed, mut absent) = (0, 0, 0);
+    for row in ROWS {
+        let (Some(ours), Some(peer)) = (
+            median(&dir, row.group, row.ours),
+            median(&dir, row.group, row.peer),
+        ) else {
+            absent += 1;
+            println!(
+                "| {} | n/a | {} | n/a | n/a | | not run |",
+                row.operation, row.peer_name
+            );
+            continue;
+        };
+        let (ratio, goal, ok) = match row.goal {
+            Goal::TimeAtMost(max) => {
+                let r = ours / peer;
+                (format!("{r:.2}×"), format!("≤ {max:.2}×"), Some(r <= max))
+            }
+            Goal::ThroughputAtLeast(min) => {
+                let r = peer / ours;
+                let overhead = ours - peer;
+                (
+                    format!("{r:.3}× ({:+.2} µs/req)", overhead / 1000.0),
+                    format!("≥ {min:.2}× raw"),
+                    Some(r >= min),
+                )
+            }
+            Goal::TimeInfo => (format!("{:.2}×", ours / peer), String::new(), None),
+            Goal::ThroughputInfo => (
+                format!(
+                    "{:.3}× ({:+.2} µs/req)",
+                    peer / ours,
+                    (ours - peer) / 1000.0
+                ),
+                String::new(),
+                None,
+            ),
+        };
+        let verdict = match ok {
+            Some(true) => {
+                met += 1;
+                "yes"
+            }
+            Some(false) => {
+                missed += 1;
+                "**no**"
+            }
+            None => "",
+        };
+        let ours_label = if row.ours == "latchkey" {
+            time(ours)
+        } else {
+            format!("{} ({})", time(ours), row.ours)
+        };
+        println!(
+            "| {} | {} | {} | {} | {} | {} | {} |",
+            row.operation,
+            ours_label,
+            row.peer_name,
+            time(peer),
+            ratio,
+            goal,
+            verdict
+        );
+    }
+    println!();
+    println!("goals: {met} met, {missed} missed, {absent} rows without results");
+    ExitCode::SUCCESS
+}
