@@ -10,8 +10,8 @@ use std::hint::black_box;
 use criterion::{BatchSize, Criterion, criterion_group, criterion_main};
 use latchkey_benches::{
     CALLBACK_FRAGMENT, CALLBACK_QUERY, STATE, TOKEN_JSON, baseline_callback_fragment,
-    baseline_callback_query, floor_getrandom, floor_getrandom_48, floor_pkce,
-    floor_pkce_user_space, floor_token, floor_token_owned, now,
+    baseline_callback_query, floor_getrandom, floor_getrandom_48, floor_pkce, floor_pkce_os_call,
+    floor_token, floor_token_owned, now,
 };
 
 mod common;
@@ -26,7 +26,7 @@ fn authorization_url(c: &mut Criterion) {
     g.bench_function("oauth2", |b| {
         b.iter(|| common::oauth2_authorization_url(&f))
     });
-    // Context: both with the randomness supplied by the caller, and latchkey's OS call alone.
+    // Context: both with the randomness supplied by the caller, and one getrandom call of 48 B.
     g.bench_function("latchkey_supplied_randomness", |b| {
         b.iter(|| common::latchkey_authorization_url_supplied(&f));
     });
@@ -42,10 +42,10 @@ fn pkce(c: &mut Criterion) {
     g.bench_function("latchkey", |b| b.iter(common::latchkey_pkce));
     g.bench_function("oauth2", |b| b.iter(common::oauth2_pkce));
     g.bench_function("floor", |b| b.iter(floor_pkce));
-    // Where the floor's time goes: the OS call alone, and the same floor drawing its 32
-    // bytes from a user-space CSPRNG (rand's ThreadRng, as oauth2 does) instead.
+    // Context: the floor with a getrandom system call instead of a user-space CSPRNG, and
+    // that system call alone.
+    g.bench_function("floor_os_call", |b| b.iter(floor_pkce_os_call));
     g.bench_function("getrandom_32", |b| b.iter(floor_getrandom));
-    g.bench_function("floor_user_space_rng", |b| b.iter(floor_pkce_user_space));
     g.finish();
 }
 

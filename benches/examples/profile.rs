@@ -8,7 +8,7 @@ use std::hint::black_box;
 
 use latchkey_benches::{
     CALLBACK_FRAGMENT, CALLBACK_QUERY, STATE, TOKEN_JSON, baseline_callback_fragment,
-    baseline_callback_query, floor_getrandom, floor_pkce, floor_pkce_user_space, floor_token,
+    baseline_callback_query, floor_getrandom, floor_pkce, floor_pkce_os_call, floor_token,
     floor_token_owned, now,
 };
 
@@ -25,7 +25,7 @@ const OPERATIONS: &[&str] = &[
     "pkce/oauth2",
     "pkce/floor",
     "pkce/getrandom_32",
-    "pkce/floor_user_space_rng",
+    "pkce/floor_os_call",
     "token_response/latchkey",
     "token_response/oauth2",
     "token_response/floor",
@@ -88,7 +88,7 @@ fn measured(
             "pkce/oauth2" => drop(black_box(common::oauth2_pkce())),
             "pkce/floor" => drop(black_box(floor_pkce())),
             "pkce/getrandom_32" => drop(black_box(floor_getrandom())),
-            "pkce/floor_user_space_rng" => drop(black_box(floor_pkce_user_space())),
+            "pkce/floor_os_call" => drop(black_box(floor_pkce_os_call())),
             "token_response/latchkey" => drop(black_box(common::latchkey_token(f))),
             "token_response/oauth2" => drop(black_box(common::oauth2_token(f))),
             "token_response/floor" => drop(black_box(

@@ -57,19 +57,35 @@ pub fn now() -> SystemTime {
     SystemTime::UNIX_EPOCH + Duration::from_secs(1_700_000_000)
 }
 
-/// The PKCE floor the issue names: 32 bytes from the OS CSPRNG, base64url of those 32 bytes
-/// (the 43-character verifier), SHA-256 of the 43 bytes. Nothing is allocated.
+/// The PKCE floor the issue names: 32 bytes from a CSPRNG, base64url of those 32 bytes (the
+/// 43-character verifier), SHA-256 of the 43 bytes. Nothing is allocated.
 ///
-/// A usable verifier and challenge need one more base64url (of the digest) and two strings;
-/// the floor leaves both out, as the issue defines it.
+/// The CSPRNG is the fastest well-kept one at hand and independent of latchkey's: `rand` 0.8's
+/// `ThreadRng` (ChaCha12 keyed from the OS, the generator `oauth2` uses). A usable verifier and
+/// challenge need one more base64url (of the digest) and two strings; the floor leaves both
+/// out, as the issue defines it.
+#[must_use]
+pub fn floor_pkce() -> [u8; 32] {
+    use rand::RngCore as _;
+    let mut random = [0u8; 32];
+    rand::thread_rng().fill_bytes(&mut random);
+    verifier_digest(&random)
+}
+
+/// [`floor_pkce`] with its 32 bytes from a `getrandom` system call instead (context: what a
+/// generator without a user-space stage pays).
 ///
 /// # Panics
 ///
 /// When the OS generator fails.
 #[must_use]
-pub fn floor_pkce() -> [u8; 32] {
+pub fn floor_pkce_os_call() -> [u8; 32] {
     let mut random = [0u8; 32];
-    getrandom::fill(&mut random).expect("getrandom");
+    getrandom::getrandom(&mut random).expect("getrandom");
+    verifier_digest(&random)
+}
+
+fn verifier_digest(random: &[u8; 32]) -> [u8; 32] {
     let mut verifier = [0u8; 43];
     let written = URL_SAFE_NO_PAD
         .encode_slice(random, &mut verifier)
@@ -77,7 +93,7 @@ pub fn floor_pkce() -> [u8; 32] {
     Sha256::digest(&verifier[..written]).into()
 }
 
-/// The OS call alone: 32 bytes from `getrandom`, the CSPRNG latchkey draws from.
+/// The OS call alone: 32 bytes from `getrandom`.
 ///
 /// # Panics
 ///
@@ -85,11 +101,11 @@ pub fn floor_pkce() -> [u8; 32] {
 #[must_use]
 pub fn floor_getrandom() -> [u8; 32] {
     let mut random = [0u8; 32];
-    getrandom::fill(&mut random).expect("getrandom");
+    getrandom::getrandom(&mut random).expect("getrandom");
     random
 }
 
-/// The OS call of an authorization request: 48 bytes from `getrandom` (verifier and state).
+/// 48 bytes from `getrandom` (an authorization request's verifier and state in one call).
 ///
 /// # Panics
 ///
@@ -97,22 +113,8 @@ pub fn floor_getrandom() -> [u8; 32] {
 #[must_use]
 pub fn floor_getrandom_48() -> [u8; 48] {
     let mut random = [0u8; 48];
-    getrandom::fill(&mut random).expect("getrandom");
+    getrandom::getrandom(&mut random).expect("getrandom");
     random
-}
-
-/// [`floor_pkce`] with its 32 bytes drawn from a user-space CSPRNG (`rand` 0.8's `ThreadRng`,
-/// ChaCha12 seeded from the OS, the generator `oauth2` uses) instead of the OS call.
-#[must_use]
-pub fn floor_pkce_user_space() -> [u8; 32] {
-    use rand::RngCore as _;
-    let mut random = [0u8; 32];
-    rand::thread_rng().fill_bytes(&mut random);
-    let mut verifier = [0u8; 43];
-    let written = URL_SAFE_NO_PAD
-        .encode_slice(random, &mut verifier)
-        .expect("43 bytes hold 32 encoded");
-    Sha256::digest(&verifier[..written]).into()
 }
 
 /// The token response floor: a bare `serde_json` parse into a struct of borrowed `&str`.

@@ -48,7 +48,7 @@ const ROWS: &[Row] = &[
         goal: Goal::TimeAtMost(0.45),
     },
     Row {
-        operation: "PKCE, against the floor (getrandom 32 B + base64 32 B + SHA-256 43 B)",
+        operation: "PKCE, against the floor (ThreadRng 32 B + base64 32 B + SHA-256 43 B)",
         group: "pkce",
         ours: "latchkey",
         peer: "floor",
@@ -120,7 +120,7 @@ const ROWS: &[Row] = &[
         goal: Goal::TimeInfo,
     },
     Row {
-        operation: "(context) the OS call alone: getrandom of 48 B, against oauth2's whole URL",
+        operation: "(context) one getrandom call of 48 B, against oauth2's whole URL",
         group: "authorization_url",
         ours: "getrandom_48",
         peer: "oauth2",
@@ -128,7 +128,7 @@ const ROWS: &[Row] = &[
         goal: Goal::TimeInfo,
     },
     Row {
-        operation: "(context) the OS call alone: getrandom of 32 B, against oauth2's PKCE",
+        operation: "(context) one getrandom call of 32 B, against oauth2's PKCE",
         group: "pkce",
         ours: "getrandom_32",
         peer: "oauth2",
@@ -136,9 +136,9 @@ const ROWS: &[Row] = &[
         goal: Goal::TimeInfo,
     },
     Row {
-        operation: "(context) the PKCE floor with rand's ThreadRng instead of getrandom",
+        operation: "(context) the PKCE floor with a getrandom call instead of ThreadRng",
         group: "pkce",
-        ours: "floor_user_space_rng",
+        ours: "floor_os_call",
         peer: "oauth2",
         peer_name: "oauth2",
         goal: Goal::TimeInfo,
