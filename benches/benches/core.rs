@@ -11,7 +11,7 @@ use criterion::{BatchSize, Criterion, criterion_group, criterion_main};
 use latchkey_benches::{
     CALLBACK_FRAGMENT, CALLBACK_QUERY, STATE, TOKEN_JSON, baseline_callback_fragment,
     baseline_callback_query, floor_getrandom, floor_getrandom_48, floor_pkce, floor_pkce_os_call,
-    floor_token, floor_token_owned, now,
+    floor_thread_rng, floor_token, floor_token_owned, now,
 };
 
 mod common;
@@ -46,6 +46,15 @@ fn pkce(c: &mut Criterion) {
     // that system call alone.
     g.bench_function("floor_os_call", |b| b.iter(floor_pkce_os_call));
     g.bench_function("getrandom_32", |b| b.iter(floor_getrandom));
+    // Context: the 32 random bytes alone, from latchkey's generator and from rand's ThreadRng.
+    g.bench_function("random_32_latchkey", |b| {
+        b.iter(|| {
+            let mut bytes = [0u8; 32];
+            latchkey::random::fill(&mut bytes).expect("random");
+            bytes
+        });
+    });
+    g.bench_function("random_32_thread_rng", |b| b.iter(floor_thread_rng));
     g.finish();
 }
 

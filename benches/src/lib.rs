@@ -105,6 +105,15 @@ pub fn floor_getrandom() -> [u8; 32] {
     random
 }
 
+/// 32 bytes from `rand` 0.8's `ThreadRng`, the floor's CSPRNG, alone.
+#[must_use]
+pub fn floor_thread_rng() -> [u8; 32] {
+    use rand::RngCore as _;
+    let mut random = [0u8; 32];
+    rand::thread_rng().fill_bytes(&mut random);
+    random
+}
+
 /// 48 bytes from `getrandom` (an authorization request's verifier and state in one call).
 ///
 /// # Panics

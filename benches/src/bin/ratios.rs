@@ -144,6 +144,14 @@ const ROWS: &[Row] = &[
         goal: Goal::TimeInfo,
     },
     Row {
+        operation: "(context) 32 random bytes: latchkey's generator against ThreadRng",
+        group: "pkce",
+        ours: "random_32_latchkey",
+        peer: "random_32_thread_rng",
+        peer_name: "ThreadRng",
+        goal: Goal::TimeInfo,
+    },
+    Row {
         operation: "(context) token floor plus the 3 owned strings a token set keeps",
         group: "token_response",
         ours: "latchkey",

@@ -3,8 +3,6 @@
 
 use std::sync::Arc;
 
-use base64::Engine as _;
-use base64::engine::general_purpose::STANDARD;
 use url::Url;
 
 use crate::Error;
@@ -258,7 +256,12 @@ pub(crate) fn basic_authorization(client_id: &str, secret: &str) -> String {
     form_encode_into(&mut credentials, secret);
     let mut header = String::with_capacity("Basic ".len() + credentials.len().div_ceil(3) * 4);
     header.push_str("Basic ");
-    STANDARD.encode_string(credentials, &mut header);
+    encode::base64_into(
+        &mut header,
+        credentials.as_bytes(),
+        encode::BASE64_STANDARD,
+        true,
+    );
     header
 }
 
@@ -566,7 +569,8 @@ mod tests {
     fn basic_credentials_are_form_encoded_first() {
         // RFC 6749 §2.3.1: id and secret are form-urlencoded, then joined, then base64.
         let header = basic_authorization("my client", "p@ss:w+rd");
-        let decoded = STANDARD
+        use base64::Engine as _;
+        let decoded = base64::engine::general_purpose::STANDARD
             .decode(header.strip_prefix("Basic ").unwrap())
             .unwrap();
         assert_eq!(decoded, b"my+client:p%40ss%3Aw%2Brd");

@@ -1,5 +1,5 @@
-//! Pure writers for URLs and request bodies: percent-encoding, form, JSON and
-//! multipart/form-data.
+//! Pure writers for URLs and request bodies: percent-encoding, base64 (RFC 4648), form, JSON
+//! and multipart/form-data.
 
 use std::fmt::Write as _;
 
@@ -14,6 +14,59 @@ const UNRESERVED: [bool; 256] = {
     }
     table
 };
+
+/// The base64 alphabet (RFC 4648 §4), used with `=` padding (HTTP Basic credentials).
+pub(crate) const BASE64_STANDARD: &[u8; 64] =
+    b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+
+/// The base64url alphabet (RFC 4648 §5), used without padding (PKCE, state).
+pub(crate) const BASE64_URL: &[u8; 64] =
+    b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+
+/// The length of base64 of `len` bytes, with or without `=` padding.
+pub(crate) const fn base64_len(len: usize, pad: bool) -> usize {
+    if pad {
+        len.div_ceil(3) * 4
+    } else {
+        (len * 4).div_ceil(3)
+    }
+}
+
+/// Writes base64 of `input` in `alphabet` to the start of `out` and returns how many bytes it
+/// wrote ([`base64_len`]); `out` must be at least that long.
+pub(crate) fn base64_encode(input: &[u8], alphabet: &[u8; 64], pad: bool, out: &mut [u8]) -> usize {
+    let symbol = |six: u32| alphabet[(six & 63) as usize];
+    let whole = input.len() / 3;
+    let (head, tail) = out.split_at_mut(whole * 4);
+    for (group, out) in input.chunks_exact(3).zip(head.chunks_exact_mut(4)) {
+        let n = u32::from(group[0]) << 16 | u32::from(group[1]) << 8 | u32::from(group[2]);
+        out[0] = symbol(n >> 18);
+        out[1] = symbol(n >> 12);
+        out[2] = symbol(n >> 6);
+        out[3] = symbol(n);
+    }
+    let rest = &input[whole * 3..];
+    let n = match *rest {
+        [] => return whole * 4,
+        [a] => u32::from(a) << 16,
+        [a, b, ..] => u32::from(a) << 16 | u32::from(b) << 8,
+    };
+    let last = [symbol(n >> 18), symbol(n >> 12), symbol(n >> 6), b'='];
+    let len = if pad { 4 } else { rest.len() + 1 };
+    tail[..len].copy_from_slice(&last[..len]);
+    if pad && rest.len() == 1 {
+        tail[2] = b'=';
+    }
+    whole * 4 + len
+}
+
+/// Appends base64 of `input` in `alphabet` to `out`.
+pub(crate) fn base64_into(out: &mut String, input: &[u8], alphabet: &[u8; 64], pad: bool) {
+    let mut buf = vec![0u8; base64_len(input.len(), pad)];
+    let written = base64_encode(input, alphabet, pad, &mut buf);
+    // Every alphabet symbol and `=` are ASCII.
+    out.push_str(std::str::from_utf8(&buf[..written]).unwrap_or_default());
+}
 
 /// Appends `value` percent-encoded so that only RFC 3986 unreserved characters stay literal.
 ///
@@ -144,6 +197,37 @@ pub(crate) fn parse_multipart(content_type: &str, body: &[u8]) -> Option<Vec<(St
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// RFC 4648 §10 test vectors, and agreement with the `base64` crate on every length.
+    #[test]
+    fn base64_matches_rfc_4648_and_the_base64_crate() {
+        use base64::Engine as _;
+        use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
+        for (input, expected) in [
+            ("", ""),
+            ("f", "Zg=="),
+            ("fo", "Zm8="),
+            ("foo", "Zm9v"),
+            ("foob", "Zm9vYg=="),
+            ("fooba", "Zm9vYmE="),
+            ("foobar", "Zm9vYmFy"),
+        ] {
+            let mut out = String::new();
+            base64_into(&mut out, input.as_bytes(), BASE64_STANDARD, true);
+            assert_eq!(out, expected);
+        }
+        let bytes: Vec<u8> = (0..=255u8).rev().chain(0..=255).collect();
+        for len in 0..bytes.len() {
+            let input = &bytes[len % 7..len];
+            let mut standard = String::new();
+            base64_into(&mut standard, input, BASE64_STANDARD, true);
+            assert_eq!(standard, STANDARD.encode(input));
+            let mut url = String::new();
+            base64_into(&mut url, input, BASE64_URL, false);
+            assert_eq!(url, URL_SAFE_NO_PAD.encode(input));
+            assert_eq!(url.len(), base64_len(input.len(), false));
+        }
+    }
 
     #[test]
     fn percent_encoding_keeps_unreserved() {

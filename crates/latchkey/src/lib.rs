@@ -17,7 +17,7 @@
 //! ```
 //!
 //! Time is always an argument (a [`Response`] carries `received_at`; the implicit flow takes
-//! `now`). Randomness (state, PKCE verifier) comes from a per-thread ChaCha20 generator keyed
+//! `now`). Randomness (state, PKCE verifier) comes from a per-thread ChaCha12 generator keyed
 //! from the OS CSPRNG (see [Randomness](crate#randomness)), and can always be supplied by the
 //! caller.
 //!
@@ -71,10 +71,10 @@
 //! ## Randomness
 //!
 //! Every random value (the 256-bit PKCE verifier, the 128-bit state) comes from a per-thread
-//! ChaCha20 generator keyed with 256 bits from the OS CSPRNG (`getrandom`), re-keyed from the OS
+//! ChaCha12 generator keyed with 256 bits from the OS CSPRNG (`getrandom`), re-keyed from the OS
 //! every 64 KiB, with fast key erasure: the key that made a batch of output is overwritten
-//! before any of it is used, and every output byte is wiped as it is handed out. It costs about
-//! 10 ns per authorization request instead of a ~350 ns system call. After `fork()` without
+//! before any of it is used, and every output byte is wiped as it is handed out. It costs some
+//! 20 ns per authorization request instead of a ~350 ns system call. After `fork()` without
 //! `exec`, call [`random::reseed`] in the child. The [`random`] module states the design and
 //! its security argument. Callers with their own generator pass values in through
 //! [`State::from_random_bytes`] and [`PkceVerifier::from_random_bytes`].

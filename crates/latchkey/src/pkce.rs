@@ -1,10 +1,9 @@
 //! PKCE, Proof Key for Code Exchange ([RFC 7636](https://www.rfc-editor.org/rfc/rfc7636)).
 
-use base64::Engine as _;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
+use crate::encode::{BASE64_URL, base64_encode};
 use crate::error::ConfigError;
 use crate::{Error, random};
 
@@ -40,7 +39,7 @@ impl PkceMethod {
 /// [`expose_secret`](Self::expose_secret).
 #[derive(Clone, Serialize, Deserialize)]
 #[serde(try_from = "String", into = "String")]
-pub struct PkceVerifier(String);
+pub struct PkceVerifier(Inline);
 
 impl PkceVerifier {
     /// A fresh verifier from 32 bytes of OS CSPRNG output (43 characters).
@@ -66,7 +65,7 @@ impl PkceVerifier {
     /// [`from_random_bytes_checked`](Self::from_random_bytes_checked) instead.
     #[must_use]
     pub fn from_random_bytes(bytes: &[u8; 32]) -> Self {
-        Self(URL_SAFE_NO_PAD.encode(bytes))
+        Self(Inline::base64url(bytes))
     }
 
     /// A verifier from between 32 and 96 caller-supplied random bytes.
@@ -78,7 +77,7 @@ impl PkceVerifier {
         if !(32..=96).contains(&bytes.len()) {
             return Err(ConfigError::InvalidPkceVerifier("needs 32 to 96 random bytes").into());
         }
-        Ok(Self(URL_SAFE_NO_PAD.encode(bytes)))
+        Ok(Self(Inline::base64url(bytes)))
     }
 
     /// Wraps an existing verifier after checking it against RFC 7636 §4.1.
@@ -100,14 +99,14 @@ impl PkceVerifier {
                 ConfigError::InvalidPkceVerifier("only unreserved characters allowed").into(),
             );
         }
-        Ok(Self(verifier))
+        Ok(Self(Inline::from_ascii(verifier.as_bytes())))
     }
 
     /// The challenge sent with the authorization request.
     #[must_use]
     pub fn challenge(&self, method: PkceMethod) -> PkceChallenge {
         let value = match method {
-            PkceMethod::S256 => URL_SAFE_NO_PAD.encode(Sha256::digest(self.0.as_bytes())),
+            PkceMethod::S256 => Inline::base64url(&Sha256::digest(self.0.as_str().as_bytes())),
             PkceMethod::Plain => self.0.clone(),
         };
         PkceChallenge { value, method }
@@ -116,8 +115,8 @@ impl PkceVerifier {
     /// The S256 challenge written into a buffer: the 43 base64url characters of
     /// `SHA256(verifier)`, with no allocation (the authorization URL copies it straight in).
     pub(crate) fn s256_challenge_into<'b>(&self, buf: &'b mut [u8; 43]) -> &'b str {
-        let digest = Sha256::digest(self.0.as_bytes());
-        let written = URL_SAFE_NO_PAD.encode_slice(digest, buf).unwrap_or(0);
+        let digest = Sha256::digest(self.0.as_str().as_bytes());
+        let written = base64_encode(&digest, BASE64_URL, false, buf);
         // base64url output is ASCII, so this never falls back to "".
         std::str::from_utf8(&buf[..written]).unwrap_or_default()
     }
@@ -129,7 +128,7 @@ impl PkceVerifier {
     /// Never log or display what this returns.
     #[must_use]
     pub fn expose_secret(&self) -> &str {
-        &self.0
+        self.0.as_str()
     }
 }
 
@@ -143,7 +142,7 @@ impl TryFrom<String> for PkceVerifier {
 
 impl From<PkceVerifier> for String {
     fn from(value: PkceVerifier) -> Self {
-        value.0
+        value.expose_secret().to_owned()
     }
 }
 
@@ -154,9 +153,9 @@ impl core::fmt::Debug for PkceVerifier {
 }
 
 /// A PKCE code challenge and its method. Not secret.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, PartialEq, Eq)]
 pub struct PkceChallenge {
-    value: String,
+    value: Inline,
     method: PkceMethod,
 }
 
@@ -164,13 +163,60 @@ impl PkceChallenge {
     /// The `code_challenge` value.
     #[must_use]
     pub fn as_str(&self) -> &str {
-        &self.value
+        self.value.as_str()
     }
 
     /// The `code_challenge_method`.
     #[must_use]
     pub fn method(&self) -> PkceMethod {
         self.method
+    }
+}
+
+impl core::fmt::Debug for PkceChallenge {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("PkceChallenge")
+            .field("value", &self.as_str())
+            .field("method", &self.method)
+            .finish()
+    }
+}
+
+/// Up to 128 ASCII characters (a verifier or a challenge) kept inline: making a verifier and
+/// its challenge allocates nothing. Deliberately without `Debug`: it may hold a verifier.
+#[derive(Clone, PartialEq, Eq)]
+struct Inline {
+    bytes: [u8; 128],
+    len: u8,
+}
+
+impl Inline {
+    /// `ascii` as it is; the callers pass at most 128 ASCII bytes (checked verifiers,
+    /// base64url output).
+    fn from_ascii(ascii: &[u8]) -> Self {
+        let mut bytes = [0u8; 128];
+        let len = ascii.len().min(128);
+        bytes[..len].copy_from_slice(&ascii[..len]);
+        Self {
+            bytes,
+            len: len as u8,
+        }
+    }
+
+    /// base64url without padding of at most 96 bytes (at most 128 characters).
+    fn base64url(input: &[u8]) -> Self {
+        let mut bytes = [0u8; 128];
+        let input = &input[..input.len().min(96)];
+        let len = base64_encode(input, BASE64_URL, false, &mut bytes);
+        Self {
+            bytes,
+            len: len as u8,
+        }
+    }
+
+    fn as_str(&self) -> &str {
+        // Only ASCII is ever stored, so this never falls back to "".
+        std::str::from_utf8(&self.bytes[..usize::from(self.len)]).unwrap_or_default()
     }
 }
 

@@ -1,10 +1,9 @@
 //! The `state` parameter: CSRF protection for redirect-based flows
 //! ([RFC 6749 §10.12](https://www.rfc-editor.org/rfc/rfc6749#section-10.12)).
 
-use base64::Engine as _;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde::{Deserialize, Serialize};
 
+use crate::encode::{BASE64_URL, base64_into};
 use crate::secret::constant_time_eq;
 use crate::{Error, random};
 
@@ -31,7 +30,9 @@ impl State {
     /// A state from 16 caller-supplied random bytes.
     #[must_use]
     pub fn from_random_bytes(bytes: &[u8; 16]) -> Self {
-        Self(URL_SAFE_NO_PAD.encode(bytes))
+        let mut value = String::with_capacity(22);
+        base64_into(&mut value, bytes, BASE64_URL, false);
+        Self(value)
     }
 
     /// A caller-chosen state (for example one that also encodes where to return to).
