@@ -4,8 +4,11 @@
 //! output. Text that came from the network (an `error_description`, an excerpt of an HTML page)
 //! is kept short and has its control characters escaped when displayed.
 
+use std::borrow::Cow;
 use std::fmt;
 use std::sync::Arc;
+
+use crate::token::Text;
 
 /// Every way a latchkey operation can fail.
 #[non_exhaustive]
@@ -246,22 +249,61 @@ impl ServerError {
     /// object with a string `error` member.
     #[must_use]
     pub fn from_json(status: Option<u16>, body: &[u8]) -> Option<Self> {
-        #[derive(serde::Deserialize)]
-        struct Wire<'a> {
-            #[serde(borrow)]
-            error: std::borrow::Cow<'a, str>,
-            #[serde(default, borrow)]
-            error_description: Option<std::borrow::Cow<'a, str>>,
-            #[serde(default, borrow)]
-            error_uri: Option<std::borrow::Cow<'a, str>>,
-        }
-        let wire: Wire<'_> = serde_json::from_slice(body).ok()?;
+        let wire: ErrorWire<'_> = serde_json::from_slice(body).ok()?;
         Some(Self {
-            code: ErrorCode::parse(&wire.error),
+            code: ErrorCode::parse(&wire.error?),
             description: wire.error_description.map(|d| bounded(&d, MAX_DESCRIPTION)),
             uri: wire.error_uri.map(|u| bounded(&u, MAX_DESCRIPTION)),
             status,
         })
+    }
+}
+
+/// An RFC 6749 §5.2 error object as sent, its strings borrowed from the body when they have no
+/// escapes. Other members are skipped; `error` is required (checked by the caller), and a
+/// repeated member is an error, as with serde's derive.
+#[derive(Default)]
+struct ErrorWire<'a> {
+    error: Option<Cow<'a, str>>,
+    error_description: Option<Cow<'a, str>>,
+    error_uri: Option<Cow<'a, str>>,
+}
+
+impl<'de> serde::Deserialize<'de> for ErrorWire<'de> {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = ErrorWire<'de>;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("an OAuth error object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<ErrorWire<'de>, A::Error> {
+                let mut wire = ErrorWire::default();
+                let mut seen = [false; 3];
+                while let Some(Text(key)) = map.next_key::<Text<'de>>()? {
+                    let (slot, i, name) = match &*key {
+                        "error" => (&mut wire.error, 0, "error"),
+                        "error_description" => {
+                            (&mut wire.error_description, 1, "error_description")
+                        }
+                        "error_uri" => (&mut wire.error_uri, 2, "error_uri"),
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                            continue;
+                        }
+                    };
+                    if std::mem::replace(&mut seen[i], true) {
+                        return Err(serde::de::Error::duplicate_field(name));
+                    }
+                    *slot = map.next_value::<Option<Text<'de>>>()?.map(|t| t.0);
+                }
+                Ok(wire)
+            }
+        }
+        d.deserialize_map(V)
     }
 }
 

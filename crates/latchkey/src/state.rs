@@ -3,7 +3,7 @@
 
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use serde::{Deserialize, Serialize};
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use crate::secret::constant_time_eq;
 use crate::{Error, random};
@@ -12,9 +12,22 @@ use crate::{Error, random};
 ///
 /// Generated values carry 128 bits from the OS CSPRNG as 22 URL-safe characters. Comparison
 /// is constant-time.
-#[derive(Clone, Serialize, Deserialize)]
-#[serde(transparent)]
+///
+/// Serialized as the bare string.
+#[derive(Clone)]
 pub struct State(String);
+
+impl Serialize for State {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&self.0)
+    }
+}
+
+impl<'de> Deserialize<'de> for State {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        String::deserialize(d).map(Self)
+    }
+}
 
 impl State {
     /// A fresh state from 16 bytes of OS CSPRNG output.
