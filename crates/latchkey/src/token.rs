@@ -447,8 +447,21 @@ impl<'de> RawToken<'de> {
     /// written straight into it by a seed rather than built inside serde and moved out
     /// through its layers: the same parse and the same errors as `serde_json::from_slice`,
     /// without copying a large value around.
+    ///
+    /// A body that is valid UTF-8 (every usable one) is checked once, in bulk, and then read as
+    /// a `str`, so serde_json does not validate each string again on its own; any other body
+    /// is read as bytes, which gives serde_json's usual error.
     pub(crate) fn read_json(&mut self, body: &'de [u8]) -> Result<(), serde_json::Error> {
-        let mut de = serde_json::Deserializer::from_slice(body);
+        match std::str::from_utf8(body) {
+            Ok(text) => self.read(serde_json::Deserializer::from_str(text)),
+            Err(_) => self.read(serde_json::Deserializer::from_slice(body)),
+        }
+    }
+
+    fn read<R: serde_json::de::Read<'de>>(
+        &mut self,
+        mut de: serde_json::Deserializer<R>,
+    ) -> Result<(), serde_json::Error> {
         de::DeserializeSeed::deserialize(Fill(self), &mut de)?;
         de.end()
     }
