@@ -4,42 +4,88 @@
 //! output. Text that came from the network (an `error_description`, an excerpt of an HTML page)
 //! is kept short and has its control characters escaped when displayed.
 
+use std::borrow::Cow;
 use std::fmt;
 use std::sync::Arc;
 
+use crate::token::Text;
+
 /// Every way a latchkey operation can fail.
 #[non_exhaustive]
-#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Error {
     /// The authorization server (or resource server) answered with an OAuth error
     /// ([RFC 6749 §4.1.2.1](https://www.rfc-editor.org/rfc/rfc6749#section-4.1.2.1),
     /// [§5.2](https://www.rfc-editor.org/rfc/rfc6749#section-5.2),
     /// [RFC 6750 §3.1](https://www.rfc-editor.org/rfc/rfc6750#section-3.1)).
-    #[error(transparent)]
-    Server(#[from] ServerError),
+    Server(ServerError),
     /// The redirect back to the client was unusable or did not belong to this flow.
-    #[error(transparent)]
-    Callback(#[from] CallbackError),
+    Callback(CallbackError),
     /// The server's HTTP response was not what the protocol allows.
-    #[error(transparent)]
-    Response(#[from] ResponseError),
+    Response(ResponseError),
     /// The client was configured or used in a way that cannot work.
-    #[error(transparent)]
-    Config(#[from] ConfigError),
+    Config(ConfigError),
     /// The request did not complete at the HTTP level (filled in by adapters).
-    #[error(transparent)]
-    Transport(#[from] TransportError),
+    Transport(TransportError),
     /// The operating system's random number generator failed.
-    #[error("the operating system's random number generator failed")]
     Random,
     /// The tokens cannot be renewed without the user: run an authorization flow again (and
     /// hand the new token set to the token manager).
-    #[error(transparent)]
-    Reauthorize(#[from] ReauthorizeError),
+    Reauthorize(ReauthorizeError),
     /// A [`TokenStore`](crate::TokenStore) could not read or save the token set.
-    #[error(transparent)]
-    Store(#[from] crate::store::StoreError),
+    Store(crate::store::StoreError),
 }
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Server(e) => fmt::Display::fmt(e, f),
+            Self::Callback(e) => fmt::Display::fmt(e, f),
+            Self::Response(e) => fmt::Display::fmt(e, f),
+            Self::Config(e) => fmt::Display::fmt(e, f),
+            Self::Transport(e) => fmt::Display::fmt(e, f),
+            Self::Random => f.write_str("the operating system's random number generator failed"),
+            Self::Reauthorize(e) => fmt::Display::fmt(e, f),
+            Self::Store(e) => fmt::Display::fmt(e, f),
+        }
+    }
+}
+
+impl std::error::Error for Error {
+    // The wrapping variants are transparent: they report the wrapped error's own source.
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            Self::Server(e) => e.source(),
+            Self::Callback(e) => e.source(),
+            Self::Response(e) => e.source(),
+            Self::Config(e) => e.source(),
+            Self::Transport(e) => e.source(),
+            Self::Random => None,
+            Self::Reauthorize(e) => e.source(),
+            Self::Store(e) => e.source(),
+        }
+    }
+}
+
+macro_rules! from_variant {
+    ($($variant:ident($ty:ty)),* $(,)?) => {$(
+        impl From<$ty> for Error {
+            fn from(e: $ty) -> Self {
+                Self::$variant(e)
+            }
+        }
+    )*};
+}
+
+from_variant!(
+    Server(ServerError),
+    Callback(CallbackError),
+    Response(ResponseError),
+    Config(ConfigError),
+    Transport(TransportError),
+    Reauthorize(ReauthorizeError),
+    Store(crate::store::StoreError),
+);
 
 impl Error {
     /// Returns the OAuth error code when the server sent one.
@@ -203,22 +249,61 @@ impl ServerError {
     /// object with a string `error` member.
     #[must_use]
     pub fn from_json(status: Option<u16>, body: &[u8]) -> Option<Self> {
-        #[derive(serde::Deserialize)]
-        struct Wire<'a> {
-            #[serde(borrow)]
-            error: std::borrow::Cow<'a, str>,
-            #[serde(default, borrow)]
-            error_description: Option<std::borrow::Cow<'a, str>>,
-            #[serde(default, borrow)]
-            error_uri: Option<std::borrow::Cow<'a, str>>,
-        }
-        let wire: Wire<'_> = serde_json::from_slice(body).ok()?;
+        let wire: ErrorWire<'_> = serde_json::from_slice(body).ok()?;
         Some(Self {
-            code: ErrorCode::parse(&wire.error),
+            code: ErrorCode::parse(&wire.error?),
             description: wire.error_description.map(|d| bounded(&d, MAX_DESCRIPTION)),
             uri: wire.error_uri.map(|u| bounded(&u, MAX_DESCRIPTION)),
             status,
         })
+    }
+}
+
+/// An RFC 6749 §5.2 error object as sent, its strings borrowed from the body when they have no
+/// escapes. Other members are skipped; `error` is required (checked by the caller), and a
+/// repeated member is an error, as with serde's derive.
+#[derive(Default)]
+struct ErrorWire<'a> {
+    error: Option<Cow<'a, str>>,
+    error_description: Option<Cow<'a, str>>,
+    error_uri: Option<Cow<'a, str>>,
+}
+
+impl<'de> serde::Deserialize<'de> for ErrorWire<'de> {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = ErrorWire<'de>;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("an OAuth error object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<ErrorWire<'de>, A::Error> {
+                let mut wire = ErrorWire::default();
+                let mut seen = [false; 3];
+                while let Some(Text(key)) = map.next_key::<Text<'de>>()? {
+                    let (slot, i, name) = match &*key {
+                        "error" => (&mut wire.error, 0, "error"),
+                        "error_description" => {
+                            (&mut wire.error_description, 1, "error_description")
+                        }
+                        "error_uri" => (&mut wire.error_uri, 2, "error_uri"),
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                            continue;
+                        }
+                    };
+                    if std::mem::replace(&mut seen[i], true) {
+                        return Err(serde::de::Error::duplicate_field(name));
+                    }
+                    *slot = map.next_value::<Option<Text<'de>>>()?.map(|t| t.0);
+                }
+                Ok(wire)
+            }
+        }
+        d.deserialize_map(V)
     }
 }
 
@@ -239,58 +324,85 @@ impl fmt::Display for ServerError {
 
 /// Why the tokens cannot be renewed without the user (see [`Error::Reauthorize`]).
 #[non_exhaustive]
-#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub enum ReauthorizeError {
     /// There are no tokens yet.
-    #[error("re-authorization required: there is no token set yet")]
     NoTokens,
     /// The access token has expired (or was rejected) and there is no refresh token.
-    #[error(
-        "re-authorization required: the access token is no longer usable and there is no refresh token"
-    )]
     NoRefreshToken,
     /// The server refused the refresh token (`invalid_grant`: expired, revoked, or already
     /// rotated).
-    #[error("re-authorization required: the refresh token was refused ({0})")]
     InvalidGrant(ServerError),
 }
 
+impl fmt::Display for ReauthorizeError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::NoTokens => f.write_str("re-authorization required: there is no token set yet"),
+            Self::NoRefreshToken => f.write_str(
+                "re-authorization required: the access token is no longer usable and there is no refresh token",
+            ),
+            Self::InvalidGrant(e) => {
+                write!(f, "re-authorization required: the refresh token was refused ({e})")
+            }
+        }
+    }
+}
+
+impl std::error::Error for ReauthorizeError {}
+
 /// Why a redirect back to the client (the callback) was refused.
 #[non_exhaustive]
-#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub enum CallbackError {
     /// The callback carried no `state`, so it cannot be tied to this flow (CSRF defence).
-    #[error("callback has no state parameter")]
     MissingState,
     /// The callback's `state` is not the one this flow sent (CSRF defence).
-    #[error("callback state does not match the state sent with the authorization request")]
     StateMismatch,
     /// A successful authorization code callback without a `code`.
-    #[error("callback has no code parameter")]
     MissingCode,
     /// An implicit-flow callback without an `access_token`.
-    #[error("callback has no access_token parameter")]
     MissingAccessToken,
     /// The server requires the `iss` parameter (RFC 9207) and the callback has none.
-    #[error("callback has no iss parameter although the server promises one (RFC 9207)")]
     MissingIssuer,
     /// The callback's `iss` is not the expected issuer (mix-up attack, RFC 9207).
-    #[error("callback iss does not match the expected issuer (RFC 9207)")]
     IssuerMismatch,
     /// A parameter appears more than once (RFC 6749 §3.1).
-    #[error("callback parameter {0} appears more than once")]
     DuplicateParameter(String),
     /// The callback could not be decoded.
-    #[error("malformed callback: {0}")]
     Malformed(String),
 }
 
+impl fmt::Display for CallbackError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::MissingState => f.write_str("callback has no state parameter"),
+            Self::StateMismatch => f.write_str(
+                "callback state does not match the state sent with the authorization request",
+            ),
+            Self::MissingCode => f.write_str("callback has no code parameter"),
+            Self::MissingAccessToken => f.write_str("callback has no access_token parameter"),
+            Self::MissingIssuer => f.write_str(
+                "callback has no iss parameter although the server promises one (RFC 9207)",
+            ),
+            Self::IssuerMismatch => {
+                f.write_str("callback iss does not match the expected issuer (RFC 9207)")
+            }
+            Self::DuplicateParameter(name) => {
+                write!(f, "callback parameter {name} appears more than once")
+            }
+            Self::Malformed(reason) => write!(f, "malformed callback: {reason}"),
+        }
+    }
+}
+
+impl std::error::Error for CallbackError {}
+
 /// Why an HTTP response was refused.
 #[non_exhaustive]
-#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub enum ResponseError {
     /// The body is not the JSON the protocol calls for (for example an HTML error page).
-    #[error("unexpected response (HTTP {status}, content type {content_type}): {reason}; body starts {excerpt:?}", content_type = content_type.as_deref().unwrap_or("none"))]
     Unexpected {
         /// The HTTP status.
         status: u16,
@@ -303,10 +415,8 @@ pub enum ResponseError {
         excerpt: String,
     },
     /// A required member is missing.
-    #[error("response has no {0}")]
     MissingField(&'static str),
     /// A member has a value the protocol does not allow.
-    #[error("response member {field} is invalid: {reason}")]
     InvalidField {
         /// The member's name.
         field: &'static str,
@@ -314,19 +424,42 @@ pub enum ResponseError {
         reason: String,
     },
     /// The token type is one this client cannot use (RFC 6749 §7.1), e.g. `mac`.
-    #[error("unsupported token type {0:?}")]
     UnsupportedTokenType(String),
 }
 
+impl fmt::Display for ResponseError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Unexpected {
+                status,
+                content_type,
+                reason,
+                excerpt,
+            } => write!(
+                f,
+                "unexpected response (HTTP {status}, content type {}): {reason}; body starts {excerpt:?}",
+                content_type.as_deref().unwrap_or("none")
+            ),
+            Self::MissingField(field) => write!(f, "response has no {field}"),
+            Self::InvalidField { field, reason } => {
+                write!(f, "response member {field} is invalid: {reason}")
+            }
+            Self::UnsupportedTokenType(token_type) => {
+                write!(f, "unsupported token type {token_type:?}")
+            }
+        }
+    }
+}
+
+impl std::error::Error for ResponseError {}
+
 /// Why a client configuration or a flow's input was refused.
 #[non_exhaustive]
-#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub enum ConfigError {
     /// A flow needs an endpoint the client does not have.
-    #[error("the client has no {0} endpoint")]
     MissingEndpoint(&'static str),
     /// A URL did not parse or is not usable.
-    #[error("invalid {which} URL: {reason}")]
     InvalidUrl {
         /// Which URL.
         which: &'static str,
@@ -334,23 +467,17 @@ pub enum ConfigError {
         reason: String,
     },
     /// The client authentication method needs a client secret and none was given.
-    #[error("client authentication {0} needs a client secret")]
     MissingClientSecret(&'static str),
     /// A flow needs a redirect URI and none was configured.
-    #[error("no redirect URI configured")]
     MissingRedirectUri,
     /// A flow that needs a confidential client was used with a public client.
-    #[error("{0} needs client authentication, and this client is public")]
     PublicClient(&'static str),
     /// A PKCE verifier does not meet RFC 7636 §4.1.
-    #[error("invalid PKCE verifier: {0}")]
     InvalidPkceVerifier(&'static str),
     /// A token manager was asked to send its access token to an origin it was not configured
     /// for; nothing was sent.
-    #[error("the access token is only sent to the configured origins, not to {0}")]
     ForeignOrigin(String),
     /// A parameter was refused.
-    #[error("invalid parameter {name}: {reason}")]
     InvalidParameter {
         /// The parameter's name.
         name: String,
@@ -358,6 +485,35 @@ pub enum ConfigError {
         reason: &'static str,
     },
 }
+
+impl fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::MissingEndpoint(which) => write!(f, "the client has no {which} endpoint"),
+            Self::InvalidUrl { which, reason } => write!(f, "invalid {which} URL: {reason}"),
+            Self::MissingClientSecret(method) => {
+                write!(f, "client authentication {method} needs a client secret")
+            }
+            Self::MissingRedirectUri => f.write_str("no redirect URI configured"),
+            Self::PublicClient(flow) => {
+                write!(
+                    f,
+                    "{flow} needs client authentication, and this client is public"
+                )
+            }
+            Self::InvalidPkceVerifier(reason) => write!(f, "invalid PKCE verifier: {reason}"),
+            Self::ForeignOrigin(origin) => write!(
+                f,
+                "the access token is only sent to the configured origins, not to {origin}"
+            ),
+            Self::InvalidParameter { name, reason } => {
+                write!(f, "invalid parameter {name}: {reason}")
+            }
+        }
+    }
+}
+
+impl std::error::Error for ConfigError {}
 
 /// What kind of transport failure happened.
 #[non_exhaustive]
@@ -587,5 +743,42 @@ mod tests {
         for code in ["invalid_request", "slow_down", "custom_thing"] {
             assert_eq!(ErrorCode::parse(code).as_str(), code);
         }
+    }
+
+    #[test]
+    fn messages_and_sources() {
+        use std::error::Error as _;
+        let e = Error::from(ResponseError::Unexpected {
+            status: 502,
+            content_type: None,
+            reason: "not JSON".into(),
+            excerpt: "<html>\"".into(),
+        });
+        assert_eq!(
+            e.to_string(),
+            r#"unexpected response (HTTP 502, content type none): not JSON; body starts "<html>\"""#
+        );
+        let e = Error::from(ReauthorizeError::InvalidGrant(ServerError::new(
+            ErrorCode::InvalidGrant,
+        )));
+        assert_eq!(
+            e.to_string(),
+            "re-authorization required: the refresh token was refused (server error invalid_grant)"
+        );
+        assert!(e.source().is_none());
+        // Transparent variants report the wrapped error's source, not the wrapped error.
+        let transport =
+            TransportError::new(TransportErrorKind::Timeout, "read").with_source(fmt::Error);
+        let e = Error::from(transport);
+        assert_eq!(e.to_string(), "timed out: read");
+        assert_eq!(e.source().unwrap().to_string(), fmt::Error.to_string());
+        assert_eq!(
+            Error::from(ConfigError::InvalidParameter {
+                name: "scope".into(),
+                reason: "empty",
+            })
+            .to_string(),
+            "invalid parameter scope: empty"
+        );
     }
 }

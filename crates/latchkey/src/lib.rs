@@ -110,6 +110,7 @@ mod secret;
 mod state;
 mod store;
 mod token;
+mod wire;
 
 pub use callback::CallbackParams;
 pub use challenge::Challenge;

@@ -1,6 +1,7 @@
 //! PKCE, Proof Key for Code Exchange ([RFC 7636](https://www.rfc-editor.org/rfc/rfc7636)).
 
-use serde::{Deserialize, Serialize};
+use serde::de::{self, Deserializer, EnumAccess, VariantAccess};
+use serde::{Deserialize, Serialize, Serializer};
 use sha2::{Digest, Sha256};
 
 use crate::encode::{BASE64_URL, base64_encode};
@@ -9,7 +10,7 @@ use crate::{Error, random};
 
 /// How the code challenge is derived from the verifier (RFC 7636 §4.2).
 #[non_exhaustive]
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default)]
 pub enum PkceMethod {
     /// `S256`: `BASE64URL(SHA256(verifier))`. The default, and the only one to use unless the
     /// server cannot do it.
@@ -31,15 +32,64 @@ impl PkceMethod {
     }
 }
 
+/// Variant names on the wire (serde's externally tagged unit variants, named as in Rust).
+const PKCE_METHOD_VARIANTS: &[&str] = &["S256", "Plain"];
+
+impl Serialize for PkceMethod {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let index = match self {
+            Self::S256 => 0,
+            Self::Plain => 1,
+        };
+        s.serialize_unit_variant("PkceMethod", index, PKCE_METHOD_VARIANTS[index as usize])
+    }
+}
+
+impl<'de> Deserialize<'de> for PkceMethod {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> de::Visitor<'de> for V {
+            type Value = PkceMethod;
+            fn expecting(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+                f.write_str("enum PkceMethod")
+            }
+            fn visit_enum<A: EnumAccess<'de>>(self, data: A) -> Result<PkceMethod, A::Error> {
+                let (index, variant) =
+                    data.variant_seed(crate::wire::VariantName(PKCE_METHOD_VARIANTS))?;
+                variant.unit_variant()?;
+                Ok(if index == 0 {
+                    PkceMethod::S256
+                } else {
+                    PkceMethod::Plain
+                })
+            }
+        }
+        d.deserialize_enum("PkceMethod", PKCE_METHOD_VARIANTS, V)
+    }
+}
+
 /// A PKCE code verifier: 43 to 128 unreserved characters (RFC 7636 §4.1).
 ///
 /// # Security
 ///
 /// `Debug` is redacted; the value is reachable only through
 /// [`expose_secret`](Self::expose_secret).
-#[derive(Clone, Serialize, Deserialize)]
-#[serde(try_from = "String", into = "String")]
+///
+/// Serialized as the bare string; deserializing checks it like [`new`](Self::new).
+#[derive(Clone)]
 pub struct PkceVerifier(Inline);
+
+impl Serialize for PkceVerifier {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.expose_secret())
+    }
+}
+
+impl<'de> Deserialize<'de> for PkceVerifier {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        Self::try_from(String::deserialize(d)?).map_err(de::Error::custom)
+    }
+}
 
 impl PkceVerifier {
     /// A fresh verifier from 32 bytes of OS CSPRNG output (43 characters).

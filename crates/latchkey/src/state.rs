@@ -1,7 +1,7 @@
 //! The `state` parameter: CSRF protection for redirect-based flows
 //! ([RFC 6749 §10.12](https://www.rfc-editor.org/rfc/rfc6749#section-10.12)).
 
-use serde::{Deserialize, Serialize};
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use crate::encode::{BASE64_URL, base64_into};
 use crate::secret::constant_time_eq;
@@ -11,9 +11,22 @@ use crate::{Error, random};
 ///
 /// Generated values carry 128 bits from the OS CSPRNG as 22 URL-safe characters. Comparison
 /// is constant-time.
-#[derive(Clone, Serialize, Deserialize)]
-#[serde(transparent)]
+///
+/// Serialized as the bare string.
+#[derive(Clone)]
 pub struct State(String);
+
+impl Serialize for State {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&self.0)
+    }
+}
+
+impl<'de> Deserialize<'de> for State {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        String::deserialize(d).map(Self)
+    }
+}
 
 impl State {
     /// A fresh state from 16 bytes of OS CSPRNG output.

@@ -10,8 +10,8 @@ use std::borrow::Cow;
 use std::fmt;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use serde::de::{self, Deserializer, MapAccess, Visitor};
-use serde::{Deserialize, Serialize};
+use serde::de::{self, Deserializer, EnumAccess, MapAccess, VariantAccess, Visitor};
+use serde::{Deserialize, Serialize, Serializer};
 use serde_json::{Map, Value};
 
 use crate::Error;
@@ -22,7 +22,7 @@ use crate::secret::{AccessToken, RefreshToken};
 
 /// The kind of access token (RFC 6749 §7.1). Parsed case-insensitively.
 #[non_exhaustive]
-#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub enum TokenType {
     /// `Bearer` (RFC 6750).
     Bearer,
@@ -56,25 +56,92 @@ impl TokenType {
     }
 }
 
+/// Variant names on the wire (serde's externally tagged enum: `"Bearer"`, `"DPoP"`,
+/// `{"Other": "..."}`).
+const TOKEN_TYPE_VARIANTS: &[&str] = &["Bearer", "DPoP", "Other"];
+
+impl Serialize for TokenType {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match self {
+            Self::Bearer => s.serialize_unit_variant("TokenType", 0, "Bearer"),
+            Self::DPoP => s.serialize_unit_variant("TokenType", 1, "DPoP"),
+            Self::Other(other) => s.serialize_newtype_variant("TokenType", 2, "Other", other),
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for TokenType {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = TokenType;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("enum TokenType")
+            }
+            fn visit_enum<A: EnumAccess<'de>>(self, data: A) -> Result<TokenType, A::Error> {
+                let (index, variant) =
+                    data.variant_seed(crate::wire::VariantName(TOKEN_TYPE_VARIANTS))?;
+                match index {
+                    0 => variant.unit_variant().map(|()| TokenType::Bearer),
+                    1 => variant.unit_variant().map(|()| TokenType::DPoP),
+                    _ => variant.newtype_variant().map(TokenType::Other),
+                }
+            }
+        }
+        d.deserialize_enum("TokenType", TOKEN_TYPE_VARIANTS, V)
+    }
+}
+
 /// What a successful token request (or implicit callback) yields.
-#[derive(Clone, Debug, Serialize, Deserialize)]
+#[derive(Clone, Debug)]
 pub struct TokenSet {
     access_token: AccessToken,
     token_type: TokenType,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     expires_in: Option<u64>,
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        with = "unix_seconds"
-    )]
     expires_at: Option<SystemTime>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     refresh_token: Option<RefreshToken>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     scope: Option<String>,
-    #[serde(default, skip_serializing_if = "Map::is_empty")]
     extra: Map<String, Value>,
+}
+
+crate::wire::json_object! {
+    TokenSet {
+        access_token: crate::wire::Required,
+        token_type: crate::wire::Required,
+        expires_in: crate::wire::Optional,
+        expires_at: UnixSeconds,
+        refresh_token: crate::wire::Optional,
+        scope: crate::wire::Optional,
+        extra: crate::wire::NonEmpty,
+    }
+}
+
+/// `Option<SystemTime>` as whole seconds since the Unix epoch, left out when `None`.
+struct UnixSeconds;
+
+impl crate::wire::Member<Option<SystemTime>> for UnixSeconds {
+    fn skip(value: &Option<SystemTime>) -> bool {
+        value.is_none()
+    }
+    fn missing<E: de::Error>(_: &'static str) -> Result<Option<SystemTime>, E> {
+        Ok(None)
+    }
+}
+
+impl crate::wire::Emit<Option<SystemTime>> for UnixSeconds {
+    fn serialize<S: Serializer>(value: &Option<SystemTime>, s: S) -> Result<S::Ok, S::Error> {
+        match value.and_then(|t| t.duration_since(UNIX_EPOCH).ok()) {
+            Some(d) => s.serialize_some(&d.as_secs()),
+            None => s.serialize_none(),
+        }
+    }
+}
+
+impl<'de> crate::wire::Read<'de, Option<SystemTime>> for UnixSeconds {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Option<SystemTime>, D::Error> {
+        let secs: Option<u64> = Option::deserialize(d)?;
+        Ok(secs.and_then(|s| UNIX_EPOCH.checked_add(Duration::from_secs(s))))
+    }
 }
 
 impl TokenSet {
@@ -307,7 +374,7 @@ impl<'de> Deserialize<'de> for Seconds {
 }
 
 /// A string borrowed from the input when it has no escapes.
-struct Text<'a>(Cow<'a, str>);
+pub(crate) struct Text<'a>(pub(crate) Cow<'a, str>);
 
 impl<'de> Deserialize<'de> for Text<'de> {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
@@ -380,8 +447,21 @@ impl<'de> RawToken<'de> {
     /// written straight into it by a seed rather than built inside serde and moved out
     /// through its layers: the same parse and the same errors as `serde_json::from_slice`,
     /// without copying a large value around.
+    ///
+    /// A body that is valid UTF-8 (every usable one) is checked once, in bulk, and then read as
+    /// a `str`, so serde_json does not validate each string again on its own; any other body
+    /// is read as bytes, which gives serde_json's usual error.
     pub(crate) fn read_json(&mut self, body: &'de [u8]) -> Result<(), serde_json::Error> {
-        let mut de = serde_json::Deserializer::from_slice(body);
+        match std::str::from_utf8(body) {
+            Ok(text) => self.read(serde_json::Deserializer::from_str(text)),
+            Err(_) => self.read(serde_json::Deserializer::from_slice(body)),
+        }
+    }
+
+    fn read<R: serde_json::de::Read<'de>>(
+        &mut self,
+        mut de: serde_json::Deserializer<R>,
+    ) -> Result<(), serde_json::Error> {
         de::DeserializeSeed::deserialize(Fill(self), &mut de)?;
         de.end()
     }
@@ -545,30 +625,6 @@ impl RawToken<'_> {
             scope: self.scope,
             extra,
         })
-    }
-}
-
-/// `Option<SystemTime>` as whole seconds since the Unix epoch.
-mod unix_seconds {
-    use std::time::{Duration, SystemTime, UNIX_EPOCH};
-
-    use serde::{Deserialize, Deserializer, Serializer};
-
-    pub(super) fn serialize<S: Serializer>(
-        t: &Option<SystemTime>,
-        s: S,
-    ) -> Result<S::Ok, S::Error> {
-        match t.and_then(|t| t.duration_since(UNIX_EPOCH).ok()) {
-            Some(d) => s.serialize_some(&d.as_secs()),
-            None => s.serialize_none(),
-        }
-    }
-
-    pub(super) fn deserialize<'de, D: Deserializer<'de>>(
-        d: D,
-    ) -> Result<Option<SystemTime>, D::Error> {
-        let secs: Option<u64> = Option::deserialize(d)?;
-        Ok(secs.and_then(|s| UNIX_EPOCH.checked_add(Duration::from_secs(s))))
     }
 }
 

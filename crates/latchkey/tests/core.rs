@@ -13,3 +13,5 @@ mod prop_pkce;
 mod protocol;
 #[path = "core/secrets.rs"]
 mod secrets;
+#[path = "core/serde_wire.rs"]
+mod serde_wire;

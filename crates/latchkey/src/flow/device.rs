@@ -16,7 +16,6 @@
 
 use std::time::{Duration, SystemTime};
 
-use serde::Deserialize;
 use url::Url;
 
 use crate::error::{ErrorCode, ResponseError, ServerError};
@@ -99,17 +98,25 @@ pub struct DeviceAuthorization {
     pub expires_at: SystemTime,
 }
 
-#[derive(Deserialize)]
 struct Wire {
     device_code: String,
     user_code: String,
-    #[serde(alias = "verification_url")]
     verification_uri: String,
-    #[serde(default, alias = "verification_url_complete")]
     verification_uri_complete: Option<String>,
     expires_in: crate::token::Seconds,
-    #[serde(default)]
     interval: Option<crate::token::Seconds>,
+}
+
+crate::wire::json_object! {
+    #[de_only]
+    Wire {
+        device_code: crate::wire::Required,
+        user_code: crate::wire::Required,
+        verification_uri | "verification_url": crate::wire::Required,
+        verification_uri_complete | "verification_url_complete": crate::wire::Optional,
+        expires_in: crate::wire::Required,
+        interval: crate::wire::Optional,
+    }
 }
 
 impl Exchange for DeviceAuthorizationRequest {

@@ -9,8 +9,6 @@
 
 use std::time::SystemTime;
 
-use serde::{Deserialize, Serialize};
-
 use crate::callback::CallbackParams;
 use crate::error::CallbackError;
 use crate::flow::{AuthorizationParams, AuthorizationUrl, check_authorization_response};
@@ -103,13 +101,19 @@ impl ImplicitRequest<'_> {
 
 /// What to keep until the implicit callback arrives.
 #[must_use = "keep this until the callback arrives"]
-#[derive(Debug, Serialize, Deserialize)]
+#[derive(Debug)]
 pub struct PendingImplicit {
     state: State,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     issuer: Option<String>,
-    #[serde(default)]
     require_iss: bool,
+}
+
+crate::wire::json_object! {
+    PendingImplicit {
+        state: crate::wire::Required,
+        issuer: crate::wire::Optional,
+        require_iss: crate::wire::Defaulted,
+    }
 }
 
 impl PendingImplicit {

@@ -200,3 +200,50 @@ fn token_set_serde_round_trip() {
     assert_eq!(back.id_token(), Some("i"));
     assert!(!format!("{t:?}").contains("\"x\""));
 }
+
+#[test]
+fn bodies_read_as_str_or_bytes_give_serde_json_errors() {
+    // Valid UTF-8 is read as a str, anything else as bytes: the same parse either way, and a
+    // body that is not UTF-8 still gets serde_json's own error (with its position).
+    let read = |body: &[u8]| {
+        let mut raw = RawToken::default();
+        raw.read_json(body)
+            .map(|()| raw.access_token.map(Cow::into_owned))
+    };
+    assert_eq!(
+        read(br#"{"access_token":"caf\u00e9 \"x\"","token_type":"Bearer"}"#).unwrap(),
+        Some("café \"x\"".to_owned())
+    );
+    assert_eq!(
+        read("{\"access_token\":\"café\"}".as_bytes()).unwrap(),
+        Some("café".to_owned())
+    );
+    let not_utf8 = b"{\"access_token\":\"caf\xe9\",\"token_type\":\"Bearer\"}";
+    let expected = serde_json::from_slice::<Value>(not_utf8)
+        .unwrap_err()
+        .to_string();
+    assert_eq!(read(not_utf8).unwrap_err().to_string(), expected);
+    // Valid UTF-8 that fails: the same error as reading the bytes.
+    for bad in [
+        &br#"{"access_token":"a","access_token":"b"}"#[..],
+        br#"{"access_token":5}"#,
+        b"{\n\"expires_in\":[]}",
+        br#"{"scope":["a",1]}"#,
+        br#"{"access_token":"\ud800"}"#,
+        br#"{"a":1} x"#,
+    ] {
+        let mut raw = RawToken::default();
+        let bytes = raw
+            .read(serde_json::Deserializer::from_slice(bad))
+            .unwrap_err();
+        assert_eq!(read(bad).unwrap_err().to_string(), bytes.to_string());
+    }
+    let mut err = Response::json(200, "", at(0));
+    err.body = not_utf8.to_vec();
+    let e = TokenSet::from_response(&err, &Dialect::default(), &[]).unwrap_err();
+    assert!(
+        e.to_string()
+            .contains("invalid token response: invalid unicode code point"),
+        "{e}"
+    );
+}
