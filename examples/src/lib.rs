@@ -173,7 +173,7 @@ impl Target {
                     .no_proxy()
                     .timeout(Duration::from_secs(5))
                     .build()?;
-                let response = browser.get(url).send().await?;
+                let response = browser.get(url.as_str()).send().await?;
                 let location = response
                     .headers()
                     .get(reqwest::header::LOCATION)

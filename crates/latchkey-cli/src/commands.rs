@@ -415,12 +415,13 @@ impl Source {
                 let redirect_uri = match redirect_uri {
                     Some(uri) => uri.to_owned(),
                     None => {
-                        let mut url = Url::parse(given).map_err(|e| {
+                        let url = Url::parse(given).map_err(|e| {
                             Failure::Usage(format!("--callback is not an absolute URL: {e}"))
                         })?;
-                        url.set_query(None);
-                        url.set_fragment(None);
-                        url.into()
+                        // The normalized URL up to its query or fragment (neither `?` nor
+                        // `#` can occur before them).
+                        let text = url.as_str();
+                        text[..text.find(['?', '#']).unwrap_or(text.len())].to_owned()
                     }
                 };
                 Ok(Self::Given {

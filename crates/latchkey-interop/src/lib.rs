@@ -62,8 +62,9 @@ use std::sync::{Arc, LazyLock, Mutex, mpsc};
 use std::thread;
 use std::time::Duration;
 
-use latchkey::{ClientBuilder, Url};
+use latchkey::ClientBuilder;
 use serde_json::{Map, Value};
+use url::Url;
 
 /// How long [`Provider::start`] waits for the server's `ISSUER=` line.
 pub const START_TIMEOUT: Duration = Duration::from_secs(30);

@@ -12,7 +12,7 @@
 //!   [RFC 6750 §3.1](https://www.rfc-editor.org/rfc/rfc6750#section-3.1)), so that renewing it
 //!   and trying once more can help.
 
-use url::{Origin, Url};
+use crate::url::{Origin, Url};
 
 use crate::challenge::Challenge;
 use crate::error::ConfigError;

@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use url::Url;
+use crate::url::Url;
 
 use crate::Error;
 use crate::dialect::{BodyEncoding, ClientAuth, Dialect};
@@ -251,9 +251,9 @@ impl Client {
 /// `Basic base64(urlencode(id) ":" urlencode(secret))`, RFC 6749 §2.3.1.
 pub(crate) fn basic_authorization(client_id: &str, secret: &str) -> String {
     let mut credentials = String::with_capacity(client_id.len() + secret.len() + 8);
-    form_encode_into(&mut credentials, client_id);
+    encode::form_urlencode_into(&mut credentials, client_id);
     credentials.push(':');
-    form_encode_into(&mut credentials, secret);
+    encode::form_urlencode_into(&mut credentials, secret);
     let mut header = String::with_capacity("Basic ".len() + credentials.len().div_ceil(3) * 4);
     header.push_str("Basic ");
     encode::base64_into(
@@ -263,12 +263,6 @@ pub(crate) fn basic_authorization(client_id: &str, secret: &str) -> String {
         true,
     );
     header
-}
-
-/// `application/x-www-form-urlencoded` encoding of one value (space as `+`), as RFC 6749
-/// §2.3.1 asks for the Basic credentials.
-fn form_encode_into(out: &mut String, value: &str) {
-    out.extend(url::form_urlencoded::byte_serialize(value.as_bytes()));
 }
 
 /// Builds a [`Client`]. URLs are checked by [`build`](Self::build).

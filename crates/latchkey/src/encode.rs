@@ -68,6 +68,67 @@ pub(crate) fn base64_into(out: &mut String, input: &[u8], alphabet: &[u8; 64], p
     out.push_str(std::str::from_utf8(&buf[..written]).unwrap_or_default());
 }
 
+/// Appends `value` as the `application/x-www-form-urlencoded` byte serializer writes it
+/// (WHATWG URL §5.2): `A-Z a-z 0-9 * - . _` literal, space as `+`, every other byte `%XX`.
+pub(crate) fn form_urlencode_into(out: &mut String, value: &str) {
+    for &b in value.as_bytes() {
+        match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'*' | b'-' | b'.' | b'_' => {
+                out.push(char::from(b));
+            }
+            b' ' => out.push('+'),
+            _ => {
+                let mut hex = [0u8; 2];
+                hex_upper(b, &mut hex);
+                out.push('%');
+                out.push(char::from(hex[0]));
+                out.push(char::from(hex[1]));
+            }
+        }
+    }
+}
+
+/// The name/value pairs of an `application/x-www-form-urlencoded` text, decoded (`+` as
+/// space, `%XX` as its byte, a stray `%` kept, invalid UTF-8 replaced), for display only.
+pub(crate) fn form_pairs(body: &[u8]) -> Vec<(String, String)> {
+    let decode = |part: &[u8]| {
+        let mut out = Vec::with_capacity(part.len());
+        let mut i = 0;
+        while i < part.len() {
+            let hex = |at: usize| part.get(at).and_then(|&b| char::from(b).to_digit(16));
+            match part[i] {
+                b'+' => out.push(b' '),
+                b'%' => match (hex(i + 1), hex(i + 2)) {
+                    (Some(hi), Some(lo)) => {
+                        out.push((hi * 16 + lo) as u8);
+                        i += 2;
+                    }
+                    _ => out.push(b'%'),
+                },
+                b => out.push(b),
+            }
+            i += 1;
+        }
+        String::from_utf8_lossy(&out).into_owned()
+    };
+    body.split(|&b| b == b'&')
+        .filter(|pair| !pair.is_empty())
+        .map(|pair| {
+            let (name, value) = match pair.iter().position(|&b| b == b'=') {
+                Some(eq) => (&pair[..eq], &pair[eq + 1..]),
+                None => (pair, &b""[..]),
+            };
+            (decode(name), decode(value))
+        })
+        .collect()
+}
+
+fn hex_upper(b: u8, out: &mut [u8; 2]) {
+    const HEX: &[u8; 16] = b"0123456789ABCDEF";
+    out[0] = HEX[usize::from(b >> 4)];
+    out[1] = HEX[usize::from(b & 15)];
+}
+
 /// Appends `value` percent-encoded so that only RFC 3986 unreserved characters stay literal.
 ///
 /// Spaces become `%20`, which every form and query parser accepts.
@@ -197,6 +258,22 @@ pub(crate) fn parse_multipart(content_type: &str, body: &[u8]) -> Option<Vec<(St
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn form_urlencoding_matches_the_url_crate() {
+        let samples = ["", "a b", "p@ss:w+rd", "~*-._", "é ü/?&=%", "\u{0}\u{7f}"];
+        for sample in samples {
+            let mut ours = String::new();
+            form_urlencode_into(&mut ours, sample);
+            let theirs: String = url::form_urlencoded::byte_serialize(sample.as_bytes()).collect();
+            assert_eq!(ours, theirs);
+            let body = format!("{ours}={ours}&x=%zz&&flag");
+            let expected: Vec<(String, String)> = url::form_urlencoded::parse(body.as_bytes())
+                .map(|(k, v)| (k.into_owned(), v.into_owned()))
+                .collect();
+            assert_eq!(form_pairs(body.as_bytes()), expected);
+        }
+    }
 
     /// RFC 4648 §10 test vectors, and agreement with the `base64` crate on every length.
     #[test]

@@ -7,7 +7,7 @@
 use std::fmt;
 use std::time::SystemTime;
 
-use url::Url;
+use crate::url::Url;
 
 /// The HTTP methods OAuth endpoints use (`GET`, `POST`), and the others a resource server
 /// request may need (sent by the token managers' bearer helpers).
@@ -231,17 +231,18 @@ impl Request {
         let content_type = self.headers.get("content-type").unwrap_or("");
         let is_secret = |k: &str| SECRET_PARAMS.contains(&k);
         if content_type.starts_with("application/x-www-form-urlencoded") {
-            url::form_urlencoded::parse(&self.body)
+            crate::encode::form_pairs(&self.body)
+                .into_iter()
                 .map(|(k, v)| {
-                    let v = if is_secret(&k) {
-                        "<redacted>".into()
+                    let mut pair = String::new();
+                    crate::encode::form_urlencode_into(&mut pair, &k);
+                    pair.push('=');
+                    if is_secret(&k) {
+                        pair.push_str("<redacted>");
                     } else {
-                        v
-                    };
-                    url::form_urlencoded::Serializer::new(String::new())
-                        .append_pair(&k, &v)
-                        .finish()
-                        .replace("%3Credacted%3E", "<redacted>")
+                        crate::encode::form_urlencode_into(&mut pair, &v);
+                    }
+                    pair
                 })
                 .collect::<Vec<_>>()
                 .join("&")
@@ -294,14 +295,19 @@ impl fmt::Debug for Request {
 /// True when the URL's host is loopback: `127.0.0.0/8`, `[::1]` or `localhost`.
 #[must_use]
 pub fn is_loopback(url: &Url) -> bool {
-    match url.host() {
-        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
-        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
-        Some(url::Host::Domain(d)) => {
-            d.eq_ignore_ascii_case("localhost") || d.to_ascii_lowercase().ends_with(".localhost")
-        }
-        None => false,
+    let Some(host) = url.host_str() else {
+        return false;
+    };
+    if let Some(v6) = host.strip_prefix('[').and_then(|h| h.strip_suffix(']')) {
+        return v6
+            .parse::<std::net::Ipv6Addr>()
+            .is_ok_and(|ip| ip.is_loopback());
     }
+    if let Ok(v4) = host.parse::<std::net::Ipv4Addr>() {
+        return v4.is_loopback();
+    }
+    // Hosts are stored in lower case.
+    host == "localhost" || host.ends_with(".localhost")
 }
 
 /// An HTTP response handed back to the core by an adapter (or built by a test).

@@ -110,6 +110,7 @@ mod secret;
 mod state;
 mod store;
 mod token;
+mod url;
 mod wire;
 
 pub use callback::CallbackParams;
@@ -148,4 +149,4 @@ pub use secret::{AccessToken, AuthorizationCode, ClientSecret, RefreshToken};
 pub use state::State;
 pub use store::{MemoryStore, StoreError, TokenStore};
 pub use token::{TokenSet, TokenType};
-pub use url::Url;
+pub use url::{Origin, Url, UrlError};

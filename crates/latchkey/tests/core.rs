@@ -9,6 +9,8 @@ mod fuzz_corpus;
 mod prop_parse;
 #[path = "core/prop_pkce.rs"]
 mod prop_pkce;
+#[path = "core/prop_url.rs"]
+mod prop_url;
 #[path = "core/protocol.rs"]
 mod protocol;
 #[path = "core/secrets.rs"]

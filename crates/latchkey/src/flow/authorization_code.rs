@@ -8,7 +8,7 @@
 //!                                                   CodeExchange: Exchange<Output = TokenSet>
 //! ```
 
-use url::Url;
+use crate::url::Url;
 
 use crate::callback::CallbackParams;
 use crate::error::CallbackError;

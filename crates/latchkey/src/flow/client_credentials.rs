@@ -1,7 +1,7 @@
 //! The client credentials grant ([RFC 6749 §4.4](https://www.rfc-editor.org/rfc/rfc6749#section-4.4)):
 //! a confidential client asks for a token for itself.
 
-use url::Url;
+use crate::url::Url;
 
 use crate::error::ConfigError;
 use crate::http::{Request, Response, RetryMode};

@@ -16,7 +16,7 @@
 
 use std::time::{Duration, SystemTime};
 
-use url::Url;
+use crate::url::Url;
 
 use crate::error::{ErrorCode, ResponseError, ServerError};
 use crate::http::{Request, Response, RetryMode};

@@ -5,8 +5,8 @@
 //! The document's `issuer` must equal the requested issuer exactly (RFC 8414 §3.3), or it is
 //! refused: a server must not be able to speak for another.
 
+use crate::url::Url;
 use serde_json::{Map, Value};
-use url::Url;
 
 use crate::client::parse_endpoint;
 use crate::error::ResponseError;
@@ -149,9 +149,7 @@ fn well_known_url(issuer: &Url, kind: WellKnown) -> Result<Url, Error> {
         }
         WellKnown::OpenIdConfiguration => format!("{path}/.well-known/openid-configuration"),
     };
-    let mut url = issuer.clone();
-    url.set_path(&new_path);
-    Ok(url)
+    parse_endpoint("discovery", &format!("{}{new_path}", issuer.up_to_path()))
 }
 
 impl Exchange for Discovery {

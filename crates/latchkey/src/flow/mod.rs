@@ -15,7 +15,7 @@ pub mod userinfo;
 
 use std::fmt;
 
-use url::Url;
+use crate::url::Url;
 
 use crate::Client;
 use crate::Error;

@@ -1,6 +1,6 @@
 //! Refreshing an access token ([RFC 6749 §6](https://www.rfc-editor.org/rfc/rfc6749#section-6)).
 
-use url::Url;
+use crate::url::Url;
 
 use crate::http::{Request, Response, RetryMode};
 use crate::secret::RefreshToken;

@@ -1,6 +1,6 @@
 //! Token revocation ([RFC 7009](https://www.rfc-editor.org/rfc/rfc7009)).
 
-use url::Url;
+use crate::url::Url;
 
 use crate::http::{Request, Response, RetryMode};
 use crate::{Client, Error, Exchange};

@@ -2,7 +2,7 @@
 //! subject token (and optionally an actor token) for a new token, for example for delegation
 //! to a downstream service.
 
-use url::Url;
+use crate::url::Url;
 
 use crate::http::{Request, Response, RetryMode};
 use crate::token::{TokenSet, TokenType};

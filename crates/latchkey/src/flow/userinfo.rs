@@ -3,9 +3,9 @@
 
 use std::marker::PhantomData;
 
+use crate::url::Url;
 use serde::de::DeserializeOwned;
 use serde_json::{Map, Value};
-use url::Url;
 
 use crate::challenge::Challenge;
 use crate::error::{ErrorCode, ServerError};
