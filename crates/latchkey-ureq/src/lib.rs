@@ -127,6 +127,7 @@ use latchkey::{
 };
 
 mod manager;
+mod resolve;
 
 pub use latchkey::{MemoryStore, StoreError, TokenStore};
 pub use latchkey_store::FileStore;
@@ -411,6 +412,11 @@ impl TransportBuilder {
     /// configuration (no redirects, 4xx/5xx as answers rather than errors, this transport's
     /// timeouts), so an agent configured otherwise can neither follow a redirect nor hide the
     /// server's error. The agent's middleware, if any, still runs: it is the caller's code.
+    ///
+    /// The agent keeps its own resolver. The transport's default agent uses ureq's connector
+    /// with a resolver that returns an IP-literal host (`127.0.0.1`, `[::1]`...) as it is;
+    /// ureq's default resolver, which looks every name up on a new thread whenever a timeout
+    /// is set, sees only names.
     pub fn agent(mut self, agent: ureq::Agent) -> Self {
         self.agent = Some(agent);
         self
@@ -429,12 +435,17 @@ impl TransportBuilder {
     /// Builds the transport.
     pub fn build(self) -> Transport {
         let agent = self.agent.unwrap_or_else(|| {
-            ureq::Agent::config_builder()
+            let config = ureq::Agent::config_builder()
                 .max_redirects(0)
                 .max_redirects_will_error(false)
                 .http_status_as_error(false)
-                .build()
-                .new_agent()
+                .build();
+            // ureq's own connector; IP-literal hosts resolved without a thread per request.
+            ureq::Agent::with_parts(
+                config,
+                ureq::unversioned::transport::DefaultConnector::new(),
+                resolve::LiteralResolver::default(),
+            )
         });
         Transport {
             agent,
