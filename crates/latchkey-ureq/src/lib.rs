@@ -126,6 +126,7 @@ use latchkey::{
     TransportError, TransportErrorKind,
 };
 
+mod coarse;
 mod manager;
 mod resolve;
 
@@ -292,7 +293,6 @@ impl Transport {
 
     /// One attempt: send, refuse redirects, read the body up to the cap.
     fn attempt(&self, request: &Request) -> Result<Response, Failed> {
-        let host = host_of(request);
         let cap = self
             .settings
             .max_response_bytes
@@ -306,7 +306,8 @@ impl Transport {
         // Neither the URL nor header values go into the message: they may hold secrets.
         let http_request = builder.body(request.body.as_slice()).map_err(|_| {
             Failed::local(format!(
-                "cannot build the request to {host}: invalid method, URL or header"
+                "cannot build the request to {}: invalid method, URL or header",
+                host_of(request)
             ))
         })?;
         let http_request = self
@@ -322,41 +323,42 @@ impl Transport {
         let response = self
             .agent
             .run(http_request)
-            .map_err(|e| Failed::from_ureq(e, &host))?;
+            .map_err(|e| Failed::from_ureq(e, &host_of(request)))?;
 
         let status = response.status().as_u16();
-        let headers: Headers = response
-            .headers()
-            .iter()
-            .map(|(name, value)| {
-                (
-                    name.as_str().to_owned(),
-                    String::from_utf8_lossy(value.as_bytes()).into_owned(),
-                )
-            })
-            .collect();
+        let headers = copy_headers(response.headers());
         if (300..400).contains(&status) {
-            return Err(Failed::redirect(status, &host, headers.get("location")));
+            return Err(Failed::redirect(
+                status,
+                &host_of(request),
+                headers.get("location"),
+            ));
         }
-        if let Some(length) = content_length(&headers) {
+        let announced = content_length(&headers);
+        if let Some(length) = announced {
             if length > cap {
                 return Err(Failed::too_large(
                     cap,
-                    format!("{host} announced {length} bytes"),
+                    format!("{} announced {length} bytes", host_of(request)),
                 ));
             }
         }
-        let mut body = Vec::new();
+        // Sized by the announced length, which is within the cap.
+        let mut body = Vec::with_capacity(
+            announced
+                .and_then(|length| usize::try_from(length).ok())
+                .unwrap_or(0),
+        );
         response
             .into_body()
             .into_reader()
             .take(cap.saturating_add(1))
             .read_to_end(&mut body)
-            .map_err(|e| Failed::from_read(e, &host))?;
+            .map_err(|e| Failed::from_read(e, &host_of(request)))?;
         if u64::try_from(body.len()).unwrap_or(u64::MAX) > cap {
             return Err(Failed::too_large(
                 cap,
-                format!("{host} sent more; the rest was not read"),
+                format!("{} sent more; the rest was not read", host_of(request)),
             ));
         }
         Ok(Response::new(status, headers, body, self.now()))
@@ -413,10 +415,11 @@ impl TransportBuilder {
     /// timeouts), so an agent configured otherwise can neither follow a redirect nor hide the
     /// server's error. The agent's middleware, if any, still runs: it is the caller's code.
     ///
-    /// The agent keeps its own resolver. The transport's default agent uses ureq's connector
-    /// with a resolver that returns an IP-literal host (`127.0.0.1`, `[::1]`...) as it is;
-    /// ureq's default resolver, which looks every name up on a new thread whenever a timeout
-    /// is set, sees only names.
+    /// The agent keeps its own connector and resolver. The transport's default agent uses
+    /// ureq's connector with socket timeouts rounded down to the millisecond (so a kept-alive
+    /// connection is not sent a `setsockopt` for every read and write), and a resolver that
+    /// returns an IP-literal host (`127.0.0.1`, `[::1]`...) as it is; ureq's default resolver,
+    /// which looks every name up on a new thread whenever a timeout is set, sees only names.
     pub fn agent(mut self, agent: ureq::Agent) -> Self {
         self.agent = Some(agent);
         self
@@ -440,10 +443,13 @@ impl TransportBuilder {
                 .max_redirects_will_error(false)
                 .http_status_as_error(false)
                 .build();
-            // ureq's own connector; IP-literal hosts resolved without a thread per request.
+            // ureq's own connector, its socket timeouts rounded to the millisecond (no
+            // `setsockopt` per read and write), and IP-literal hosts resolved without a
+            // thread per request.
+            use ureq::unversioned::transport::{Connector as _, DefaultConnector};
             ureq::Agent::with_parts(
                 config,
-                ureq::unversioned::transport::DefaultConnector::new(),
+                DefaultConnector::new().chain(coarse::CoarseTimeoutsConnector),
                 resolve::LiteralResolver::default(),
             )
         });
@@ -622,6 +628,20 @@ fn host_of(request: &Request) -> String {
         Some(port) => format!("{host}:{port}"),
         None => host.to_owned(),
     }
+}
+
+/// Every response header, in order, as owned text (invalid UTF-8 replaced).
+fn copy_headers(map: &ureq::http::HeaderMap) -> Headers {
+    let mut fields = Vec::with_capacity(map.len());
+    for (name, value) in map {
+        let value = match value.to_str() {
+            Ok(text) => text.to_owned(),
+            Err(_) => String::from_utf8_lossy(value.as_bytes()).into_owned(),
+        };
+        fields.push((name.as_str().to_owned(), value));
+    }
+    // Collected in place: the vector is reused, not grown again.
+    fields.into_iter().collect()
 }
 
 /// The `Content-Length` announced, if it is a number.
