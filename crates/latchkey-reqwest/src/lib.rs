@@ -131,6 +131,7 @@ use std::collections::hash_map::RandomState;
 use std::fmt;
 use std::hash::BuildHasher;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant, SystemTime};
 
 use latchkey::{
@@ -309,8 +310,36 @@ impl Transport {
             .map_err(|failed| failed.error.into())
     }
 
-    /// One attempt: send, refuse redirects, read the body up to the cap.
+    /// One attempt within the overall timeout.
+    ///
+    /// The timeout is a `tokio` timer around the attempt rather than reqwest's own `timeout`,
+    /// which costs two more allocations per request (a boxed timer, and a boxed wrapper
+    /// around the response body) for the same deadline: connecting, sending, the headers and
+    /// the body, all within [`TransportBuilder::timeout`].
     async fn attempt(&self, request: &Request) -> Result<Response, Failed> {
+        let answered = AtomicBool::new(false);
+        match tokio::time::timeout(
+            self.settings.timeout,
+            self.attempt_untimed(request, &answered),
+        )
+        .await
+        {
+            Ok(result) => result,
+            Err(_elapsed) => Err(Failed::timed_out(
+                request,
+                answered.load(Ordering::Relaxed),
+                self.settings.timeout,
+            )),
+        }
+    }
+
+    /// One attempt: send, refuse redirects, read the body up to the cap. `answered` is set
+    /// once the response headers are in.
+    async fn attempt_untimed(
+        &self,
+        request: &Request,
+        answered: &AtomicBool,
+    ) -> Result<Response, Failed> {
         let cap = self
             .settings
             .max_response_bytes
@@ -328,6 +357,7 @@ impl Transport {
             .await
             .map_err(|e| Failed::from_reqwest(e, request, false))?;
 
+        answered.store(true, Ordering::Relaxed);
         let status = response.status().as_u16();
         let headers = copy_headers(response.headers());
         if (300..400).contains(&status) {
@@ -470,8 +500,9 @@ impl TransportBuilder {
 
     /// Builds the HTTP client from a caller's builder, for its proxy, TLS or pool settings.
     ///
-    /// The builder gets `redirect(Policy::none())`, this transport's connect timeout and its
-    /// overall timeout before it is built, whatever it said before. A built
+    /// The builder gets `redirect(Policy::none())` and this transport's connect timeout
+    /// before it is built, whatever it said before; the transport's overall timeout is
+    /// applied around every attempt (a `timeout` of the builder's own applies as well). A built
     /// [`reqwest::Client`] is not accepted: its redirect policy can be neither inspected nor
     /// overridden per request, so a client that follows redirects would send codes, secrets
     /// and tokens on to wherever a `Location` header points.
@@ -488,10 +519,10 @@ impl TransportBuilder {
     /// cannot build its client (for example, the TLS backend fails to initialise).
     pub fn try_build(self) -> Result<Transport, Error> {
         let builder = self.client_builder.unwrap_or_else(reqwest::Client::builder);
+        // The overall timeout is applied around each attempt (see `Transport::attempt`).
         let client = builder
             .redirect(reqwest::redirect::Policy::none())
             .connect_timeout(self.settings.connect_timeout)
-            .timeout(self.settings.timeout)
             .build()
             .map_err(|e| {
                 TransportError::new(TransportErrorKind::Other, "cannot build the HTTP client")
@@ -582,6 +613,20 @@ impl Failed {
 
     fn too_large(limit: u64, message: String) -> Self {
         Self::new(TransportErrorKind::TooLarge { limit }, message, None)
+    }
+
+    /// The overall timeout ran out. The request may have reached the server.
+    fn timed_out(request: &Request, reading_body: bool, timeout: Duration) -> Self {
+        let what = if reading_body {
+            "reading the response body"
+        } else {
+            "waiting for the answer"
+        };
+        Self::new(
+            TransportErrorKind::Timeout,
+            format!("{}: {what}: timed out after {timeout:?}", host_of(request)),
+            Some(Failure::Transport),
+        )
     }
 
     /// Classifies a reqwest failure. Only a failure to connect means the request certainly
