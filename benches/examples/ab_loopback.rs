@@ -5,13 +5,17 @@
 //! (raw / adapter, the throughput ratio). Both sides of a round see the same load, which two
 //! criterion benchmarks a minute apart do not.
 //!
+//! A second line per pair compares the adapter with the raw client plus the core's own work
+//! (building the exchange and its request, reading the token response): what is left is the
+//! adapter's.
+//!
 //! Usage: `ab_loopback [reqwest|ureq|both] [ROUNDS] [BATCH]` (defaults: both, 40, 500).
 
 use std::hint::black_box;
 use std::io::Read as _;
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime};
 
-use latchkey::{Client, Exchange as _};
+use latchkey::{Client, Exchange as _, Response};
 use latchkey_benches::{CLIENT_ID, CLIENT_SECRET};
 use latchkey_mock::{MockClient, MockServer};
 
@@ -74,6 +78,34 @@ fn main() {
             &mut |n| time(n, &mut adapter),
             &mut |n| time(n, &mut raw),
         );
+        // Context: the raw POST plus the core's own work on each side of it (building the
+        // exchange and its request, reading the token response), without any adapter.
+        let mut raw_plus_core = || {
+            let cc = client.client_credentials().expect("confidential");
+            drop(black_box(cc.request()));
+            let mut request = agent.post(&url);
+            for (n, v) in &headers {
+                request = request.header(n, v);
+            }
+            let response = request.send(&body[..]).expect("send");
+            let mut bytes = Vec::new();
+            response
+                .into_body()
+                .into_reader()
+                .read_to_end(&mut bytes)
+                .expect("body");
+            black_box(
+                cc.response(Response::json(200, bytes, SystemTime::now()))
+                    .expect("token"),
+            );
+        };
+        report(
+            "ureq (raw + core work)",
+            rounds,
+            batch,
+            &mut |n| time(n, &mut adapter),
+            &mut |n| time(n, &mut raw_plus_core),
+        );
     }
 
     if which == "reqwest" || which == "both" {
@@ -117,6 +149,28 @@ fn main() {
             })
         };
         report("reqwest", rounds, batch, &mut adapter, &mut raw);
+        let mut raw_plus_core = |n: usize| {
+            runtime.block_on(async {
+                let start = Instant::now();
+                for _ in 0..n {
+                    let cc = client.client_credentials().expect("confidential");
+                    drop(black_box(cc.request()));
+                    let request = http.post(&url).headers(headers.clone()).body(body.clone());
+                    let response = request.send().await.expect("send");
+                    let bytes = response.bytes().await.expect("body");
+                    let answer = Response::json(200, bytes.to_vec(), SystemTime::now());
+                    black_box(cc.response(answer).expect("token"));
+                }
+                start.elapsed()
+            })
+        };
+        report(
+            "reqwest (raw + core work)",
+            rounds,
+            batch,
+            &mut adapter,
+            &mut raw_plus_core,
+        );
     }
 }
 
