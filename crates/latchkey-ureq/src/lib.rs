@@ -141,6 +141,9 @@ pub use manager::{TokenManager, TokenManagerBuilder};
 #[derive(Clone)]
 pub struct Transport {
     agent: ureq::Agent,
+    /// True for the transport's own agent, built with the safety settings: its requests need
+    /// no per-request configuration. A caller's agent gets them again on every request.
+    agent_configured: bool,
     settings: Settings,
     clock: Clock,
 }
@@ -310,16 +313,21 @@ impl Transport {
                 host_of(request)
             ))
         })?;
-        let http_request = self
-            .agent
-            .configure_request(http_request)
-            .max_redirects(0)
-            .max_redirects_will_error(false)
-            .save_redirect_history(false)
-            .http_status_as_error(false)
-            .timeout_connect(Some(self.settings.connect_timeout))
-            .timeout_global(Some(self.settings.timeout))
-            .build();
+        // A request-level configuration is a copy of the whole agent configuration, stored in
+        // the request's extensions: only a caller's agent needs one.
+        let http_request = if self.agent_configured {
+            http_request
+        } else {
+            self.agent
+                .configure_request(http_request)
+                .max_redirects(0)
+                .max_redirects_will_error(false)
+                .save_redirect_history(false)
+                .http_status_as_error(false)
+                .timeout_connect(Some(self.settings.connect_timeout))
+                .timeout_global(Some(self.settings.timeout))
+                .build()
+        };
         let response = self
             .agent
             .run(http_request)
@@ -437,11 +445,16 @@ impl TransportBuilder {
 
     /// Builds the transport.
     pub fn build(self) -> Transport {
+        let agent_configured = self.agent.is_none();
         let agent = self.agent.unwrap_or_else(|| {
+            // The same settings a caller's agent gets on every request (`Transport::attempt`).
             let config = ureq::Agent::config_builder()
                 .max_redirects(0)
                 .max_redirects_will_error(false)
+                .save_redirect_history(false)
                 .http_status_as_error(false)
+                .timeout_connect(Some(self.settings.connect_timeout))
+                .timeout_global(Some(self.settings.timeout))
                 .build();
             // ureq's own connector, its socket timeouts rounded to the millisecond (no
             // `setsockopt` per read and write), and IP-literal hosts resolved without a
@@ -455,6 +468,7 @@ impl TransportBuilder {
         });
         Transport {
             agent,
+            agent_configured,
             settings: self.settings,
             clock: self.clock.unwrap_or_else(system_clock),
         }
