@@ -131,6 +131,7 @@ use std::collections::hash_map::RandomState;
 use std::fmt;
 use std::hash::BuildHasher;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant, SystemTime};
 
 use latchkey::{
@@ -309,66 +310,149 @@ impl Transport {
             .map_err(|failed| failed.error.into())
     }
 
-    /// One attempt: send, refuse redirects, read the body up to the cap.
+    /// One attempt within the overall timeout.
+    ///
+    /// The timeout is a `tokio` timer around the attempt rather than reqwest's own `timeout`,
+    /// which costs two more allocations per request (a boxed timer, and a boxed wrapper
+    /// around the response body) for the same deadline: connecting, sending, the headers and
+    /// the body, all within [`TransportBuilder::timeout`].
     async fn attempt(&self, request: &Request) -> Result<Response, Failed> {
-        let host = host_of(request);
+        let answered = AtomicBool::new(false);
+        match tokio::time::timeout(
+            self.settings.timeout,
+            self.attempt_untimed(request, &answered),
+        )
+        .await
+        {
+            Ok(result) => result,
+            Err(_elapsed) => Err(Failed::timed_out(
+                request,
+                answered.load(Ordering::Relaxed),
+                self.settings.timeout,
+            )),
+        }
+    }
+
+    /// One attempt: send, refuse redirects, read the body up to the cap. `answered` is set
+    /// once the response headers are in.
+    async fn attempt_untimed(
+        &self,
+        request: &Request,
+        answered: &AtomicBool,
+    ) -> Result<Response, Failed> {
         let cap = self
             .settings
             .max_response_bytes
             .min(request.max_response_bytes.unwrap_or(u64::MAX));
-        let method = reqwest::Method::from_bytes(request.method.as_str().as_bytes())
-            .map_err(|_| Failed::local(format!("cannot build the request to {host}")))?;
-        let mut builder = self
+        // Neither the URL nor header values go into the message: they may hold secrets.
+        let outgoing = to_reqwest(request).ok_or_else(|| {
+            Failed::local(format!(
+                "cannot build the request to {}: invalid method, URL or header",
+                host_of(request)
+            ))
+        })?;
+        let mut response = self
             .client
-            .request(method, request.url.as_str())
-            .body(request.body.clone());
-        for (name, value) in request.headers.iter() {
-            builder = builder.header(name, value);
-        }
-        let mut response = builder
-            .send()
+            .execute(outgoing)
             .await
-            .map_err(|e| Failed::from_reqwest(e, &host, false))?;
+            .map_err(|e| Failed::from_reqwest(e, request, false))?;
 
+        answered.store(true, Ordering::Relaxed);
         let status = response.status().as_u16();
-        let headers: Headers = response
-            .headers()
-            .iter()
-            .map(|(name, value)| {
-                (
-                    name.as_str().to_owned(),
-                    String::from_utf8_lossy(value.as_bytes()).into_owned(),
-                )
-            })
-            .collect();
+        let headers = copy_headers(response.headers());
         if (300..400).contains(&status) {
-            return Err(Failed::redirect(status, &host, headers.get("location")));
+            return Err(Failed::redirect(
+                status,
+                &host_of(request),
+                headers.get("location"),
+            ));
         }
-        if let Some(length) = response.content_length() {
+        let announced = response.content_length();
+        if let Some(length) = announced {
             if length > cap {
                 return Err(Failed::too_large(
                     cap,
-                    format!("{host} announced {length} bytes"),
+                    format!("{} announced {length} bytes", host_of(request)),
                 ));
             }
         }
-        let mut body = Vec::new();
+        // Sized by the announced length, which is within the cap.
+        let mut body = Vec::with_capacity(
+            announced
+                .and_then(|length| usize::try_from(length).ok())
+                .unwrap_or(0),
+        );
         while let Some(chunk) = response
             .chunk()
             .await
-            .map_err(|e| Failed::from_reqwest(e, &host, true))?
+            .map_err(|e| Failed::from_reqwest(e, request, true))?
         {
             let total = u64::try_from(body.len().saturating_add(chunk.len())).unwrap_or(u64::MAX);
             if total > cap {
                 return Err(Failed::too_large(
                     cap,
-                    format!("{host} sent more; the rest was not read"),
+                    format!("{} sent more; the rest was not read", host_of(request)),
                 ));
             }
             body.extend_from_slice(&chunk);
         }
         Ok(Response::new(status, headers, body, self.now()))
     }
+}
+
+/// The request as reqwest's, or `None` when its method, URL or a header is not valid HTTP.
+///
+/// The body and every header value are copied into one buffer that they then share: reqwest
+/// keeps a copy of each request (for its own protocol-level retries), and copies of shared
+/// bytes are reference counts, where copies of separately allocated values would each
+/// allocate again. `Authorization` is marked sensitive (kept out of HTTP/2 header tables and
+/// of `Debug`).
+fn to_reqwest(request: &Request) -> Option<reqwest::Request> {
+    use reqwest::header::{AUTHORIZATION, HeaderMap, HeaderName, HeaderValue};
+
+    let method = reqwest::Method::from_bytes(request.method.as_str().as_bytes()).ok()?;
+    let url = reqwest::Url::parse(request.url.as_str()).ok()?;
+    let body_len = request.body.len();
+    let values_len: usize = request.headers.iter().map(|(_, value)| value.len()).sum();
+    let mut buffer = Vec::with_capacity(body_len.saturating_add(values_len));
+    buffer.extend_from_slice(&request.body);
+    for (_, value) in request.headers.iter() {
+        buffer.extend_from_slice(value.as_bytes());
+    }
+    let buffer = bytes::Bytes::from(buffer);
+
+    // Room for what reqwest and hyper add (`Host`, `Content-Length`, a default `Accept`)
+    // without growing the table.
+    let mut headers = HeaderMap::with_capacity(request.headers.len() + 3);
+    let mut start = body_len;
+    for (name, value) in request.headers.iter() {
+        let end = start + value.len();
+        let name = HeaderName::from_bytes(name.as_bytes()).ok()?;
+        let mut value = HeaderValue::from_maybe_shared(buffer.slice(start..end)).ok()?;
+        if name == AUTHORIZATION {
+            value.set_sensitive(true);
+        }
+        headers.append(name, value);
+        start = end;
+    }
+    let mut outgoing = reqwest::Request::new(method, url);
+    *outgoing.headers_mut() = headers;
+    *outgoing.body_mut() = Some(buffer.slice(..body_len).into());
+    Some(outgoing)
+}
+
+/// Every response header, in order, as owned text (invalid UTF-8 replaced).
+fn copy_headers(map: &reqwest::header::HeaderMap) -> Headers {
+    let mut fields = Vec::with_capacity(map.len());
+    for (name, value) in map {
+        let value = match value.to_str() {
+            Ok(text) => text.to_owned(),
+            Err(_) => String::from_utf8_lossy(value.as_bytes()).into_owned(),
+        };
+        fields.push((name.as_str().to_owned(), value));
+    }
+    // Collected in place: the vector is reused, not grown again.
+    fields.into_iter().collect()
 }
 
 impl TransportBuilder {
@@ -416,8 +500,9 @@ impl TransportBuilder {
 
     /// Builds the HTTP client from a caller's builder, for its proxy, TLS or pool settings.
     ///
-    /// The builder gets `redirect(Policy::none())`, this transport's connect timeout and its
-    /// overall timeout before it is built, whatever it said before. A built
+    /// The builder gets `redirect(Policy::none())` and this transport's connect timeout
+    /// before it is built, whatever it said before; the transport's overall timeout is
+    /// applied around every attempt (a `timeout` of the builder's own applies as well). A built
     /// [`reqwest::Client`] is not accepted: its redirect policy can be neither inspected nor
     /// overridden per request, so a client that follows redirects would send codes, secrets
     /// and tokens on to wherever a `Location` header points.
@@ -434,10 +519,10 @@ impl TransportBuilder {
     /// cannot build its client (for example, the TLS backend fails to initialise).
     pub fn try_build(self) -> Result<Transport, Error> {
         let builder = self.client_builder.unwrap_or_else(reqwest::Client::builder);
+        // The overall timeout is applied around each attempt (see `Transport::attempt`).
         let client = builder
             .redirect(reqwest::redirect::Policy::none())
             .connect_timeout(self.settings.connect_timeout)
-            .timeout(self.settings.timeout)
             .build()
             .map_err(|e| {
                 TransportError::new(TransportErrorKind::Other, "cannot build the HTTP client")
@@ -530,10 +615,24 @@ impl Failed {
         Self::new(TransportErrorKind::TooLarge { limit }, message, None)
     }
 
+    /// The overall timeout ran out. The request may have reached the server.
+    fn timed_out(request: &Request, reading_body: bool, timeout: Duration) -> Self {
+        let what = if reading_body {
+            "reading the response body"
+        } else {
+            "waiting for the answer"
+        };
+        Self::new(
+            TransportErrorKind::Timeout,
+            format!("{}: {what}: timed out after {timeout:?}", host_of(request)),
+            Some(Failure::Transport),
+        )
+    }
+
     /// Classifies a reqwest failure. Only a failure to connect means the request certainly
     /// never reached the server; anything while reading the body comes after the server
     /// answered.
-    fn from_reqwest(error: reqwest::Error, host: &str, reading_body: bool) -> Self {
+    fn from_reqwest(error: reqwest::Error, request: &Request, reading_body: bool) -> Self {
         use TransportErrorKind::{Connect, Other, Timeout};
         let never_sent = Some(Failure::Connect);
         let maybe_sent = Some(Failure::Transport);
@@ -552,7 +651,7 @@ impl Failed {
         };
         // Without its URL, the error's text names no path or query.
         let error = error.without_url();
-        let message = format!("{host}: {what}: {}", chain(&error));
+        let message = format!("{}: {what}: {}", host_of(request), chain(&error));
         Self {
             error: TransportError::new(kind, message).with_source(error),
             retry,
@@ -588,3 +687,73 @@ fn host_of(request: &Request) -> String {
 mod device;
 
 pub use device::DeviceWait;
+
+#[cfg(test)]
+mod tests {
+    use latchkey::{Method, RetryMode, Url};
+
+    use super::*;
+
+    fn request() -> Request {
+        let url = Url::parse("https://auth.example.com/token?x=1").expect("url");
+        let mut request = Request::new(Method::Post, url, RetryMode::Idempotent);
+        request.headers.append("authorization", "Basic YTpi");
+        request
+            .headers
+            .append("content-type", "application/x-www-form-urlencoded");
+        request.headers.append("x-twice", "1");
+        request.headers.append("x-twice", "2");
+        request.body = b"grant_type=client_credentials".to_vec();
+        request
+    }
+
+    #[test]
+    fn the_reqwest_request_carries_every_header_and_the_body() {
+        let outgoing = to_reqwest(&request()).expect("valid");
+        assert_eq!(outgoing.method(), reqwest::Method::POST);
+        assert_eq!(
+            outgoing.url().as_str(),
+            "https://auth.example.com/token?x=1"
+        );
+        let headers = outgoing.headers();
+        assert_eq!(headers.len(), 4);
+        assert_eq!(headers["authorization"], "Basic YTpi");
+        assert!(headers["authorization"].is_sensitive());
+        assert_eq!(headers["content-type"], "application/x-www-form-urlencoded");
+        assert!(!headers["content-type"].is_sensitive());
+        let twice: Vec<_> = headers.get_all("x-twice").iter().collect();
+        assert_eq!(twice, ["1", "2"]);
+        let body = outgoing.body().and_then(reqwest::Body::as_bytes);
+        assert_eq!(body, Some(&b"grant_type=client_credentials"[..]));
+    }
+
+    #[test]
+    fn an_invalid_header_builds_no_request() {
+        let mut bad_value = request();
+        bad_value.headers.append("x-bad", "a\r\nb");
+        assert!(to_reqwest(&bad_value).is_none());
+        let mut bad_name = request();
+        bad_name.headers.append("bad name", "v");
+        assert!(to_reqwest(&bad_name).is_none());
+    }
+
+    #[test]
+    fn copied_headers_keep_order_and_replace_invalid_utf8() {
+        use reqwest::header::{HeaderMap, HeaderValue};
+        let mut map = HeaderMap::new();
+        map.append("content-type", HeaderValue::from_static("application/json"));
+        map.append(
+            "x-raw",
+            HeaderValue::from_bytes(b"caf\xc3\xa9 \xff").expect("obs-text"),
+        );
+        let headers = copy_headers(&map);
+        let fields: Vec<_> = headers.iter().collect();
+        assert_eq!(
+            fields,
+            [
+                ("content-type", "application/json"),
+                ("x-raw", "café \u{fffd}")
+            ]
+        );
+    }
+}

@@ -126,7 +126,9 @@ use latchkey::{
     TransportError, TransportErrorKind,
 };
 
+mod coarse;
 mod manager;
+mod resolve;
 
 pub use latchkey::{MemoryStore, StoreError, TokenStore};
 pub use latchkey_store::FileStore;
@@ -139,6 +141,9 @@ pub use manager::{TokenManager, TokenManagerBuilder};
 #[derive(Clone)]
 pub struct Transport {
     agent: ureq::Agent,
+    /// True for the transport's own agent, built with the safety settings: its requests need
+    /// no per-request configuration. A caller's agent gets them again on every request.
+    agent_configured: bool,
     settings: Settings,
     clock: Clock,
 }
@@ -291,7 +296,6 @@ impl Transport {
 
     /// One attempt: send, refuse redirects, read the body up to the cap.
     fn attempt(&self, request: &Request) -> Result<Response, Failed> {
-        let host = host_of(request);
         let cap = self
             .settings
             .max_response_bytes
@@ -305,57 +309,64 @@ impl Transport {
         // Neither the URL nor header values go into the message: they may hold secrets.
         let http_request = builder.body(request.body.as_slice()).map_err(|_| {
             Failed::local(format!(
-                "cannot build the request to {host}: invalid method, URL or header"
+                "cannot build the request to {}: invalid method, URL or header",
+                host_of(request)
             ))
         })?;
-        let http_request = self
-            .agent
-            .configure_request(http_request)
-            .max_redirects(0)
-            .max_redirects_will_error(false)
-            .save_redirect_history(false)
-            .http_status_as_error(false)
-            .timeout_connect(Some(self.settings.connect_timeout))
-            .timeout_global(Some(self.settings.timeout))
-            .build();
+        // A request-level configuration is a copy of the whole agent configuration, stored in
+        // the request's extensions: only a caller's agent needs one.
+        let http_request = if self.agent_configured {
+            http_request
+        } else {
+            self.agent
+                .configure_request(http_request)
+                .max_redirects(0)
+                .max_redirects_will_error(false)
+                .save_redirect_history(false)
+                .http_status_as_error(false)
+                .timeout_connect(Some(self.settings.connect_timeout))
+                .timeout_global(Some(self.settings.timeout))
+                .build()
+        };
         let response = self
             .agent
             .run(http_request)
-            .map_err(|e| Failed::from_ureq(e, &host))?;
+            .map_err(|e| Failed::from_ureq(e, &host_of(request)))?;
 
         let status = response.status().as_u16();
-        let headers: Headers = response
-            .headers()
-            .iter()
-            .map(|(name, value)| {
-                (
-                    name.as_str().to_owned(),
-                    String::from_utf8_lossy(value.as_bytes()).into_owned(),
-                )
-            })
-            .collect();
+        let headers = copy_headers(response.headers());
         if (300..400).contains(&status) {
-            return Err(Failed::redirect(status, &host, headers.get("location")));
+            return Err(Failed::redirect(
+                status,
+                &host_of(request),
+                headers.get("location"),
+            ));
         }
-        if let Some(length) = content_length(&headers) {
+        let announced = content_length(&headers);
+        if let Some(length) = announced {
             if length > cap {
                 return Err(Failed::too_large(
                     cap,
-                    format!("{host} announced {length} bytes"),
+                    format!("{} announced {length} bytes", host_of(request)),
                 ));
             }
         }
-        let mut body = Vec::new();
+        // Sized by the announced length, which is within the cap.
+        let mut body = Vec::with_capacity(
+            announced
+                .and_then(|length| usize::try_from(length).ok())
+                .unwrap_or(0),
+        );
         response
             .into_body()
             .into_reader()
             .take(cap.saturating_add(1))
             .read_to_end(&mut body)
-            .map_err(|e| Failed::from_read(e, &host))?;
+            .map_err(|e| Failed::from_read(e, &host_of(request)))?;
         if u64::try_from(body.len()).unwrap_or(u64::MAX) > cap {
             return Err(Failed::too_large(
                 cap,
-                format!("{host} sent more; the rest was not read"),
+                format!("{} sent more; the rest was not read", host_of(request)),
             ));
         }
         Ok(Response::new(status, headers, body, self.now()))
@@ -411,6 +422,12 @@ impl TransportBuilder {
     /// configuration (no redirects, 4xx/5xx as answers rather than errors, this transport's
     /// timeouts), so an agent configured otherwise can neither follow a redirect nor hide the
     /// server's error. The agent's middleware, if any, still runs: it is the caller's code.
+    ///
+    /// The agent keeps its own connector and resolver. The transport's default agent uses
+    /// ureq's connector with socket timeouts rounded down to the millisecond (so a kept-alive
+    /// connection is not sent a `setsockopt` for every read and write), and a resolver that
+    /// returns an IP-literal host (`127.0.0.1`, `[::1]`...) as it is; ureq's default resolver,
+    /// which looks every name up on a new thread whenever a timeout is set, sees only names.
     pub fn agent(mut self, agent: ureq::Agent) -> Self {
         self.agent = Some(agent);
         self
@@ -428,16 +445,30 @@ impl TransportBuilder {
 
     /// Builds the transport.
     pub fn build(self) -> Transport {
+        let agent_configured = self.agent.is_none();
         let agent = self.agent.unwrap_or_else(|| {
-            ureq::Agent::config_builder()
+            // The same settings a caller's agent gets on every request (`Transport::attempt`).
+            let config = ureq::Agent::config_builder()
                 .max_redirects(0)
                 .max_redirects_will_error(false)
+                .save_redirect_history(false)
                 .http_status_as_error(false)
-                .build()
-                .new_agent()
+                .timeout_connect(Some(self.settings.connect_timeout))
+                .timeout_global(Some(self.settings.timeout))
+                .build();
+            // ureq's own connector, its socket timeouts rounded to the millisecond (no
+            // `setsockopt` per read and write), and IP-literal hosts resolved without a
+            // thread per request.
+            use ureq::unversioned::transport::{Connector as _, DefaultConnector};
+            ureq::Agent::with_parts(
+                config,
+                DefaultConnector::new().chain(coarse::CoarseTimeoutsConnector),
+                resolve::LiteralResolver::default(),
+            )
         });
         Transport {
             agent,
+            agent_configured,
             settings: self.settings,
             clock: self.clock.unwrap_or_else(system_clock),
         }
@@ -611,6 +642,20 @@ fn host_of(request: &Request) -> String {
         Some(port) => format!("{host}:{port}"),
         None => host.to_owned(),
     }
+}
+
+/// Every response header, in order, as owned text (invalid UTF-8 replaced).
+fn copy_headers(map: &ureq::http::HeaderMap) -> Headers {
+    let mut fields = Vec::with_capacity(map.len());
+    for (name, value) in map {
+        let value = match value.to_str() {
+            Ok(text) => text.to_owned(),
+            Err(_) => String::from_utf8_lossy(value.as_bytes()).into_owned(),
+        };
+        fields.push((name.as_str().to_owned(), value));
+    }
+    // Collected in place: the vector is reused, not grown again.
+    fields.into_iter().collect()
 }
 
 /// The `Content-Length` announced, if it is a number.

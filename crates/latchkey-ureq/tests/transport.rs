@@ -74,3 +74,29 @@ fn transport_is_cheap_clone_debug_send_sync() {
     assert!(debug.contains("max_response_bytes: 7"), "{debug}");
     assert!(Transport::builder().try_build().is_ok());
 }
+
+/// The default agent answers IP literals itself; a name still goes through ureq's resolver.
+#[test]
+fn the_default_agent_reaches_a_literal_and_a_name() {
+    let server = MockServer::builder()
+        .client(MockClient::new("app").secret(SECRET))
+        .start();
+    let transport = Transport::new();
+    let by_literal = client(&server);
+    assert!(server.token_endpoint().starts_with("http://127.0.0.1:"));
+    transport
+        .send(by_literal.client_credentials().unwrap())
+        .unwrap();
+
+    let by_name = Client::builder("app")
+        .client_secret(SECRET)
+        .token_endpoint(format!("http://localhost:{}/token", server.addr().port()))
+        .build()
+        .unwrap();
+    match transport.send(by_name.client_credentials().unwrap()) {
+        Ok(_) => {}
+        // A host whose `localhost` is only ::1 cannot reach the mock's 127.0.0.1 socket.
+        Err(Error::Transport(e)) => assert_eq!(e.kind(), TransportErrorKind::Connect, "{e}"),
+        Err(other) => panic!("{other}"),
+    }
+}
