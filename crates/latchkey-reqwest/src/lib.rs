@@ -441,18 +441,14 @@ fn to_reqwest(request: &Request) -> Option<reqwest::Request> {
     Some(outgoing)
 }
 
-/// Every response header, in order, as owned text (invalid UTF-8 replaced).
+/// Every response header, in order (invalid UTF-8 replaced; common names not copied).
 fn copy_headers(map: &reqwest::header::HeaderMap) -> Headers {
-    let mut fields = Vec::with_capacity(map.len());
+    let mut headers = Headers::new();
+    headers.reserve(map.len());
     for (name, value) in map {
-        let value = match value.to_str() {
-            Ok(text) => text.to_owned(),
-            Err(_) => String::from_utf8_lossy(value.as_bytes()).into_owned(),
-        };
-        fields.push((name.as_str().to_owned(), value));
+        headers.append_from_wire(name.as_str(), value.as_bytes());
     }
-    // Collected in place: the vector is reused, not grown again.
-    fields.into_iter().collect()
+    headers
 }
 
 impl TransportBuilder {

@@ -27,8 +27,9 @@ struct ClientConfig {
     client_secret: Option<ClientSecret>,
     auth: ClientAuth,
     /// The `Authorization: Basic` value, computed once when the client is built (it never
-    /// changes): a secret, so kept in a type whose `Debug` is redacted.
-    basic_authorization: Option<ClientSecret>,
+    /// changes) and shared by every request: a secret, so kept in a type whose `Debug` is
+    /// redacted.
+    basic_authorization: Option<SharedSecret>,
     authorization_endpoint: Option<Url>,
     token_endpoint: Option<Url>,
     userinfo_endpoint: Option<Url>,
@@ -213,10 +214,10 @@ impl Client {
         match config.auth {
             ClientAuth::Basic => {
                 let header = match &config.basic_authorization {
-                    Some(header) => header.expose_secret().to_owned(),
-                    None => basic_authorization(&config.client_id, self.secret_str()),
+                    Some(SharedSecret(header)) => Arc::clone(header),
+                    None => basic_authorization(&config.client_id, self.secret_str()).into(),
                 };
-                request.headers.append("authorization", header);
+                request.headers.append_shared("authorization", header);
             }
             ClientAuth::Post => {
                 pairs.push(("client_id", &config.client_id));
@@ -233,18 +234,37 @@ impl Client {
                 pairs.push((k, v));
             }
         }
-        let (content_type, body) = match config.dialect.body_encoding {
-            BodyEncoding::Form => (
-                "application/x-www-form-urlencoded".to_owned(),
-                encode::form(&pairs),
-            ),
-            BodyEncoding::Json => ("application/json".to_owned(), encode::json(&pairs)),
-            BodyEncoding::Multipart => encode::multipart(&pairs),
-        };
-        request.headers.append("content-type", content_type);
-        request.headers.append("accept", "application/json");
-        request.body = body;
+        match config.dialect.body_encoding {
+            BodyEncoding::Form => {
+                request.body = encode::form(&pairs);
+                request
+                    .headers
+                    .append_static("content-type", "application/x-www-form-urlencoded");
+            }
+            BodyEncoding::Json => {
+                request.body = encode::json(&pairs);
+                request
+                    .headers
+                    .append_static("content-type", "application/json");
+            }
+            BodyEncoding::Multipart => {
+                let (content_type, body) = encode::multipart(&pairs);
+                request.body = body;
+                request.headers.append("content-type", content_type);
+            }
+        }
+        request.headers.append_static("accept", "application/json");
         request
+    }
+}
+
+/// A secret shared by every request of a client, with a redacted `Debug`.
+#[derive(Clone)]
+struct SharedSecret(Arc<str>);
+
+impl std::fmt::Debug for SharedSecret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("<redacted>")
     }
 }
 
@@ -478,10 +498,9 @@ impl ClientBuilder {
             url.map(|u| parse_endpoint(which, &u)).transpose()
         };
         let basic_authorization = match (auth, &self.client_secret) {
-            (ClientAuth::Basic, Some(secret)) => Some(ClientSecret::from(basic_authorization(
-                &self.client_id,
-                secret.expose_secret(),
-            ))),
+            (ClientAuth::Basic, Some(secret)) => Some(SharedSecret(
+                basic_authorization(&self.client_id, secret.expose_secret()).into(),
+            )),
             _ => None,
         };
         Ok(Client {

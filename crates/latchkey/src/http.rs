@@ -5,6 +5,7 @@
 //! allows).
 
 use std::fmt;
+use std::sync::Arc;
 use std::time::SystemTime;
 
 use crate::url::Url;
@@ -51,7 +52,56 @@ impl fmt::Display for Method {
 
 /// An ordered list of header fields. Names are compared case-insensitively.
 #[derive(Clone, Default, PartialEq, Eq)]
-pub struct Headers(Vec<(String, String)>);
+pub struct Headers(Vec<(Text, Text)>);
+
+/// A header name or value: borrowed for the program's lifetime, owned, or shared. The
+/// constant fields of every request (`accept`, `content-type`, a client's Basic credentials)
+/// are not copied per request.
+#[derive(Clone)]
+enum Text {
+    Static(&'static str),
+    Owned(String),
+    Shared(Arc<str>),
+}
+
+impl Text {
+    fn as_str(&self) -> &str {
+        match self {
+            Self::Static(s) => s,
+            Self::Owned(s) => s,
+            Self::Shared(s) => s,
+        }
+    }
+}
+
+impl PartialEq for Text {
+    fn eq(&self, other: &Self) -> bool {
+        self.as_str() == other.as_str()
+    }
+}
+
+impl Eq for Text {}
+
+/// Response header names common enough to keep without a copy (lower case, as HTTP/2 and the
+/// `http` crate give them).
+const KNOWN_NAMES: [&str; 16] = [
+    "content-type",
+    "content-length",
+    "date",
+    "cache-control",
+    "pragma",
+    "www-authenticate",
+    "retry-after",
+    "location",
+    "server",
+    "connection",
+    "keep-alive",
+    "transfer-encoding",
+    "content-encoding",
+    "vary",
+    "set-cookie",
+    "x-request-id",
+];
 
 impl Headers {
     /// No headers.
@@ -62,31 +112,61 @@ impl Headers {
 
     /// Adds a field, keeping any existing field of the same name.
     pub fn append(&mut self, name: impl Into<String>, value: impl Into<String>) {
-        self.0.push((name.into(), value.into()));
+        self.0
+            .push((Text::Owned(name.into()), Text::Owned(value.into())));
+    }
+
+    /// Adds a field whose name and value are constants, without copying them.
+    pub fn append_static(&mut self, name: &'static str, value: &'static str) {
+        self.0.push((Text::Static(name), Text::Static(value)));
+    }
+
+    /// Adds a field with a shared value (a client's precomputed credentials), without copying.
+    pub(crate) fn append_shared(&mut self, name: &'static str, value: Arc<str>) {
+        self.0.push((Text::Static(name), Text::Shared(value)));
+    }
+
+    /// Adds a field as it came off the wire: the name is kept without a copy when it is a
+    /// common one, the value is decoded as UTF-8 with invalid bytes replaced. For adapters
+    /// copying a response's headers.
+    pub fn append_from_wire(&mut self, name: &str, value: &[u8]) {
+        let name = match KNOWN_NAMES.iter().find(|known| **known == name) {
+            Some(known) => Text::Static(known),
+            None => Text::Owned(name.to_owned()),
+        };
+        let value = match std::str::from_utf8(value) {
+            Ok(text) => text.to_owned(),
+            Err(_) => String::from_utf8_lossy(value).into_owned(),
+        };
+        self.0.push((name, Text::Owned(value)));
+    }
+
+    /// Room for `additional` more fields without growing.
+    pub fn reserve(&mut self, additional: usize) {
+        self.0.reserve(additional);
     }
 
     /// Sets a field, replacing every existing field of the same name.
     pub fn insert(&mut self, name: impl Into<String>, value: impl Into<String>) {
         let name = name.into();
-        self.0.retain(|(n, _)| !n.eq_ignore_ascii_case(&name));
-        self.0.push((name, value.into()));
+        self.0
+            .retain(|(n, _)| !n.as_str().eq_ignore_ascii_case(&name));
+        self.0.push((Text::Owned(name), Text::Owned(value.into())));
     }
 
     /// The first value of a field.
     #[must_use]
     pub fn get(&self, name: &str) -> Option<&str> {
-        self.0
-            .iter()
+        self.iter()
             .find(|(n, _)| n.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v.as_str())
+            .map(|(_, v)| v)
     }
 
     /// Every value of a field, in order.
     pub fn get_all<'a>(&'a self, name: &'a str) -> impl Iterator<Item = &'a str> + 'a {
-        self.0
-            .iter()
+        self.iter()
             .filter(move |(n, _)| n.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v.as_str())
+            .map(|(_, v)| v)
     }
 
     /// Every field, in order.
@@ -111,7 +191,7 @@ impl<N: Into<String>, V: Into<String>> FromIterator<(N, V)> for Headers {
     fn from_iter<I: IntoIterator<Item = (N, V)>>(iter: I) -> Self {
         Self(
             iter.into_iter()
-                .map(|(n, v)| (n.into(), v.into()))
+                .map(|(n, v)| (Text::Owned(n.into()), Text::Owned(v.into())))
                 .collect(),
         )
     }
@@ -123,15 +203,15 @@ const SECRET_HEADERS: [&str; 4] = ["authorization", "cookie", "set-cookie", "dpo
 impl fmt::Debug for Headers {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let mut map = f.debug_map();
-        for (name, value) in &self.0 {
+        for (name, value) in self.iter() {
             if SECRET_HEADERS.iter().any(|s| name.eq_ignore_ascii_case(s)) {
                 let scheme = value.split(' ').next().filter(|s| s.len() < value.len());
                 match scheme {
-                    Some(scheme) => map.entry(name, &format_args!("{scheme} <redacted>")),
-                    None => map.entry(name, &format_args!("<redacted>")),
+                    Some(scheme) => map.entry(&name, &format_args!("{scheme} <redacted>")),
+                    None => map.entry(&name, &format_args!("<redacted>")),
                 };
             } else {
-                map.entry(name, value);
+                map.entry(&name, &value);
             }
         }
         map.finish()

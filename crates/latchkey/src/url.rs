@@ -2,6 +2,7 @@
 
 use std::fmt;
 use std::net::{Ipv4Addr, Ipv6Addr};
+use std::sync::Arc;
 
 /// Why a string is not an absolute URL latchkey accepts.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -41,7 +42,8 @@ impl std::error::Error for UrlError {}
 /// Two URLs are equal when their normalized text is equal.
 #[derive(Clone, PartialEq, Eq, Hash)]
 pub struct Url {
-    serialization: String,
+    /// Shared: requests copy their endpoint's URL, which then costs no allocation.
+    serialization: Arc<str>,
     /// Index of the `:` after the scheme.
     scheme_end: usize,
     /// The host's range (IPv6 with its brackets), when there is an authority.
@@ -175,7 +177,7 @@ impl Url {
             encode_into(&mut out, fragment, FRAGMENT_ENCODE)?;
         }
         Ok(Self {
-            serialization: out,
+            serialization: out.into(),
             scheme_end,
             host,
             port,
@@ -284,7 +286,7 @@ impl std::str::FromStr for Url {
 
 impl From<Url> for String {
     fn from(url: Url) -> Self {
-        url.serialization
+        url.serialization.to_string()
     }
 }
 

@@ -157,7 +157,7 @@ impl Exchange for Discovery {
 
     fn request(&self) -> Request {
         let mut request = Request::new(Method::Get, self.url.clone(), RetryMode::Idempotent);
-        request.headers.append("accept", "application/json");
+        request.headers.append_static("accept", "application/json");
         request
     }
 

@@ -77,7 +77,7 @@ impl<T: DeserializeOwned> Exchange for UserInfoRequest<T> {
             "authorization",
             format!("Bearer {}", self.access_token.expose_secret()),
         );
-        request.headers.append("accept", "application/json");
+        request.headers.append_static("accept", "application/json");
         request
     }
 
