@@ -28,7 +28,7 @@ else
     mapfile -t targets < <(cargo +nightly fuzz list)
 fi
 
-# Build first so that a compile error shows up as one, not as four failed runs.
+# Build first so that a compile error shows up as one, not as a failed run per target.
 cargo +nightly fuzz build
 
 logs="$(mktemp -d)"

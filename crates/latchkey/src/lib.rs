@@ -81,7 +81,8 @@
 //!
 //! ## Features
 //!
-//! - `os-rng` (default): draw state and verifiers from the OS CSPRNG.
+//! - `os-rng` (default): make state and verifiers with the built-in generator (see
+//!   [Randomness](crate#randomness)); without it, callers supply them.
 //! - `http`: conversions between [`Request`]/[`Response`] and the `http` crate's types.
 
 #![forbid(unsafe_code)]

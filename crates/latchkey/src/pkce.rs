@@ -92,7 +92,8 @@ impl<'de> Deserialize<'de> for PkceVerifier {
 }
 
 impl PkceVerifier {
-    /// A fresh verifier from 32 bytes of OS CSPRNG output (43 characters).
+    /// A fresh verifier from 32 bytes of the thread's CSPRNG ([`random`](crate::random)): 43
+    /// characters.
     ///
     /// # Errors
     ///

@@ -9,8 +9,8 @@ use crate::{Error, random};
 
 /// An opaque, unguessable value sent with an authorization request and checked on the callback.
 ///
-/// Generated values carry 128 bits from the OS CSPRNG as 22 URL-safe characters. Comparison
-/// is constant-time.
+/// Generated values carry 128 bits from the thread's CSPRNG ([`random`](crate::random)) as 22
+/// URL-safe characters. Comparison is constant-time.
 ///
 /// Serialized as the bare string.
 #[derive(Clone)]
@@ -29,7 +29,7 @@ impl<'de> Deserialize<'de> for State {
 }
 
 impl State {
-    /// A fresh state from 16 bytes of OS CSPRNG output.
+    /// A fresh state from 16 bytes of the thread's CSPRNG ([`random`](crate::random)).
     ///
     /// # Errors
     ///

@@ -8,7 +8,7 @@ use std::sync::LazyLock;
 use std::time::UNIX_EPOCH;
 
 use latchkey::{
-    CallbackParams, Challenge, Client, Dialect, Response, ServerError, State, TokenSet,
+    CallbackParams, Challenge, Client, Dialect, Response, ServerError, State, TokenSet, Url,
 };
 
 /// `fuzz/fuzz_targets/callback_query.rs`
@@ -65,6 +65,28 @@ fn error_response(data: &[u8]) {
     let _ = Challenge::parse_all(&String::from_utf8_lossy(data));
 }
 
+/// `fuzz/fuzz_targets/url_parse.rs`
+fn url_parse(data: &[u8]) {
+    if let Ok(s) = std::str::from_utf8(data) {
+        match Url::parse(s) {
+            Ok(url) => {
+                let again = Url::parse(url.as_str()).expect("normalized text parses");
+                assert_eq!(again, url, "normalizing is idempotent");
+                let _ = (
+                    url.host_str(),
+                    url.path(),
+                    url.query(),
+                    url.fragment(),
+                    url.origin(),
+                );
+            }
+            Err(e) => {
+                let _ = e.to_string();
+            }
+        }
+    }
+}
+
 fn corpus(target: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("../../fuzz/corpus")
@@ -111,4 +133,9 @@ fn token_response_corpus() {
 #[test]
 fn error_response_corpus() {
     replay("error_response", error_response);
+}
+
+#[test]
+fn url_parse_corpus() {
+    replay("url_parse", url_parse);
 }
