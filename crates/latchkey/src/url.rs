@@ -36,8 +36,8 @@ impl std::error::Error for UrlError {}
 ///   (`0x7f.1`, `2130706433`, `127.1`: browsers resolve those to addresses nobody wrote).
 ///
 /// Other schemes (a native app's `com.example.app:/callback`, RFC 8252 §7.1) are accepted with
-/// the scheme lower-cased and the rest kept as written, apart from percent-encoding
-/// characters outside ASCII.
+/// the scheme lower-cased and the rest kept as written (no `.` or `..` resolved), apart from
+/// percent-encoding spaces and characters outside ASCII.
 ///
 /// Two URLs are equal when their normalized text is equal.
 #[derive(Clone, PartialEq, Eq, Hash)]
@@ -148,9 +148,11 @@ impl Url {
             .unwrap_or(after_authority.len());
         let path = &after_authority[..path_end];
         let path_start = out.len();
-        if special || path.starts_with('/') {
+        if special {
             write_path(&mut out, path)?;
         } else {
+            // Kept as written (no dot segments resolved): a redirect URI is compared with
+            // the registered one character for character.
             encode_into(&mut out, path, OPAQUE_ENCODE)?;
         }
         let mut tail = &after_authority[path_end..];
@@ -404,7 +406,7 @@ fn write_host(out: &mut String, host: &str, special: bool) -> Result<(), UrlErro
     Ok(())
 }
 
-/// Writes an `http(s)` (or `/`-rooted) path: `/` when empty, `.` and `..` segments resolved
+/// Writes an `http(s)` path: `/` when empty, `.` and `..` segments resolved
 /// (also written `%2e`), other characters as [`encode_into`] writes them.
 fn write_path(out: &mut String, path: &str) -> Result<(), UrlError> {
     let mut segments: Vec<&str> = Vec::new();
@@ -504,6 +506,8 @@ mod tests {
             ),
             ("myapp://callback/x?y=1", "myapp://callback/x?y=1"),
             ("myapp://CallBack", "myapp://CallBack"),
+            ("hp:/.//x", "hp:/.//x"),
+            ("myapp://h/a/../b", "myapp://h/a/../b"),
             ("urn:ietf:wg:oauth:2.0:oob", "urn:ietf:wg:oauth:2.0:oob"),
         ] {
             assert_eq!(ok(input), expected, "{input}");
