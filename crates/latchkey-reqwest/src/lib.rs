@@ -79,8 +79,9 @@
 //!   or its error. A failed renewal is retried by the next call, after a backoff;
 //!   `invalid_grant` becomes [`Error::Reauthorize`].
 //! - **Saved before use**: every new token set goes to the [`TokenStore`] ([`MemoryStore`] by
-//!   default, or the atomic, mode-0600 [`FileStore`]) and then to `on_refresh`, before any
-//!   caller gets the new access token, so a rotated refresh token is never only in memory.
+//!   default, or the atomic, mode-0600 `FileStore` of the `file-store` feature) and then to
+//!   `on_refresh`, before any caller gets the new access token, so a rotated refresh token
+//!   is never only in memory.
 //! - **Bearer requests**: [`execute`](TokenManager::execute) sends a [`Request`] with
 //!   `Authorization: Bearer`, only to the configured origins, never through a redirect, and
 //!   after a `401` with `error="invalid_token"` renews once and retries once.
@@ -142,6 +143,7 @@ use latchkey::{
 mod manager;
 
 pub use latchkey::{MemoryStore, StoreError, TokenStore};
+#[cfg(feature = "file-store")]
 pub use latchkey_store::FileStore;
 pub use manager::{TokenManager, TokenManagerBuilder};
 
