@@ -131,6 +131,20 @@ mod coarse;
 mod manager;
 mod resolve;
 
+/// latchkey's settings on a ureq configuration builder (an agent's or a request's: the two
+/// builders are different types): no redirects, statuses as answers, the two timeouts.
+macro_rules! safety_settings {
+    ($builder:expr, $settings:expr) => {
+        $builder
+            .max_redirects(0)
+            .max_redirects_will_error(false)
+            .save_redirect_history(false)
+            .http_status_as_error(false)
+            .timeout_connect(Some($settings.connect_timeout))
+            .timeout_global(Some($settings.timeout))
+    };
+}
+
 pub use latchkey::{MemoryStore, StoreError, TokenStore};
 #[cfg(feature = "file-store")]
 pub use latchkey_store::FileStore;
@@ -320,15 +334,7 @@ impl Transport {
         let http_request = if self.agent_configured {
             http_request
         } else {
-            self.agent
-                .configure_request(http_request)
-                .max_redirects(0)
-                .max_redirects_will_error(false)
-                .save_redirect_history(false)
-                .http_status_as_error(false)
-                .timeout_connect(Some(self.settings.connect_timeout))
-                .timeout_global(Some(self.settings.timeout))
-                .build()
+            safety_settings!(self.agent.configure_request(http_request), self.settings).build()
         };
         let response = self
             .agent
@@ -450,14 +456,7 @@ impl TransportBuilder {
         let agent_configured = self.agent.is_none();
         let agent = self.agent.unwrap_or_else(|| {
             // The same settings a caller's agent gets on every request (`Transport::attempt`).
-            let config = ureq::Agent::config_builder()
-                .max_redirects(0)
-                .max_redirects_will_error(false)
-                .save_redirect_history(false)
-                .http_status_as_error(false)
-                .timeout_connect(Some(self.settings.connect_timeout))
-                .timeout_global(Some(self.settings.timeout))
-                .build();
+            let config = safety_settings!(ureq::Agent::config_builder(), self.settings).build();
             // ureq's own connector, its socket timeouts rounded to the millisecond (no
             // `setsockopt` per read and write), and IP-literal hosts resolved without a
             // thread per request.

@@ -179,29 +179,7 @@ fn decode(s: &str) -> Result<Cow<'_, str>, CallbackError> {
     if !s.bytes().any(|b| b == b'%' || b == b'+') {
         return Ok(Cow::Borrowed(s));
     }
-    let bytes = s.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        match bytes[i] {
-            b'+' => out.push(b' '),
-            b'%' => {
-                let hex = |b: u8| (b as char).to_digit(16);
-                match (
-                    bytes.get(i + 1).copied().and_then(hex),
-                    bytes.get(i + 2).copied().and_then(hex),
-                ) {
-                    (Some(hi), Some(lo)) => {
-                        out.push((hi * 16 + lo) as u8);
-                        i += 2;
-                    }
-                    _ => out.push(b'%'),
-                }
-            }
-            b => out.push(b),
-        }
-        i += 1;
-    }
+    let out = crate::encode::form_decode(s.as_bytes());
     String::from_utf8(out)
         .map(Cow::Owned)
         .map_err(|_| CallbackError::Malformed("parameter is not UTF-8 after decoding".into()))

@@ -91,26 +91,7 @@ pub(crate) fn form_urlencode_into(out: &mut String, value: &str) {
 /// The name/value pairs of an `application/x-www-form-urlencoded` text, decoded (`+` as
 /// space, `%XX` as its byte, a stray `%` kept, invalid UTF-8 replaced), for display only.
 pub(crate) fn form_pairs(body: &[u8]) -> Vec<(String, String)> {
-    let decode = |part: &[u8]| {
-        let mut out = Vec::with_capacity(part.len());
-        let mut i = 0;
-        while i < part.len() {
-            let hex = |at: usize| part.get(at).and_then(|&b| char::from(b).to_digit(16));
-            match part[i] {
-                b'+' => out.push(b' '),
-                b'%' => match (hex(i + 1), hex(i + 2)) {
-                    (Some(hi), Some(lo)) => {
-                        out.push((hi * 16 + lo) as u8);
-                        i += 2;
-                    }
-                    _ => out.push(b'%'),
-                },
-                b => out.push(b),
-            }
-            i += 1;
-        }
-        String::from_utf8_lossy(&out).into_owned()
-    };
+    let decode = |part: &[u8]| String::from_utf8_lossy(&form_decode(part)).into_owned();
     body.split(|&b| b == b'&')
         .filter(|pair| !pair.is_empty())
         .map(|pair| {
@@ -121,6 +102,29 @@ pub(crate) fn form_pairs(body: &[u8]) -> Vec<(String, String)> {
             (decode(name), decode(value))
         })
         .collect()
+}
+
+/// Decodes one `application/x-www-form-urlencoded` name or value: `+` as a space, `%XX` as
+/// its byte, a `%` not followed by two hex digits kept as it is.
+pub(crate) fn form_decode(part: &[u8]) -> Vec<u8> {
+    let hex = |at: usize| part.get(at).and_then(|&b| char::from(b).to_digit(16));
+    let mut out = Vec::with_capacity(part.len());
+    let mut i = 0;
+    while i < part.len() {
+        match part[i] {
+            b'+' => out.push(b' '),
+            b'%' => match (hex(i + 1), hex(i + 2)) {
+                (Some(hi), Some(lo)) => {
+                    out.push((hi * 16 + lo) as u8);
+                    i += 2;
+                }
+                _ => out.push(b'%'),
+            },
+            b => out.push(b),
+        }
+        i += 1;
+    }
+    out
 }
 
 fn hex_upper(b: u8, out: &mut [u8; 2]) {
