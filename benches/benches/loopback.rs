@@ -15,15 +15,17 @@
 
 use std::future::Future;
 use std::hint::black_box;
-use std::io::Read as _;
 use std::time::{Duration, Instant};
 
 use criterion::{Criterion, criterion_group, criterion_main};
-use latchkey::{Client, Exchange as _, Request};
 use latchkey_benches::{CLIENT_ID, CLIENT_SECRET};
-use latchkey_mock::{MockClient, MockServer};
+use latchkey_mock::MockServer;
+
+#[path = "common/loopback.rs"]
+mod raw;
 use oauth2::TokenUrl;
 use oauth2::basic::BasicClient;
+use raw::{RawReqwest, RawUreq, client, runtime, server, wire_request};
 
 fn pin() {
     let wanted = std::env::var("LATCHKEY_BENCH_CORE").unwrap_or_else(|_| "0".into());
@@ -40,27 +42,6 @@ fn pin() {
     } else {
         eprintln!("loopback: could not pin to core {id}; running unpinned");
     }
-}
-
-/// A server with one confidential client, not recording requests.
-fn server() -> MockServer {
-    MockServer::builder()
-        .client(MockClient::new(CLIENT_ID).secret(CLIENT_SECRET))
-        .record_requests(false)
-        .start()
-}
-
-fn client(server: &MockServer) -> Client {
-    Client::builder(CLIENT_ID)
-        .client_secret(CLIENT_SECRET)
-        .token_endpoint(server.token_endpoint())
-        .build()
-        .expect("client")
-}
-
-/// The request latchkey sends; the raw clients send exactly these bytes.
-fn wire_request(client: &Client) -> Request {
-    client.client_credentials().expect("confidential").request()
 }
 
 /// Times `iters` calls of `own`, each followed by an untimed call of `partner`.
@@ -136,44 +117,10 @@ impl<'a> Tally<'a> {
 fn ureq_pair(c: &mut Criterion) {
     let server = server();
     let client = client(&server);
-    let wire = wire_request(&client);
-    let url = wire.url.as_str().to_owned();
-    let headers: Vec<(String, String)> = wire
-        .headers
-        .iter()
-        .map(|(n, v)| (n.to_owned(), v.to_owned()))
-        .collect();
-    let body = wire.body;
-
-    let agent: ureq::Agent = ureq::Agent::config_builder()
-        .max_redirects(0)
-        .http_status_as_error(false)
-        .build()
-        .into();
+    let raw_client = RawUreq::new(&wire_request(&client));
     let transport = latchkey_ureq::Transport::new();
 
-    let send_raw = |timeouts: bool| {
-        let mut request = agent.post(&url);
-        if timeouts {
-            request = request
-                .config()
-                .timeout_connect(Some(Duration::from_secs(10)))
-                .timeout_global(Some(Duration::from_secs(30)))
-                .build();
-        }
-        for (n, v) in &headers {
-            request = request.header(n, v);
-        }
-        let response = request.send(&body[..]).expect("send");
-        assert_eq!(response.status(), 200);
-        let mut bytes = Vec::new();
-        response
-            .into_body()
-            .into_reader()
-            .read_to_end(&mut bytes)
-            .expect("body");
-        black_box(bytes);
-    };
+    let send_raw = |timeouts: bool| drop(raw_client.post(timeouts));
     let raw = || send_raw(false);
     let latchkey = || {
         let cc = client.client_credentials().expect("confidential");
@@ -200,42 +147,13 @@ fn reqwest_pair(c: &mut Criterion) {
     let server = server();
     let client = client(&server);
     let wire = wire_request(&client);
-    let url = wire.url.as_str().to_owned();
-    let mut headers = reqwest::header::HeaderMap::new();
-    for (n, v) in wire.headers.iter() {
-        headers.append(
-            reqwest::header::HeaderName::from_bytes(n.as_bytes()).expect("name"),
-            reqwest::header::HeaderValue::from_str(v).expect("value"),
-        );
-    }
-    let body = bytes::Bytes::from(wire.body);
-
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .expect("runtime");
-    let http = reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .expect("reqwest client");
+    let runtime = runtime();
+    let http = RawReqwest::new(&wire, false);
     // The same with the timeouts latchkey-reqwest sets on its client.
-    let http_with_timeouts = reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .connect_timeout(Duration::from_secs(10))
-        .timeout(Duration::from_secs(30))
-        .build()
-        .expect("reqwest client");
+    let http_with_timeouts = RawReqwest::new(&wire, true);
     let transport = latchkey_reqwest::Transport::new();
 
-    let send_raw = |http: &reqwest::Client| {
-        let request = http.post(&url).headers(headers.clone()).body(body.clone());
-        async move {
-            let response = request.send().await.expect("send");
-            assert_eq!(response.status(), 200);
-            black_box(response.bytes().await.expect("body"));
-        }
-    };
-    let raw = || send_raw(&http);
+    let raw = || async { drop(http.post().await) };
     let latchkey = || {
         let cc = client.client_credentials().expect("confidential");
         let transport = &transport;
@@ -255,7 +173,14 @@ fn reqwest_pair(c: &mut Criterion) {
     });
     tally.report("loopback_reqwest/latchkey");
     g.bench_function("raw_with_timeouts", |b| {
-        b.iter_custom(|n| paired_async(&runtime, n, || send_raw(&http_with_timeouts), raw));
+        b.iter_custom(|n| {
+            paired_async(
+                &runtime,
+                n,
+                || async { drop(http_with_timeouts.post().await) },
+                raw,
+            )
+        });
     });
     tally.report("loopback_reqwest/raw_with_timeouts");
     g.finish();
@@ -277,10 +202,7 @@ fn oauth2_reqwest_pair(c: &mut Criterion) {
     }
     let body = bytes::Bytes::from(wire.body);
 
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .expect("runtime");
+    let runtime = runtime();
     let http = reqwest012::Client::builder()
         .redirect(reqwest012::redirect::Policy::none())
         .build()

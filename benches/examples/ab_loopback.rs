@@ -12,12 +12,13 @@
 //! Usage: `ab_loopback [reqwest|ureq|both] [ROUNDS] [BATCH]` (defaults: both, 40, 500).
 
 use std::hint::black_box;
-use std::io::Read as _;
 use std::time::{Duration, Instant, SystemTime};
 
-use latchkey::{Client, Exchange as _, Response};
-use latchkey_benches::{CLIENT_ID, CLIENT_SECRET};
-use latchkey_mock::{MockClient, MockServer};
+use latchkey::{Exchange as _, Response};
+
+#[path = "../benches/common/loopback.rs"]
+mod raw;
+use raw::{RawReqwest, RawUreq, client, runtime, server, wire_request};
 
 fn main() {
     let mut args = std::env::args().skip(1);
@@ -27,50 +28,18 @@ fn main() {
     if let Some(core) = core_affinity::get_core_ids().and_then(|ids| ids.into_iter().next()) {
         core_affinity::set_for_current(core);
     }
-    let server = MockServer::builder()
-        .client(MockClient::new(CLIENT_ID).secret(CLIENT_SECRET))
-        .record_requests(false)
-        .start();
-    let client = Client::builder(CLIENT_ID)
-        .client_secret(CLIENT_SECRET)
-        .token_endpoint(server.token_endpoint())
-        .build()
-        .expect("client");
-    let wire = client.client_credentials().expect("confidential").request();
-    let url = wire.url.as_str().to_owned();
+    let server = server();
+    let client = client(&server);
+    let wire = wire_request(&client);
 
     if which == "ureq" || which == "both" {
-        let headers: Vec<(String, String)> = wire
-            .headers
-            .iter()
-            .map(|(n, v)| (n.to_owned(), v.to_owned()))
-            .collect();
-        let body = &wire.body;
-        let agent: ureq::Agent = ureq::Agent::config_builder()
-            .max_redirects(0)
-            .http_status_as_error(false)
-            .build()
-            .into();
+        let raw_client = RawUreq::new(&wire);
         let transport = latchkey_ureq::Transport::new();
         let mut adapter = || {
             let cc = client.client_credentials().expect("confidential");
             black_box(transport.send(cc).expect("token"));
         };
-        let mut raw = || {
-            let mut request = agent.post(&url);
-            for (n, v) in &headers {
-                request = request.header(n, v);
-            }
-            let response = request.send(&body[..]).expect("send");
-            assert_eq!(response.status(), 200);
-            let mut bytes = Vec::new();
-            response
-                .into_body()
-                .into_reader()
-                .read_to_end(&mut bytes)
-                .expect("body");
-            black_box(bytes);
-        };
+        let mut raw = || drop(raw_client.post(false));
         report(
             "ureq",
             rounds,
@@ -83,17 +52,7 @@ fn main() {
         let mut raw_plus_core = || {
             let cc = client.client_credentials().expect("confidential");
             drop(black_box(cc.request()));
-            let mut request = agent.post(&url);
-            for (n, v) in &headers {
-                request = request.header(n, v);
-            }
-            let response = request.send(&body[..]).expect("send");
-            let mut bytes = Vec::new();
-            response
-                .into_body()
-                .into_reader()
-                .read_to_end(&mut bytes)
-                .expect("body");
+            let bytes = raw_client.post(false);
             black_box(
                 cc.response(Response::json(200, bytes, SystemTime::now()))
                     .expect("token"),
@@ -109,22 +68,8 @@ fn main() {
     }
 
     if which == "reqwest" || which == "both" {
-        let mut headers = reqwest::header::HeaderMap::new();
-        for (n, v) in wire.headers.iter() {
-            headers.append(
-                reqwest::header::HeaderName::from_bytes(n.as_bytes()).expect("name"),
-                reqwest::header::HeaderValue::from_str(v).expect("value"),
-            );
-        }
-        let body = bytes::Bytes::from(wire.body);
-        let runtime = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .expect("runtime");
-        let http = reqwest::Client::builder()
-            .redirect(reqwest::redirect::Policy::none())
-            .build()
-            .expect("reqwest client");
+        let runtime = runtime();
+        let http = RawReqwest::new(&wire, false);
         let transport = latchkey_reqwest::Transport::new();
         let mut adapter = |n: usize| {
             runtime.block_on(async {
@@ -140,10 +85,7 @@ fn main() {
             runtime.block_on(async {
                 let start = Instant::now();
                 for _ in 0..n {
-                    let request = http.post(&url).headers(headers.clone()).body(body.clone());
-                    let response = request.send().await.expect("send");
-                    assert_eq!(response.status(), 200);
-                    black_box(response.bytes().await.expect("body"));
+                    drop(http.post().await);
                 }
                 start.elapsed()
             })
@@ -155,9 +97,7 @@ fn main() {
                 for _ in 0..n {
                     let cc = client.client_credentials().expect("confidential");
                     drop(black_box(cc.request()));
-                    let request = http.post(&url).headers(headers.clone()).body(body.clone());
-                    let response = request.send().await.expect("send");
-                    let bytes = response.bytes().await.expect("body");
+                    let bytes = http.post().await;
                     let answer = Response::json(200, bytes.to_vec(), SystemTime::now());
                     black_box(cc.response(answer).expect("token"));
                 }
