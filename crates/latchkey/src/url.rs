@@ -355,7 +355,7 @@ fn write_host(out: &mut String, host: &str, special: bool) -> Result<(), UrlErro
             .parse()
             .map_err(|_| UrlError("invalid IPv6 address"))?;
         out.push('[');
-        out.push_str(&address.to_string());
+        write_ipv6(out, address);
         out.push(']');
         return Ok(());
     }
@@ -404,6 +404,38 @@ fn write_host(out: &mut String, host: &str, special: bool) -> Result<(), UrlErro
         out.push_str(host);
     }
     Ok(())
+}
+
+/// Writes an IPv6 address as the URL standard does: eight lower-case hex pieces, the first
+/// longest run of two or more zero pieces as `::`, and no dotted IPv4 tail (std's `Display`
+/// writes `::ffff:127.0.0.1`; the standard, `::ffff:7f00:1`).
+fn write_ipv6(out: &mut String, address: Ipv6Addr) {
+    let pieces = address.segments();
+    let (mut best_start, mut best_len) = (8, 1);
+    let mut i = 0;
+    while i < 8 {
+        let start = i;
+        while i < 8 && pieces[i] == 0 {
+            i += 1;
+        }
+        if i - start > best_len {
+            (best_start, best_len) = (start, i - start);
+        }
+        i = i.max(start + 1);
+    }
+    let mut i = 0;
+    while i < 8 {
+        if i == best_start {
+            out.push_str(if i == 0 { "::" } else { ":" });
+            i += best_len;
+            continue;
+        }
+        out.push_str(&format!("{:x}", pieces[i]));
+        if i < 7 {
+            out.push(':');
+        }
+        i += 1;
+    }
 }
 
 /// Writes an `http(s)` path: `/` when empty, `.` and `..` segments resolved
@@ -491,6 +523,12 @@ mod tests {
             ("http://127.0.0.1:8080", "http://127.0.0.1:8080/"),
             ("http://[::1]:3000/cb?x=1", "http://[::1]:3000/cb?x=1"),
             ("http://[0:0:0:0:0:0:0:1]/", "http://[::1]/"),
+            ("http://[::ffff:127.0.0.1]/", "http://[::ffff:7f00:1]/"),
+            ("http://[1:0:0:2:0:0:0:3]/", "http://[1:0:0:2::3]/"),
+            ("http://[1:0:0:2:0:0:3:4]/", "http://[1::2:0:0:3:4]/"),
+            ("http://[1:2:3:4:5:6:7:0]/", "http://[1:2:3:4:5:6:7:0]/"),
+            ("http://[1:2:3:4:5:6:0:0]/", "http://[1:2:3:4:5:6::]/"),
+            ("http://[::]/", "http://[::]/"),
             ("https://h/a/./b/../c", "https://h/a/c"),
             ("https://h/a/%2e%2E/b/.", "https://h/b/"),
             ("https://h/../../x", "https://h/x"),

@@ -20,6 +20,13 @@ fn host() -> impl Strategy<Value = String> {
             .prop_map(|(labels, upper)| mixed_case(labels.join("."), upper)),
         any::<[u8; 4]>().prop_map(|o| format!("{}.{}.{}.{}", o[0], o[1], o[2], o[3])),
         any::<u128>().prop_map(|v| format!("[{}]", std::net::Ipv6Addr::from(v))),
+        any::<u32>().prop_map(|v| format!("[::ffff:{}]", std::net::Ipv4Addr::from(v))),
+        (any::<u16>(), any::<u16>(), 0usize..8).prop_map(|(a, b, zeros)| {
+            let mut pieces = vec!["0".to_owned(); 8];
+            pieces[zeros] = format!("{a:x}");
+            pieces[7 - zeros] = format!("{b:x}");
+            format!("[{}]", pieces.join(":"))
+        }),
         any::<[u16; 8]>().prop_map(|w| format!(
             "[{:x}:{:x}:{:x}:{:x}:{:x}:{:x}:{:x}:{:X}]",
             w[0], w[1], w[2], w[3], w[4], w[5], w[6], w[7]
