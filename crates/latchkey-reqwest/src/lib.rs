@@ -136,8 +136,8 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant, SystemTime};
 
 use latchkey::{
-    Error, Exchange, Failure, Headers, Request, Response, RetryDecision, RetryPolicy,
-    TransportError, TransportErrorKind,
+    Error, Exchange, Failure, Headers, Request, Response, RetryPolicy, TransportError,
+    TransportErrorKind,
 };
 
 mod manager;
@@ -184,27 +184,9 @@ fn system_clock() -> Clock {
     Arc::new(SystemTime::now)
 }
 
-/// The safety settings, applied to every request.
-#[derive(Clone, Copy, Debug)]
-struct Settings {
-    max_response_bytes: u64,
-    connect_timeout: Duration,
-    timeout: Duration,
-    allow_insecure_http: bool,
-    retry_policy: RetryPolicy,
-}
-
-impl Default for Settings {
-    fn default() -> Self {
-        Self {
-            max_response_bytes: 1024 * 1024,
-            connect_timeout: Duration::from_secs(10),
-            timeout: Duration::from_secs(30),
-            allow_insecure_http: false,
-            retry_policy: RetryPolicy::default(),
-        }
-    }
-}
+/// The safety settings, applied to every request (defined in the core, shared by both
+/// adapters).
+type Settings = latchkey::TransportSettings;
 
 impl Default for Transport {
     fn default() -> Self {
@@ -274,18 +256,28 @@ impl Transport {
                         status: response.status,
                         retry_after: response.headers.get("retry-after"),
                     };
-                    match self
-                        .settings
-                        .retry_delay(&request, attempts, start, failure, self.now())
-                    {
+                    match retry_delay(
+                        &self.settings,
+                        &request,
+                        attempts,
+                        start,
+                        failure,
+                        self.now(),
+                    ) {
                         Some(delay) => delay,
                         None => return exchange.response(response),
                     }
                 }
                 Err(failed) => {
                     let delay = failed.retry.and_then(|failure| {
-                        self.settings
-                            .retry_delay(&request, attempts, start, failure, self.now())
+                        retry_delay(
+                            &self.settings,
+                            &request,
+                            attempts,
+                            start,
+                            failure,
+                            self.now(),
+                        )
                     });
                     match delay {
                         Some(delay) => delay,
@@ -547,29 +539,24 @@ impl TransportBuilder {
     }
 }
 
-impl Settings {
-    /// Asks the core whether to try again, and how long to wait first.
-    fn retry_delay(
-        &self,
-        request: &Request,
-        attempts: u32,
-        start: Instant,
-        failure: Failure<'_>,
-        now: SystemTime,
-    ) -> Option<Duration> {
-        let jitter = RandomState::new().hash_one(attempts);
-        match self.retry_policy.decide(
-            request.retry,
-            attempts,
-            start.elapsed(),
-            failure,
-            now,
-            jitter,
-        ) {
-            RetryDecision::RetryAfter(delay) => Some(delay),
-            RetryDecision::GiveUp => None,
-        }
-    }
+/// Asks the core whether to try again, and how long to wait first.
+fn retry_delay(
+    settings: &Settings,
+    request: &Request,
+    attempts: u32,
+    start: Instant,
+    failure: Failure<'_>,
+    now: SystemTime,
+) -> Option<Duration> {
+    let jitter = RandomState::new().hash_one(attempts);
+    settings.retry_policy.delay(
+        request.retry,
+        attempts,
+        start.elapsed(),
+        failure,
+        now,
+        jitter,
+    )
 }
 
 /// A failed attempt and what it means for retrying: `None` never retries (a redirect, an

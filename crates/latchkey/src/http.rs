@@ -6,7 +6,7 @@
 
 use std::fmt;
 use std::sync::Arc;
-use std::time::SystemTime;
+use std::time::{Duration, SystemTime};
 
 use crate::url::Url;
 
@@ -228,6 +228,38 @@ pub enum RetryMode {
     /// Sending it twice can do harm (an authorization code, a rotating refresh token): retry
     /// only when the request certainly never reached the server (a failure to connect).
     ConnectFailureOnly,
+}
+
+/// The safety settings an adapter applies to every request it sends, whatever HTTP client
+/// carries it. Both adapters' `TransportBuilder`s set them; someone else's HTTP stack should
+/// honour the same.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct TransportSettings {
+    /// The largest response body read (a request's own, lower
+    /// [`max_response_bytes`](Request::max_response_bytes) wins). Default 1 MiB.
+    pub max_response_bytes: u64,
+    /// How long establishing a connection may take. Default 10 s.
+    pub connect_timeout: Duration,
+    /// How long one attempt may take in all. Default 30 s.
+    pub timeout: Duration,
+    /// Allows plain `http://` to hosts other than loopback. Default off
+    /// ([`Request::check_url_security`]).
+    pub allow_insecure_http: bool,
+    /// When and how often to retry ([`RetryPolicy::default`](crate::RetryPolicy::default)).
+    pub retry_policy: crate::RetryPolicy,
+}
+
+impl Default for TransportSettings {
+    fn default() -> Self {
+        Self {
+            max_response_bytes: 1024 * 1024,
+            connect_timeout: Duration::from_secs(10),
+            timeout: Duration::from_secs(30),
+            allow_insecure_http: false,
+            retry_policy: crate::RetryPolicy::default(),
+        }
+    }
 }
 
 /// Request body parameters whose values are secrets.

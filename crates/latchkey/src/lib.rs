@@ -139,7 +139,7 @@ pub use flow::refresh::Refresh;
 pub use flow::revocation::{Revocation, TokenToSend, TokenTypeHint};
 pub use flow::token_exchange::{ExchangedToken, TOKEN_EXCHANGE_GRANT, TokenExchange, token_types};
 pub use flow::userinfo::UserInfoRequest;
-pub use http::{Headers, Method, Request, Response, RetryMode, is_loopback};
+pub use http::{Headers, Method, Request, Response, RetryMode, TransportSettings, is_loopback};
 pub use lifecycle::{
     DEFAULT_MAX_RETRY_BACKOFF, DEFAULT_REFRESH_SKEW, DEFAULT_RETRY_BACKOFF, Lifecycle, NextStep,
     TokenSource,

@@ -103,6 +103,24 @@ impl RetryPolicy {
         self
     }
 
+    /// [`decide`](Self::decide) as an `Option`: how long to wait before the next attempt, or
+    /// `None` to give up.
+    #[must_use]
+    pub fn delay(
+        &self,
+        mode: RetryMode,
+        attempts: u32,
+        elapsed: Duration,
+        failure: Failure<'_>,
+        now: SystemTime,
+        jitter: u64,
+    ) -> Option<Duration> {
+        match self.decide(mode, attempts, elapsed, failure, now, jitter) {
+            RetryDecision::RetryAfter(delay) => Some(delay),
+            RetryDecision::GiveUp => None,
+        }
+    }
+
     /// Decides whether to send again after `attempts` attempts that took `elapsed` so far.
     ///
     /// `now` reads HTTP-date `Retry-After` values; `jitter` is any random number (it spreads
