@@ -4,55 +4,13 @@
 
 use std::time::Duration;
 
-use latchkey::{
-    DevicePoll, Error, ErrorCode, Exchange, Poll, Request, Response, ServerError, TokenSet, Wait,
-};
+use latchkey::{DevicePoll, DeviceWait, Error, Poll, TokenSet, Wait};
 use tokio::time::Instant;
 
 use crate::Transport;
 
 /// How often the `on_wait` hook of [`Transport::poll_device_with`] is called while sleeping.
 const TICK: Duration = Duration::from_secs(1);
-
-/// Where device polling stands, for a progress display (a countdown, a spinner). Handed to
-/// the hook of [`Transport::poll_device_with`] before every poll and about once a second
-/// while waiting.
-#[non_exhaustive]
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct DeviceWait {
-    /// How long until the next poll.
-    pub next_poll: Duration,
-    /// How long until the device code expires and polling stops.
-    pub expires_in: Duration,
-    /// The polling interval now (it grows by 5 s with every `slow_down`).
-    pub interval: Duration,
-    /// Polls sent so far.
-    pub polls: u32,
-}
-
-/// Sends one prepared request through [`Transport::send`] (URL check, retries) and hands the
-/// answer back whatever its status.
-struct Carry(Request);
-
-impl Exchange for Carry {
-    type Output = Response;
-
-    fn request(&self) -> Request {
-        self.0.clone()
-    }
-
-    fn response(self, response: Response) -> Result<Response, Error> {
-        Ok(response)
-    }
-}
-
-/// The error when the device code runs out before the user acts: `expired_token`, as the
-/// server itself would say (RFC 8628 §3.5), with no HTTP status since no poll was sent.
-fn expired() -> Error {
-    let mut error = ServerError::new(ErrorCode::ExpiredToken);
-    error.description = Some("the device code expired before the user approved it".to_owned());
-    error.into()
-}
 
 impl Transport {
     /// Polls the token endpoint until the user approves the device: waits as
@@ -95,20 +53,12 @@ impl Transport {
         let mut polls: u32 = 0;
         loop {
             let Wait::Sleep(sleep) = poll.wait(self.now()) else {
-                return Err(expired());
+                return Err(poll.expired_error());
             };
             let until = Instant::now() + sleep;
             loop {
                 let next_poll = until.saturating_duration_since(Instant::now());
-                on_wait(DeviceWait {
-                    next_poll,
-                    expires_in: poll
-                        .expires_at()
-                        .duration_since(self.now())
-                        .unwrap_or_default(),
-                    interval: poll.interval(),
-                    polls,
-                });
+                on_wait(poll.progress(self.now(), next_poll, polls));
                 if next_poll.is_zero() {
                     break;
                 }
@@ -116,7 +66,7 @@ impl Transport {
             }
             let request = poll.request(self.now());
             polls = polls.saturating_add(1);
-            let response = self.send(Carry(request)).await?;
+            let response = self.send(request).await?;
             if let Poll::Done(tokens) = poll.handle(response)? {
                 return Ok(*tokens);
             }

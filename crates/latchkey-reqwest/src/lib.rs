@@ -342,7 +342,7 @@ impl Transport {
         let outgoing = to_reqwest(request).ok_or_else(|| {
             Failed::local(format!(
                 "cannot build the request to {}: invalid method, URL or header",
-                host_of(request)
+                request.url.host_port()
             ))
         })?;
         let mut response = self
@@ -357,7 +357,7 @@ impl Transport {
         if (300..400).contains(&status) {
             return Err(Failed::redirect(
                 status,
-                &host_of(request),
+                &request.url.host_port(),
                 headers.get("location"),
             ));
         }
@@ -366,7 +366,7 @@ impl Transport {
             if length > cap {
                 return Err(Failed::too_large(
                     cap,
-                    format!("{} announced {length} bytes", host_of(request)),
+                    format!("{} announced {length} bytes", request.url.host_port()),
                 ));
             }
         }
@@ -385,7 +385,10 @@ impl Transport {
             if total > cap {
                 return Err(Failed::too_large(
                     cap,
-                    format!("{} sent more; the rest was not read", host_of(request)),
+                    format!(
+                        "{} sent more; the rest was not read",
+                        request.url.host_port()
+                    ),
                 ));
             }
             body.extend_from_slice(&chunk);
@@ -579,21 +582,10 @@ impl Failed {
     }
 
     fn redirect(status: u16, host: &str, location: Option<&str>) -> Self {
-        // Name where the redirect points, but not its path or query: those may carry secrets.
-        let target = location
-            .and_then(|l| latchkey::Url::parse(l).ok())
-            .and_then(|u| {
-                let host = u.host_str()?;
-                Some(match u.port() {
-                    Some(port) => format!("{host}:{port}"),
-                    None => host.to_owned(),
-                })
-            });
-        let message = match target {
-            Some(target) => format!("{host} redirected to {target}; not followed"),
-            None => format!("{host} redirected; not followed"),
-        };
-        Self::new(TransportErrorKind::Redirect { status }, message, None)
+        Self {
+            error: TransportError::redirect(status, host, location),
+            retry: None,
+        }
     }
 
     fn too_large(limit: u64, message: String) -> Self {
@@ -609,7 +601,10 @@ impl Failed {
         };
         Self::new(
             TransportErrorKind::Timeout,
-            format!("{}: {what}: timed out after {timeout:?}", host_of(request)),
+            format!(
+                "{}: {what}: timed out after {timeout:?}",
+                request.url.host_port()
+            ),
             Some(Failure::Transport),
         )
     }
@@ -636,7 +631,7 @@ impl Failed {
         };
         // Without its URL, the error's text names no path or query.
         let error = error.without_url();
-        let message = format!("{}: {what}: {}", host_of(request), chain(&error));
+        let message = format!("{}: {what}: {}", request.url.host_port(), chain(&error));
         Self {
             error: TransportError::new(kind, message).with_source(error),
             retry,
@@ -659,19 +654,10 @@ fn chain(error: &(dyn std::error::Error + 'static)) -> String {
     text
 }
 
-/// `host:port` of the request URL: enough to say where, never the path or query.
-fn host_of(request: &Request) -> String {
-    let host = request.url.host_str().unwrap_or("unknown host");
-    match request.url.port_or_known_default() {
-        Some(port) => format!("{host}:{port}"),
-        None => host.to_owned(),
-    }
-}
-
 // The device authorization grant (RFC 8628): `Transport::poll_device`.
 mod device;
 
-pub use device::DeviceWait;
+pub use latchkey::DeviceWait;
 
 #[cfg(test)]
 mod tests {

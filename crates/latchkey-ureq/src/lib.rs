@@ -318,7 +318,7 @@ impl Transport {
         let http_request = builder.body(request.body.as_slice()).map_err(|_| {
             Failed::local(format!(
                 "cannot build the request to {}: invalid method, URL or header",
-                host_of(request)
+                request.url.host_port()
             ))
         })?;
         // A request-level configuration is a copy of the whole agent configuration, stored in
@@ -331,14 +331,14 @@ impl Transport {
         let response = self
             .agent
             .run(http_request)
-            .map_err(|e| Failed::from_ureq(e, &host_of(request)))?;
+            .map_err(|e| Failed::from_ureq(e, &request.url.host_port()))?;
 
         let status = response.status().as_u16();
         let headers = copy_headers(response.headers());
         if (300..400).contains(&status) {
             return Err(Failed::redirect(
                 status,
-                &host_of(request),
+                &request.url.host_port(),
                 headers.get("location"),
             ));
         }
@@ -347,7 +347,7 @@ impl Transport {
             if length > cap {
                 return Err(Failed::too_large(
                     cap,
-                    format!("{} announced {length} bytes", host_of(request)),
+                    format!("{} announced {length} bytes", request.url.host_port()),
                 ));
             }
         }
@@ -362,11 +362,14 @@ impl Transport {
             .into_reader()
             .take(cap.saturating_add(1))
             .read_to_end(&mut body)
-            .map_err(|e| Failed::from_read(e, &host_of(request)))?;
+            .map_err(|e| Failed::from_read(e, &request.url.host_port()))?;
         if u64::try_from(body.len()).unwrap_or(u64::MAX) > cap {
             return Err(Failed::too_large(
                 cap,
-                format!("{} sent more; the rest was not read", host_of(request)),
+                format!(
+                    "{} sent more; the rest was not read",
+                    request.url.host_port()
+                ),
             ));
         }
         Ok(Response::new(status, headers, body, self.now()))
@@ -508,21 +511,10 @@ impl Failed {
     }
 
     fn redirect(status: u16, host: &str, location: Option<&str>) -> Self {
-        // Name where the redirect points, but not its path or query: those may carry secrets.
-        let target = location
-            .and_then(|l| latchkey::Url::parse(l).ok())
-            .and_then(|u| {
-                let host = u.host_str()?;
-                Some(match u.port() {
-                    Some(port) => format!("{host}:{port}"),
-                    None => host.to_owned(),
-                })
-            });
-        let message = match target {
-            Some(target) => format!("{host} redirected to {target}; not followed"),
-            None => format!("{host} redirected; not followed"),
-        };
-        Self::new(TransportErrorKind::Redirect { status }, message, None)
+        Self {
+            error: TransportError::redirect(status, host, location),
+            retry: None,
+        }
     }
 
     fn too_large(limit: u64, message: String) -> Self {
@@ -623,15 +615,6 @@ fn describe(error: &ureq::Error) -> String {
     }
 }
 
-/// `host:port` of the request URL: enough to say where, never the path or query.
-fn host_of(request: &Request) -> String {
-    let host = request.url.host_str().unwrap_or("unknown host");
-    match request.url.port_or_known_default() {
-        Some(port) => format!("{host}:{port}"),
-        None => host.to_owned(),
-    }
-}
-
 /// Every response header, in order (invalid UTF-8 replaced; common names not copied).
 fn copy_headers(map: &ureq::http::HeaderMap) -> Headers {
     let mut headers = Headers::new();
@@ -650,4 +633,4 @@ fn content_length(headers: &Headers) -> Option<u64> {
 // The device authorization grant (RFC 8628): `Transport::poll_device`.
 mod device;
 
-pub use device::DeviceWait;
+pub use latchkey::DeviceWait;

@@ -559,6 +559,27 @@ impl TransportError {
         }
     }
 
+    /// A redirect an adapter refused to follow: `from` (a [`host_port`](crate::Url::host_port))
+    /// redirected with `status` to `location`. The message names where the redirect points but
+    /// not its path or query, which may carry secrets.
+    #[must_use]
+    pub fn redirect(status: u16, from: &str, location: Option<&str>) -> Self {
+        let target = location
+            .and_then(|l| crate::Url::parse(l).ok())
+            .and_then(|u| {
+                let host = u.host_str()?;
+                Some(match u.port() {
+                    Some(port) => format!("{host}:{port}"),
+                    None => host.to_owned(),
+                })
+            });
+        let message = match target {
+            Some(target) => format!("{from} redirected to {target}; not followed"),
+            None => format!("{from} redirected; not followed"),
+        };
+        Self::new(TransportErrorKind::Redirect { status }, message)
+    }
+
     /// Attaches the underlying error.
     #[must_use]
     pub fn with_source(mut self, source: impl std::error::Error + Send + Sync + 'static) -> Self {
@@ -712,6 +733,22 @@ impl fmt::Display for Escaped<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn redirect_names_the_target_host_never_its_path() {
+        let e = TransportError::redirect(
+            302,
+            "as.example:443",
+            Some("https://evil.example:8443/p?code=SECRET"),
+        );
+        assert_eq!(e.kind(), TransportErrorKind::Redirect { status: 302 });
+        assert_eq!(
+            e.message(),
+            "as.example:443 redirected to evil.example:8443; not followed"
+        );
+        let e = TransportError::redirect(307, "as.example:443", Some("/relative?code=SECRET"));
+        assert_eq!(e.message(), "as.example:443 redirected; not followed");
+    }
 
     #[test]
     fn server_error_from_json() {

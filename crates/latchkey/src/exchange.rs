@@ -30,3 +30,19 @@ pub trait Exchange {
     /// the protocol does not allow.
     fn response(self, response: Response) -> Result<Self::Output, Error>;
 }
+
+/// A prepared request is an exchange of its own: sent as it is (retried as its
+/// [`RetryMode`](crate::RetryMode) allows), its answer handed back whatever the status. For
+/// steps whose answer the caller reads itself, such as a device poll
+/// ([`DevicePoll::handle`](crate::DevicePoll::handle)).
+impl Exchange for Request {
+    type Output = Response;
+
+    fn request(&self) -> Request {
+        self.clone()
+    }
+
+    fn response(self, response: Response) -> Result<Response, Error> {
+        Ok(response)
+    }
+}

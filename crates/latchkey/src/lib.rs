@@ -130,7 +130,7 @@ pub use flow::authorization_code::{
 pub use flow::client_credentials::ClientCredentials;
 pub use flow::device::{
     DEVICE_CODE_GRANT, DeviceAuthorization, DeviceAuthorizationRequest, DeviceCode, DevicePoll,
-    Poll, Wait,
+    DeviceWait, Poll, Wait,
 };
 pub use flow::discovery::{Discovery, ServerMetadata, WellKnown};
 pub use flow::implicit::{ImplicitRequest, PendingImplicit};

@@ -225,6 +225,17 @@ impl Url {
         })
     }
 
+    /// `host:port` (the port always named, the scheme's default when the URL gives none), for
+    /// messages that say where without the path or query; `unknown host` without a host.
+    #[must_use]
+    pub fn host_port(&self) -> String {
+        let host = self.host_str().unwrap_or("unknown host");
+        match self.port_or_known_default() {
+            Some(port) => format!("{host}:{port}"),
+            None => host.to_owned(),
+        }
+    }
+
     /// The path (`/` at least for `http(s)`).
     #[must_use]
     pub fn path(&self) -> &str {
@@ -563,6 +574,9 @@ mod tests {
         assert_eq!(url.query(), Some("x=1&y=2"));
         assert_eq!(url.fragment(), Some("frag"));
         assert_eq!(url.up_to_path(), "https://as.example:8443");
+        assert_eq!(url.host_port(), "as.example:8443");
+        assert_eq!(Url::parse("https://h/").unwrap().host_port(), "h:443");
+        assert_eq!(Url::parse("myapp:/cb").unwrap().host_port(), "unknown host");
         let url = Url::parse("http://[::1]/#f").unwrap();
         assert_eq!(url.host_str(), Some("[::1]"));
         assert_eq!(url.port_or_known_default(), Some(80));

@@ -209,6 +209,22 @@ pub enum Wait {
     Expired,
 }
 
+/// Where device polling stands, for a progress display (a countdown, a spinner): what
+/// [`DevicePoll::progress`] reports, and what the adapters hand to their `poll_device_with`
+/// hook before every poll and about once a second while waiting.
+#[non_exhaustive]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct DeviceWait {
+    /// How long until the next poll.
+    pub next_poll: Duration,
+    /// How long until the device code expires and polling stops.
+    pub expires_in: Duration,
+    /// The polling interval now (it grows by 5 s with every `slow_down`).
+    pub interval: Duration,
+    /// Polls sent so far.
+    pub polls: u32,
+}
+
 /// The outcome of one poll.
 #[derive(Debug)]
 #[non_exhaustive]
@@ -264,6 +280,28 @@ impl DevicePoll {
             };
         }
         Wait::Sleep(next.duration_since(now).unwrap_or(Duration::ZERO))
+    }
+
+    /// Where polling stands, for a progress display: `next_poll` is how long until the next
+    /// poll (the adapter's own sleep clock), `polls` how many were sent.
+    #[must_use]
+    pub fn progress(&self, now: SystemTime, next_poll: Duration, polls: u32) -> DeviceWait {
+        DeviceWait {
+            next_poll,
+            expires_in: self.expires_at.duration_since(now).unwrap_or_default(),
+            interval: self.interval,
+            polls,
+        }
+    }
+
+    /// The error when the device code runs out before the user acts ([`Wait::Expired`]):
+    /// `expired_token`, as the server itself would say (RFC 8628 §3.5), with no HTTP status
+    /// since no poll was sent.
+    #[must_use]
+    pub fn expired_error(&self) -> Error {
+        let mut error = ServerError::new(ErrorCode::ExpiredToken);
+        error.description = Some("the device code expired before the user approved it".to_owned());
+        error.into()
     }
 
     /// The token request to send now. `now` is recorded so the next wait counts from it.
