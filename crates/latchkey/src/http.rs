@@ -560,6 +560,9 @@ mod tests {
         assert!(!check("http://as.example/", false));
         assert!(!check("http://10.0.0.1/", false));
         assert!(!check("http://localhost.evil.example/", false));
+        // Only `localhost` itself is loopback: another `*.localhost` name goes to DNS.
+        assert!(!check("http://evil.localhost:8080/token", false));
+        assert!(!check("http://a.b.localhost/", false));
         assert!(check("http://as.example/", true));
         assert!(!check("ftp://as.example/", true));
     }
