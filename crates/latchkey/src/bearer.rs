@@ -12,7 +12,9 @@
 //!   [RFC 6750 §3.1](https://www.rfc-editor.org/rfc/rfc6750#section-3.1)), so that renewing it
 //!   and trying once more can help.
 
-use crate::url::{Origin, Url};
+use ::url::Origin;
+
+use crate::url::Url;
 
 use crate::challenge::Challenge;
 use crate::error::ConfigError;

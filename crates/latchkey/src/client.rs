@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use crate::url::Url;
+use crate::url::{Url, parse_url};
 
 use crate::Error;
 use crate::dialect::{BodyEncoding, ClientAuth, Dialect};
@@ -468,7 +468,8 @@ impl ClientBuilder {
     ///
     /// # Errors
     ///
-    /// [`ConfigError::InvalidUrl`] for a URL that does not parse or is not `http(s)`, and
+    /// [`ConfigError::InvalidUrl`] for a URL that [`parse_url`](crate::parse_url) refuses, an
+    /// endpoint that is not `http(s)` or has a fragment, and
     /// [`ConfigError::MissingClientSecret`] for Basic or body authentication without a secret.
     pub fn build(self) -> Result<Client, Error> {
         let supports = |m: &str| {
@@ -534,9 +535,10 @@ impl ClientBuilder {
     }
 }
 
-/// Parses an endpoint URL: absolute `http` or `https`, no fragment (RFC 6749 §3.1, §3.2).
+/// Parses an endpoint URL: what [`parse_url`] accepts, absolute `http` or `https`, no
+/// fragment (RFC 6749 §3.1, §3.2).
 pub(crate) fn parse_endpoint(which: &'static str, url: &str) -> Result<Url, Error> {
-    let parsed = Url::parse(url).map_err(|e| ConfigError::InvalidUrl {
+    let parsed = parse_url(url).map_err(|e| ConfigError::InvalidUrl {
         which,
         reason: e.to_string(),
     })?;
@@ -557,10 +559,11 @@ pub(crate) fn parse_endpoint(which: &'static str, url: &str) -> Result<Url, Erro
     Ok(parsed)
 }
 
-/// Parses a redirect URI: absolute, any scheme (native apps use private-use schemes,
-/// RFC 8252 §7.1), no fragment (RFC 6749 §3.1.2).
+/// Parses a redirect URI: what [`parse_url`] accepts, any scheme (native apps use private-use
+/// schemes, RFC 8252 §7.1), no fragment (RFC 6749 §3.1.2). It is sent as the `url` crate
+/// writes it, the same text on the authorization and the token request.
 pub(crate) fn parse_redirect_uri(url: &str) -> Result<Url, Error> {
-    let parsed = Url::parse(url).map_err(|e| ConfigError::InvalidUrl {
+    let parsed = parse_url(url).map_err(|e| ConfigError::InvalidUrl {
         which: "redirect",
         reason: e.to_string(),
     })?;
@@ -625,6 +628,74 @@ mod tests {
             )
             .contains("<redacted>")
         );
+    }
+
+    #[test]
+    fn endpoints_and_redirect_uris_are_checked_urls() {
+        let client = Client::builder("id")
+            .token_endpoint("https://bücher.example/token")
+            .redirect_uri("com.example.app:/cb")
+            .build()
+            .unwrap();
+        assert_eq!(
+            client.token_endpoint().map(Url::as_str),
+            Some("https://xn--bcher-kva.example/token")
+        );
+        assert_eq!(
+            client.redirect_uri().map(Url::as_str),
+            Some("com.example.app:/cb")
+        );
+        let refused = |endpoint: &str, redirect: &str| {
+            Client::builder("id")
+                .token_endpoint(endpoint)
+                .redirect_uri(redirect)
+                .build()
+                .unwrap_err()
+                .to_string()
+        };
+        let ok = "https://as.example/token";
+        let redirect = "http://127.0.0.1/cb";
+        for (endpoint, redirect, message) in [
+            (
+                "https://user:pw@as.example/token?k=SECRET",
+                redirect,
+                "invalid token URL: a user name or password in the URL is not supported",
+            ),
+            (
+                "https://as.example/token#f",
+                redirect,
+                "invalid token URL: an endpoint URL must not have a fragment",
+            ),
+            (
+                "myapp:/token",
+                redirect,
+                "invalid token URL: scheme myapp is not http or https",
+            ),
+            (
+                "https://as.example\\evil/token?k=SECRET\\",
+                redirect,
+                "invalid token URL: contains a backslash",
+            ),
+            (
+                "http://2130706433/token?k=SECRET",
+                redirect,
+                "invalid token URL: the host looks like an IPv4 address but is not a dotted quad",
+            ),
+            (
+                ok,
+                "http://127.0.0.1/cb#f",
+                "invalid redirect URL: a redirect URI must not have a fragment",
+            ),
+            (
+                ok,
+                "http://127.0.0.1/cb?k=SECRET\n",
+                "invalid redirect URL: contains a control character",
+            ),
+        ] {
+            let error = refused(endpoint, redirect);
+            assert_eq!(error, message, "{endpoint} {redirect}");
+            assert!(!error.contains("SECRET"));
+        }
     }
 
     #[test]

@@ -559,7 +559,7 @@ impl TransportError {
         }
     }
 
-    /// A redirect an adapter refused to follow: `from` (a [`host_port`](crate::Url::host_port))
+    /// A redirect an adapter refused to follow: `from` (a [`host_port`](crate::host_port))
     /// redirected with `status` to `location`. The message names where the redirect points but
     /// not its path or query, which may carry secrets.
     #[must_use]

@@ -314,7 +314,8 @@ impl Request {
     }
 
     /// Refuses a plain `http://` URL unless its host is loopback (`127.0.0.0/8`, `[::1]`,
-    /// `localhost`) or `allow_insecure_http` is set. Adapters call this before sending.
+    /// `localhost`; see [`is_loopback`]) or `allow_insecure_http` is set. Adapters call this
+    /// before sending.
     ///
     /// # Errors
     ///
@@ -404,22 +405,18 @@ impl fmt::Debug for Request {
     }
 }
 
-/// True when the URL's host is loopback: `127.0.0.0/8`, `[::1]` or `localhost`.
+/// True when the URL's host is loopback: `127.0.0.0/8`, `[::1]` or `localhost` itself.
+///
+/// Another name under `localhost` (`evil.localhost`) is not: it is looked up in DNS like any
+/// other name, and may point anywhere.
 #[must_use]
 pub fn is_loopback(url: &Url) -> bool {
-    let Some(host) = url.host_str() else {
-        return false;
-    };
-    if let Some(v6) = host.strip_prefix('[').and_then(|h| h.strip_suffix(']')) {
-        return v6
-            .parse::<std::net::Ipv6Addr>()
-            .is_ok_and(|ip| ip.is_loopback());
+    match url.host() {
+        Some(::url::Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(::url::Host::Ipv6(ip)) => ip.is_loopback(),
+        Some(::url::Host::Domain(name)) => name.eq_ignore_ascii_case("localhost"),
+        None => false,
     }
-    if let Ok(v4) = host.parse::<std::net::Ipv4Addr>() {
-        return v4.is_loopback();
-    }
-    // Hosts are stored in lower case.
-    host == "localhost" || host.ends_with(".localhost")
 }
 
 /// An HTTP response handed back to the core by an adapter (or built by a test).

@@ -114,6 +114,7 @@ mod token;
 mod url;
 mod wire;
 
+pub use crate::url::{Url, UrlError, host_port, parse_url};
 pub use callback::CallbackParams;
 pub use challenge::Challenge;
 pub use client::{Client, ClientBuilder};
@@ -150,4 +151,3 @@ pub use secret::{AccessToken, AuthorizationCode, ClientSecret, RefreshToken};
 pub use state::State;
 pub use store::{MemoryStore, StoreError, TokenStore};
 pub use token::{TokenSet, TokenType};
-pub use url::{Origin, Url, UrlError};

@@ -125,7 +125,7 @@ impl Discovery {
             }
             .into());
         }
-        let url = well_known_url(&parsed, kind)?;
+        let url = well_known_url(&parsed, kind);
         Ok(Self {
             issuer: issuer.to_owned(),
             url,
@@ -139,8 +139,8 @@ impl Discovery {
     }
 }
 
-/// Builds the well-known URL for `issuer`.
-fn well_known_url(issuer: &Url, kind: WellKnown) -> Result<Url, Error> {
+/// Builds the well-known URL for `issuer` (an endpoint without query or fragment).
+fn well_known_url(issuer: &Url, kind: WellKnown) -> Url {
     let path = issuer.path().trim_end_matches('/');
     let new_path = match kind {
         // RFC 8414 §3.1: insert the well-known segment between host and path.
@@ -149,7 +149,9 @@ fn well_known_url(issuer: &Url, kind: WellKnown) -> Result<Url, Error> {
         }
         WellKnown::OpenIdConfiguration => format!("{path}/.well-known/openid-configuration"),
     };
-    parse_endpoint("discovery", &format!("{}{new_path}", issuer.up_to_path()))
+    let mut url = issuer.clone();
+    url.set_path(&new_path);
+    url
 }
 
 impl Exchange for Discovery {

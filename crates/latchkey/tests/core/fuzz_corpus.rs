@@ -8,7 +8,7 @@ use std::sync::LazyLock;
 use std::time::UNIX_EPOCH;
 
 use latchkey::{
-    CallbackParams, Challenge, Client, Dialect, Response, ServerError, State, TokenSet, Url,
+    CallbackParams, Challenge, Client, Dialect, Response, ServerError, State, TokenSet, parse_url,
 };
 
 /// `fuzz/fuzz_targets/callback_query.rs`
@@ -68,21 +68,22 @@ fn error_response(data: &[u8]) {
 /// `fuzz/fuzz_targets/url_parse.rs`
 fn url_parse(data: &[u8]) {
     if let Ok(s) = std::str::from_utf8(data) {
-        match Url::parse(s) {
+        match parse_url(s) {
             Ok(url) => {
-                let again = Url::parse(url.as_str()).expect("normalized text parses");
-                assert_eq!(again, url, "normalizing is idempotent");
-                let _ = (
-                    url.host_str(),
-                    url.path(),
-                    url.query(),
-                    url.fragment(),
-                    url.origin(),
-                );
+                let again = parse_url(url.as_str()).expect("accepted text is accepted again");
+                assert_eq!(again, url, "accepting is idempotent");
+                let _ = (latchkey::host_port(&url), latchkey::is_loopback(&url));
             }
             Err(e) => {
                 let _ = e.to_string();
             }
+        }
+        let built = Client::builder("fuzz")
+            .token_endpoint(s)
+            .redirect_uri(s)
+            .build();
+        if let Err(e) = built {
+            let _ = e.to_string();
         }
     }
 }
