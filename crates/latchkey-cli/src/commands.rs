@@ -415,7 +415,7 @@ impl Source {
                 let redirect_uri = match redirect_uri {
                     Some(uri) => uri.to_owned(),
                     None => {
-                        let url = Url::parse(given).map_err(|e| {
+                        let url = latchkey::parse_url(given).map_err(|e| {
                             Failure::Usage(format!("--callback is not an absolute URL: {e}"))
                         })?;
                         // The normalized URL up to its query or fragment (neither `?` nor
@@ -510,7 +510,7 @@ pub(crate) fn required<'a>(
 
 /// Refuses an endpoint that would send credentials in clear text to another machine.
 pub(crate) fn check_url(flag: &str, url: &str, insecure_http: bool) -> Result<(), Failure> {
-    let parsed = Url::parse(url).map_err(|e| Failure::Usage(format!("{flag}: {e}")))?;
+    let parsed = latchkey::parse_url(url).map_err(|e| Failure::Usage(format!("{flag}: {e}")))?;
     match parsed.scheme() {
         "https" => Ok(()),
         "http" if insecure_http || latchkey::is_loopback(&parsed) => Ok(()),
@@ -648,8 +648,14 @@ mod tests {
             check_url("--token-url", "http://a.example/t", false),
             Err(Failure::Usage(_))
         ));
+        // A name under `localhost` is looked up in DNS like any other: not loopback.
+        assert!(matches!(
+            check_url("--token-url", "http://evil.localhost:8080/t", false),
+            Err(Failure::Usage(_))
+        ));
         assert!(check_url("--token-url", "http://a.example/t", true).is_ok());
         assert!(check_url("--token-url", "ftp://a.example/t", true).is_err());
+        assert!(check_url("--token-url", "https://u:p@a.example/t", true).is_err());
         assert!(check_url("--token-url", "not a url", true).is_err());
     }
 

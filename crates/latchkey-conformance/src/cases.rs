@@ -921,22 +921,28 @@ pub fn error_with_200_is_server_error<D: Driver>() {
 }
 
 /// Plain `http://` to a host that is not loopback is refused before any I/O (a `.invalid`
-/// name, which would fail DNS otherwise), by `send` and by `execute`.
+/// name, which would fail DNS otherwise; a name under `localhost`, which DNS may point
+/// anywhere), by `send` and by `execute`.
 pub fn insecure_http_is_refused<D: Driver>() {
     let s = Session::<D>::new();
     s.secret(SECRET);
-    let client = Client::builder("insecure-app")
-        .client_secret(SECRET)
-        .token_endpoint("http://example.invalid/token")
-        .build()
-        .unwrap();
-    let start = Instant::now();
-    let (kind, message) = transport_error(s.send(client.client_credentials().unwrap()));
-    assert_eq!(kind, TransportErrorKind::InsecureUrl);
-    assert!(message.contains("example.invalid"), "{message}");
-    let (kind, _) = transport_error(s.execute(&client.client_credentials().unwrap().request()));
-    assert_eq!(kind, TransportErrorKind::InsecureUrl);
-    assert!(start.elapsed() < Duration::from_millis(100));
+    for (endpoint, host) in [
+        ("http://example.invalid/token", "example.invalid"),
+        ("http://evil.localhost:8080/token", "evil.localhost"),
+    ] {
+        let client = Client::builder("insecure-app")
+            .client_secret(SECRET)
+            .token_endpoint(endpoint)
+            .build()
+            .unwrap();
+        let start = Instant::now();
+        let (kind, message) = transport_error(s.send(client.client_credentials().unwrap()));
+        assert_eq!(kind, TransportErrorKind::InsecureUrl);
+        assert!(message.contains(host), "{message}");
+        let (kind, _) = transport_error(s.execute(&client.client_credentials().unwrap().request()));
+        assert_eq!(kind, TransportErrorKind::InsecureUrl);
+        assert!(start.elapsed() < Duration::from_millis(100));
+    }
 }
 
 /// A closed port gives `Connect`.

@@ -342,7 +342,7 @@ impl Transport {
         let outgoing = to_reqwest(request).ok_or_else(|| {
             Failed::local(format!(
                 "cannot build the request to {}: invalid method, URL or header",
-                request.url.host_port()
+                latchkey::host_port(&request.url)
             ))
         })?;
         let mut response = self
@@ -357,7 +357,7 @@ impl Transport {
         if (300..400).contains(&status) {
             return Err(Failed::redirect(
                 status,
-                &request.url.host_port(),
+                &latchkey::host_port(&request.url),
                 headers.get("location"),
             ));
         }
@@ -366,7 +366,10 @@ impl Transport {
             if length > cap {
                 return Err(Failed::too_large(
                     cap,
-                    format!("{} announced {length} bytes", request.url.host_port()),
+                    format!(
+                        "{} announced {length} bytes",
+                        latchkey::host_port(&request.url)
+                    ),
                 ));
             }
         }
@@ -387,7 +390,7 @@ impl Transport {
                     cap,
                     format!(
                         "{} sent more; the rest was not read",
-                        request.url.host_port()
+                        latchkey::host_port(&request.url)
                     ),
                 ));
             }
@@ -397,7 +400,7 @@ impl Transport {
     }
 }
 
-/// The request as reqwest's, or `None` when its method, URL or a header is not valid HTTP.
+/// The request as reqwest's, or `None` when its method or a header is not valid HTTP.
 ///
 /// The body and every header value are copied into one buffer that they then share: reqwest
 /// keeps a copy of each request (for its own protocol-level retries), and copies of shared
@@ -408,7 +411,7 @@ fn to_reqwest(request: &Request) -> Option<reqwest::Request> {
     use reqwest::header::{AUTHORIZATION, HeaderMap, HeaderName, HeaderValue};
 
     let method = reqwest::Method::from_bytes(request.method.as_str().as_bytes()).ok()?;
-    let url = reqwest::Url::parse(request.url.as_str()).ok()?;
+    let url = request.url.clone();
     let body_len = request.body.len();
     let values_len: usize = request.headers.iter().map(|(_, value)| value.len()).sum();
     let mut buffer = Vec::with_capacity(body_len.saturating_add(values_len));
@@ -603,7 +606,7 @@ impl Failed {
             TransportErrorKind::Timeout,
             format!(
                 "{}: {what}: timed out after {timeout:?}",
-                request.url.host_port()
+                latchkey::host_port(&request.url)
             ),
             Some(Failure::Transport),
         )
@@ -631,7 +634,11 @@ impl Failed {
         };
         // Without its URL, the error's text names no path or query.
         let error = error.without_url();
-        let message = format!("{}: {what}: {}", request.url.host_port(), chain(&error));
+        let message = format!(
+            "{}: {what}: {}",
+            latchkey::host_port(&request.url),
+            chain(&error)
+        );
         Self {
             error: TransportError::new(kind, message).with_source(error),
             retry,

@@ -318,7 +318,7 @@ impl Transport {
         let http_request = builder.body(request.body.as_slice()).map_err(|_| {
             Failed::local(format!(
                 "cannot build the request to {}: invalid method, URL or header",
-                request.url.host_port()
+                latchkey::host_port(&request.url)
             ))
         })?;
         // A request-level configuration is a copy of the whole agent configuration, stored in
@@ -331,14 +331,14 @@ impl Transport {
         let response = self
             .agent
             .run(http_request)
-            .map_err(|e| Failed::from_ureq(e, &request.url.host_port()))?;
+            .map_err(|e| Failed::from_ureq(e, &latchkey::host_port(&request.url)))?;
 
         let status = response.status().as_u16();
         let headers = copy_headers(response.headers());
         if (300..400).contains(&status) {
             return Err(Failed::redirect(
                 status,
-                &request.url.host_port(),
+                &latchkey::host_port(&request.url),
                 headers.get("location"),
             ));
         }
@@ -347,7 +347,10 @@ impl Transport {
             if length > cap {
                 return Err(Failed::too_large(
                     cap,
-                    format!("{} announced {length} bytes", request.url.host_port()),
+                    format!(
+                        "{} announced {length} bytes",
+                        latchkey::host_port(&request.url)
+                    ),
                 ));
             }
         }
@@ -362,13 +365,13 @@ impl Transport {
             .into_reader()
             .take(cap.saturating_add(1))
             .read_to_end(&mut body)
-            .map_err(|e| Failed::from_read(e, &request.url.host_port()))?;
+            .map_err(|e| Failed::from_read(e, &latchkey::host_port(&request.url)))?;
         if u64::try_from(body.len()).unwrap_or(u64::MAX) > cap {
             return Err(Failed::too_large(
                 cap,
                 format!(
                     "{} sent more; the rest was not read",
-                    request.url.host_port()
+                    latchkey::host_port(&request.url)
                 ),
             ));
         }

@@ -67,6 +67,19 @@
 //!   no error message ever contains one.
 //! - `state` is compared in constant time; PKCE S256 is on by default.
 //! - Every request is marked "never follow redirects"; adapters enforce it.
+//! - Plain `http://` is only sent to loopback (`localhost`, `127.0.0.0/8`, `[::1]`; see
+//!   [`is_loopback`]) unless the adapter is told otherwise ([`Request::check_url_security`]).
+//!
+//! ## URLs
+//!
+//! A [`Url`] is a [`url::Url`] (re-exported), the parser reqwest uses, so that what latchkey
+//! checks is what the client connects to, and a `url::Url` you already have can be passed
+//! straight in. Unicode host names work as for any `url` user (`https://bücher.example/` is
+//! sent as `https://xn--bcher-kva.example/`). Endpoints and redirect URIs given as text go
+//! through [`parse_url`], which refuses what the `url` crate would silently repair or guess
+//! at (credentials, control characters, backslashes, a host that only looks like an IPv4
+//! address, ...) with an error that never echoes the URL; endpoints must also be `http(s)`
+//! without a fragment.
 //!
 //! ## Randomness
 //!
