@@ -112,7 +112,6 @@ mod state;
 mod store;
 mod token;
 mod url;
-mod wire;
 
 pub use callback::CallbackParams;
 pub use challenge::Challenge;

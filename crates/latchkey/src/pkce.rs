@@ -1,6 +1,6 @@
 //! PKCE, Proof Key for Code Exchange ([RFC 7636](https://www.rfc-editor.org/rfc/rfc7636)).
 
-use serde::de::{self, Deserializer, EnumAccess, VariantAccess};
+use serde::de::{self, Deserializer};
 use serde::{Deserialize, Serialize, Serializer};
 use sha2::{Digest, Sha256};
 
@@ -10,7 +10,7 @@ use crate::{Error, random};
 
 /// How the code challenge is derived from the verifier (RFC 7636 §4.2).
 #[non_exhaustive]
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
 pub enum PkceMethod {
     /// `S256`: `BASE64URL(SHA256(verifier))`. The default, and the only one to use unless the
     /// server cannot do it.
@@ -29,42 +29,6 @@ impl PkceMethod {
             Self::S256 => "S256",
             Self::Plain => "plain",
         }
-    }
-}
-
-/// Variant names on the wire (serde's externally tagged unit variants, named as in Rust).
-const PKCE_METHOD_VARIANTS: &[&str] = &["S256", "Plain"];
-
-impl Serialize for PkceMethod {
-    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        let index = match self {
-            Self::S256 => 0,
-            Self::Plain => 1,
-        };
-        s.serialize_unit_variant("PkceMethod", index, PKCE_METHOD_VARIANTS[index as usize])
-    }
-}
-
-impl<'de> Deserialize<'de> for PkceMethod {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> de::Visitor<'de> for V {
-            type Value = PkceMethod;
-            fn expecting(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-                f.write_str("enum PkceMethod")
-            }
-            fn visit_enum<A: EnumAccess<'de>>(self, data: A) -> Result<PkceMethod, A::Error> {
-                let (index, variant) =
-                    data.variant_seed(crate::wire::VariantName(PKCE_METHOD_VARIANTS))?;
-                variant.unit_variant()?;
-                Ok(if index == 0 {
-                    PkceMethod::S256
-                } else {
-                    PkceMethod::Plain
-                })
-            }
-        }
-        d.deserialize_enum("PkceMethod", PKCE_METHOD_VARIANTS, V)
     }
 }
 

@@ -8,6 +8,8 @@
 //!                                                   CodeExchange: Exchange<Output = TokenSet>
 //! ```
 
+use serde::{Deserialize, Serialize};
+
 use crate::url::Url;
 
 use crate::callback::CallbackParams;
@@ -246,23 +248,17 @@ impl Prepared {
 ///
 /// It holds the PKCE verifier: store it server-side or encrypted, never in a plain cookie.
 #[must_use = "keep this until the callback arrives"]
-#[derive(Debug)]
+#[derive(Debug, Serialize, Deserialize)]
 pub struct PendingAuthorization {
     state: State,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pkce_verifier: Option<PkceVerifier>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     redirect_uri: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     issuer: Option<String>,
+    #[serde(default)]
     require_iss: bool,
-}
-
-crate::wire::json_object! {
-    PendingAuthorization {
-        state: crate::wire::Required,
-        pkce_verifier: crate::wire::Optional,
-        redirect_uri: crate::wire::Optional,
-        issuer: crate::wire::Optional,
-        require_iss: crate::wire::Defaulted,
-    }
 }
 
 impl PendingAuthorization {
@@ -379,18 +375,12 @@ pub struct PushedAuthorization {
     pending: PendingAuthorization,
 }
 
+#[derive(Deserialize)]
 struct ParWire {
     request_uri: String,
     #[allow(dead_code)]
+    #[serde(default)]
     expires_in: Option<crate::token::Seconds>,
-}
-
-crate::wire::json_object! {
-    #[de_only]
-    ParWire {
-        request_uri: crate::wire::Required,
-        expires_in: crate::wire::Optional,
-    }
 }
 
 impl Exchange for PushedAuthorization {

@@ -16,6 +16,8 @@
 
 use std::time::{Duration, SystemTime};
 
+use serde::Deserialize;
+
 use crate::url::Url;
 
 use crate::error::{ErrorCode, ResponseError, ServerError};
@@ -98,25 +100,18 @@ pub struct DeviceAuthorization {
     pub expires_at: SystemTime,
 }
 
+/// The answer as sent. Google's older endpoints say `verification_url`.
+#[derive(Deserialize)]
 struct Wire {
     device_code: String,
     user_code: String,
+    #[serde(alias = "verification_url")]
     verification_uri: String,
+    #[serde(default, alias = "verification_url_complete")]
     verification_uri_complete: Option<String>,
     expires_in: crate::token::Seconds,
+    #[serde(default)]
     interval: Option<crate::token::Seconds>,
-}
-
-crate::wire::json_object! {
-    #[de_only]
-    Wire {
-        device_code: crate::wire::Required,
-        user_code: crate::wire::Required,
-        verification_uri | "verification_url": crate::wire::Required,
-        verification_uri_complete | "verification_url_complete": crate::wire::Optional,
-        expires_in: crate::wire::Required,
-        interval: crate::wire::Optional,
-    }
 }
 
 impl Exchange for DeviceAuthorizationRequest {
