@@ -270,18 +270,13 @@ impl std::fmt::Debug for SharedSecret {
 
 /// `Basic base64(urlencode(id) ":" urlencode(secret))`, RFC 6749 §2.3.1.
 pub(crate) fn basic_authorization(client_id: &str, secret: &str) -> String {
-    let mut credentials = String::with_capacity(client_id.len() + secret.len() + 8);
-    encode::form_urlencode_into(&mut credentials, client_id);
-    credentials.push(':');
-    encode::form_urlencode_into(&mut credentials, secret);
-    let mut header = String::with_capacity("Basic ".len() + credentials.len().div_ceil(3) * 4);
-    header.push_str("Basic ");
-    encode::base64_into(
-        &mut header,
-        credentials.as_bytes(),
-        encode::BASE64_STANDARD,
-        true,
-    );
+    use base64::Engine as _;
+    let credentials: String = form_urlencoded::byte_serialize(client_id.as_bytes())
+        .chain([":"])
+        .chain(form_urlencoded::byte_serialize(secret.as_bytes()))
+        .collect();
+    let mut header = String::from("Basic ");
+    base64::engine::general_purpose::STANDARD.encode_string(credentials, &mut header);
     header
 }
 

@@ -343,18 +343,15 @@ impl Request {
         let content_type = self.headers.get("content-type").unwrap_or("");
         let is_secret = |k: &str| SECRET_PARAMS.contains(&k);
         if content_type.starts_with("application/x-www-form-urlencoded") {
-            crate::encode::form_pairs(&self.body)
-                .into_iter()
+            let encode = |s: &str| form_urlencoded::byte_serialize(s.as_bytes()).collect::<String>();
+            form_urlencoded::parse(&self.body)
                 .map(|(k, v)| {
-                    let mut pair = String::new();
-                    crate::encode::form_urlencode_into(&mut pair, &k);
-                    pair.push('=');
-                    if is_secret(&k) {
-                        pair.push_str("<redacted>");
+                    let v = if is_secret(&k) {
+                        "<redacted>".to_owned()
                     } else {
-                        crate::encode::form_urlencode_into(&mut pair, &v);
-                    }
-                    pair
+                        encode(&v)
+                    };
+                    format!("{}={v}", encode(&k))
                 })
                 .collect::<Vec<_>>()
                 .join("&")

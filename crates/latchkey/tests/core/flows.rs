@@ -475,7 +475,7 @@ fn blooma_audience_and_scope_per_request() {
         .request();
     assert_eq!(
         String::from_utf8(request.body).unwrap(),
-        "grant_type=client_credentials&scope=read%20write&audience=https%3A%2F%2Fx.blooma.ai%2Fapi%2F"
+        "grant_type=client_credentials&scope=read+write&audience=https%3A%2F%2Fx.blooma.ai%2Fapi%2F"
     );
     // HTTP Basic by default for a client with a secret: base64("id:secret").
     assert_eq!(
