@@ -104,6 +104,7 @@ mod http;
 pub mod lifecycle;
 mod pkce;
 pub mod random;
+pub mod redact;
 mod retry;
 mod secret;
 mod state;

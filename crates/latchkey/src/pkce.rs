@@ -4,10 +4,10 @@ use serde::de::{self, Deserializer, EnumAccess, VariantAccess};
 use serde::{Deserialize, Serialize, Serializer};
 use sha2::{Digest, Sha256};
 
-use base64::Engine as _;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use crate::error::ConfigError;
 use crate::{Error, random};
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 
 /// How the code challenge is derived from the verifier (RFC 7636 §4.2).
 #[non_exhaustive]
