@@ -8,6 +8,7 @@ use std::borrow::Cow;
 use std::fmt;
 use std::sync::Arc;
 
+use crate::redact::Escaped;
 use crate::token::Text;
 
 /// Every way a latchkey operation can fail.
@@ -216,7 +217,7 @@ impl ErrorCode {
 
 impl fmt::Display for ErrorCode {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}", Escaped(self.as_str()))
+        write!(f, "{}", Escaped::new(self.as_str()))
     }
 }
 
@@ -313,7 +314,7 @@ impl fmt::Display for ServerError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "server error {}", self.code)?;
         if let Some(description) = &self.description {
-            write!(f, ": {}", Escaped(description))?;
+            write!(f, ": {}", Escaped::new(description))?;
         }
         if let Some(status) = self.status {
             write!(f, " (HTTP {status})")?;
@@ -389,9 +390,13 @@ impl fmt::Display for CallbackError {
                 f.write_str("callback iss does not match the expected issuer (RFC 9207)")
             }
             Self::DuplicateParameter(name) => {
-                write!(f, "callback parameter {name} appears more than once")
+                write!(
+                    f,
+                    "callback parameter {} appears more than once",
+                    Escaped::new(name)
+                )
             }
-            Self::Malformed(reason) => write!(f, "malformed callback: {reason}"),
+            Self::Malformed(reason) => write!(f, "malformed callback: {}", Escaped::new(reason)),
         }
     }
 }
@@ -410,8 +415,9 @@ pub enum ResponseError {
         content_type: Option<String>,
         /// What was wrong.
         reason: String,
-        /// The first bytes of the body, bounded, control characters escaped, with any secret the
-        /// request carried replaced by `<redacted>`.
+        /// The first characters of the body, with credentials and every spelling of any secret
+        /// the request carried replaced by `<redacted>`, escaped for showing between quotes
+        /// ([`Escaped::quoted`](crate::redact::Escaped::quoted)).
         excerpt: String,
     },
     /// A required member is missing.
@@ -437,15 +443,23 @@ impl fmt::Display for ResponseError {
                 excerpt,
             } => write!(
                 f,
-                "unexpected response (HTTP {status}, content type {}): {reason}; body starts {excerpt:?}",
+                "unexpected response (HTTP {status}, content type {}): {reason}; body starts \"{excerpt}\"",
                 content_type.as_deref().unwrap_or("none")
             ),
             Self::MissingField(field) => write!(f, "response has no {field}"),
             Self::InvalidField { field, reason } => {
-                write!(f, "response member {field} is invalid: {reason}")
+                write!(
+                    f,
+                    "response member {field} is invalid: {}",
+                    Escaped::new(reason)
+                )
             }
             Self::UnsupportedTokenType(token_type) => {
-                write!(f, "unsupported token type {token_type:?}")
+                write!(
+                    f,
+                    "unsupported token type \"{}\"",
+                    Escaped::quoted(token_type)
+                )
             }
         }
     }
@@ -661,72 +675,38 @@ pub(crate) fn bounded(s: &str, max: usize) -> String {
     }
 }
 
-/// A short, printable excerpt of a body, with the given secrets masked.
+/// A short, printable excerpt of a body: credentials in a JSON body replaced by structure
+/// (the members [`redact`](crate::redact) names), then every spelling of the request's
+/// `secrets` masked, then bounded and escaped ([`Escaped::quoted`](crate::redact::Escaped)),
+/// ready to be shown between quotes.
 pub(crate) fn excerpt(body: &[u8], secrets: &[&str]) -> String {
-    let mut text = match serde_json::from_slice::<serde_json::Value>(body) {
+    let text = match serde_json::from_slice::<serde_json::Value>(body) {
         Ok(mut json) => {
-            redact_json(&mut json);
+            redact_json(&mut json, secrets);
             json.to_string()
         }
         Err(_) => String::from_utf8_lossy(body).into_owned(),
     };
-    for secret in secrets {
-        if secret.len() >= 4 && text.contains(secret) {
-            text = text.replace(secret, "<redacted>");
-        }
-    }
-    let escaped: String = text
-        .trim()
-        .chars()
-        .take(MAX_EXCERPT)
-        .flat_map(char::escape_default)
-        .collect();
-    bounded(&escaped, MAX_EXCERPT)
+    let masked = crate::redact::mask(&text, secrets);
+    crate::redact::Escaped::quoted(&bounded(masked.trim(), MAX_EXCERPT)).to_string()
 }
 
-/// JSON members whose values are credentials, wherever they appear.
-const SECRET_MEMBERS: [&str; 8] = [
-    "access_token",
-    "refresh_token",
-    "id_token",
-    "code",
-    "client_secret",
-    "code_verifier",
-    "device_code",
-    "token",
-];
-
-fn redact_json(value: &mut serde_json::Value) {
+/// Replaces the values of credential members, wherever they appear, and masks `secrets` in
+/// every other string (where a server's message quotes them).
+fn redact_json(value: &mut serde_json::Value, secrets: &[&str]) {
     match value {
         serde_json::Value::Object(map) => {
             for (k, v) in map.iter_mut() {
-                if SECRET_MEMBERS.contains(&k.as_str()) {
-                    *v = serde_json::Value::String("<redacted>".into());
+                if crate::redact::is_secret_parameter(k) {
+                    *v = serde_json::Value::String(crate::redact::REDACTED.into());
                 } else {
-                    redact_json(v);
+                    redact_json(v, secrets);
                 }
             }
         }
-        serde_json::Value::Array(items) => items.iter_mut().for_each(redact_json),
+        serde_json::Value::Array(items) => items.iter_mut().for_each(|v| redact_json(v, secrets)),
+        serde_json::Value::String(s) => *s = crate::redact::mask(s, secrets),
         _ => {}
-    }
-}
-
-/// Displays text that came from the network with control characters escaped.
-pub(crate) struct Escaped<'a>(pub(crate) &'a str);
-
-impl fmt::Display for Escaped<'_> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        for c in self.0.chars() {
-            if c.is_control()
-                || matches!(c, '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
-            {
-                write!(f, "{}", c.escape_unicode())?;
-            } else {
-                f.write_fmt(format_args!("{c}"))?;
-            }
-        }
-        Ok(())
     }
 }
 
@@ -760,7 +740,7 @@ mod tests {
         assert_eq!(e.code, ErrorCode::InvalidGrant);
         assert_eq!(
             e.to_string(),
-            "server error invalid_grant: code\\u{a}expired (HTTP 400)"
+            "server error invalid_grant: code\\nexpired (HTTP 400)"
         );
         assert!(ServerError::from_json(None, b"<html>").is_none());
         assert!(ServerError::from_json(None, br#"{"error":5}"#).is_none());
@@ -789,7 +769,7 @@ mod tests {
             status: 502,
             content_type: None,
             reason: "not JSON".into(),
-            excerpt: "<html>\"".into(),
+            excerpt: "<html>\\\"".into(),
         });
         assert_eq!(
             e.to_string(),
