@@ -688,7 +688,7 @@ pub(crate) fn excerpt(body: &[u8], secrets: &[&str]) -> String {
         Err(_) => String::from_utf8_lossy(body).into_owned(),
     };
     let masked = crate::redact::mask(&text, secrets);
-    crate::redact::Escaped::quoted(&bounded(masked.trim(), MAX_EXCERPT)).to_string()
+    Escaped::quoted(&bounded(masked.trim(), MAX_EXCERPT)).to_string()
 }
 
 /// Replaces the values of credential members, wherever they appear, and masks `secrets` in
