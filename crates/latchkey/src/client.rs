@@ -177,6 +177,10 @@ impl Client {
     /// Builds a token endpoint request: `grant_type`, then client authentication, then the
     /// flow's parameters, then the caller's, then the dialect's token parameters (unless
     /// overridden), in the dialect's body encoding.
+    ///
+    /// # Errors
+    ///
+    /// As for [`authenticated_request`](Self::authenticated_request).
     pub(crate) fn token_request(
         &self,
         url: &Url,
@@ -184,12 +188,20 @@ impl Client {
         params: &[(&str, &str)],
         extra: &[(String, String)],
         retry: RetryMode,
-    ) -> Request {
+    ) -> Result<Request, Error> {
         self.authenticated_request(url, Some(grant_type), params, extra, true, retry)
     }
 
     /// Builds a client-authenticated POST to any endpoint of the authorization server (token,
-    /// revocation, introspection, device authorization, PAR).
+    /// revocation, introspection, device authorization, PAR). `params` are the flow's own,
+    /// `extra` the caller's.
+    ///
+    /// # Errors
+    ///
+    /// [`ConfigError::InvalidParameter`] when a caller's parameter would repeat one the flow or
+    /// its client authentication sets ([`RESERVED_TOKEN_PARAMS`], or any of `params`): a body
+    /// with the same field twice is read differently by different servers. Also when a name
+    /// cannot be written as a multipart field name (`"`, `\`, CR or LF) in a multipart body.
     pub(crate) fn authenticated_request(
         &self,
         url: &Url,
@@ -198,7 +210,18 @@ impl Client {
         extra: &[(String, String)],
         with_dialect_params: bool,
         retry: RetryMode,
-    ) -> Request {
+    ) -> Result<Request, Error> {
+        for (name, _) in extra {
+            if RESERVED_TOKEN_PARAMS.contains(&name.as_str())
+                || params.iter().any(|(flow_name, _)| flow_name == name)
+            {
+                return Err(ConfigError::InvalidParameter {
+                    name: name.clone(),
+                    reason: "set by the flow itself",
+                }
+                .into());
+            }
+        }
         let config = &*self.inner;
         let dialect_params: &[(String, String)] = if with_dialect_params {
             &config.dialect.token_params
@@ -248,15 +271,29 @@ impl Client {
                     .append_static("content-type", "application/json");
             }
             BodyEncoding::Multipart => {
-                let (content_type, body) = encode::multipart(&pairs);
+                let (content_type, body) = encode::multipart(&pairs)?;
                 request.body = body;
                 request.headers.append("content-type", content_type);
             }
         }
         request.headers.append_static("accept", "application/json");
-        request
+        Ok(request)
     }
 }
+
+/// Token request parameters that only the flow and its client authentication set: a caller's
+/// parameter of one of these names is refused rather than sent twice.
+pub(crate) const RESERVED_TOKEN_PARAMS: [&str; 9] = [
+    "grant_type",
+    "client_id",
+    "client_secret",
+    "code",
+    "code_verifier",
+    "redirect_uri",
+    "refresh_token",
+    "client_assertion",
+    "client_assertion_type",
+];
 
 /// A secret shared by every request of a client, with a redacted `Debug`.
 #[derive(Clone)]

@@ -9,6 +9,8 @@ use std::fmt::Write as _;
 
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 
+use crate::error::ConfigError;
+
 /// Every byte but the RFC 3986 unreserved characters (`A-Z a-z 0-9 - . _ ~`) is escaped.
 const NOT_UNRESERVED: &AsciiSet = &NON_ALPHANUMERIC
     .remove(b'-')
@@ -67,21 +69,35 @@ fn boundary_for(pairs: &[(&str, &str)]) -> String {
 /// Encodes `pairs` as `multipart/form-data` (RFC 7578), as `curl -F name=value` does.
 ///
 /// Returns the `Content-Type` header value (with its boundary) and the body.
-pub(crate) fn multipart(pairs: &[(&str, &str)]) -> (String, Vec<u8>) {
+///
+/// # Errors
+///
+/// [`ConfigError::InvalidParameter`] for a name with `"`, `\`, CR or LF: it cannot be written
+/// in a `Content-Disposition` name without an escaping that parsers disagree on (a strict
+/// parser reads `\client_id` as `client_id`), so it is refused rather than rewritten.
+pub(crate) fn multipart(pairs: &[(&str, &str)]) -> Result<(String, Vec<u8>), ConfigError> {
+    if let Some((name, _)) = pairs
+        .iter()
+        .find(|(name, _)| name.contains(['"', '\\', '\r', '\n']))
+    {
+        return Err(ConfigError::InvalidParameter {
+            name: (*name).to_owned(),
+            reason: "a multipart/form-data field name cannot hold \", \\, CR or LF",
+        });
+    }
     let boundary = boundary_for(pairs);
     let mut out = String::new();
-    for (k, v) in pairs {
-        let name = k.replace(['"', '\r', '\n'], "_");
+    for (name, value) in pairs {
         let _ = write!(
             out,
-            "--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{v}\r\n"
+            "--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n"
         );
     }
     let _ = write!(out, "--{boundary}--\r\n");
-    (
+    Ok((
         format!("multipart/form-data; boundary={boundary}"),
         out.into_bytes(),
-    )
+    ))
 }
 
 /// Parses a multipart/form-data body of text fields. Returns `None` when it is not one.
@@ -149,7 +165,7 @@ mod tests {
     #[test]
     fn multipart_round_trip_and_boundary_collision() {
         let pairs = [("code", "abc"), ("evil", "--latchkey-form-boundary\r\n")];
-        let (ct, body) = multipart(&pairs);
+        let (ct, body) = multipart(&pairs).unwrap();
         assert!(ct.ends_with("boundary=latchkey-form-boundary-1"));
         let parsed = parse_multipart(&ct, &body).unwrap();
         assert_eq!(

@@ -521,7 +521,7 @@ impl fmt::Display for ConfigError {
                 "the access token is only sent to the configured origins, not to {origin}"
             ),
             Self::InvalidParameter { name, reason } => {
-                write!(f, "invalid parameter {name}: {reason}")
+                write!(f, "invalid parameter {}: {reason}", Escaped::new(name))
             }
         }
     }

@@ -566,7 +566,8 @@ mod tests {
             ("grant_type", "authorization_code"),
             ("note", "ok\r\nlatchkey: token accepted\u{1b}[2J"),
             ("code", "c0de-secret"),
-        ]);
+        ])
+        .unwrap();
         r.headers.append("content-type", content_type);
         r.body = body;
         let shown = r.redacted_body();

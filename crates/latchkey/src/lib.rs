@@ -41,7 +41,7 @@
 //! let exchange = pending.callback(&client, &callback)?;
 //!
 //! // 3. Send the request it describes with any HTTP client...
-//! let request = exchange.request();
+//! let request = exchange.request()?;
 //! assert_eq!(request.url.as_str(), "https://auth.example.com/oauth/token");
 //!
 //! // 4. ...and hand back what came in.

@@ -287,7 +287,8 @@ mod tests {
         ));
         match cc.next_step(Some(&t), at(1000), false) {
             Ok(NextStep::ClientCredentials(step)) => {
-                let body = String::from_utf8(crate::Exchange::request(&step).body).unwrap();
+                let body =
+                    String::from_utf8(crate::Exchange::request(&step).unwrap().body).unwrap();
                 assert_eq!(body, "grant_type=client_credentials&scope=a+b&audience=x");
             }
             other => panic!("{other:?}"),
