@@ -121,10 +121,10 @@ struct Capped<E>(E, u64);
 impl<E: Exchange> Exchange for Capped<E> {
     type Output = E::Output;
 
-    fn request(&self) -> Request {
-        let mut request = self.0.request();
+    fn request(&self) -> Result<Request, Error> {
+        let mut request = self.0.request()?;
         request.max_response_bytes = Some(self.1);
-        request
+        Ok(request)
     }
 
     fn response(self, response: latchkey::Response) -> Result<E::Output, Error> {
@@ -583,7 +583,11 @@ pub fn userinfo_invalid_token<D: Driver>() {
         other => panic!("{other:?}"),
     }
 
-    let request = client.userinfo(tokens.access_token()).unwrap().request();
+    let request = client
+        .userinfo(tokens.access_token())
+        .unwrap()
+        .request()
+        .unwrap();
     let before = SystemTime::now();
     let response = s.execute(&request).unwrap();
     assert_eq!(response.status, 401);
@@ -835,7 +839,7 @@ pub fn retry_after_503_is_not_retried_for_code<D: Driver>() {
 
     // The same answer through `execute`: a response, with `Retry-After` passed through.
     server.inject("/token", Fault::retry_after(503, "1"), 1);
-    let request = client.client_credentials().unwrap().request();
+    let request = client.client_credentials().unwrap().request().unwrap();
     let response = s.execute(&request).unwrap();
     assert_eq!(response.status, 503);
     assert_eq!(response.headers.get("retry-after"), Some("1"));
@@ -934,7 +938,8 @@ pub fn insecure_http_is_refused<D: Driver>() {
     let (kind, message) = transport_error(s.send(client.client_credentials().unwrap()));
     assert_eq!(kind, TransportErrorKind::InsecureUrl);
     assert!(message.contains("example.invalid"), "{message}");
-    let (kind, _) = transport_error(s.execute(&client.client_credentials().unwrap().request()));
+    let (kind, _) =
+        transport_error(s.execute(&client.client_credentials().unwrap().request().unwrap()));
     assert_eq!(kind, TransportErrorKind::InsecureUrl);
     assert!(start.elapsed() < Duration::from_millis(100));
 }
@@ -1068,7 +1073,7 @@ pub fn execute_sends_one_request<D: Driver>() {
     let bogus = AccessToken::new("bogus-access-token-0000");
     s.secret(bogus.expose_secret());
     let response = s
-        .execute(&client.userinfo(&bogus).unwrap().request())
+        .execute(&client.userinfo(&bogus).unwrap().request().unwrap())
         .unwrap();
     assert_eq!(response.status, 401);
 }

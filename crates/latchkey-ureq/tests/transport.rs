@@ -60,7 +60,8 @@ fn a_caller_agent_still_hands_back_error_statuses_with_the_transport_timeouts() 
     let request = client(&server)
         .userinfo(tokens.access_token())
         .unwrap()
-        .request();
+        .request()
+        .unwrap();
     let response = transport.execute(&request).unwrap();
     assert_eq!(response.status, 401);
     assert!(response.headers.get("www-authenticate").is_some());

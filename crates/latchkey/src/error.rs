@@ -11,6 +11,7 @@ use std::sync::Arc;
 
 use serde::Deserialize;
 
+use crate::redact::Escaped;
 use crate::token::optional_text;
 
 /// Every way a latchkey operation can fail.
@@ -179,7 +180,7 @@ impl ErrorCode {
 
 impl fmt::Display for ErrorCode {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}", Escaped(self.as_str()))
+        write!(f, "{}", Escaped::new(self.as_str()))
     }
 }
 
@@ -187,7 +188,7 @@ impl fmt::Display for ErrorCode {
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 #[error(
     "server error {code}{}{}",
-    IfSome(": ", .description.as_deref().map(Escaped), ""),
+    IfSome(": ", .description.as_deref().map(Escaped::new), ""),
     IfSome(" (HTTP ", *.status, ")")
 )]
 pub struct ServerError {
@@ -285,10 +286,10 @@ pub enum CallbackError {
     #[error("callback iss does not match the expected issuer (RFC 9207)")]
     IssuerMismatch,
     /// A parameter appears more than once (RFC 6749 §3.1).
-    #[error("callback parameter {0} appears more than once")]
+    #[error("callback parameter {} appears more than once", Escaped::new(.0))]
     DuplicateParameter(String),
     /// The callback could not be decoded.
-    #[error("malformed callback: {0}")]
+    #[error("malformed callback: {}", Escaped::new(.0))]
     Malformed(String),
 }
 
@@ -298,7 +299,7 @@ pub enum CallbackError {
 pub enum ResponseError {
     /// The body is not the JSON the protocol calls for (for example an HTML error page).
     #[error(
-        "unexpected response (HTTP {status}, content type {}): {reason}; body starts {excerpt:?}",
+        "unexpected response (HTTP {status}, content type {}): {reason}; body starts \"{excerpt}\"",
         .content_type.as_deref().unwrap_or("none")
     )]
     Unexpected {
@@ -308,15 +309,16 @@ pub enum ResponseError {
         content_type: Option<String>,
         /// What was wrong.
         reason: String,
-        /// The first bytes of the body, bounded, control characters escaped, with any secret the
-        /// request carried replaced by `<redacted>`.
+        /// The first characters of the body, with credentials and every spelling of any secret
+        /// the request carried replaced by `<redacted>`, escaped for showing between quotes
+        /// ([`Escaped::quoted`](crate::redact::Escaped::quoted)).
         excerpt: String,
     },
     /// A required member is missing.
     #[error("response has no {0}")]
     MissingField(&'static str),
     /// A member has a value the protocol does not allow.
-    #[error("response member {field} is invalid: {reason}")]
+    #[error("response member {field} is invalid: {}", Escaped::new(.reason))]
     InvalidField {
         /// The member's name.
         field: &'static str,
@@ -324,7 +326,7 @@ pub enum ResponseError {
         reason: String,
     },
     /// The token type is one this client cannot use (RFC 6749 §7.1), e.g. `mac`.
-    #[error("unsupported token type {0:?}")]
+    #[error("unsupported token type \"{}\"", Escaped::quoted(.0))]
     UnsupportedTokenType(String),
 }
 
@@ -360,7 +362,7 @@ pub enum ConfigError {
     #[error("the access token is only sent to the configured origins, not to {0}")]
     ForeignOrigin(String),
     /// A parameter was refused.
-    #[error("invalid parameter {name}: {reason}")]
+    #[error("invalid parameter {}: {reason}", Escaped::new(.name))]
     InvalidParameter {
         /// The parameter's name.
         name: String,
@@ -546,72 +548,38 @@ pub(crate) fn bounded(s: &str, max: usize) -> String {
     }
 }
 
-/// A short, printable excerpt of a body, with the given secrets masked.
+/// A short, printable excerpt of a body: credentials in a JSON body replaced by structure
+/// (the members [`redact`](crate::redact) names), then every spelling of the request's
+/// `secrets` masked, then bounded and escaped ([`Escaped::quoted`](crate::redact::Escaped)),
+/// ready to be shown between quotes.
 pub(crate) fn excerpt(body: &[u8], secrets: &[&str]) -> String {
-    let mut text = match serde_json::from_slice::<serde_json::Value>(body) {
+    let text = match serde_json::from_slice::<serde_json::Value>(body) {
         Ok(mut json) => {
-            redact_json(&mut json);
+            redact_json(&mut json, secrets);
             json.to_string()
         }
         Err(_) => String::from_utf8_lossy(body).into_owned(),
     };
-    for secret in secrets {
-        if secret.len() >= 4 && text.contains(secret) {
-            text = text.replace(secret, "<redacted>");
-        }
-    }
-    let escaped: String = text
-        .trim()
-        .chars()
-        .take(MAX_EXCERPT)
-        .flat_map(char::escape_default)
-        .collect();
-    bounded(&escaped, MAX_EXCERPT)
+    let masked = crate::redact::mask(&text, secrets);
+    Escaped::quoted(&bounded(masked.trim(), MAX_EXCERPT)).to_string()
 }
 
-/// JSON members whose values are credentials, wherever they appear.
-const SECRET_MEMBERS: [&str; 8] = [
-    "access_token",
-    "refresh_token",
-    "id_token",
-    "code",
-    "client_secret",
-    "code_verifier",
-    "device_code",
-    "token",
-];
-
-fn redact_json(value: &mut serde_json::Value) {
+/// Replaces the values of credential members, wherever they appear, and masks `secrets` in
+/// every other string (where a server's message quotes them).
+fn redact_json(value: &mut serde_json::Value, secrets: &[&str]) {
     match value {
         serde_json::Value::Object(map) => {
             for (k, v) in map.iter_mut() {
-                if SECRET_MEMBERS.contains(&k.as_str()) {
-                    *v = serde_json::Value::String("<redacted>".into());
+                if crate::redact::is_secret_parameter(k) {
+                    *v = serde_json::Value::String(crate::redact::REDACTED.into());
                 } else {
-                    redact_json(v);
+                    redact_json(v, secrets);
                 }
             }
         }
-        serde_json::Value::Array(items) => items.iter_mut().for_each(redact_json),
+        serde_json::Value::Array(items) => items.iter_mut().for_each(|v| redact_json(v, secrets)),
+        serde_json::Value::String(s) => *s = crate::redact::mask(s, secrets),
         _ => {}
-    }
-}
-
-/// Displays text that came from the network with control characters escaped.
-pub(crate) struct Escaped<'a>(pub(crate) &'a str);
-
-impl fmt::Display for Escaped<'_> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        for c in self.0.chars() {
-            if c.is_control()
-                || matches!(c, '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
-            {
-                write!(f, "{}", c.escape_unicode())?;
-            } else {
-                f.write_fmt(format_args!("{c}"))?;
-            }
-        }
-        Ok(())
     }
 }
 
@@ -645,7 +613,7 @@ mod tests {
         assert_eq!(e.code, ErrorCode::InvalidGrant);
         assert_eq!(
             e.to_string(),
-            "server error invalid_grant: code\\u{a}expired (HTTP 400)"
+            "server error invalid_grant: code\\nexpired (HTTP 400)"
         );
         assert!(ServerError::from_json(None, b"<html>").is_none());
         assert!(ServerError::from_json(None, br#"{"error":5}"#).is_none());
@@ -674,7 +642,7 @@ mod tests {
             status: 502,
             content_type: None,
             reason: "not JSON".into(),
-            excerpt: "<html>\"".into(),
+            excerpt: "<html>\\\"".into(),
         });
         assert_eq!(
             e.to_string(),
@@ -722,7 +690,7 @@ mod tests {
             uri: Some("u".into()),
             status: None,
         };
-        assert_eq!(e.to_string(), "server error x\\u{1b}: d\\u{a}");
+        assert_eq!(e.to_string(), "server error x\\u{1b}: d\\n");
         assert_eq!(
             Error::Random.to_string(),
             "the operating system's random number generator failed"

@@ -4,9 +4,10 @@ use serde::de::{self, Deserializer};
 use serde::{Deserialize, Serialize, Serializer};
 use sha2::{Digest, Sha256};
 
-use crate::encode::{BASE64_URL, base64_encode};
 use crate::error::ConfigError;
 use crate::{Error, random};
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 
 /// How the code challenge is derived from the verifier (RFC 7636 §4.2).
 #[non_exhaustive]
@@ -56,7 +57,7 @@ impl<'de> Deserialize<'de> for PkceVerifier {
 }
 
 impl PkceVerifier {
-    /// A fresh verifier from 32 bytes of the thread's CSPRNG ([`random`](crate::random)): 43
+    /// A fresh verifier from 32 bytes of the operating system's CSPRNG ([`random`](crate::random)): 43
     /// characters.
     ///
     /// # Errors
@@ -131,8 +132,9 @@ impl PkceVerifier {
     /// `SHA256(verifier)`, with no allocation (the authorization URL copies it straight in).
     pub(crate) fn s256_challenge_into<'b>(&self, buf: &'b mut [u8; 43]) -> &'b str {
         let digest = Sha256::digest(self.0.as_str().as_bytes());
-        let written = base64_encode(&digest, BASE64_URL, false, buf);
-        // base64url output is ASCII, so this never falls back to "".
+        // 32 bytes are 43 base64url characters, so the buffer always fits; base64url output is
+        // ASCII, so this never falls back to "".
+        let written = URL_SAFE_NO_PAD.encode_slice(digest, buf).unwrap_or(0);
         std::str::from_utf8(&buf[..written]).unwrap_or_default()
     }
 
@@ -222,7 +224,8 @@ impl Inline {
     fn base64url(input: &[u8]) -> Self {
         let mut bytes = [0u8; 128];
         let input = &input[..input.len().min(96)];
-        let len = base64_encode(input, BASE64_URL, false, &mut bytes);
+        // 96 bytes are 128 base64url characters: the buffer always fits.
+        let len = URL_SAFE_NO_PAD.encode_slice(input, &mut bytes).unwrap_or(0);
         Self {
             bytes,
             len: len as u8,

@@ -386,12 +386,19 @@ struct ParWire {
 impl Exchange for PushedAuthorization {
     type Output = (AuthorizationUrl, PendingAuthorization);
 
-    fn request(&self) -> Request {
+    fn request(&self) -> Result<Request, Error> {
+        // The authorization parameters were checked when the request was built: they are
+        // the flow's own here.
+        let params: Vec<(&str, &str)> = self
+            .params
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.as_str()))
+            .collect();
         self.client.authenticated_request(
             &self.par_endpoint,
             None,
+            &params,
             &[],
-            &self.params,
             false,
             RetryMode::Idempotent,
         )
@@ -415,7 +422,7 @@ impl Exchange for PushedAuthorization {
 impl Exchange for CodeExchange {
     type Output = TokenSet;
 
-    fn request(&self) -> Request {
+    fn request(&self) -> Result<Request, Error> {
         let mut params: Vec<(&str, &str)> = Vec::with_capacity(3);
         params.push(("code", self.code.expose_secret()));
         if let Some(verifier) = &self.pkce_verifier {

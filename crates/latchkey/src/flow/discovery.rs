@@ -150,10 +150,10 @@ fn well_known_url(issuer: &Url, kind: WellKnown) -> Result<Url, Error> {
 impl Exchange for Discovery {
     type Output = ServerMetadata;
 
-    fn request(&self) -> Request {
+    fn request(&self) -> Result<Request, Error> {
         let mut request = Request::new(Method::Get, self.url.clone(), RetryMode::Idempotent);
         request.headers.append_static("accept", "application/json");
-        request
+        Ok(request)
     }
 
     fn response(self, response: Response) -> Result<ServerMetadata, Error> {

@@ -123,7 +123,7 @@ impl IntrospectionRequest {
 impl Exchange for IntrospectionRequest {
     type Output = Introspection;
 
-    fn request(&self) -> Request {
+    fn request(&self) -> Result<Request, Error> {
         self.0.request()
     }
 
