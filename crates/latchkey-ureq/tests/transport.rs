@@ -76,7 +76,7 @@ fn transport_is_cheap_clone_debug_send_sync() {
     assert!(Transport::builder().try_build().is_ok());
 }
 
-/// The default agent answers IP literals itself; a name still goes through ureq's resolver.
+/// The default agent (ureq's own resolver and connector) reaches an IP literal and a name.
 #[test]
 fn the_default_agent_reaches_a_literal_and_a_name() {
     let server = MockServer::builder()
