@@ -903,6 +903,55 @@ pub fn html_error_page_is_unexpected<D: Driver>() {
     assert_eq!(server.request_count("/token"), 2);
 }
 
+/// A token endpoint that echoes the client secret back in its error page, in each spelling a
+/// server may use (raw, JSON-escaped, HTML-escaped, percent- and form-encoded): no spelling
+/// reaches the error's `Debug` or `Display`, through either adapter.
+pub fn echoed_secret_is_masked_in_every_spelling<D: Driver>() {
+    const ODD_SECRET: &str = "conf\"ss\\wo'rd <&>/\u{e9}-41d7";
+    let spellings = [
+        ODD_SECRET,
+        r#"conf\"ss\\wo'rd <&>/\u00e9-41d7"#,
+        "conf\\\"ss\\\\wo'rd <&>/\u{e9}-41d7",
+        "conf&quot;ss\\wo&#39;rd &lt;&amp;&gt;/\u{e9}-41d7",
+        "conf%22ss%5Cwo%27rd%20%3C%26%3E%2F%C3%A9-41d7",
+        "conf%22ss%5Cwo%27rd+%3C%26%3E%2F%C3%A9-41d7",
+    ];
+    let server = MockServer::builder()
+        .client(MockClient::new("echo-app").secret(ODD_SECRET))
+        .start();
+    let s = Session::<D>::new();
+    for spelling in spellings {
+        s.secret(spelling);
+    }
+    for auth in [ClientAuth::Basic, ClientAuth::Post] {
+        let client = endpoints(&server, "echo-app")
+            .client_secret(ODD_SECRET)
+            .auth_method(auth)
+            .build()
+            .unwrap();
+        for spelling in spellings {
+            let json_string =
+                serde_json::to_string(&format!("rejected client {spelling}")).unwrap();
+            for (content_type, body) in [
+                ("text/html", format!("<p>rejected client {spelling}</p>")),
+                (
+                    "application/json",
+                    format!(r#"{{"message":{json_string}}}"#),
+                ),
+            ] {
+                server.inject("/token", Fault::body(500, content_type, body), 1);
+                match s.send(client.client_credentials().unwrap()) {
+                    Err(Error::Response(ResponseError::Unexpected { excerpt, .. })) => {
+                        assert!(excerpt.contains("<redacted>"), "{excerpt}");
+                    }
+                    other => panic!("{other:?}"),
+                }
+            }
+        }
+    }
+    s.check_secrets();
+}
+
 /// An OAuth error in a 200 answer is the server's error.
 pub fn error_with_200_is_server_error<D: Driver>() {
     let server = MockServer::builder()
@@ -1102,6 +1151,7 @@ pub const ALL: &[&str] = &[
     "retry_after_503_is_not_retried_for_code",
     "retry_429_with_http_date",
     "html_error_page_is_unexpected",
+    "echoed_secret_is_masked_in_every_spelling",
     "error_with_200_is_server_error",
     "insecure_http_is_refused",
     "connection_refused_is_connect",

@@ -103,15 +103,13 @@ pub fn spellings(secret: &str) -> Vec<String> {
         .unwrap_or(secret)
         .to_owned();
     let json_slash = json.replace('/', "\\/");
-    let json_ascii = json_ascii_escape(&json_slash, false);
-    let json_ascii_upper = json_ascii_escape(&json_slash, true);
-    for text in [
-        secret.to_owned(),
-        json,
-        json_slash,
-        json_ascii,
-        json_ascii_upper,
-    ] {
+    let mut texts = vec![secret.to_owned()];
+    for json in [json, json_slash] {
+        texts.push(json_ascii_escape(&json, false));
+        texts.push(json_ascii_escape(&json, true));
+        texts.push(json);
+    }
+    for text in texts {
         for html in html_spellings(&text) {
             add(html);
         }
@@ -299,6 +297,7 @@ mod tests {
             secret,
             r#"p\"ss\\wo'rd/é <&>+*~ 1234"#,
             r#"p\"ss\\wo'rd\/\u00e9 <&>+*~ 1234"#,
+            r#"p\"ss\\wo'rd/\u00E9 <&>+*~ 1234"#,
             "p&quot;ss\\wo&#39;rd/é &lt;&amp;&gt;+*~ 1234",
             "p&#34;ss\\wo&#39;rd/é &lt;&amp;&gt;+*~ 1234",
             "p\\&quot;ss\\\\wo&#39;rd/é &lt;&amp;&gt;+*~ 1234",
