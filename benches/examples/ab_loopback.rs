@@ -7,7 +7,7 @@
 //!
 //! A second line per pair compares the adapter with the raw client plus the core's own work
 //! (building the exchange and its request, reading the token response): what is left is the
-//! adapter's.
+//! adapter's. For ureq, a third compares it with the raw client given the adapter's timeouts.
 //!
 //! Usage: `ab_loopback [reqwest|ureq|both] [ROUNDS] [BATCH]` (defaults: both, 40, 500).
 
@@ -64,6 +64,16 @@ fn main() {
             batch,
             &mut |n| time(n, &mut adapter),
             &mut |n| time(n, &mut raw_plus_core),
+        );
+        // Context: the raw POST with the timeouts the adapter sets. With any overall timeout,
+        // ureq looks the host up on a new thread for every request, IP literals included.
+        let mut raw_with_timeouts = || drop(raw_client.post(true));
+        report(
+            "ureq (raw with the adapter's timeouts)",
+            rounds,
+            batch,
+            &mut |n| time(n, &mut adapter),
+            &mut |n| time(n, &mut raw_with_timeouts),
         );
     }
 

@@ -5,7 +5,7 @@
 //! collected).
 //!
 //! Usage: `profile_loopback SIDE N`, SIDE one of `reqwest_latchkey`, `reqwest_raw`,
-//! `reqwest_raw_with_timeouts`, `ureq_latchkey`, `ureq_raw`.
+//! `reqwest_raw_with_timeouts`, `ureq_latchkey`, `ureq_raw`, `ureq_raw_with_timeouts`.
 
 use std::hint::black_box;
 
@@ -32,6 +32,7 @@ fn main() {
                 drop(black_box(transport.send(cc).expect("token")));
             }
             "raw" => drop(raw_client.post(false)),
+            "raw_with_timeouts" => drop(raw_client.post(true)),
             other => panic!("unknown side ureq_{other}"),
         };
         for _ in 0..WARM_UP {

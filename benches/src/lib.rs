@@ -81,7 +81,7 @@ pub fn floor_pkce() -> [u8; 32] {
 #[must_use]
 pub fn floor_pkce_os_call() -> [u8; 32] {
     let mut random = [0u8; 32];
-    getrandom::getrandom(&mut random).expect("getrandom");
+    getrandom::fill(&mut random).expect("getrandom");
     verifier_digest(&random)
 }
 
@@ -101,7 +101,7 @@ fn verifier_digest(random: &[u8; 32]) -> [u8; 32] {
 #[must_use]
 pub fn floor_getrandom() -> [u8; 32] {
     let mut random = [0u8; 32];
-    getrandom::getrandom(&mut random).expect("getrandom");
+    getrandom::fill(&mut random).expect("getrandom");
     random
 }
 
@@ -122,7 +122,7 @@ pub fn floor_thread_rng() -> [u8; 32] {
 #[must_use]
 pub fn floor_getrandom_48() -> [u8; 48] {
     let mut random = [0u8; 48];
-    getrandom::getrandom(&mut random).expect("getrandom");
+    getrandom::fill(&mut random).expect("getrandom");
     random
 }
 

@@ -37,7 +37,11 @@ pub fn client(server: &MockServer) -> Client {
 
 /// The request latchkey sends; the raw clients send exactly these bytes.
 pub fn wire_request(client: &Client) -> Request {
-    client.client_credentials().expect("confidential").request()
+    client
+        .client_credentials()
+        .expect("confidential")
+        .request()
+        .expect("request")
 }
 
 /// A plain ureq agent (no redirects, statuses as answers) posting latchkey's bytes.

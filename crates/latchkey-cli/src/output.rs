@@ -8,7 +8,6 @@
 //!   server sent cannot move the cursor, recolour the terminal, forge a second line or
 //!   reorder what the reader sees.
 
-use std::fmt::Write as _;
 use std::io::{self, IsTerminal as _, Write as _};
 use std::sync::Mutex;
 use std::time::{SystemTime, UNIX_EPOCH};
@@ -20,13 +19,10 @@ use serde_json::Value;
 /// Secrets this process knows, masked in everything written to stderr.
 static SECRETS: Mutex<Vec<String>> = Mutex::new(Vec::new());
 
-/// Shortest value treated as a secret for masking: masking every `a` in a message because a
-/// one-letter "secret" was given would destroy the message and protect nothing.
-const MIN_SECRET_LEN: usize = 3;
-
-/// Remembers a secret so that it is masked wherever it would appear on stderr.
+/// Remembers a secret so that it is masked, in every spelling
+/// ([`latchkey::redact::spellings`]), wherever it would appear on stderr.
 pub(crate) fn add_secret(secret: &str) {
-    if secret.chars().count() < MIN_SECRET_LEN {
+    if secret.chars().count() < latchkey::redact::MIN_MASKED_LEN {
         return;
     }
     let mut secrets = SECRETS
@@ -34,56 +30,22 @@ pub(crate) fn add_secret(secret: &str) {
         .unwrap_or_else(std::sync::PoisonError::into_inner);
     if !secrets.iter().any(|s| s == secret) {
         secrets.push(secret.to_owned());
-        // Longest first, so that a secret containing another is masked whole.
-        secrets.sort_by_key(|s| std::cmp::Reverse(s.len()));
     }
 }
 
-/// Replaces every known secret in `text` with `<redacted>`.
+/// Replaces every known secret in `text`, in any spelling, with `<redacted>`.
 pub(crate) fn redact(text: &str) -> String {
     let secrets = SECRETS
         .lock()
         .unwrap_or_else(std::sync::PoisonError::into_inner);
-    let mut out = text.to_owned();
-    for secret in secrets.iter() {
-        if out.contains(secret.as_str()) {
-            out = out.replace(secret.as_str(), "<redacted>");
-        }
-    }
-    out
+    let secrets: Vec<&str> = secrets.iter().map(String::as_str).collect();
+    latchkey::redact::mask(text, &secrets)
 }
 
-/// True for characters that must never reach a terminal raw: C0 and C1 controls (ESC, CR,
-/// LF, BEL, backspace, CSI...), DEL, the line and paragraph separators, and the bidirectional
-/// marks, embeddings, overrides and isolates (CVE-2021-42574 "Trojan Source").
-fn is_dangerous(c: char) -> bool {
-    c.is_control()
-        || matches!(
-            c,
-            '\u{061c}'
-                | '\u{200b}'..='\u{200f}'
-                | '\u{2028}'..='\u{202e}'
-                | '\u{2060}'..='\u{2069}'
-                | '\u{feff}'
-        )
-}
-
-/// Escapes `text` for a terminal, on one line: `\n`, `\r`, `\t` by name, every other
-/// dangerous character (see above) as `\u{..}`.
+/// Escapes `text` for a terminal, on one line: the core's one escaping rule
+/// ([`latchkey::redact::Escaped`]).
 pub(crate) fn escape(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            c if is_dangerous(c) => {
-                let _ = write!(out, "\\u{{{:x}}}", u32::from(c));
-            }
-            c => out.push(c),
-        }
-    }
-    out
+    latchkey::redact::escape(text)
 }
 
 /// Redacts, then escapes: the only way text reaches stderr.
@@ -154,9 +116,6 @@ pub(crate) fn unix_seconds(at: SystemTime) -> u64 {
     at.duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs())
 }
 
-/// Members of a token response whose values are credentials.
-const SECRET_MEMBERS: [&str; 3] = ["access_token", "refresh_token", "id_token"];
-
 /// The token set as the JSON object the command prints: `access_token`, `token_type`,
 /// `expires_in`, `expires_at` (Unix seconds), `refresh_token`, `scope`, then every other
 /// member the server sent (`id_token`, `created_at`, ...).
@@ -193,7 +152,7 @@ pub(crate) fn token_object(tokens: &TokenSet, redacted: bool) -> Object {
             continue;
         }
         let value = match value {
-            Value::String(s) if SECRET_MEMBERS.contains(&key.as_str()) => secret(s),
+            Value::String(s) if latchkey::redact::is_secret_parameter(key) => secret(s),
             other => other.clone(),
         };
         out.0.push((key.clone(), value));
@@ -207,42 +166,23 @@ pub(crate) fn add_token_secrets(tokens: &TokenSet) {
     if let Some(refresh) = tokens.refresh_token() {
         add_secret(refresh.expose_secret());
     }
-    for key in SECRET_MEMBERS {
-        if let Some(Value::String(s)) = tokens.extra().get(key) {
-            add_secret(s);
+    for (key, value) in tokens.extra() {
+        if let Value::String(s) = value {
+            if latchkey::redact::is_secret_parameter(key) {
+                add_secret(s);
+            }
         }
     }
 }
-
-/// Header fields whose values are credentials.
-const SECRET_HEADERS: [&str; 4] = ["authorization", "cookie", "set-cookie", "dpop"];
 
 /// Header fields as `name: value` lines, credentials replaced by `<redacted>` (the
 /// authentication scheme, such as `Basic`, is kept).
 pub(crate) fn header_lines(headers: &Headers) -> Vec<String> {
     headers
         .iter()
-        .map(|(name, value)| {
-            if SECRET_HEADERS.iter().any(|s| name.eq_ignore_ascii_case(s)) {
-                match value.split_once(' ') {
-                    Some((scheme, _)) => format!("{name}: {scheme} <redacted>"),
-                    None => format!("{name}: <redacted>"),
-                }
-            } else {
-                format!("{name}: {value}")
-            }
-        })
+        .map(|(name, value)| format!("{name}: {}", latchkey::redact::header_value(name, value)))
         .collect()
 }
-
-/// URL query and fragment parameters whose values are credentials.
-const SECRET_URL_PARAMS: [&str; 5] = [
-    "code",
-    "access_token",
-    "refresh_token",
-    "id_token",
-    "code_verifier",
-];
 
 /// A URL with the values of credential parameters in its query and fragment replaced by
 /// `<redacted>` (for showing a redirect `Location`).
@@ -260,7 +200,7 @@ pub(crate) fn redact_url(url: &str) -> String {
             .split('&')
             .map(|pair| {
                 let name = pair.split_once('=').map_or(pair, |(n, _)| n);
-                if SECRET_URL_PARAMS.contains(&name) {
+                if latchkey::redact::is_secret_parameter(name) {
                     format!("{name}=<redacted>")
                 } else {
                     pair.to_owned()
@@ -291,7 +231,7 @@ pub(crate) fn add_url_secrets(url: &str) {
     };
     for pair in pairs.iter().flat_map(|part| part.split('&')) {
         if let Some((name, value)) = pair.split_once('=') {
-            if SECRET_URL_PARAMS.contains(&name) {
+            if latchkey::redact::is_secret_parameter(name) {
                 add_secret(value);
                 for (_, decoded) in url::form_urlencoded::parse(format!("v={value}").as_bytes()) {
                     add_secret(&decoded);
@@ -325,7 +265,10 @@ mod tests {
     fn escape_neutralises_terminal_control() {
         let hostile = "bad\u{1b}[2J\u{1b}]0;title\u{7}\r\nlatchkey: ok\u{202e}txt.exe\u{9b}";
         let escaped = escape(hostile);
-        assert!(!escaped.chars().any(is_dangerous), "{escaped}");
+        assert!(
+            !escaped.chars().any(latchkey::redact::is_dangerous),
+            "{escaped}"
+        );
         assert_eq!(
             escaped,
             "bad\\u{1b}[2J\\u{1b}]0;title\\u{7}\\r\\nlatchkey: ok\\u{202e}txt.exe\\u{9b}"

@@ -84,8 +84,8 @@ pub(crate) fn snapshot(handle: &Mutex<Record>) -> Record {
 impl<E: Exchange> Exchange for Traced<E> {
     type Output = E::Output;
 
-    fn request(&self) -> Request {
-        let request = self.inner.request();
+    fn request(&self) -> Result<Request, latchkey::Error> {
+        let request = self.inner.request()?;
         // Credentials in headers (Basic, Bearer) are masked on stderr from now on.
         for value in request.headers.get_all("authorization") {
             add_secret(value);
@@ -96,7 +96,7 @@ impl<E: Exchange> Exchange for Traced<E> {
         let mut record = self.record.lock().unwrap_or_else(PoisonError::into_inner);
         record.attempts = record.attempts.saturating_add(1);
         record.request = Some(request.clone());
-        request
+        Ok(request)
     }
 
     fn response(self, response: Response) -> Result<Self::Output, latchkey::Error> {

@@ -121,10 +121,10 @@ struct Capped<E>(E, u64);
 impl<E: Exchange> Exchange for Capped<E> {
     type Output = E::Output;
 
-    fn request(&self) -> Request {
-        let mut request = self.0.request();
+    fn request(&self) -> Result<Request, Error> {
+        let mut request = self.0.request()?;
         request.max_response_bytes = Some(self.1);
-        request
+        Ok(request)
     }
 
     fn response(self, response: latchkey::Response) -> Result<E::Output, Error> {
@@ -583,7 +583,11 @@ pub fn userinfo_invalid_token<D: Driver>() {
         other => panic!("{other:?}"),
     }
 
-    let request = client.userinfo(tokens.access_token()).unwrap().request();
+    let request = client
+        .userinfo(tokens.access_token())
+        .unwrap()
+        .request()
+        .unwrap();
     let before = SystemTime::now();
     let response = s.execute(&request).unwrap();
     assert_eq!(response.status, 401);
@@ -835,7 +839,7 @@ pub fn retry_after_503_is_not_retried_for_code<D: Driver>() {
 
     // The same answer through `execute`: a response, with `Retry-After` passed through.
     server.inject("/token", Fault::retry_after(503, "1"), 1);
-    let request = client.client_credentials().unwrap().request();
+    let request = client.client_credentials().unwrap().request().unwrap();
     let response = s.execute(&request).unwrap();
     assert_eq!(response.status, 503);
     assert_eq!(response.headers.get("retry-after"), Some("1"));
@@ -899,6 +903,55 @@ pub fn html_error_page_is_unexpected<D: Driver>() {
     assert_eq!(server.request_count("/token"), 2);
 }
 
+/// A token endpoint that echoes the client secret back in its error page, in each spelling a
+/// server may use (raw, JSON-escaped, HTML-escaped, percent- and form-encoded): no spelling
+/// reaches the error's `Debug` or `Display`, through either adapter.
+pub fn echoed_secret_is_masked_in_every_spelling<D: Driver>() {
+    const ODD_SECRET: &str = "conf\"ss\\wo'rd <&>/\u{e9}-41d7";
+    let spellings = [
+        ODD_SECRET,
+        r#"conf\"ss\\wo'rd <&>/\u00e9-41d7"#,
+        "conf\\\"ss\\\\wo'rd <&>/\u{e9}-41d7",
+        "conf&quot;ss\\wo&#39;rd &lt;&amp;&gt;/\u{e9}-41d7",
+        "conf%22ss%5Cwo%27rd%20%3C%26%3E%2F%C3%A9-41d7",
+        "conf%22ss%5Cwo%27rd+%3C%26%3E%2F%C3%A9-41d7",
+    ];
+    let server = MockServer::builder()
+        .client(MockClient::new("echo-app").secret(ODD_SECRET))
+        .start();
+    let s = Session::<D>::new();
+    for spelling in spellings {
+        s.secret(spelling);
+    }
+    for auth in [ClientAuth::Basic, ClientAuth::Post] {
+        let client = endpoints(&server, "echo-app")
+            .client_secret(ODD_SECRET)
+            .auth_method(auth)
+            .build()
+            .unwrap();
+        for spelling in spellings {
+            let json_string =
+                serde_json::to_string(&format!("rejected client {spelling}")).unwrap();
+            for (content_type, body) in [
+                ("text/html", format!("<p>rejected client {spelling}</p>")),
+                (
+                    "application/json",
+                    format!(r#"{{"message":{json_string}}}"#),
+                ),
+            ] {
+                server.inject("/token", Fault::body(500, content_type, body), 1);
+                match s.send(client.client_credentials().unwrap()) {
+                    Err(Error::Response(ResponseError::Unexpected { excerpt, .. })) => {
+                        assert!(excerpt.contains("<redacted>"), "{excerpt}");
+                    }
+                    other => panic!("{other:?}"),
+                }
+            }
+        }
+    }
+    s.check_secrets();
+}
+
 /// An OAuth error in a 200 answer is the server's error.
 pub fn error_with_200_is_server_error<D: Driver>() {
     let server = MockServer::builder()
@@ -939,7 +992,8 @@ pub fn insecure_http_is_refused<D: Driver>() {
         let (kind, message) = transport_error(s.send(client.client_credentials().unwrap()));
         assert_eq!(kind, TransportErrorKind::InsecureUrl);
         assert!(message.contains(host), "{message}");
-        let (kind, _) = transport_error(s.execute(&client.client_credentials().unwrap().request()));
+        let (kind, _) =
+            transport_error(s.execute(&client.client_credentials().unwrap().request().unwrap()));
         assert_eq!(kind, TransportErrorKind::InsecureUrl);
         assert!(start.elapsed() < Duration::from_millis(100));
     }
@@ -1074,7 +1128,7 @@ pub fn execute_sends_one_request<D: Driver>() {
     let bogus = AccessToken::new("bogus-access-token-0000");
     s.secret(bogus.expose_secret());
     let response = s
-        .execute(&client.userinfo(&bogus).unwrap().request())
+        .execute(&client.userinfo(&bogus).unwrap().request().unwrap())
         .unwrap();
     assert_eq!(response.status, 401);
 }
@@ -1103,6 +1157,7 @@ pub const ALL: &[&str] = &[
     "retry_after_503_is_not_retried_for_code",
     "retry_429_with_http_date",
     "html_error_page_is_unexpected",
+    "echoed_secret_is_masked_in_every_spelling",
     "error_with_200_is_server_error",
     "insecure_http_is_refused",
     "connection_refused_is_connect",

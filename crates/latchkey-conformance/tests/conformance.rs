@@ -47,6 +47,7 @@ macro_rules! conformance {
                 retry_after_503_is_not_retried_for_code,
                 retry_429_with_http_date,
                 html_error_page_is_unexpected,
+                echoed_secret_is_masked_in_every_spelling,
                 error_with_200_is_server_error,
                 insecure_http_is_refused,
                 connection_refused_is_connect,

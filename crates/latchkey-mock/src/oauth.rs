@@ -367,7 +367,7 @@ impl State {
     fn random_token(&mut self, prefix: &str) -> String {
         self.token_counter += 1;
         let mut bytes = [0u8; 24];
-        if getrandom::getrandom(&mut bytes).is_err() {
+        if getrandom::fill(&mut bytes).is_err() {
             // No OS randomness: still unique, merely predictable.
             let nanos = SystemTime::now()
                 .duration_since(UNIX_EPOCH)

@@ -64,7 +64,7 @@ impl Transport {
                 }
                 tokio::time::sleep(next_poll.min(TICK)).await;
             }
-            let request = poll.request(self.now());
+            let request = poll.request(self.now())?;
             polls = polls.saturating_add(1);
             let response = self.send(request).await?;
             if let Poll::Done(tokens) = poll.handle(response)? {

@@ -245,7 +245,7 @@ impl Transport {
     /// server's OAuth error ([`Error::Server`]) or an unusable answer ([`Error::Response`]).
     pub async fn send<E: Exchange + Send>(&self, exchange: E) -> Result<E::Output, Error> {
         let start = Instant::now();
-        let mut request = exchange.request();
+        let mut request = exchange.request()?;
         request.check_url_security(self.settings.allow_insecure_http)?;
         let mut attempts: u32 = 1;
         loop {
@@ -286,7 +286,7 @@ impl Transport {
                 }
             };
             tokio::time::sleep(delay).await;
-            request = exchange.request();
+            request = exchange.request()?;
             attempts = attempts.saturating_add(1);
         }
     }

@@ -50,7 +50,8 @@ async fn a_caller_builder_never_follows_redirects() {
     let request = client(&server)
         .userinfo(tokens.access_token())
         .unwrap()
-        .request();
+        .request()
+        .unwrap();
     let response = transport.execute(&request).await.unwrap();
     assert_eq!(response.status, 401);
     assert!(response.headers.get("www-authenticate").is_some());
@@ -74,7 +75,7 @@ fn every_future_is_send() {
     send(transport.send(client.client_credentials().unwrap()));
     send(transport.send(client.refresh(&RefreshToken::new("r")).unwrap()));
     let userinfo = client.userinfo(&AccessToken::new("a")).unwrap();
-    let request = userinfo.request();
+    let request = userinfo.request().unwrap();
     send(transport.send(userinfo));
     send(transport.execute(&request));
 }

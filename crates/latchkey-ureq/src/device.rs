@@ -60,7 +60,7 @@ impl Transport {
                 }
                 std::thread::sleep(next_poll.min(TICK));
             }
-            let request = poll.request(self.now());
+            let request = poll.request(self.now())?;
             polls = polls.saturating_add(1);
             let response = self.send(request)?;
             if let Poll::Done(tokens) = poll.handle(response)? {

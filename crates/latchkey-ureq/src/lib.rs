@@ -46,8 +46,8 @@
 //!   `max_response_bytes`. A larger `Content-Length` is refused at once; any other body is
 //!   read incrementally and dropped as soon as it passes the cap
 //!   ([`TooLarge`](TransportErrorKind::TooLarge)).
-//! - **Timeouts**: 10 s to connect, 30 s in all, body included
-//!   ([`Timeout`](TransportErrorKind::Timeout)).
+//! - **Timeouts**: 10 s for the DNS lookup and 10 s to connect (TCP and TLS), 30 s in all,
+//!   lookup and body included ([`Timeout`](TransportErrorKind::Timeout)).
 //! - **Only `https`**, or `http` to a loopback host, unless
 //!   [`allow_insecure_http`](TransportBuilder::allow_insecure_http) is set. A refused URL is
 //!   refused before any DNS lookup.
@@ -127,12 +127,15 @@ use latchkey::{
     TransportErrorKind,
 };
 
-mod coarse;
 mod manager;
-mod resolve;
 
 /// latchkey's settings on a ureq configuration builder (an agent's or a request's: the two
-/// builders are different types): no redirects, statuses as answers, the two timeouts.
+/// builders are different types): no redirects, statuses as answers, the timeouts. All of
+/// them are ureq's stable configuration.
+///
+/// ureq's connect phase starts after the DNS lookup, so the connect timeout bounds the lookup
+/// (`timeout_resolve`) and then the connection itself, TLS included (`timeout_connect`); the
+/// overall timeout (`timeout_global`) bounds the whole attempt, lookup and body included.
 macro_rules! safety_settings {
     ($builder:expr, $settings:expr) => {
         $builder
@@ -140,6 +143,7 @@ macro_rules! safety_settings {
             .max_redirects_will_error(false)
             .save_redirect_history(false)
             .http_status_as_error(false)
+            .timeout_resolve(Some($settings.connect_timeout))
             .timeout_connect(Some($settings.connect_timeout))
             .timeout_global(Some($settings.timeout))
     };
@@ -245,7 +249,7 @@ impl Transport {
     /// server's OAuth error ([`Error::Server`]) or an unusable answer ([`Error::Response`]).
     pub fn send<E: Exchange>(&self, exchange: E) -> Result<E::Output, Error> {
         let start = Instant::now();
-        let mut request = exchange.request();
+        let mut request = exchange.request()?;
         request.check_url_security(self.settings.allow_insecure_http)?;
         let mut attempts: u32 = 1;
         loop {
@@ -286,7 +290,7 @@ impl Transport {
                 }
             };
             std::thread::sleep(delay);
-            request = exchange.request();
+            request = exchange.request()?;
             attempts = attempts.saturating_add(1);
         }
     }
@@ -387,7 +391,8 @@ impl TransportBuilder {
         self
     }
 
-    /// The longest wait for a connection, DNS and TLS included (default 10 s).
+    /// The longest wait for the DNS lookup, and again for the connection itself, TLS
+    /// included (default 10 s). Both also count towards [`timeout`](Self::timeout).
     pub fn connect_timeout(mut self, timeout: Duration) -> Self {
         self.settings.connect_timeout = timeout;
         self
@@ -427,13 +432,8 @@ impl TransportBuilder {
     /// The safety settings are applied again to every request through ureq's per-request
     /// configuration (no redirects, 4xx/5xx as answers rather than errors, this transport's
     /// timeouts), so an agent configured otherwise can neither follow a redirect nor hide the
-    /// server's error. The agent's middleware, if any, still runs: it is the caller's code.
-    ///
-    /// The agent keeps its own connector and resolver. The transport's default agent uses
-    /// ureq's connector with socket timeouts rounded down to the millisecond (so a kept-alive
-    /// connection is not sent a `setsockopt` for every read and write), and a resolver that
-    /// returns an IP-literal host (`127.0.0.1`, `[::1]`...) as it is; ureq's default resolver,
-    /// which looks every name up on a new thread whenever a timeout is set, sees only names.
+    /// server's error. The agent's middleware, if any, still runs: it is the caller's code,
+    /// and so are the connector and resolver of an agent built with ureq's low-level parts.
     pub fn agent(mut self, agent: ureq::Agent) -> Self {
         self.agent = Some(agent);
         self
@@ -452,18 +452,12 @@ impl TransportBuilder {
     /// Builds the transport.
     pub fn build(self) -> Transport {
         let agent_configured = self.agent.is_none();
+        // The same settings a caller's agent gets on every request (`Transport::attempt`),
+        // set once on the agent: its requests need no configuration of their own.
         let agent = self.agent.unwrap_or_else(|| {
-            // The same settings a caller's agent gets on every request (`Transport::attempt`).
-            let config = safety_settings!(ureq::Agent::config_builder(), self.settings).build();
-            // ureq's own connector, its socket timeouts rounded to the millisecond (no
-            // `setsockopt` per read and write), and IP-literal hosts resolved without a
-            // thread per request.
-            use ureq::unversioned::transport::{Connector as _, DefaultConnector};
-            ureq::Agent::with_parts(
-                config,
-                DefaultConnector::new().chain(coarse::CoarseTimeoutsConnector),
-                resolve::LiteralResolver::default(),
-            )
+            safety_settings!(ureq::Agent::config_builder(), self.settings)
+                .build()
+                .new_agent()
         });
         Transport {
             agent,
@@ -637,3 +631,33 @@ fn content_length(headers: &Headers) -> Option<u64> {
 mod device;
 
 pub use latchkey::DeviceWait;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The transport's own agent carries every safety setting itself (its requests get no
+    /// per-request configuration), with the builder's timeouts.
+    #[test]
+    fn the_default_agent_is_built_with_the_safety_settings() {
+        let transport = Transport::builder()
+            .connect_timeout(Duration::from_secs(3))
+            .timeout(Duration::from_secs(7))
+            .build();
+        assert!(transport.agent_configured);
+        let config = transport.agent.config();
+        assert_eq!(config.max_redirects(), 0);
+        assert!(!config.max_redirects_will_error());
+        assert!(!config.save_redirect_history());
+        assert!(!config.http_status_as_error());
+        let timeouts = config.timeouts();
+        assert_eq!(timeouts.resolve, Some(Duration::from_secs(3)));
+        assert_eq!(timeouts.connect, Some(Duration::from_secs(3)));
+        assert_eq!(timeouts.global, Some(Duration::from_secs(7)));
+
+        let caller = Transport::builder()
+            .agent(ureq::Agent::new_with_defaults())
+            .build();
+        assert!(!caller.agent_configured);
+    }
+}

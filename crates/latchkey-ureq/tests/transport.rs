@@ -60,7 +60,8 @@ fn a_caller_agent_still_hands_back_error_statuses_with_the_transport_timeouts() 
     let request = client(&server)
         .userinfo(tokens.access_token())
         .unwrap()
-        .request();
+        .request()
+        .unwrap();
     let response = transport.execute(&request).unwrap();
     assert_eq!(response.status, 401);
     assert!(response.headers.get("www-authenticate").is_some());
@@ -75,7 +76,7 @@ fn transport_is_cheap_clone_debug_send_sync() {
     assert!(Transport::builder().try_build().is_ok());
 }
 
-/// The default agent answers IP literals itself; a name still goes through ureq's resolver.
+/// The default agent (ureq's own resolver and connector) reaches an IP literal and a name.
 #[test]
 fn the_default_agent_reaches_a_literal_and_a_name() {
     let server = MockServer::builder()

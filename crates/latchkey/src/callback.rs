@@ -179,9 +179,10 @@ fn decode(s: &str) -> Result<Cow<'_, str>, CallbackError> {
     if !s.bytes().any(|b| b == b'%' || b == b'+') {
         return Ok(Cow::Borrowed(s));
     }
-    let out = crate::encode::form_decode(s.as_bytes());
-    String::from_utf8(out)
-        .map(Cow::Owned)
+    let plus_as_space = s.replace('+', " ");
+    percent_encoding::percent_decode_str(&plus_as_space)
+        .decode_utf8()
+        .map(|decoded| Cow::Owned(decoded.into_owned()))
         .map_err(|_| CallbackError::Malformed("parameter is not UTF-8 after decoding".into()))
 }
 

@@ -177,6 +177,10 @@ impl Client {
     /// Builds a token endpoint request: `grant_type`, then client authentication, then the
     /// flow's parameters, then the caller's, then the dialect's token parameters (unless
     /// overridden), in the dialect's body encoding.
+    ///
+    /// # Errors
+    ///
+    /// As for [`authenticated_request`](Self::authenticated_request).
     pub(crate) fn token_request(
         &self,
         url: &Url,
@@ -184,12 +188,20 @@ impl Client {
         params: &[(&str, &str)],
         extra: &[(String, String)],
         retry: RetryMode,
-    ) -> Request {
+    ) -> Result<Request, Error> {
         self.authenticated_request(url, Some(grant_type), params, extra, true, retry)
     }
 
     /// Builds a client-authenticated POST to any endpoint of the authorization server (token,
-    /// revocation, introspection, device authorization, PAR).
+    /// revocation, introspection, device authorization, PAR). `params` are the flow's own,
+    /// `extra` the caller's.
+    ///
+    /// # Errors
+    ///
+    /// [`ConfigError::InvalidParameter`] when a caller's parameter would repeat one the flow or
+    /// its client authentication sets ([`RESERVED_TOKEN_PARAMS`], or any of `params`): a body
+    /// with the same field twice is read differently by different servers. Also when a name
+    /// cannot be written as a multipart field name (`"`, `\`, CR or LF) in a multipart body.
     pub(crate) fn authenticated_request(
         &self,
         url: &Url,
@@ -198,7 +210,18 @@ impl Client {
         extra: &[(String, String)],
         with_dialect_params: bool,
         retry: RetryMode,
-    ) -> Request {
+    ) -> Result<Request, Error> {
+        for (name, _) in extra {
+            if RESERVED_TOKEN_PARAMS.contains(&name.as_str())
+                || params.iter().any(|(flow_name, _)| flow_name == name)
+            {
+                return Err(ConfigError::InvalidParameter {
+                    name: name.clone(),
+                    reason: "set by the flow itself",
+                }
+                .into());
+            }
+        }
         let config = &*self.inner;
         let dialect_params: &[(String, String)] = if with_dialect_params {
             &config.dialect.token_params
@@ -248,15 +271,29 @@ impl Client {
                     .append_static("content-type", "application/json");
             }
             BodyEncoding::Multipart => {
-                let (content_type, body) = encode::multipart(&pairs);
+                let (content_type, body) = encode::multipart(&pairs)?;
                 request.body = body;
                 request.headers.append("content-type", content_type);
             }
         }
         request.headers.append_static("accept", "application/json");
-        request
+        Ok(request)
     }
 }
+
+/// Token request parameters that only the flow and its client authentication set: a caller's
+/// parameter of one of these names is refused rather than sent twice.
+pub(crate) const RESERVED_TOKEN_PARAMS: [&str; 9] = [
+    "grant_type",
+    "client_id",
+    "client_secret",
+    "code",
+    "code_verifier",
+    "redirect_uri",
+    "refresh_token",
+    "client_assertion",
+    "client_assertion_type",
+];
 
 /// A secret shared by every request of a client, with a redacted `Debug`.
 #[derive(Clone)]
@@ -270,18 +307,13 @@ impl std::fmt::Debug for SharedSecret {
 
 /// `Basic base64(urlencode(id) ":" urlencode(secret))`, RFC 6749 §2.3.1.
 pub(crate) fn basic_authorization(client_id: &str, secret: &str) -> String {
-    let mut credentials = String::with_capacity(client_id.len() + secret.len() + 8);
-    encode::form_urlencode_into(&mut credentials, client_id);
-    credentials.push(':');
-    encode::form_urlencode_into(&mut credentials, secret);
-    let mut header = String::with_capacity("Basic ".len() + credentials.len().div_ceil(3) * 4);
-    header.push_str("Basic ");
-    encode::base64_into(
-        &mut header,
-        credentials.as_bytes(),
-        encode::BASE64_STANDARD,
-        true,
-    );
+    use base64::Engine as _;
+    let credentials: String = form_urlencoded::byte_serialize(client_id.as_bytes())
+        .chain([":"])
+        .chain(form_urlencoded::byte_serialize(secret.as_bytes()))
+        .collect();
+    let mut header = String::from("Basic ");
+    base64::engine::general_purpose::STANDARD.encode_string(credentials, &mut header);
     header
 }
 

@@ -6,86 +6,50 @@
 
 use std::borrow::Cow;
 use std::fmt;
+use std::ops::Deref;
 use std::sync::Arc;
 
-use crate::token::Text;
+use serde::Deserialize;
+
+use crate::redact::Escaped;
+use crate::token::optional_text;
 
 /// Every way a latchkey operation can fail.
+///
+/// The wrapping variants are transparent: they display as the wrapped error and report its
+/// own [`source`](std::error::Error::source), not the wrapped error itself.
 #[non_exhaustive]
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum Error {
     /// The authorization server (or resource server) answered with an OAuth error
     /// ([RFC 6749 §4.1.2.1](https://www.rfc-editor.org/rfc/rfc6749#section-4.1.2.1),
     /// [§5.2](https://www.rfc-editor.org/rfc/rfc6749#section-5.2),
     /// [RFC 6750 §3.1](https://www.rfc-editor.org/rfc/rfc6750#section-3.1)).
-    Server(ServerError),
+    #[error(transparent)]
+    Server(#[from] ServerError),
     /// The redirect back to the client was unusable or did not belong to this flow.
-    Callback(CallbackError),
+    #[error(transparent)]
+    Callback(#[from] CallbackError),
     /// The server's HTTP response was not what the protocol allows.
-    Response(ResponseError),
+    #[error(transparent)]
+    Response(#[from] ResponseError),
     /// The client was configured or used in a way that cannot work.
-    Config(ConfigError),
+    #[error(transparent)]
+    Config(#[from] ConfigError),
     /// The request did not complete at the HTTP level (filled in by adapters).
-    Transport(TransportError),
+    #[error(transparent)]
+    Transport(#[from] TransportError),
     /// The operating system's random number generator failed.
+    #[error("the operating system's random number generator failed")]
     Random,
     /// The tokens cannot be renewed without the user: run an authorization flow again (and
     /// hand the new token set to the token manager).
-    Reauthorize(ReauthorizeError),
+    #[error(transparent)]
+    Reauthorize(#[from] ReauthorizeError),
     /// A [`TokenStore`](crate::TokenStore) could not read or save the token set.
-    Store(crate::store::StoreError),
+    #[error(transparent)]
+    Store(#[from] crate::store::StoreError),
 }
-
-impl fmt::Display for Error {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Self::Server(e) => fmt::Display::fmt(e, f),
-            Self::Callback(e) => fmt::Display::fmt(e, f),
-            Self::Response(e) => fmt::Display::fmt(e, f),
-            Self::Config(e) => fmt::Display::fmt(e, f),
-            Self::Transport(e) => fmt::Display::fmt(e, f),
-            Self::Random => f.write_str("the operating system's random number generator failed"),
-            Self::Reauthorize(e) => fmt::Display::fmt(e, f),
-            Self::Store(e) => fmt::Display::fmt(e, f),
-        }
-    }
-}
-
-impl std::error::Error for Error {
-    // The wrapping variants are transparent: they report the wrapped error's own source.
-    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
-        match self {
-            Self::Server(e) => e.source(),
-            Self::Callback(e) => e.source(),
-            Self::Response(e) => e.source(),
-            Self::Config(e) => e.source(),
-            Self::Transport(e) => e.source(),
-            Self::Random => None,
-            Self::Reauthorize(e) => e.source(),
-            Self::Store(e) => e.source(),
-        }
-    }
-}
-
-macro_rules! from_variant {
-    ($($variant:ident($ty:ty)),* $(,)?) => {$(
-        impl From<$ty> for Error {
-            fn from(e: $ty) -> Self {
-                Self::$variant(e)
-            }
-        }
-    )*};
-}
-
-from_variant!(
-    Server(ServerError),
-    Callback(CallbackError),
-    Response(ResponseError),
-    Config(ConfigError),
-    Transport(TransportError),
-    Reauthorize(ReauthorizeError),
-    Store(crate::store::StoreError),
-);
 
 impl Error {
     /// Returns the OAuth error code when the server sent one.
@@ -216,12 +180,17 @@ impl ErrorCode {
 
 impl fmt::Display for ErrorCode {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}", Escaped(self.as_str()))
+        write!(f, "{}", Escaped::new(self.as_str()))
     }
 }
 
 /// An OAuth error sent by a server: `error`, `error_description`, `error_uri`.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error(
+    "server error {code}{}{}",
+    IfSome(": ", .description.as_deref().map(Escaped::new), ""),
+    IfSome(" (HTTP ", *.status, ")")
+)]
 pub struct ServerError {
     /// The `error` code.
     pub code: ErrorCode,
@@ -249,6 +218,10 @@ impl ServerError {
     /// object with a string `error` member.
     #[must_use]
     pub fn from_json(status: Option<u16>, body: &[u8]) -> Option<Self> {
+        // Only an object: derive would also read a JSON array as the members in order.
+        if !crate::token::looks_like_json_object(body) {
+            return None;
+        }
         let wire: ErrorWire<'_> = serde_json::from_slice(body).ok()?;
         Some(Self {
             code: ErrorCode::parse(&wire.error?),
@@ -260,149 +233,75 @@ impl ServerError {
 }
 
 /// An RFC 6749 §5.2 error object as sent, its strings borrowed from the body when they have no
-/// escapes. Other members are skipped; `error` is required (checked by the caller), and a
-/// repeated member is an error, as with serde's derive.
-#[derive(Default)]
+/// escapes. Other members are skipped; a `null` member is absent; `error` is required (checked
+/// by the caller); a repeated member is refused.
+#[derive(Deserialize)]
 struct ErrorWire<'a> {
+    #[serde(default, borrow, deserialize_with = "optional_text")]
     error: Option<Cow<'a, str>>,
+    #[serde(default, borrow, deserialize_with = "optional_text")]
     error_description: Option<Cow<'a, str>>,
+    #[serde(default, borrow, deserialize_with = "optional_text")]
     error_uri: Option<Cow<'a, str>>,
-}
-
-impl<'de> serde::Deserialize<'de> for ErrorWire<'de> {
-    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = ErrorWire<'de>;
-            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str("an OAuth error object")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<ErrorWire<'de>, A::Error> {
-                let mut wire = ErrorWire::default();
-                let mut seen = [false; 3];
-                while let Some(Text(key)) = map.next_key::<Text<'de>>()? {
-                    let (slot, i, name) = match &*key {
-                        "error" => (&mut wire.error, 0, "error"),
-                        "error_description" => {
-                            (&mut wire.error_description, 1, "error_description")
-                        }
-                        "error_uri" => (&mut wire.error_uri, 2, "error_uri"),
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                            continue;
-                        }
-                    };
-                    if std::mem::replace(&mut seen[i], true) {
-                        return Err(serde::de::Error::duplicate_field(name));
-                    }
-                    *slot = map.next_value::<Option<Text<'de>>>()?.map(|t| t.0);
-                }
-                Ok(wire)
-            }
-        }
-        d.deserialize_map(V)
-    }
-}
-
-impl std::error::Error for ServerError {}
-
-impl fmt::Display for ServerError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "server error {}", self.code)?;
-        if let Some(description) = &self.description {
-            write!(f, ": {}", Escaped(description))?;
-        }
-        if let Some(status) = self.status {
-            write!(f, " (HTTP {status})")?;
-        }
-        Ok(())
-    }
 }
 
 /// Why the tokens cannot be renewed without the user (see [`Error::Reauthorize`]).
 #[non_exhaustive]
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum ReauthorizeError {
     /// There are no tokens yet.
+    #[error("re-authorization required: there is no token set yet")]
     NoTokens,
     /// The access token has expired (or was rejected) and there is no refresh token.
+    #[error(
+        "re-authorization required: the access token is no longer usable and there is no refresh token"
+    )]
     NoRefreshToken,
     /// The server refused the refresh token (`invalid_grant`: expired, revoked, or already
     /// rotated).
+    #[error("re-authorization required: the refresh token was refused ({0})")]
     InvalidGrant(ServerError),
 }
 
-impl fmt::Display for ReauthorizeError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Self::NoTokens => f.write_str("re-authorization required: there is no token set yet"),
-            Self::NoRefreshToken => f.write_str(
-                "re-authorization required: the access token is no longer usable and there is no refresh token",
-            ),
-            Self::InvalidGrant(e) => {
-                write!(f, "re-authorization required: the refresh token was refused ({e})")
-            }
-        }
-    }
-}
-
-impl std::error::Error for ReauthorizeError {}
-
 /// Why a redirect back to the client (the callback) was refused.
 #[non_exhaustive]
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum CallbackError {
     /// The callback carried no `state`, so it cannot be tied to this flow (CSRF defence).
+    #[error("callback has no state parameter")]
     MissingState,
     /// The callback's `state` is not the one this flow sent (CSRF defence).
+    #[error("callback state does not match the state sent with the authorization request")]
     StateMismatch,
     /// A successful authorization code callback without a `code`.
+    #[error("callback has no code parameter")]
     MissingCode,
     /// An implicit-flow callback without an `access_token`.
+    #[error("callback has no access_token parameter")]
     MissingAccessToken,
     /// The server requires the `iss` parameter (RFC 9207) and the callback has none.
+    #[error("callback has no iss parameter although the server promises one (RFC 9207)")]
     MissingIssuer,
     /// The callback's `iss` is not the expected issuer (mix-up attack, RFC 9207).
+    #[error("callback iss does not match the expected issuer (RFC 9207)")]
     IssuerMismatch,
     /// A parameter appears more than once (RFC 6749 §3.1).
+    #[error("callback parameter {} appears more than once", Escaped::new(.0))]
     DuplicateParameter(String),
     /// The callback could not be decoded.
+    #[error("malformed callback: {}", Escaped::new(.0))]
     Malformed(String),
 }
 
-impl fmt::Display for CallbackError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Self::MissingState => f.write_str("callback has no state parameter"),
-            Self::StateMismatch => f.write_str(
-                "callback state does not match the state sent with the authorization request",
-            ),
-            Self::MissingCode => f.write_str("callback has no code parameter"),
-            Self::MissingAccessToken => f.write_str("callback has no access_token parameter"),
-            Self::MissingIssuer => f.write_str(
-                "callback has no iss parameter although the server promises one (RFC 9207)",
-            ),
-            Self::IssuerMismatch => {
-                f.write_str("callback iss does not match the expected issuer (RFC 9207)")
-            }
-            Self::DuplicateParameter(name) => {
-                write!(f, "callback parameter {name} appears more than once")
-            }
-            Self::Malformed(reason) => write!(f, "malformed callback: {reason}"),
-        }
-    }
-}
-
-impl std::error::Error for CallbackError {}
-
 /// Why an HTTP response was refused.
 #[non_exhaustive]
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum ResponseError {
     /// The body is not the JSON the protocol calls for (for example an HTML error page).
+    #[error(
+        "unexpected response (HTTP {status}, content type {}): {reason}; body starts \"{excerpt}\"",
+        .content_type.as_deref().unwrap_or("none")
+    )]
     Unexpected {
         /// The HTTP status.
         status: u16,
@@ -410,13 +309,16 @@ pub enum ResponseError {
         content_type: Option<String>,
         /// What was wrong.
         reason: String,
-        /// The first bytes of the body, bounded, control characters escaped, with any secret the
-        /// request carried replaced by `<redacted>`.
+        /// The first characters of the body, with credentials and every spelling of any secret
+        /// the request carried replaced by `<redacted>`, escaped for showing between quotes
+        /// ([`Escaped::quoted`](crate::redact::Escaped::quoted)).
         excerpt: String,
     },
     /// A required member is missing.
+    #[error("response has no {0}")]
     MissingField(&'static str),
     /// A member has a value the protocol does not allow.
+    #[error("response member {field} is invalid: {}", Escaped::new(.reason))]
     InvalidField {
         /// The member's name.
         field: &'static str,
@@ -424,42 +326,19 @@ pub enum ResponseError {
         reason: String,
     },
     /// The token type is one this client cannot use (RFC 6749 §7.1), e.g. `mac`.
+    #[error("unsupported token type \"{}\"", Escaped::quoted(.0))]
     UnsupportedTokenType(String),
 }
 
-impl fmt::Display for ResponseError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Self::Unexpected {
-                status,
-                content_type,
-                reason,
-                excerpt,
-            } => write!(
-                f,
-                "unexpected response (HTTP {status}, content type {}): {reason}; body starts {excerpt:?}",
-                content_type.as_deref().unwrap_or("none")
-            ),
-            Self::MissingField(field) => write!(f, "response has no {field}"),
-            Self::InvalidField { field, reason } => {
-                write!(f, "response member {field} is invalid: {reason}")
-            }
-            Self::UnsupportedTokenType(token_type) => {
-                write!(f, "unsupported token type {token_type:?}")
-            }
-        }
-    }
-}
-
-impl std::error::Error for ResponseError {}
-
 /// Why a client configuration or a flow's input was refused.
 #[non_exhaustive]
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum ConfigError {
     /// A flow needs an endpoint the client does not have.
+    #[error("the client has no {0} endpoint")]
     MissingEndpoint(&'static str),
     /// A URL did not parse or is not usable.
+    #[error("invalid {which} URL: {reason}")]
     InvalidUrl {
         /// Which URL.
         which: &'static str,
@@ -467,17 +346,23 @@ pub enum ConfigError {
         reason: String,
     },
     /// The client authentication method needs a client secret and none was given.
+    #[error("client authentication {0} needs a client secret")]
     MissingClientSecret(&'static str),
     /// A flow needs a redirect URI and none was configured.
+    #[error("no redirect URI configured")]
     MissingRedirectUri,
     /// A flow that needs a confidential client was used with a public client.
+    #[error("{0} needs client authentication, and this client is public")]
     PublicClient(&'static str),
     /// A PKCE verifier does not meet RFC 7636 §4.1.
+    #[error("invalid PKCE verifier: {0}")]
     InvalidPkceVerifier(&'static str),
     /// A token manager was asked to send its access token to an origin it was not configured
     /// for; nothing was sent.
+    #[error("the access token is only sent to the configured origins, not to {0}")]
     ForeignOrigin(String),
     /// A parameter was refused.
+    #[error("invalid parameter {}: {reason}", Escaped::new(.name))]
     InvalidParameter {
         /// The parameter's name.
         name: String,
@@ -485,35 +370,6 @@ pub enum ConfigError {
         reason: &'static str,
     },
 }
-
-impl fmt::Display for ConfigError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Self::MissingEndpoint(which) => write!(f, "the client has no {which} endpoint"),
-            Self::InvalidUrl { which, reason } => write!(f, "invalid {which} URL: {reason}"),
-            Self::MissingClientSecret(method) => {
-                write!(f, "client authentication {method} needs a client secret")
-            }
-            Self::MissingRedirectUri => f.write_str("no redirect URI configured"),
-            Self::PublicClient(flow) => {
-                write!(
-                    f,
-                    "{flow} needs client authentication, and this client is public"
-                )
-            }
-            Self::InvalidPkceVerifier(reason) => write!(f, "invalid PKCE verifier: {reason}"),
-            Self::ForeignOrigin(origin) => write!(
-                f,
-                "the access token is only sent to the configured origins, not to {origin}"
-            ),
-            Self::InvalidParameter { name, reason } => {
-                write!(f, "invalid parameter {name}: {reason}")
-            }
-        }
-    }
-}
-
-impl std::error::Error for ConfigError {}
 
 /// What kind of transport failure happened.
 #[non_exhaustive]
@@ -542,11 +398,12 @@ pub enum TransportErrorKind {
 /// A failure below OAuth: connecting, timing out, a refused redirect, an oversized body.
 ///
 /// Adapters create these; the core never does.
-#[derive(Clone)]
+#[derive(Clone, thiserror::Error)]
+#[error("{}: {message}", Headline(*.kind))]
 pub struct TransportError {
     kind: TransportErrorKind,
     message: String,
-    source: Option<Arc<dyn std::error::Error + Send + Sync>>,
+    source: Option<SharedSource>,
 }
 
 impl TransportError {
@@ -583,7 +440,7 @@ impl TransportError {
     /// Attaches the underlying error.
     #[must_use]
     pub fn with_source(mut self, source: impl std::error::Error + Send + Sync + 'static) -> Self {
-        self.source = Some(Arc::new(source));
+        self.source = Some(SharedSource(Arc::new(source)));
         self
     }
 
@@ -617,34 +474,64 @@ impl fmt::Debug for TransportError {
     }
 }
 
-impl fmt::Display for TransportError {
+/// What a [`TransportError`]'s message starts with, by kind.
+struct Headline(TransportErrorKind);
+
+impl fmt::Display for Headline {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self.kind {
-            TransportErrorKind::Connect => write!(f, "could not connect: {}", self.message),
-            TransportErrorKind::Timeout => write!(f, "timed out: {}", self.message),
+        match self.0 {
+            TransportErrorKind::Connect => f.write_str("could not connect"),
+            TransportErrorKind::Timeout => f.write_str("timed out"),
             TransportErrorKind::Redirect { status } => write!(
                 f,
-                "refused to follow a redirect (HTTP {status}) from an OAuth endpoint: {}",
-                self.message
+                "refused to follow a redirect (HTTP {status}) from an OAuth endpoint"
             ),
             TransportErrorKind::TooLarge { limit } => {
-                write!(
-                    f,
-                    "response body larger than {limit} bytes: {}",
-                    self.message
-                )
+                write!(f, "response body larger than {limit} bytes")
             }
-            TransportErrorKind::InsecureUrl => write!(f, "insecure URL refused: {}", self.message),
-            TransportErrorKind::Other => write!(f, "transport error: {}", self.message),
+            TransportErrorKind::InsecureUrl => f.write_str("insecure URL refused"),
+            TransportErrorKind::Other => f.write_str("transport error"),
         }
     }
 }
 
-impl std::error::Error for TransportError {
-    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
-        self.source
-            .as_deref()
-            .map(|e| e as &(dyn std::error::Error + 'static))
+/// The underlying error of a [`TransportError`] or [`StoreError`](crate::StoreError), shared so
+/// that the error stays `Clone`.
+///
+/// It dereferences to the error itself, so the derived `source()` returns that error (which a
+/// caller can downcast) rather than the `Arc` around it; `Arc<dyn Error>` is itself an `Error`
+/// and would be returned as is.
+#[derive(Clone)]
+pub(crate) struct SharedSource(pub(crate) Arc<dyn std::error::Error + Send + Sync>);
+
+impl Deref for SharedSource {
+    type Target = dyn std::error::Error + Send + Sync + 'static;
+
+    fn deref(&self) -> &Self::Target {
+        &*self.0
+    }
+}
+
+impl fmt::Display for SharedSource {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(&*self.0, f)
+    }
+}
+
+/// Displays `before`, the value and `after` when there is a value, and nothing otherwise: the
+/// optional parts of an error message.
+pub(crate) struct IfSome<T>(
+    pub(crate) &'static str,
+    pub(crate) Option<T>,
+    pub(crate) &'static str,
+);
+
+impl<T: fmt::Display> fmt::Display for IfSome<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.1 {
+            Some(value) => write!(f, "{}{value}{}", self.0, self.2),
+            None => Ok(()),
+        }
     }
 }
 
@@ -661,72 +548,38 @@ pub(crate) fn bounded(s: &str, max: usize) -> String {
     }
 }
 
-/// A short, printable excerpt of a body, with the given secrets masked.
+/// A short, printable excerpt of a body: credentials in a JSON body replaced by structure
+/// (the members [`redact`](crate::redact) names), then every spelling of the request's
+/// `secrets` masked, then bounded and escaped ([`Escaped::quoted`](crate::redact::Escaped)),
+/// ready to be shown between quotes.
 pub(crate) fn excerpt(body: &[u8], secrets: &[&str]) -> String {
-    let mut text = match serde_json::from_slice::<serde_json::Value>(body) {
+    let text = match serde_json::from_slice::<serde_json::Value>(body) {
         Ok(mut json) => {
-            redact_json(&mut json);
+            redact_json(&mut json, secrets);
             json.to_string()
         }
         Err(_) => String::from_utf8_lossy(body).into_owned(),
     };
-    for secret in secrets {
-        if secret.len() >= 4 && text.contains(secret) {
-            text = text.replace(secret, "<redacted>");
-        }
-    }
-    let escaped: String = text
-        .trim()
-        .chars()
-        .take(MAX_EXCERPT)
-        .flat_map(char::escape_default)
-        .collect();
-    bounded(&escaped, MAX_EXCERPT)
+    let masked = crate::redact::mask(&text, secrets);
+    Escaped::quoted(&bounded(masked.trim(), MAX_EXCERPT)).to_string()
 }
 
-/// JSON members whose values are credentials, wherever they appear.
-const SECRET_MEMBERS: [&str; 8] = [
-    "access_token",
-    "refresh_token",
-    "id_token",
-    "code",
-    "client_secret",
-    "code_verifier",
-    "device_code",
-    "token",
-];
-
-fn redact_json(value: &mut serde_json::Value) {
+/// Replaces the values of credential members, wherever they appear, and masks `secrets` in
+/// every other string (where a server's message quotes them).
+fn redact_json(value: &mut serde_json::Value, secrets: &[&str]) {
     match value {
         serde_json::Value::Object(map) => {
             for (k, v) in map.iter_mut() {
-                if SECRET_MEMBERS.contains(&k.as_str()) {
-                    *v = serde_json::Value::String("<redacted>".into());
+                if crate::redact::is_secret_parameter(k) {
+                    *v = serde_json::Value::String(crate::redact::REDACTED.into());
                 } else {
-                    redact_json(v);
+                    redact_json(v, secrets);
                 }
             }
         }
-        serde_json::Value::Array(items) => items.iter_mut().for_each(redact_json),
+        serde_json::Value::Array(items) => items.iter_mut().for_each(|v| redact_json(v, secrets)),
+        serde_json::Value::String(s) => *s = crate::redact::mask(s, secrets),
         _ => {}
-    }
-}
-
-/// Displays text that came from the network with control characters escaped.
-pub(crate) struct Escaped<'a>(pub(crate) &'a str);
-
-impl fmt::Display for Escaped<'_> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        for c in self.0.chars() {
-            if c.is_control()
-                || matches!(c, '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
-            {
-                write!(f, "{}", c.escape_unicode())?;
-            } else {
-                f.write_fmt(format_args!("{c}"))?;
-            }
-        }
-        Ok(())
     }
 }
 
@@ -760,7 +613,7 @@ mod tests {
         assert_eq!(e.code, ErrorCode::InvalidGrant);
         assert_eq!(
             e.to_string(),
-            "server error invalid_grant: code\\u{a}expired (HTTP 400)"
+            "server error invalid_grant: code\\nexpired (HTTP 400)"
         );
         assert!(ServerError::from_json(None, b"<html>").is_none());
         assert!(ServerError::from_json(None, br#"{"error":5}"#).is_none());
@@ -789,7 +642,7 @@ mod tests {
             status: 502,
             content_type: None,
             reason: "not JSON".into(),
-            excerpt: "<html>\"".into(),
+            excerpt: "<html>\\\"".into(),
         });
         assert_eq!(
             e.to_string(),
@@ -809,6 +662,39 @@ mod tests {
         let e = Error::from(transport);
         assert_eq!(e.to_string(), "timed out: read");
         assert_eq!(e.source().unwrap().to_string(), fmt::Error.to_string());
+        // The source is the adapter's error itself, so callers can downcast it.
+        assert!(e.source().unwrap().downcast_ref::<fmt::Error>().is_some());
+        assert!(
+            Error::from(TransportError::new(TransportErrorKind::Other, "x"))
+                .source()
+                .is_none()
+        );
+        for (kind, message) in [
+            (TransportErrorKind::Connect, "could not connect: m"),
+            (
+                TransportErrorKind::Redirect { status: 307 },
+                "refused to follow a redirect (HTTP 307) from an OAuth endpoint: m",
+            ),
+            (
+                TransportErrorKind::TooLarge { limit: 10 },
+                "response body larger than 10 bytes: m",
+            ),
+            (TransportErrorKind::InsecureUrl, "insecure URL refused: m"),
+            (TransportErrorKind::Other, "transport error: m"),
+        ] {
+            assert_eq!(TransportError::new(kind, "m").to_string(), message);
+        }
+        let e = ServerError {
+            code: ErrorCode::Other("x\u{1b}".into()),
+            description: Some("d\n".into()),
+            uri: Some("u".into()),
+            status: None,
+        };
+        assert_eq!(e.to_string(), "server error x\\u{1b}: d\\n");
+        assert_eq!(
+            Error::Random.to_string(),
+            "the operating system's random number generator failed"
+        );
         assert_eq!(
             Error::from(ConfigError::InvalidParameter {
                 name: "scope".into(),

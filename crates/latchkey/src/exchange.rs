@@ -19,7 +19,13 @@ pub trait Exchange {
     type Output;
 
     /// Describes the request to send. Pure: adapters may call it again to retry.
-    fn request(&self) -> Request;
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Config`] when the request cannot be written as configured (a caller's
+    /// parameter that the flow sets itself, a name a multipart body cannot carry). Nothing
+    /// has been sent then.
+    fn request(&self) -> Result<Request, Error>;
 
     /// Consumes the step with the server's answer. Network input never panics; anything
     /// unusable becomes an [`Error`].
@@ -38,8 +44,8 @@ pub trait Exchange {
 impl Exchange for Request {
     type Output = Response;
 
-    fn request(&self) -> Request {
-        self.clone()
+    fn request(&self) -> Result<Request, Error> {
+        Ok(self.clone())
     }
 
     fn response(self, response: Response) -> Result<Response, Error> {

@@ -8,6 +8,7 @@ use std::fmt;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
+use crate::redact::Escaped;
 use crate::url::Url;
 
 /// The HTTP methods OAuth endpoints use (`GET`, `POST`), and the others a resource server
@@ -197,22 +198,11 @@ impl<N: Into<String>, V: Into<String>> FromIterator<(N, V)> for Headers {
     }
 }
 
-/// Header fields whose values are credentials.
-const SECRET_HEADERS: [&str; 4] = ["authorization", "cookie", "set-cookie", "dpop"];
-
 impl fmt::Debug for Headers {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let mut map = f.debug_map();
         for (name, value) in self.iter() {
-            if SECRET_HEADERS.iter().any(|s| name.eq_ignore_ascii_case(s)) {
-                let scheme = value.split(' ').next().filter(|s| s.len() < value.len());
-                match scheme {
-                    Some(scheme) => map.entry(&name, &format_args!("{scheme} <redacted>")),
-                    None => map.entry(&name, &format_args!("<redacted>")),
-                };
-            } else {
-                map.entry(&name, &value);
-            }
+            map.entry(&name, &crate::redact::header_value(name, value));
         }
         map.finish()
     }
@@ -261,21 +251,6 @@ impl Default for TransportSettings {
         }
     }
 }
-
-/// Request body parameters whose values are secrets.
-pub(crate) const SECRET_PARAMS: [&str; 11] = [
-    "client_secret",
-    "code",
-    "code_verifier",
-    "refresh_token",
-    "access_token",
-    "password",
-    "assertion",
-    "client_assertion",
-    "subject_token",
-    "actor_token",
-    "token",
-];
 
 /// An HTTP request for an adapter to send.
 #[must_use = "a request does nothing until an adapter sends it"]
@@ -342,20 +317,18 @@ impl Request {
     #[must_use]
     pub fn redacted_body(&self) -> String {
         let content_type = self.headers.get("content-type").unwrap_or("");
-        let is_secret = |k: &str| SECRET_PARAMS.contains(&k);
+        let is_secret = crate::redact::is_secret_parameter;
         if content_type.starts_with("application/x-www-form-urlencoded") {
-            crate::encode::form_pairs(&self.body)
-                .into_iter()
+            let encode =
+                |s: &str| form_urlencoded::byte_serialize(s.as_bytes()).collect::<String>();
+            form_urlencoded::parse(&self.body)
                 .map(|(k, v)| {
-                    let mut pair = String::new();
-                    crate::encode::form_urlencode_into(&mut pair, &k);
-                    pair.push('=');
-                    if is_secret(&k) {
-                        pair.push_str("<redacted>");
+                    let v = if is_secret(&k) {
+                        "<redacted>".to_owned()
                     } else {
-                        crate::encode::form_urlencode_into(&mut pair, &v);
-                    }
-                    pair
+                        encode(&v)
+                    };
+                    format!("{}={v}", encode(&k))
                 })
                 .collect::<Vec<_>>()
                 .join("&")
@@ -377,7 +350,7 @@ impl Request {
                     .into_iter()
                     .map(|(k, v)| {
                         let v = if is_secret(&k) { "<redacted>" } else { &v };
-                        format!("-F {k}={v}")
+                        format!("-F {}={}", Escaped::new(&k), Escaped::new(v))
                     })
                     .collect::<Vec<_>>()
                     .join(" "),
@@ -579,5 +552,30 @@ mod tests {
             "grant_type=refresh_token&refresh_token=<redacted>&scope=a+b"
         );
         assert!(!format!("{r:?}").contains("tok123"));
+    }
+
+    /// A multipart value with CR/LF must not forge a second log line.
+    #[test]
+    fn redacted_multipart_body_escapes_line_breaks() {
+        let mut r = Request::new(
+            Method::Post,
+            Url::parse("https://as.example/token").unwrap(),
+            RetryMode::Idempotent,
+        );
+        let (content_type, body) = crate::encode::multipart(&[
+            ("grant_type", "authorization_code"),
+            ("note", "ok\r\nlatchkey: token accepted\u{1b}[2J"),
+            ("code", "c0de-secret"),
+        ])
+        .unwrap();
+        r.headers.append("content-type", content_type);
+        r.body = body;
+        let shown = r.redacted_body();
+        assert!(!shown.contains(['\r', '\n', '\u{1b}']), "{shown:?}");
+        assert_eq!(
+            shown,
+            "-F grant_type=authorization_code -F note=ok\\r\\nlatchkey: token accepted\\u{1b}[2J \
+             -F code=<redacted>"
+        );
     }
 }

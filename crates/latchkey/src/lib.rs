@@ -17,9 +17,8 @@
 //! ```
 //!
 //! Time is always an argument (a [`Response`] carries `received_at`; the implicit flow takes
-//! `now`). Randomness (state, PKCE verifier) comes from a per-thread ChaCha12 generator keyed
-//! from the OS CSPRNG (see [Randomness](crate#randomness)), and can always be supplied by the
-//! caller.
+//! `now`). Randomness (state, PKCE verifier) comes from the operating system's CSPRNG on every
+//! call (see [Randomness](crate#randomness)), and can always be supplied by the caller.
 //!
 //! ## Drive it yourself
 //!
@@ -42,7 +41,7 @@
 //! let exchange = pending.callback(&client, &callback)?;
 //!
 //! // 3. Send the request it describes with any HTTP client...
-//! let request = exchange.request();
+//! let request = exchange.request()?;
 //! assert_eq!(request.url.as_str(), "https://auth.example.com/oauth/token");
 //!
 //! // 4. ...and hand back what came in.
@@ -83,18 +82,17 @@
 //!
 //! ## Randomness
 //!
-//! Every random value (the 256-bit PKCE verifier, the 128-bit state) comes from a per-thread
-//! ChaCha12 generator keyed with 256 bits from the OS CSPRNG (`getrandom`), re-keyed from the OS
-//! every 64 KiB, with fast key erasure: the key that made a batch of output is overwritten
-//! before any of it is used, and every output byte is wiped as it is handed out. It costs some
-//! 20 ns per authorization request instead of a ~350 ns system call. After `fork()` without
-//! `exec`, call [`random::reseed`] in the child. The [`random`] module states the design and
-//! its security argument. Callers with their own generator pass values in through
-//! [`State::from_random_bytes`] and [`PkceVerifier::from_random_bytes`].
+//! Every random value (the 256-bit PKCE verifier, the 128-bit state) is drawn from the
+//! operating system's CSPRNG with `getrandom` when it is made: no generator state lives in the
+//! process, so a child made by `fork()` never repeats its parent's values. In a browser
+//! (`wasm32-unknown-unknown`) the bytes come from `crypto.getRandomValues`. Callers with their
+//! own source pass values in through [`State::from_random_bytes`] and
+//! [`PkceVerifier::from_random_bytes`]; [`random::fill`] gives other values (a nonce) the same
+//! way.
 //!
 //! ## Features
 //!
-//! - `os-rng` (default): make state and verifiers with the built-in generator (see
+//! - `os-rng` (default): make state and verifiers from the operating system's CSPRNG (see
 //!   [Randomness](crate#randomness)); without it, callers supply them.
 //! - `http`: conversions between [`Request`]/[`Response`] and the `http` crate's types.
 
@@ -119,13 +117,13 @@ mod http;
 pub mod lifecycle;
 mod pkce;
 pub mod random;
+pub mod redact;
 mod retry;
 mod secret;
 mod state;
 mod store;
 mod token;
 mod url;
-mod wire;
 
 pub use crate::url::{Url, UrlError, host_port, parse_url};
 pub use callback::CallbackParams;

@@ -287,8 +287,9 @@ mod tests {
         ));
         match cc.next_step(Some(&t), at(1000), false) {
             Ok(NextStep::ClientCredentials(step)) => {
-                let body = String::from_utf8(crate::Exchange::request(&step).body).unwrap();
-                assert_eq!(body, "grant_type=client_credentials&scope=a%20b&audience=x");
+                let body =
+                    String::from_utf8(crate::Exchange::request(&step).unwrap().body).unwrap();
+                assert_eq!(body, "grant_type=client_credentials&scope=a+b&audience=x");
             }
             other => panic!("{other:?}"),
         }

@@ -1,16 +1,17 @@
 //! PKCE, Proof Key for Code Exchange ([RFC 7636](https://www.rfc-editor.org/rfc/rfc7636)).
 
-use serde::de::{self, Deserializer, EnumAccess, VariantAccess};
+use serde::de::{self, Deserializer};
 use serde::{Deserialize, Serialize, Serializer};
 use sha2::{Digest, Sha256};
 
-use crate::encode::{BASE64_URL, base64_encode};
 use crate::error::ConfigError;
 use crate::{Error, random};
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 
 /// How the code challenge is derived from the verifier (RFC 7636 §4.2).
 #[non_exhaustive]
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
 pub enum PkceMethod {
     /// `S256`: `BASE64URL(SHA256(verifier))`. The default, and the only one to use unless the
     /// server cannot do it.
@@ -29,42 +30,6 @@ impl PkceMethod {
             Self::S256 => "S256",
             Self::Plain => "plain",
         }
-    }
-}
-
-/// Variant names on the wire (serde's externally tagged unit variants, named as in Rust).
-const PKCE_METHOD_VARIANTS: &[&str] = &["S256", "Plain"];
-
-impl Serialize for PkceMethod {
-    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        let index = match self {
-            Self::S256 => 0,
-            Self::Plain => 1,
-        };
-        s.serialize_unit_variant("PkceMethod", index, PKCE_METHOD_VARIANTS[index as usize])
-    }
-}
-
-impl<'de> Deserialize<'de> for PkceMethod {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> de::Visitor<'de> for V {
-            type Value = PkceMethod;
-            fn expecting(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-                f.write_str("enum PkceMethod")
-            }
-            fn visit_enum<A: EnumAccess<'de>>(self, data: A) -> Result<PkceMethod, A::Error> {
-                let (index, variant) =
-                    data.variant_seed(crate::wire::VariantName(PKCE_METHOD_VARIANTS))?;
-                variant.unit_variant()?;
-                Ok(if index == 0 {
-                    PkceMethod::S256
-                } else {
-                    PkceMethod::Plain
-                })
-            }
-        }
-        d.deserialize_enum("PkceMethod", PKCE_METHOD_VARIANTS, V)
     }
 }
 
@@ -92,7 +57,7 @@ impl<'de> Deserialize<'de> for PkceVerifier {
 }
 
 impl PkceVerifier {
-    /// A fresh verifier from 32 bytes of the thread's CSPRNG ([`random`](crate::random)): 43
+    /// A fresh verifier from 32 bytes of the operating system's CSPRNG ([`random`](crate::random)): 43
     /// characters.
     ///
     /// # Errors
@@ -167,8 +132,9 @@ impl PkceVerifier {
     /// `SHA256(verifier)`, with no allocation (the authorization URL copies it straight in).
     pub(crate) fn s256_challenge_into<'b>(&self, buf: &'b mut [u8; 43]) -> &'b str {
         let digest = Sha256::digest(self.0.as_str().as_bytes());
-        let written = base64_encode(&digest, BASE64_URL, false, buf);
-        // base64url output is ASCII, so this never falls back to "".
+        // 32 bytes are 43 base64url characters, so the buffer always fits; base64url output is
+        // ASCII, so this never falls back to "".
+        let written = URL_SAFE_NO_PAD.encode_slice(digest, buf).unwrap_or(0);
         std::str::from_utf8(&buf[..written]).unwrap_or_default()
     }
 
@@ -258,7 +224,8 @@ impl Inline {
     fn base64url(input: &[u8]) -> Self {
         let mut bytes = [0u8; 128];
         let input = &input[..input.len().min(96)];
-        let len = base64_encode(input, BASE64_URL, false, &mut bytes);
+        // 96 bytes are 128 base64url characters: the buffer always fits.
+        let len = URL_SAFE_NO_PAD.encode_slice(input, &mut bytes).unwrap_or(0);
         Self {
             bytes,
             len: len as u8,

@@ -10,20 +10,9 @@ macro_rules! secret_type {
         /// through [`expose_secret`](Self::expose_secret), a name meant to stand out in review.
         ///
         /// Serialized as the bare string.
-        #[derive(Clone)]
+        #[derive(Clone, serde::Serialize, serde::Deserialize)]
+        #[serde(transparent)]
         pub struct $name(String);
-
-        impl serde::Serialize for $name {
-            fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-                s.serialize_str(&self.0)
-            }
-        }
-
-        impl<'de> serde::Deserialize<'de> for $name {
-            fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-                String::deserialize(d).map(Self)
-            }
-        }
 
         impl $name {
             /// Wraps a secret value.

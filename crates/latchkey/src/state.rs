@@ -1,35 +1,23 @@
 //! The `state` parameter: CSRF protection for redirect-based flows
 //! ([RFC 6749 §10.12](https://www.rfc-editor.org/rfc/rfc6749#section-10.12)).
 
-use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use serde::{Deserialize, Serialize};
 
-use crate::encode::{BASE64_URL, base64_into};
 use crate::secret::constant_time_eq;
 use crate::{Error, random};
 
 /// An opaque, unguessable value sent with an authorization request and checked on the callback.
 ///
-/// Generated values carry 128 bits from the thread's CSPRNG ([`random`](crate::random)) as 22
+/// Generated values carry 128 bits from the operating system's CSPRNG ([`random`](crate::random)) as 22
 /// URL-safe characters. Comparison is constant-time.
 ///
 /// Serialized as the bare string.
-#[derive(Clone)]
+#[derive(Clone, Serialize, Deserialize)]
+#[serde(transparent)]
 pub struct State(String);
 
-impl Serialize for State {
-    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_str(&self.0)
-    }
-}
-
-impl<'de> Deserialize<'de> for State {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        String::deserialize(d).map(Self)
-    }
-}
-
 impl State {
-    /// A fresh state from 16 bytes of the thread's CSPRNG ([`random`](crate::random)).
+    /// A fresh state from 16 bytes of the operating system's CSPRNG ([`random`](crate::random)).
     ///
     /// # Errors
     ///
@@ -43,9 +31,8 @@ impl State {
     /// A state from 16 caller-supplied random bytes.
     #[must_use]
     pub fn from_random_bytes(bytes: &[u8; 16]) -> Self {
-        let mut value = String::with_capacity(22);
-        base64_into(&mut value, bytes, BASE64_URL, false);
-        Self(value)
+        use base64::Engine as _;
+        Self(base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes))
     }
 
     /// A caller-chosen state (for example one that also encodes where to return to).

@@ -13,6 +13,7 @@
 use std::fmt;
 use std::sync::{Arc, Mutex, PoisonError};
 
+use crate::error::{IfSome, SharedSource};
 use crate::token::TokenSet;
 
 /// Keeps one token set: the one a token manager loads when it starts and saves after every
@@ -120,10 +121,11 @@ impl TokenStore for MemoryStore {
 /// A [`TokenStore`] failed: the token set could not be read or made durable.
 ///
 /// Created by store implementations; its message must not contain a token.
-#[derive(Clone)]
+#[derive(Clone, thiserror::Error)]
+#[error("token store: {message}{}", IfSome(": ", .source.as_ref(), ""))]
 pub struct StoreError {
     message: String,
-    source: Option<Arc<dyn std::error::Error + Send + Sync>>,
+    source: Option<SharedSource>,
 }
 
 impl StoreError {
@@ -138,7 +140,7 @@ impl StoreError {
     /// Attaches the underlying error (for example an `io::Error`).
     #[must_use]
     pub fn with_source(mut self, source: impl std::error::Error + Send + Sync + 'static) -> Self {
-        self.source = Some(Arc::new(source));
+        self.source = Some(SharedSource(Arc::new(source)));
         self
     }
 
@@ -162,24 +164,6 @@ impl fmt::Debug for StoreError {
         f.debug_struct("StoreError")
             .field("message", &self.message)
             .finish_non_exhaustive()
-    }
-}
-
-impl fmt::Display for StoreError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "token store: {}", self.message)?;
-        if let Some(source) = &self.source {
-            write!(f, ": {source}")?;
-        }
-        Ok(())
-    }
-}
-
-impl std::error::Error for StoreError {
-    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
-        self.source
-            .as_deref()
-            .map(|e| e as &(dyn std::error::Error + 'static))
     }
 }
 
@@ -208,6 +192,9 @@ mod tests {
             e.to_string(),
             "token store: cannot write tokens.json: an error occurred when formatting an argument"
         );
-        assert!(std::error::Error::source(&e).is_some());
+        // The source is the error itself (so callers can downcast it), not a wrapper.
+        let source = std::error::Error::source(&e).unwrap();
+        assert!(source.downcast_ref::<fmt::Error>().is_some());
+        assert!(std::error::Error::source(&StoreError::new("x")).is_none());
     }
 }

@@ -10,8 +10,8 @@ use std::borrow::Cow;
 use std::fmt;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use serde::de::{self, Deserializer, EnumAccess, MapAccess, VariantAccess, Visitor};
-use serde::{Deserialize, Serialize, Serializer};
+use serde::de::{self, Deserializer, Visitor};
+use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use crate::Error;
@@ -21,8 +21,10 @@ use crate::http::Response;
 use crate::secret::{AccessToken, RefreshToken};
 
 /// The kind of access token (RFC 6749 §7.1). Parsed case-insensitively.
+///
+/// Serialized as serde's externally tagged enum: `"Bearer"`, `"DPoP"`, `{"Other": "..."}`.
 #[non_exhaustive]
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum TokenType {
     /// `Bearer` (RFC 6750).
     Bearer,
@@ -56,89 +58,49 @@ impl TokenType {
     }
 }
 
-/// Variant names on the wire (serde's externally tagged enum: `"Bearer"`, `"DPoP"`,
-/// `{"Other": "..."}`).
-const TOKEN_TYPE_VARIANTS: &[&str] = &["Bearer", "DPoP", "Other"];
-
-impl Serialize for TokenType {
-    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        match self {
-            Self::Bearer => s.serialize_unit_variant("TokenType", 0, "Bearer"),
-            Self::DPoP => s.serialize_unit_variant("TokenType", 1, "DPoP"),
-            Self::Other(other) => s.serialize_newtype_variant("TokenType", 2, "Other", other),
-        }
-    }
-}
-
-impl<'de> Deserialize<'de> for TokenType {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> Visitor<'de> for V {
-            type Value = TokenType;
-            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str("enum TokenType")
-            }
-            fn visit_enum<A: EnumAccess<'de>>(self, data: A) -> Result<TokenType, A::Error> {
-                let (index, variant) =
-                    data.variant_seed(crate::wire::VariantName(TOKEN_TYPE_VARIANTS))?;
-                match index {
-                    0 => variant.unit_variant().map(|()| TokenType::Bearer),
-                    1 => variant.unit_variant().map(|()| TokenType::DPoP),
-                    _ => variant.newtype_variant().map(TokenType::Other),
-                }
-            }
-        }
-        d.deserialize_enum("TokenType", TOKEN_TYPE_VARIANTS, V)
-    }
-}
-
 /// What a successful token request (or implicit callback) yields.
-#[derive(Clone, Debug)]
+///
+/// `Serialize + Deserialize` for keeping it between runs (see [`TokenStore`](crate::TokenStore));
+/// `expires_at` is written as whole seconds since the Unix epoch.
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct TokenSet {
     access_token: AccessToken,
     token_type: TokenType,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     expires_in: Option<u64>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        with = "unix_seconds"
+    )]
     expires_at: Option<SystemTime>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     refresh_token: Option<RefreshToken>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     scope: Option<String>,
+    #[serde(default, skip_serializing_if = "Map::is_empty")]
     extra: Map<String, Value>,
 }
 
-crate::wire::json_object! {
-    TokenSet {
-        access_token: crate::wire::Required,
-        token_type: crate::wire::Required,
-        expires_in: crate::wire::Optional,
-        expires_at: UnixSeconds,
-        refresh_token: crate::wire::Optional,
-        scope: crate::wire::Optional,
-        extra: crate::wire::NonEmpty,
-    }
-}
+/// `Option<SystemTime>` as whole seconds since the Unix epoch.
+mod unix_seconds {
+    use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-/// `Option<SystemTime>` as whole seconds since the Unix epoch, left out when `None`.
-struct UnixSeconds;
+    use serde::{Deserialize, Deserializer, Serializer};
 
-impl crate::wire::Member<Option<SystemTime>> for UnixSeconds {
-    fn skip(value: &Option<SystemTime>) -> bool {
-        value.is_none()
-    }
-    fn missing<E: de::Error>(_: &'static str) -> Result<Option<SystemTime>, E> {
-        Ok(None)
-    }
-}
-
-impl crate::wire::Emit<Option<SystemTime>> for UnixSeconds {
-    fn serialize<S: Serializer>(value: &Option<SystemTime>, s: S) -> Result<S::Ok, S::Error> {
-        match value.and_then(|t| t.duration_since(UNIX_EPOCH).ok()) {
+    pub(super) fn serialize<S: Serializer>(
+        t: &Option<SystemTime>,
+        s: S,
+    ) -> Result<S::Ok, S::Error> {
+        match t.and_then(|t| t.duration_since(UNIX_EPOCH).ok()) {
             Some(d) => s.serialize_some(&d.as_secs()),
             None => s.serialize_none(),
         }
     }
-}
 
-impl<'de> crate::wire::Read<'de, Option<SystemTime>> for UnixSeconds {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Option<SystemTime>, D::Error> {
+    pub(super) fn deserialize<'de, D: Deserializer<'de>>(
+        d: D,
+    ) -> Result<Option<SystemTime>, D::Error> {
         let secs: Option<u64> = Option::deserialize(d)?;
         Ok(secs.and_then(|s| UNIX_EPOCH.checked_add(Duration::from_secs(s))))
     }
@@ -279,20 +241,23 @@ impl TokenSet {
             }
             return Err(unexpected(response, "not an OAuth error object", secrets));
         }
-        let mut raw = RawToken::default();
-        if let Err(e) = raw.read_json(&response.body) {
-            let reason = if looks_like_json_object(&response.body) {
-                format!("invalid token response: {e}")
-            } else {
-                "not a JSON object".to_owned()
-            };
-            return Err(unexpected(response, &reason, secrets));
-        }
+        let raw = match RawToken::read_json(&response.body) {
+            Ok(raw) => raw,
+            Err(e) => {
+                let reason = if looks_like_json_object(&response.body) {
+                    format!("invalid token response: {e}")
+                } else {
+                    "not a JSON object".to_owned()
+                };
+                return Err(unexpected(response, &reason, secrets));
+            }
+        };
         raw.into_token_set(dialect, response.received_at, Some(response.status))
     }
 }
 
-fn looks_like_json_object(body: &[u8]) -> bool {
+/// True when the first non-whitespace byte of `body` opens a JSON object.
+pub(crate) fn looks_like_json_object(body: &[u8]) -> bool {
     body.iter()
         .find(|b| !b.is_ascii_whitespace())
         .is_some_and(|&b| b == b'{')
@@ -320,6 +285,10 @@ pub(crate) fn unexpected(response: &Response, reason: &str, secrets: &[&str]) ->
 }
 
 /// A number of seconds as a JSON number or a string of digits.
+///
+/// Its `Deserialize` is written out because it never fails on a wrong type: anything that is
+/// not a non-negative number becomes `Invalid`, which the caller reports as a typed
+/// [`ResponseError::InvalidField`] naming the member (derive can only refuse the whole body).
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub(crate) enum Seconds {
     Valid(u64),
@@ -374,163 +343,106 @@ impl<'de> Deserialize<'de> for Seconds {
 }
 
 /// A string borrowed from the input when it has no escapes.
-pub(crate) struct Text<'a>(pub(crate) Cow<'a, str>);
+#[derive(Deserialize)]
+pub(crate) struct Text<'a>(#[serde(borrow)] pub(crate) Cow<'a, str>);
 
-impl<'de> Deserialize<'de> for Text<'de> {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> Visitor<'de> for V {
-            type Value = Text<'de>;
-            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str("a string")
-            }
-            fn visit_borrowed_str<E>(self, v: &'de str) -> Result<Text<'de>, E> {
-                Ok(Text(Cow::Borrowed(v)))
-            }
-            fn visit_str<E>(self, v: &str) -> Result<Text<'de>, E> {
-                Ok(Text(Cow::Owned(v.to_owned())))
-            }
-            fn visit_string<E>(self, v: String) -> Result<Text<'de>, E> {
-                Ok(Text(Cow::Owned(v)))
-            }
-        }
-        d.deserialize_str(V)
-    }
+/// `deserialize_with` for a string member that is absent when `null`, borrowed from the input
+/// when it has no escapes (`#[serde(borrow)]` does not reach into an `Option`).
+pub(crate) fn optional_text<'de, D: Deserializer<'de>>(
+    d: D,
+) -> Result<Option<Cow<'de, str>>, D::Error> {
+    Ok(Option::<Text<'de>>::deserialize(d)?.map(|t| t.0))
 }
 
-/// `scope` as a space-separated string or (leniently) a list of strings.
-struct Scope(String);
+/// `deserialize_with` for a string member that must be a string when present (`null` is
+/// refused), borrowed from the input when it has no escapes.
+fn text<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Cow<'de, str>>, D::Error> {
+    Text::deserialize(d).map(|t| Some(t.0))
+}
 
-impl<'de> Deserialize<'de> for Scope {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> Visitor<'de> for V {
-            type Value = Scope;
-            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str("a scope string or a list of scopes")
-            }
-            fn visit_str<E>(self, v: &str) -> Result<Scope, E> {
-                Ok(Scope(v.to_owned()))
-            }
-            fn visit_seq<A: de::SeqAccess<'de>>(self, mut seq: A) -> Result<Scope, A::Error> {
-                let mut out = String::new();
-                while let Some(Text(s)) = seq.next_element::<Text<'de>>()? {
-                    if !out.is_empty() {
-                        out.push(' ');
-                    }
-                    out.push_str(&s);
-                }
-                Ok(Scope(out))
-            }
+/// `deserialize_with` for a member whose `null` is a value of `T` rather than an absence (for
+/// [`Seconds`], an invalid one).
+fn present<'de, D: Deserializer<'de>, T: Deserialize<'de>>(d: D) -> Result<Option<T>, D::Error> {
+    T::deserialize(d).map(Some)
+}
+
+/// `deserialize_with` for `scope`: a space-separated string or (leniently) a list of strings,
+/// joined with spaces; absent when `null`.
+fn scope<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
+    struct V;
+    impl<'de> Visitor<'de> for V {
+        type Value = Option<String>;
+        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str("a scope string or a list of scopes")
         }
-        d.deserialize_any(V)
+        fn visit_none<E>(self) -> Result<Option<String>, E> {
+            Ok(None)
+        }
+        fn visit_unit<E>(self) -> Result<Option<String>, E> {
+            Ok(None)
+        }
+        fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<Option<String>, D::Error> {
+            d.deserialize_any(self)
+        }
+        fn visit_str<E>(self, v: &str) -> Result<Option<String>, E> {
+            Ok(Some(v.to_owned()))
+        }
+        fn visit_seq<A: de::SeqAccess<'de>>(self, mut seq: A) -> Result<Option<String>, A::Error> {
+            let mut out = String::new();
+            while let Some(Text(s)) = seq.next_element::<Text<'de>>()? {
+                if !out.is_empty() {
+                    out.push(' ');
+                }
+                out.push_str(&s);
+            }
+            Ok(Some(out))
+        }
     }
+    d.deserialize_option(V)
 }
 
 /// A token response as read off the wire, before the dialect's rules apply.
-#[derive(Default)]
+///
+/// Strings are borrowed from the body when they have no escapes. A repeated member is
+/// refused. `null` is not an absence for `access_token`, `token_type` and `error` (refused: not
+/// a string) nor for `expires_in` and `created_at` (not a number of seconds); for the other
+/// members it is.
+#[derive(Default, Deserialize)]
 pub(crate) struct RawToken<'a> {
+    #[serde(default, borrow, deserialize_with = "text")]
     pub(crate) access_token: Option<Cow<'a, str>>,
+    #[serde(default, borrow, deserialize_with = "text")]
     pub(crate) token_type: Option<Cow<'a, str>>,
+    #[serde(default, deserialize_with = "present")]
     pub(crate) expires_in: Option<Seconds>,
+    #[serde(default, deserialize_with = "present")]
     pub(crate) created_at: Option<Seconds>,
+    #[serde(default, borrow, deserialize_with = "optional_text")]
     pub(crate) refresh_token: Option<Cow<'a, str>>,
+    #[serde(default, deserialize_with = "scope")]
     pub(crate) scope: Option<String>,
+    #[serde(default, borrow, deserialize_with = "text")]
     pub(crate) error: Option<Cow<'a, str>>,
+    #[serde(default, borrow, deserialize_with = "optional_text")]
     pub(crate) error_description: Option<Cow<'a, str>>,
+    #[serde(default, borrow, deserialize_with = "optional_text")]
     pub(crate) error_uri: Option<Cow<'a, str>>,
+    #[serde(flatten)]
     pub(crate) extra: Map<String, Value>,
 }
 
-impl<'de> RawToken<'de> {
-    /// Reads a token response body into `self` (a default `RawToken`). The members are
-    /// written straight into it by a seed rather than built inside serde and moved out
-    /// through its layers: the same parse and the same errors as `serde_json::from_slice`,
-    /// without copying a large value around.
+impl<'a> RawToken<'a> {
+    /// Reads a token response body: the same parse and the same errors as
+    /// `serde_json::from_slice`.
     ///
     /// A body that is valid UTF-8 (every usable one) is checked once, in bulk, and then read as
     /// a `str`, so serde_json does not validate each string again on its own; any other body
     /// is read as bytes, which gives serde_json's usual error.
-    pub(crate) fn read_json(&mut self, body: &'de [u8]) -> Result<(), serde_json::Error> {
+    pub(crate) fn read_json(body: &'a [u8]) -> Result<Self, serde_json::Error> {
         match std::str::from_utf8(body) {
-            Ok(text) => self.read(serde_json::Deserializer::from_str(text)),
-            Err(_) => self.read(serde_json::Deserializer::from_slice(body)),
+            Ok(text) => serde_json::from_str(text),
+            Err(_) => serde_json::from_slice(body),
         }
-    }
-
-    fn read<R: serde_json::de::Read<'de>>(
-        &mut self,
-        mut de: serde_json::Deserializer<R>,
-    ) -> Result<(), serde_json::Error> {
-        de::DeserializeSeed::deserialize(Fill(self), &mut de)?;
-        de.end()
-    }
-}
-
-/// Deserializes a token response object into an existing [`RawToken`].
-struct Fill<'r, 'de>(&'r mut RawToken<'de>);
-
-impl<'de> de::DeserializeSeed<'de> for Fill<'_, 'de> {
-    type Value = ();
-
-    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
-        d.deserialize_map(self)
-    }
-}
-
-impl<'de> Visitor<'de> for Fill<'_, 'de> {
-    type Value = ();
-
-    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("a token response object")
-    }
-
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
-        fn once<T, E: de::Error>(slot: &mut Option<T>, v: T, name: &str) -> Result<(), E> {
-            if slot.replace(v).is_some() {
-                return Err(E::custom(format_args!("duplicate member {name}")));
-            }
-            Ok(())
-        }
-        let raw = self.0;
-        while let Some(Text(key)) = map.next_key::<Text<'de>>()? {
-            match &*key {
-                "access_token" => once(
-                    &mut raw.access_token,
-                    map.next_value::<Text<'de>>()?.0,
-                    &key,
-                )?,
-                "token_type" => once(&mut raw.token_type, map.next_value::<Text<'de>>()?.0, &key)?,
-                "refresh_token" => {
-                    let v: Option<Text<'de>> = map.next_value()?;
-                    if let Some(v) = v {
-                        once(&mut raw.refresh_token, v.0, &key)?;
-                    }
-                }
-                "expires_in" => once(&mut raw.expires_in, map.next_value()?, &key)?,
-                "created_at" => once(&mut raw.created_at, map.next_value()?, &key)?,
-                "scope" => {
-                    let v: Option<Scope> = map.next_value()?;
-                    if let Some(v) = v {
-                        once(&mut raw.scope, v.0, &key)?;
-                    }
-                }
-                "error" => once(&mut raw.error, map.next_value::<Text<'de>>()?.0, &key)?,
-                "error_description" => {
-                    let v: Option<Text<'de>> = map.next_value()?;
-                    raw.error_description = v.map(|t| t.0);
-                }
-                "error_uri" => {
-                    let v: Option<Text<'de>> = map.next_value()?;
-                    raw.error_uri = v.map(|t| t.0);
-                }
-                _ => {
-                    let value: Value = map.next_value()?;
-                    raw.extra.insert(key.into_owned(), value);
-                }
-            }
-        }
-        Ok(())
     }
 }
 

@@ -100,7 +100,7 @@ async fn run() -> Result {
     for (n, (encoding, how)) in (1..).zip(encodings) {
         step(n, &format!("request a token {how}"));
         let exchange = settings.client(encoding)?.client_credentials()?;
-        show_request(&exchange.request());
+        show_request(&exchange.request()?);
         let tokens = transport.send(exchange).await?;
         show_tokens(&tokens);
         target.check_access_token(&tokens)?;

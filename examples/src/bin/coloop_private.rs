@@ -100,7 +100,7 @@ async fn run() -> Result {
 
     step(3, "exchange the code (client_secret in the form body)");
     let exchange = pending.callback(&client, &callback)?;
-    show_request(&exchange.request());
+    show_request(&exchange.request()?);
     let tokens = transport.send(exchange).await?;
     show_tokens(&tokens);
 
@@ -109,7 +109,7 @@ async fn run() -> Result {
         "who signed in: the userinfo endpoint (Authorization: Bearer)",
     );
     let userinfo = client.userinfo(tokens.access_token())?;
-    show_request(&userinfo.request());
+    show_request(&userinfo.request()?);
     show_claims(&transport.send(userinfo).await?);
 
     step(
@@ -120,7 +120,7 @@ async fn run() -> Result {
         bail!("CoLoop sent no refresh token");
     };
     let refresh = client.refresh(refresh_token)?;
-    show_request(&refresh.request());
+    show_request(&refresh.request()?);
     let renewed = transport.send(refresh).await?;
     show_tokens(&renewed);
     let rotated = renewed
@@ -130,7 +130,7 @@ async fn run() -> Result {
 
     step(6, "the new access token works on userinfo");
     let userinfo = client.userinfo(renewed.access_token())?;
-    show_request(&userinfo.request());
+    show_request(&userinfo.request()?);
     show_claims(&transport.send(userinfo).await?);
     Ok(())
 }

@@ -81,13 +81,13 @@ async fn run() -> Result {
 
     step(3, "exchange the code (code_verifier instead of a secret)");
     let exchange = pending.callback(&client, &callback)?;
-    show_request(&exchange.request());
+    show_request(&exchange.request()?);
     let tokens = transport.send(exchange).await?;
     show_tokens(&tokens);
 
     step(4, "who signed in: the userinfo endpoint");
     let userinfo = client.userinfo(tokens.access_token())?;
-    show_request(&userinfo.request());
+    show_request(&userinfo.request()?);
     show_claims(&transport.send(userinfo).await?);
 
     step(5, "refresh (no secret: a public app sends only client_id)");
@@ -95,7 +95,7 @@ async fn run() -> Result {
         bail!("CoLoop sent no refresh token");
     };
     let refresh = client.refresh(refresh_token)?;
-    show_request(&refresh.request());
+    show_request(&refresh.request()?);
     let renewed = transport.send(refresh).await?;
     show_tokens(&renewed);
     target.check_access_token(&renewed)

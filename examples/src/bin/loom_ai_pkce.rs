@@ -85,7 +85,7 @@ fn run() -> Result {
 
     step(3, "exchange the code (with the PKCE verifier and audience)");
     let exchange = pending.callback(&client, &callback)?;
-    show_request(&exchange.request());
+    show_request(&exchange.request()?);
     let tokens = transport.send(exchange)?;
     show_tokens(&tokens);
     target.check_access_token(&tokens)?;
@@ -98,7 +98,7 @@ fn run() -> Result {
         bail!("no refresh token: was offline_access in the scope?");
     };
     let refresh = client.refresh(refresh_token)?;
-    show_request(&refresh.request());
+    show_request(&refresh.request()?);
     let renewed = transport.send(refresh)?;
     show_tokens(&renewed);
     target.check_access_token(&renewed)

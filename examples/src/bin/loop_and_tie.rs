@@ -89,7 +89,7 @@ fn run() -> Result {
 
     step(3, "exchange the code (multipart/form-data, like curl -F)");
     let exchange = pending.callback(&client, &callback)?;
-    show_request(&exchange.request());
+    show_request(&exchange.request()?);
     let tokens = transport.send(exchange)?;
     show_tokens(&tokens);
     if let Some(created_at) = tokens.extra().get("created_at") {

@@ -8,6 +8,8 @@
 //!                                                   CodeExchange: Exchange<Output = TokenSet>
 //! ```
 
+use serde::{Deserialize, Serialize};
+
 use crate::url::Url;
 
 use crate::callback::CallbackParams;
@@ -246,23 +248,17 @@ impl Prepared {
 ///
 /// It holds the PKCE verifier: store it server-side or encrypted, never in a plain cookie.
 #[must_use = "keep this until the callback arrives"]
-#[derive(Debug)]
+#[derive(Debug, Serialize, Deserialize)]
 pub struct PendingAuthorization {
     state: State,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pkce_verifier: Option<PkceVerifier>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     redirect_uri: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     issuer: Option<String>,
+    #[serde(default)]
     require_iss: bool,
-}
-
-crate::wire::json_object! {
-    PendingAuthorization {
-        state: crate::wire::Required,
-        pkce_verifier: crate::wire::Optional,
-        redirect_uri: crate::wire::Optional,
-        issuer: crate::wire::Optional,
-        require_iss: crate::wire::Defaulted,
-    }
 }
 
 impl PendingAuthorization {
@@ -379,29 +375,30 @@ pub struct PushedAuthorization {
     pending: PendingAuthorization,
 }
 
+#[derive(Deserialize)]
 struct ParWire {
     request_uri: String,
     #[allow(dead_code)]
+    #[serde(default)]
     expires_in: Option<crate::token::Seconds>,
-}
-
-crate::wire::json_object! {
-    #[de_only]
-    ParWire {
-        request_uri: crate::wire::Required,
-        expires_in: crate::wire::Optional,
-    }
 }
 
 impl Exchange for PushedAuthorization {
     type Output = (AuthorizationUrl, PendingAuthorization);
 
-    fn request(&self) -> Request {
+    fn request(&self) -> Result<Request, Error> {
+        // The authorization parameters were checked when the request was built: they are
+        // the flow's own here.
+        let params: Vec<(&str, &str)> = self
+            .params
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.as_str()))
+            .collect();
         self.client.authenticated_request(
             &self.par_endpoint,
             None,
+            &params,
             &[],
-            &self.params,
             false,
             RetryMode::Idempotent,
         )
@@ -425,7 +422,7 @@ impl Exchange for PushedAuthorization {
 impl Exchange for CodeExchange {
     type Output = TokenSet;
 
-    fn request(&self) -> Request {
+    fn request(&self) -> Result<Request, Error> {
         let mut params: Vec<(&str, &str)> = Vec::with_capacity(3);
         params.push(("code", self.code.expose_secret()));
         if let Some(verifier) = &self.pkce_verifier {

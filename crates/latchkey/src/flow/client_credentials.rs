@@ -65,7 +65,7 @@ impl ClientCredentials {
 impl Exchange for ClientCredentials {
     type Output = TokenSet;
 
-    fn request(&self) -> Request {
+    fn request(&self) -> Result<Request, Error> {
         let scope = [("scope", self.scopes.as_str())];
         let params: &[(&str, &str)] = if self.scopes.is_empty() { &[] } else { &scope };
         self.client.token_request(

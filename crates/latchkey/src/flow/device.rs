@@ -16,6 +16,8 @@
 
 use std::time::{Duration, SystemTime};
 
+use serde::Deserialize;
+
 use crate::url::Url;
 
 use crate::error::{ErrorCode, ResponseError, ServerError};
@@ -98,31 +100,24 @@ pub struct DeviceAuthorization {
     pub expires_at: SystemTime,
 }
 
+/// The answer as sent. Google's older endpoints say `verification_url`.
+#[derive(Deserialize)]
 struct Wire {
     device_code: String,
     user_code: String,
+    #[serde(alias = "verification_url")]
     verification_uri: String,
+    #[serde(default, alias = "verification_url_complete")]
     verification_uri_complete: Option<String>,
     expires_in: crate::token::Seconds,
+    #[serde(default)]
     interval: Option<crate::token::Seconds>,
-}
-
-crate::wire::json_object! {
-    #[de_only]
-    Wire {
-        device_code: crate::wire::Required,
-        user_code: crate::wire::Required,
-        verification_uri | "verification_url": crate::wire::Required,
-        verification_uri_complete | "verification_url_complete": crate::wire::Optional,
-        expires_in: crate::wire::Required,
-        interval: crate::wire::Optional,
-    }
 }
 
 impl Exchange for DeviceAuthorizationRequest {
     type Output = DeviceAuthorization;
 
-    fn request(&self) -> Request {
+    fn request(&self) -> Result<Request, Error> {
         let scope = [("scope", self.scope.as_str())];
         let params: &[(&str, &str)] = if self.scope.is_empty() { &[] } else { &scope };
         self.client.authenticated_request(
@@ -305,7 +300,12 @@ impl DevicePoll {
     }
 
     /// The token request to send now. `now` is recorded so the next wait counts from it.
-    pub fn request(&mut self, now: SystemTime) -> Request {
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Config`] when the client's dialect parameters cannot be written in its body
+    /// encoding (see [`Exchange::request`]).
+    pub fn request(&mut self, now: SystemTime) -> Result<Request, Error> {
         self.last_request = Some(now);
         self.client.token_request(
             &self.token_endpoint,
@@ -366,7 +366,7 @@ mod tests {
     fn device_flow_state_machine() {
         let client = client();
         let start = client.device_authorization().unwrap().scope("read");
-        let request = start.request();
+        let request = start.request().unwrap();
         assert_eq!(request.url.as_str(), "https://as.example/device");
         assert_eq!(
             String::from_utf8(request.body).unwrap(),
@@ -384,7 +384,7 @@ mod tests {
         assert!(!format!("{auth:?}").contains("GmRhmh"));
         let mut poll = auth.poller(&client).unwrap();
         assert_eq!(poll.wait(at(1000)), Wait::Sleep(Duration::from_secs(5)));
-        let request = poll.request(at(1005));
+        let request = poll.request(at(1005)).unwrap();
         assert_eq!(
             String::from_utf8(request.body).unwrap(),
             "grant_type=urn%3Aietf%3Aparams%3Aoauth%3Agrant-type%3Adevice_code&client_id=tv&device_code=GmRhmhcxhwAzkoEqiMEg_DnyEysNkuNhszIySk9eS"
@@ -392,12 +392,12 @@ mod tests {
         let pending = Response::json(400, r#"{"error":"authorization_pending"}"#, at(1005));
         assert!(matches!(poll.handle(pending), Ok(Poll::Pending)));
         assert_eq!(poll.wait(at(1005)), Wait::Sleep(Duration::from_secs(5)));
-        let _ = poll.request(at(1010));
+        let _ = poll.request(at(1010)).unwrap();
         let slow = Response::json(400, r#"{"error":"slow_down"}"#, at(1010));
         assert!(matches!(poll.handle(slow), Ok(Poll::SlowDown)));
         assert_eq!(poll.interval(), Duration::from_secs(10));
         assert_eq!(poll.wait(at(1010)), Wait::Sleep(Duration::from_secs(10)));
-        let _ = poll.request(at(1020));
+        let _ = poll.request(at(1020)).unwrap();
         let denied = Response::json(400, r#"{"error":"access_denied"}"#, at(1020));
         assert_eq!(
             poll.clone().handle(denied).unwrap_err().server_code(),
@@ -420,12 +420,12 @@ mod tests {
         // Overdue: poll at once.
         assert_eq!(poll.wait(at(2795)), Wait::Sleep(Duration::ZERO));
         // A poll that would land past the deadline is moved just before it.
-        let _ = poll.request(at(2792));
+        let _ = poll.request(at(2792)).unwrap();
         assert_eq!(
             poll.wait(at(2792)),
             Wait::Sleep(Duration::from_millis(7500))
         );
-        let _ = poll.request(at(2799));
+        let _ = poll.request(at(2799)).unwrap();
         assert_eq!(poll.wait(at(2799)), Wait::Sleep(Duration::from_millis(500)));
         assert_eq!(
             poll.wait(at(2799) + Duration::from_millis(600)),

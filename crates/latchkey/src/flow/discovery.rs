@@ -6,6 +6,7 @@
 //! refused: a server must not be able to speak for another.
 
 use crate::url::Url;
+use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use crate::client::parse_endpoint;
@@ -26,68 +27,62 @@ pub enum WellKnown {
 
 /// Authorization server metadata (RFC 8414 §2). Members latchkey does not model are kept in
 /// `extra`.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct ServerMetadata {
     /// `issuer`
     pub issuer: String,
     /// `authorization_endpoint`
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub authorization_endpoint: Option<String>,
     /// `token_endpoint`
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub token_endpoint: Option<String>,
     /// `userinfo_endpoint` (OpenID Connect)
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub userinfo_endpoint: Option<String>,
     /// `jwks_uri`
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub jwks_uri: Option<String>,
     /// `registration_endpoint`
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub registration_endpoint: Option<String>,
     /// `revocation_endpoint` (RFC 7009)
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub revocation_endpoint: Option<String>,
     /// `introspection_endpoint` (RFC 7662)
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub introspection_endpoint: Option<String>,
     /// `device_authorization_endpoint` (RFC 8628)
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub device_authorization_endpoint: Option<String>,
     /// `pushed_authorization_request_endpoint` (RFC 9126)
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub pushed_authorization_request_endpoint: Option<String>,
     /// `require_pushed_authorization_requests` (RFC 9126 §5)
+    #[serde(default)]
     pub require_pushed_authorization_requests: bool,
     /// `authorization_response_iss_parameter_supported` (RFC 9207 §3)
+    #[serde(default)]
     pub authorization_response_iss_parameter_supported: bool,
     /// `scopes_supported`
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub scopes_supported: Option<Vec<String>>,
     /// `response_types_supported`
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub response_types_supported: Option<Vec<String>>,
     /// `grant_types_supported`
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub grant_types_supported: Option<Vec<String>>,
     /// `token_endpoint_auth_methods_supported`
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub token_endpoint_auth_methods_supported: Option<Vec<String>>,
     /// `code_challenge_methods_supported` (RFC 7636 via RFC 8414)
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub code_challenge_methods_supported: Option<Vec<String>>,
     /// Every other member.
+    #[serde(flatten)]
     pub extra: Map<String, Value>,
-}
-
-crate::wire::json_object! {
-    ServerMetadata {
-        issuer: crate::wire::Required,
-        authorization_endpoint: crate::wire::Optional,
-        token_endpoint: crate::wire::Optional,
-        userinfo_endpoint: crate::wire::Optional,
-        jwks_uri: crate::wire::Optional,
-        registration_endpoint: crate::wire::Optional,
-        revocation_endpoint: crate::wire::Optional,
-        introspection_endpoint: crate::wire::Optional,
-        device_authorization_endpoint: crate::wire::Optional,
-        pushed_authorization_request_endpoint: crate::wire::Optional,
-        require_pushed_authorization_requests: crate::wire::Defaulted,
-        authorization_response_iss_parameter_supported: crate::wire::Defaulted,
-        scopes_supported: crate::wire::Optional,
-        response_types_supported: crate::wire::Optional,
-        grant_types_supported: crate::wire::Optional,
-        token_endpoint_auth_methods_supported: crate::wire::Optional,
-        code_challenge_methods_supported: crate::wire::Optional,
-    }
-    flatten extra
 }
 
 impl ServerMetadata {
@@ -157,10 +152,10 @@ fn well_known_url(issuer: &Url, kind: WellKnown) -> Url {
 impl Exchange for Discovery {
     type Output = ServerMetadata;
 
-    fn request(&self) -> Request {
+    fn request(&self) -> Result<Request, Error> {
         let mut request = Request::new(Method::Get, self.url.clone(), RetryMode::Idempotent);
         request.headers.append_static("accept", "application/json");
-        request
+        Ok(request)
     }
 
     fn response(self, response: Response) -> Result<ServerMetadata, Error> {

@@ -9,6 +9,8 @@
 
 use std::time::SystemTime;
 
+use serde::{Deserialize, Serialize};
+
 use crate::callback::CallbackParams;
 use crate::error::CallbackError;
 use crate::flow::{AuthorizationParams, AuthorizationUrl, check_authorization_response};
@@ -101,19 +103,13 @@ impl ImplicitRequest<'_> {
 
 /// What to keep until the implicit callback arrives.
 #[must_use = "keep this until the callback arrives"]
-#[derive(Debug)]
+#[derive(Debug, Serialize, Deserialize)]
 pub struct PendingImplicit {
     state: State,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     issuer: Option<String>,
+    #[serde(default)]
     require_iss: bool,
-}
-
-crate::wire::json_object! {
-    PendingImplicit {
-        state: crate::wire::Required,
-        issuer: crate::wire::Optional,
-        require_iss: crate::wire::Defaulted,
-    }
 }
 
 impl PendingImplicit {

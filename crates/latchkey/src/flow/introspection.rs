@@ -1,8 +1,9 @@
 //! Token introspection ([RFC 7662](https://www.rfc-editor.org/rfc/rfc7662)).
 
-use serde::de::{self, Deserializer, SeqAccess, Visitor};
-use serde::{Serialize, Serializer};
 use std::fmt;
+
+use serde::de::{Deserializer, SeqAccess, Visitor};
+use serde::{Deserialize, Serialize};
 
 use serde_json::{Map, Value};
 
@@ -13,103 +14,85 @@ use crate::{Client, Error, Exchange};
 
 /// An introspection answer (RFC 7662 §2.2): whether the token is active, and the standard
 /// claims when the server shares them. Everything else is in `extra`.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct Introspection {
     /// `active`: the only member that is always present.
     pub active: bool,
     /// `scope`
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub scope: Option<String>,
     /// `client_id`
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub client_id: Option<String>,
     /// `username`
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub username: Option<String>,
     /// `token_type`
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub token_type: Option<String>,
     /// `exp`, seconds since the epoch
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub exp: Option<u64>,
     /// `iat`
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub iat: Option<u64>,
     /// `nbf`
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub nbf: Option<u64>,
     /// `sub`
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sub: Option<String>,
     /// `aud`: one or several audiences
+    #[serde(
+        default,
+        skip_serializing_if = "Vec::is_empty",
+        deserialize_with = "one_or_many"
+    )]
     pub aud: Vec<String>,
     /// `iss`
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub iss: Option<String>,
     /// `jti`
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub jti: Option<String>,
     /// Every other member.
+    #[serde(flatten)]
     pub extra: Map<String, Value>,
 }
 
-crate::wire::json_object! {
-    Introspection {
-        active: crate::wire::Required,
-        scope: crate::wire::Optional,
-        client_id: crate::wire::Optional,
-        username: crate::wire::Optional,
-        token_type: crate::wire::Optional,
-        exp: crate::wire::Optional,
-        iat: crate::wire::Optional,
-        nbf: crate::wire::Optional,
-        sub: crate::wire::Optional,
-        aud: OneOrMany,
-        iss: crate::wire::Optional,
-        jti: crate::wire::Optional,
-    }
-    flatten extra
-}
-
-/// `aud`: one string or a list of strings (or `null`) on the wire, left out when empty.
-struct OneOrMany;
-
-impl crate::wire::Member<Vec<String>> for OneOrMany {
-    fn skip(value: &Vec<String>) -> bool {
-        value.is_empty()
-    }
-    fn missing<E: de::Error>(_: &'static str) -> Result<Vec<String>, E> {
-        Ok(Vec::new())
-    }
-}
-
-impl crate::wire::Emit<Vec<String>> for OneOrMany {
-    fn serialize<S: Serializer>(value: &Vec<String>, s: S) -> Result<S::Ok, S::Error> {
-        value.serialize(s)
-    }
-}
-
-impl<'de> crate::wire::Read<'de, Vec<String>> for OneOrMany {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Vec<String>, D::Error> {
-        struct V;
-        impl<'de> Visitor<'de> for V {
-            type Value = Vec<String>;
-            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str("an audience string or a list of them")
-            }
-            fn visit_unit<E>(self) -> Result<Vec<String>, E> {
-                Ok(Vec::new())
-            }
-            fn visit_none<E>(self) -> Result<Vec<String>, E> {
-                Ok(Vec::new())
-            }
-            fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<Vec<String>, D::Error> {
-                d.deserialize_any(self)
-            }
-            fn visit_str<E>(self, v: &str) -> Result<Vec<String>, E> {
-                Ok(vec![v.to_owned()])
-            }
-            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Vec<String>, A::Error> {
-                let mut out = Vec::with_capacity(seq.size_hint().unwrap_or(0).min(16));
-                while let Some(s) = seq.next_element::<String>()? {
-                    out.push(s);
-                }
-                Ok(out)
-            }
+/// `aud`: one string or a list of strings (or `null`, as none) on the wire.
+///
+/// A visitor rather than derive's untagged enum, which would buffer the value and answer a wrong
+/// type with "data did not match any variant" instead of saying what was expected.
+fn one_or_many<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<String>, D::Error> {
+    struct V;
+    impl<'de> Visitor<'de> for V {
+        type Value = Vec<String>;
+        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str("an audience string or a list of them")
         }
-        d.deserialize_option(V)
+        fn visit_unit<E>(self) -> Result<Vec<String>, E> {
+            Ok(Vec::new())
+        }
+        fn visit_none<E>(self) -> Result<Vec<String>, E> {
+            Ok(Vec::new())
+        }
+        fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<Vec<String>, D::Error> {
+            d.deserialize_any(self)
+        }
+        fn visit_str<E>(self, v: &str) -> Result<Vec<String>, E> {
+            Ok(vec![v.to_owned()])
+        }
+        fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Vec<String>, A::Error> {
+            let mut out = Vec::with_capacity(seq.size_hint().unwrap_or(0).min(16));
+            while let Some(s) = seq.next_element::<String>()? {
+                out.push(s);
+            }
+            Ok(out)
+        }
     }
+    d.deserialize_option(V)
 }
 
 /// Asks the authorization server about a token. Safe to retry.
@@ -140,7 +123,7 @@ impl IntrospectionRequest {
 impl Exchange for IntrospectionRequest {
     type Output = Introspection;
 
-    fn request(&self) -> Request {
+    fn request(&self) -> Result<Request, Error> {
         self.0.request()
     }
 

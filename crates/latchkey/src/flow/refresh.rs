@@ -62,7 +62,7 @@ impl Refresh {
 impl Exchange for Refresh {
     type Output = TokenSet;
 
-    fn request(&self) -> Request {
+    fn request(&self) -> Result<Request, Error> {
         let mut params: Vec<(&str, &str)> =
             vec![("refresh_token", self.refresh_token.expose_secret())];
         if let Some(scope) = &self.scope {

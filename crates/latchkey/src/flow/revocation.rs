@@ -75,7 +75,7 @@ impl TokenCall {
         self
     }
 
-    pub(crate) fn request(&self) -> Request {
+    pub(crate) fn request(&self) -> Result<Request, Error> {
         let mut params: Vec<(&str, &str)> = vec![("token", &self.token)];
         if let Some(hint) = self.hint {
             params.push(("token_type_hint", hint.as_str()));
@@ -135,7 +135,7 @@ impl Exchange for Revocation {
     /// Revocation answers nothing but success (RFC 7009 §2.2).
     type Output = ();
 
-    fn request(&self) -> Request {
+    fn request(&self) -> Result<Request, Error> {
         self.0.request()
     }
 

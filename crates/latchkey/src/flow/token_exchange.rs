@@ -116,7 +116,7 @@ impl TokenExchange {
 impl Exchange for TokenExchange {
     type Output = TokenSet;
 
-    fn request(&self) -> Request {
+    fn request(&self) -> Result<Request, Error> {
         let mut params: Vec<(&str, &str)> = vec![
             ("subject_token", self.subject_token.expose_secret()),
             ("subject_token_type", &self.subject_token_type),
@@ -189,7 +189,7 @@ mod tests {
             .resource("https://other.example/")
             .audience("backend")
             .scope("read");
-        let body = String::from_utf8(exchange.request().body).unwrap();
+        let body = String::from_utf8(exchange.request().unwrap().body).unwrap();
         assert_eq!(
             body,
             "grant_type=urn%3Aietf%3Aparams%3Aoauth%3Agrant-type%3Atoken-exchange\

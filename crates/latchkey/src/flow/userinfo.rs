@@ -71,14 +71,14 @@ impl<T> UserInfoRequest<T> {
 impl<T: DeserializeOwned> Exchange for UserInfoRequest<T> {
     type Output = T;
 
-    fn request(&self) -> Request {
+    fn request(&self) -> Result<Request, Error> {
         let mut request = Request::new(Method::Get, self.url.clone(), RetryMode::Idempotent);
         request.headers.append(
             "authorization",
             format!("Bearer {}", self.access_token.expose_secret()),
         );
         request.headers.append_static("accept", "application/json");
-        request
+        Ok(request)
     }
 
     fn response(self, response: Response) -> Result<T, Error> {

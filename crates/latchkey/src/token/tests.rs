@@ -202,14 +202,30 @@ fn token_set_serde_round_trip() {
 }
 
 #[test]
+fn strings_are_borrowed_from_the_body_when_they_can_be() {
+    let body = br#"{"access_token":"a","token_type":"Bearer","refresh_token":"r","error_description":"d","x":1}"#;
+    let raw = RawToken::read_json(body).unwrap();
+    for member in [
+        &raw.access_token,
+        &raw.token_type,
+        &raw.refresh_token,
+        &raw.error_description,
+    ] {
+        assert!(matches!(member, Some(Cow::Borrowed(_))), "{member:?}");
+    }
+    assert_eq!(raw.extra["x"], 1);
+    // A string with escapes needs a copy.
+    let raw = RawToken::read_json(br#"{"access_token":"\u0061","refresh_token":"\n"}"#).unwrap();
+    assert!(matches!(raw.access_token, Some(Cow::Owned(ref t)) if t == "a"));
+    assert!(matches!(raw.refresh_token, Some(Cow::Owned(ref t)) if t == "\n"));
+}
+
+#[test]
 fn bodies_read_as_str_or_bytes_give_serde_json_errors() {
     // Valid UTF-8 is read as a str, anything else as bytes: the same parse either way, and a
     // body that is not UTF-8 still gets serde_json's own error (with its position).
-    let read = |body: &[u8]| {
-        let mut raw = RawToken::default();
-        raw.read_json(body)
-            .map(|()| raw.access_token.map(Cow::into_owned))
-    };
+    let read =
+        |body: &[u8]| RawToken::read_json(body).map(|raw| raw.access_token.map(Cow::into_owned));
     assert_eq!(
         read(br#"{"access_token":"caf\u00e9 \"x\"","token_type":"Bearer"}"#).unwrap(),
         Some("café \"x\"".to_owned())
@@ -232,10 +248,7 @@ fn bodies_read_as_str_or_bytes_give_serde_json_errors() {
         br#"{"access_token":"\ud800"}"#,
         br#"{"a":1} x"#,
     ] {
-        let mut raw = RawToken::default();
-        let bytes = raw
-            .read(serde_json::Deserializer::from_slice(bad))
-            .unwrap_err();
+        let bytes = serde_json::from_slice::<RawToken<'_>>(bad).err().unwrap();
         assert_eq!(read(bad).unwrap_err().to_string(), bytes.to_string());
     }
     let mut err = Response::json(200, "", at(0));

@@ -159,7 +159,7 @@ fn loom_ai_code_pkce_and_refresh() {
             "https://app.example/oauth/callback?code=AUTH_CODE&state=st4te",
         )
         .unwrap();
-    let request = exchange.request();
+    let request = exchange.request().unwrap();
     assert_eq!(request.method, Method::Post);
     assert_eq!(request.url.as_str(), "https://auth.loomai.com/oauth/token");
     assert_eq!(
@@ -205,7 +205,7 @@ fn loom_ai_code_pkce_and_refresh() {
 
     // Refresh: public client, audience kept, no rotation in the answer keeps RT1.
     let refresh = client.refresh(tokens.refresh_token().unwrap()).unwrap();
-    let request = refresh.request();
+    let request = refresh.request().unwrap();
     assert_eq!(
         String::from_utf8(request.body).unwrap(),
         "grant_type=refresh_token&client_id=CLIENT_ID&refresh_token=RT1\
@@ -266,7 +266,7 @@ fn coloop_private_app() {
             "https://your-domain.com/oauth2/callback?code=authorization_code_from_callback&state=xyz",
         )
         .unwrap();
-    let request = exchange.request();
+    let request = exchange.request().unwrap();
     // Byte for byte what the document's URLSearchParams produces.
     assert_eq!(
         String::from_utf8(request.body.clone()).unwrap(),
@@ -286,7 +286,7 @@ fn coloop_private_app() {
 
     // Userinfo, into a JSON map and into the caller's own type.
     let userinfo = client.userinfo(tokens.access_token()).unwrap();
-    let request = userinfo.request();
+    let request = userinfo.request().unwrap();
     assert_eq!(request.method, Method::Get);
     assert_eq!(
         request.url.as_str(),
@@ -328,7 +328,7 @@ fn coloop_private_app() {
         .refresh(&RefreshToken::new("your_refresh_token"))
         .unwrap();
     assert_eq!(
-        form(&refresh.request().body),
+        form(&refresh.request().unwrap().body),
         map(&[
             ("grant_type", "refresh_token"),
             ("client_id", "your_client_id"),
@@ -368,14 +368,14 @@ fn coloop_public_app() {
     assert_eq!(q["code_challenge_method"], "S256");
     let exchange = pending.callback(&client, "?code=c0de&state=s").unwrap();
     assert_eq!(
-        String::from_utf8(exchange.request().body).unwrap(),
+        String::from_utf8(exchange.request().unwrap().body).unwrap(),
         "grant_type=authorization_code&client_id=your_client_id&code=c0de\
          &code_verifier=dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk\
          &redirect_uri=https%3A%2F%2Fyour-domain.com%2Foauth2%2Fcallback"
     );
     let refresh = client.refresh(&RefreshToken::new("rt")).unwrap();
     assert_eq!(
-        form(&refresh.request().body),
+        form(&refresh.request().unwrap().body),
         map(&[
             ("grant_type", "refresh_token"),
             ("client_id", "your_client_id"),
@@ -406,7 +406,7 @@ const BLOOMA_RESPONSE: &str = r#"{
 #[test]
 fn blooma_client_credentials_form() {
     let exchange = blooma(BodyEncoding::Form).client_credentials().unwrap();
-    let request = exchange.request();
+    let request = exchange.request().unwrap();
     assert_eq!(request.method, Method::Post);
     assert_eq!(request.url.as_str(), "https://login.blooma.ai/oauth/token");
     assert_eq!(
@@ -438,7 +438,7 @@ fn blooma_client_credentials_form() {
 #[test]
 fn blooma_client_credentials_json() {
     let exchange = blooma(BodyEncoding::Json).client_credentials().unwrap();
-    let request = exchange.request();
+    let request = exchange.request().unwrap();
     assert_eq!(
         request.headers.get("content-type"),
         Some("application/json")
@@ -472,10 +472,11 @@ fn blooma_audience_and_scope_per_request() {
         .scope("read write")
         .scope("read")
         .audience("https://x.blooma.ai/api/")
-        .request();
+        .request()
+        .unwrap();
     assert_eq!(
         String::from_utf8(request.body).unwrap(),
-        "grant_type=client_credentials&scope=read%20write&audience=https%3A%2F%2Fx.blooma.ai%2Fapi%2F"
+        "grant_type=client_credentials&scope=read+write&audience=https%3A%2F%2Fx.blooma.ai%2Fapi%2F"
     );
     // HTTP Basic by default for a client with a secret: base64("id:secret").
     assert_eq!(
@@ -528,7 +529,7 @@ fn loop_and_tie_multipart() {
             &format!("https://your.site/redirect-uri?code={code}&state=s"),
         )
         .unwrap();
-    let request = exchange.request();
+    let request = exchange.request().unwrap();
     assert_eq!(
         request.headers.get("content-type"),
         Some("multipart/form-data; boundary=latchkey-form-boundary")

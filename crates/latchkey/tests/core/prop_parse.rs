@@ -88,7 +88,7 @@ fn expected(pairs: &[(String, String)]) -> CallbackParams<'static> {
 
 /// `application/x-www-form-urlencoded` through `url`'s serializer (space as `+`).
 fn render_form(pairs: &[(String, String)]) -> String {
-    url::form_urlencoded::Serializer::new(String::new())
+    form_urlencoded::Serializer::new(String::new())
         .extend_pairs(pairs)
         .finish()
 }

@@ -73,7 +73,7 @@ fn pushed_authorization_request() {
         .resource("https://api.example/")
         .push()
         .unwrap();
-    let request = push.request();
+    let request = push.request().unwrap();
     assert_eq!(request.url.as_str(), "https://as.example/request");
     let body = String::from_utf8(request.body).unwrap();
     assert!(
@@ -101,7 +101,7 @@ fn pushed_authorization_request() {
         )
         .unwrap();
     assert!(
-        String::from_utf8(exchange.request().body)
+        String::from_utf8(exchange.request().unwrap().body)
             .unwrap()
             .contains("code_verifier=")
     );
@@ -121,7 +121,7 @@ fn pushed_authorization_request() {
 fn revocation() {
     let client = client();
     let revoke = client.revoke(&RefreshToken::new("rt-123")).unwrap();
-    let request = revoke.request();
+    let request = revoke.request().unwrap();
     assert_eq!(request.url.as_str(), "https://as.example/token/revocation");
     assert_eq!(
         String::from_utf8(request.body).unwrap(),
@@ -145,7 +145,7 @@ fn revocation() {
         .unwrap()
         .without_hint();
     assert_eq!(
-        String::from_utf8(no_hint.request().body).unwrap(),
+        String::from_utf8(no_hint.request().unwrap().body).unwrap(),
         "client_id=app&client_secret=s3cret&token=at"
     );
 }
@@ -155,7 +155,7 @@ fn introspection() {
     let client = client();
     let ask = client.introspect(&AccessToken::new("at-1")).unwrap();
     assert_eq!(
-        String::from_utf8(ask.request().body).unwrap(),
+        String::from_utf8(ask.request().unwrap().body).unwrap(),
         "client_id=app&client_secret=s3cret&token=at-1&token_type_hint=access_token"
     );
     let live = ask
@@ -206,6 +206,7 @@ fn resource_indicators_repeat_on_every_leg() {
             .resource("https://a.example/")
             .resource("https://b.example/")
             .request()
+            .unwrap()
             .body,
     )
     .unwrap();
@@ -218,9 +219,138 @@ fn resource_indicators_repeat_on_every_leg() {
             .unwrap()
             .resource("https://a.example/")
             .request()
+            .unwrap()
             .body,
     )
     .unwrap();
     assert!(body.ends_with("&resource=https%3A%2F%2Fa.example%2F"));
     let _ = Duration::ZERO;
+}
+
+/// A caller's token parameter may not repeat one the flow or client authentication sets: a
+/// body with `client_id` twice is read differently by different servers (many JSON parsers
+/// keep the last one).
+#[test]
+fn reserved_token_parameters_are_refused() {
+    use latchkey::{BodyEncoding, ConfigError, PkceVerifier};
+    for body in [
+        BodyEncoding::Form,
+        BodyEncoding::Json,
+        BodyEncoding::Multipart,
+    ] {
+        let client = Client::builder("cid")
+            .client_secret("client-secret-value")
+            .auth_method(ClientAuth::Post)
+            .body_encoding(body)
+            .authorization_endpoint("https://as.example/auth")
+            .token_endpoint("https://as.example/token")
+            .redirect_uri("https://app.example/cb")
+            .build()
+            .unwrap();
+        let refused = |result: Result<latchkey::Request, Error>, name: &str| match result {
+            Err(Error::Config(ConfigError::InvalidParameter { name: n, .. })) => {
+                assert_eq!(n, name);
+            }
+            other => panic!("{body:?} {name}: {other:?}"),
+        };
+        for name in [
+            "grant_type",
+            "client_id",
+            "client_secret",
+            "code",
+            "code_verifier",
+            "redirect_uri",
+            "refresh_token",
+            "client_assertion",
+            "client_assertion_type",
+        ] {
+            refused(
+                client
+                    .client_credentials()
+                    .unwrap()
+                    .param(name, "x")
+                    .request(),
+                name,
+            );
+            refused(
+                client
+                    .refresh(&RefreshToken::new("rt-value"))
+                    .unwrap()
+                    .param(name, "x")
+                    .request(),
+                name,
+            );
+            let (_, pending) = client
+                .authorization_code()
+                .state(State::new("st"))
+                .pkce_verifier(PkceVerifier::new("v".repeat(43)).unwrap())
+                .build()
+                .unwrap();
+            let exchange = pending
+                .callback(&client, "https://app.example/cb?code=c&state=st")
+                .unwrap();
+            refused(exchange.param(name, "x").request(), name);
+        }
+        // A parameter the flow itself sends is refused too (scope, set by `.scope()`).
+        refused(
+            client
+                .client_credentials()
+                .unwrap()
+                .scope("read")
+                .param("scope", "admin")
+                .request(),
+            "scope",
+        );
+        // Repeatable parameters the flow does not own still repeat (RFC 8707).
+        let request = client
+            .client_credentials()
+            .unwrap()
+            .resource("https://a.example/")
+            .resource("https://b.example/")
+            .request()
+            .unwrap();
+        let text = String::from_utf8(request.body).unwrap();
+        assert_eq!(text.matches("resource").count(), 2, "{text}");
+        assert_eq!(text.matches("client_id").count(), 1, "{text}");
+    }
+}
+
+/// A multipart field name with a backslash, quote, CR or LF cannot be written so that every
+/// parser reads the same name: refused with a typed error, never rewritten.
+#[test]
+fn multipart_field_names_that_cannot_be_written_are_refused() {
+    use latchkey::{BodyEncoding, ConfigError};
+    let client = Client::builder("cid")
+        .client_secret("client-secret-value")
+        .body_encoding(BodyEncoding::Multipart)
+        .token_endpoint("https://as.example/token")
+        .build()
+        .unwrap();
+    for name in ["\\client_id", "a\"b", "a\rb", "a\nContent-Type: x"] {
+        let result = client
+            .client_credentials()
+            .unwrap()
+            .param(name, "v")
+            .request();
+        match result {
+            Err(err @ Error::Config(ConfigError::InvalidParameter { .. })) => {
+                let text = err.to_string();
+                assert!(!text.contains(['\r', '\n']), "{text:?}");
+            }
+            other => panic!("{name:?}: {other:?}"),
+        }
+    }
+    // Names a form or JSON body can carry are fine there.
+    let form = Client::builder("cid")
+        .client_secret("client-secret-value")
+        .token_endpoint("https://as.example/token")
+        .build()
+        .unwrap();
+    assert!(
+        form.client_credentials()
+            .unwrap()
+            .param("a\"b", "v")
+            .request()
+            .is_ok()
+    );
 }

@@ -147,17 +147,20 @@ fn nothing_secret_in_debug_or_display() {
             )
             .unwrap();
         check_debug("code exchange", &exchange);
-        check_debug("code exchange request", &exchange.request());
-        assert_clean("redacted body", &exchange.request().redacted_body());
+        check_debug("code exchange request", &exchange.request().unwrap());
+        assert_clean(
+            "redacted body",
+            &exchange.request().unwrap().redacted_body(),
+        );
 
         let refresh = client.refresh(&RefreshToken::new(REFRESH)).unwrap();
         check_debug("refresh", &refresh);
-        check_debug("refresh request", &refresh.request());
+        check_debug("refresh request", &refresh.request().unwrap());
         let cc = client.client_credentials().unwrap();
-        check_debug("client credentials request", &cc.request());
+        check_debug("client credentials request", &cc.request().unwrap());
         let userinfo = client.userinfo(&AccessToken::new(ACCESS)).unwrap();
         check_debug("userinfo", &userinfo);
-        check_debug("userinfo request", &userinfo.request());
+        check_debug("userinfo request", &userinfo.request().unwrap());
 
         for response in hostile_responses() {
             check_debug("response", &response);
@@ -197,4 +200,75 @@ fn nothing_secret_in_debug_or_display() {
     check_debug("verifier", &PkceVerifier::new(VERIFIER).unwrap());
     check_debug("access", &AccessToken::new(ACCESS));
     check_debug("refresh", &RefreshToken::new(REFRESH));
+}
+
+/// A token endpoint that echoes the client secret back in its error, in every spelling a
+/// server may use: none of them reaches an error message.
+#[test]
+fn an_echoed_secret_is_masked_in_every_spelling() {
+    let secret = "p\"ss\\wo'rd-1234 <&>/é";
+    let json_escaped = serde_json::to_string(secret).unwrap();
+    let json_escaped = json_escaped.trim_matches('"');
+    let html_escaped = "p&quot;ss\\wo&#39;rd-1234 &lt;&amp;&gt;/é";
+    let html_go = "p&#34;ss\\wo&#39;rd-1234 &lt;&amp;&gt;/é";
+    let percent = "p%22ss%5Cwo%27rd-1234%20%3C%26%3E%2F%C3%A9";
+    let percent_lower = "p%22ss%5cwo%27rd-1234%20%3c%26%3e%2f%c3%a9";
+    let form: String = form_urlencoded::byte_serialize(secret.as_bytes()).collect();
+    let spellings = [
+        secret,
+        json_escaped,
+        html_escaped,
+        html_go,
+        percent,
+        percent_lower,
+        form.as_str(),
+    ];
+    let at = UNIX_EPOCH + Duration::from_secs(1);
+    let mut bodies: Vec<(&str, String)> = Vec::new();
+    for spelling in spellings {
+        bodies.push(("text/plain", format!("rejected cid:{spelling}")));
+        bodies.push(("text/html", format!("<p>rejected cid:{spelling}</p>")));
+        bodies.push((
+            "application/json",
+            format!(
+                r#"{{"message":"rejected cid:{}"}}"#,
+                spelling.replace('\\', "\\\\").replace('"', "\\\"")
+            ),
+        ));
+    }
+    // The review's case: the secret JSON-escaped inside a JSON message.
+    bodies.push((
+        "application/json",
+        r#"{"message":"rejected cid:p\"ss\\wo'rd-1234 <&>/é"}"#.to_owned(),
+    ));
+    for auth in [ClientAuth::Basic, ClientAuth::Post] {
+        let client = Client::builder("cid")
+            .client_secret(secret)
+            .auth_method(auth)
+            .token_endpoint("https://as.example/token")
+            .build()
+            .unwrap();
+        for (content_type, body) in &bodies {
+            let mut headers = Headers::new();
+            headers.append("content-type", *content_type);
+            let response = Response::new(500, headers, body.clone().into_bytes(), at);
+            let err = client
+                .client_credentials()
+                .unwrap()
+                .response(response)
+                .unwrap_err();
+            for text in [err.to_string(), format!("{err:?}")] {
+                for spelling in spellings {
+                    assert!(
+                        !text.contains(spelling),
+                        "{content_type} body {body:?} leaks {spelling:?}: {text}"
+                    );
+                }
+                // And not in the spelling `Debug` gives the raw secret either.
+                let debug = format!("{secret:?}");
+                assert!(!text.contains(debug.trim_matches('"')), "{text}");
+                assert!(text.contains("<redacted>"), "{text}");
+            }
+        }
+    }
 }
