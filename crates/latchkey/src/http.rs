@@ -289,14 +289,25 @@ impl Request {
     }
 
     /// Refuses a plain `http://` URL unless its host is loopback (`127.0.0.0/8`, `[::1]`,
-    /// `localhost`; see [`is_loopback`]) or `allow_insecure_http` is set. Adapters call this
-    /// before sending.
+    /// `localhost`; see [`is_loopback`]) or `allow_insecure_http` is set, and a URL with a user
+    /// name or password (which [`parse_url`](crate::parse_url) refuses, but a `Url` built by
+    /// hand may carry). Adapters call this before sending.
     ///
     /// # Errors
     ///
     /// A [`TransportError`](crate::TransportError) of kind
     /// [`InsecureUrl`](crate::TransportErrorKind::InsecureUrl).
     pub fn check_url_security(&self, allow_insecure_http: bool) -> Result<(), crate::Error> {
+        if !self.url.username().is_empty() || self.url.password().is_some() {
+            return Err(crate::TransportError::new(
+                crate::TransportErrorKind::InsecureUrl,
+                format!(
+                    "a URL with a user name or password is not sent (to {})",
+                    self.url.host_str().unwrap_or("")
+                ),
+            )
+            .into());
+        }
         match self.url.scheme() {
             "https" => Ok(()),
             "http" if allow_insecure_http || is_loopback(&self.url) => Ok(()),
@@ -535,6 +546,19 @@ mod tests {
         assert!(!check("http://a.b.localhost/", false));
         assert!(check("http://as.example/", true));
         assert!(!check("ftp://as.example/", true));
+        // Credentials in a hand-built URL are never sent, and never named in the message.
+        let refused = Request::new(
+            Method::Get,
+            Url::parse("https://alice:pa55word@as.example/").unwrap(),
+            RetryMode::Idempotent,
+        )
+        .check_url_security(true)
+        .unwrap_err()
+        .to_string();
+        assert!(
+            !refused.contains("pa55word") && !refused.contains("alice"),
+            "{refused}"
+        );
     }
 
     #[test]
