@@ -20,13 +20,16 @@ use common::Fixtures;
 fn authorization_url(c: &mut Criterion) {
     let f = Fixtures::new();
     let mut g = c.benchmark_group("authorization_url");
+    // latchkey draws its 48 random bytes (verifier and state) with one getrandom system call
+    // inside the measured call; oauth2 draws them from rand's ThreadRng (user space).
     g.bench_function("latchkey", |b| {
         b.iter(|| common::latchkey_authorization_url(&f));
     });
     g.bench_function("oauth2", |b| {
         b.iter(|| common::oauth2_authorization_url(&f))
     });
-    // Context: both with the randomness supplied by the caller, and one getrandom call of 48 B.
+    // Context: both with the randomness supplied by the caller, and the one getrandom call of
+    // 48 B latchkey makes, alone.
     g.bench_function("latchkey_supplied_randomness", |b| {
         b.iter(|| common::latchkey_authorization_url_supplied(&f));
     });
@@ -39,15 +42,18 @@ fn authorization_url(c: &mut Criterion) {
 
 fn pkce(c: &mut Criterion) {
     let mut g = c.benchmark_group("pkce");
+    // latchkey: 32 bytes from getrandom (a system call) on every call; oauth2: rand's ThreadRng.
     g.bench_function("latchkey", |b| b.iter(common::latchkey_pkce));
     g.bench_function("oauth2", |b| b.iter(common::oauth2_pkce));
+    // The floor (32 random bytes + base64url of them + SHA-256 of the 43 characters) with
+    // ThreadRng as its source, as the issue defined it, and with a getrandom system call: the
+    // source latchkey uses.
     g.bench_function("floor", |b| b.iter(floor_pkce));
-    // Context: the floor with a getrandom system call instead of a user-space CSPRNG, and
-    // that system call alone.
     g.bench_function("floor_os_call", |b| b.iter(floor_pkce_os_call));
+    // Context: the 32 random bytes alone, from getrandom directly, through latchkey's
+    // `random::fill` (the same system call) and from rand's ThreadRng (oauth2's source).
     g.bench_function("getrandom_32", |b| b.iter(floor_getrandom));
-    // Context: the 32 random bytes alone, from latchkey's generator and from rand's ThreadRng.
-    g.bench_function("random_32_latchkey", |b| {
+    g.bench_function("random_fill_32_latchkey", |b| {
         b.iter(|| {
             let mut bytes = [0u8; 32];
             latchkey::random::fill(&mut bytes).expect("random");

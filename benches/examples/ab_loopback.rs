@@ -51,7 +51,7 @@ fn main() {
         // exchange and its request, reading the token response), without any adapter.
         let mut raw_plus_core = || {
             let cc = client.client_credentials().expect("confidential");
-            drop(black_box(cc.request()));
+            drop(black_box(cc.request().expect("request")));
             let bytes = raw_client.post(false);
             black_box(
                 cc.response(Response::json(200, bytes, SystemTime::now()))
@@ -106,7 +106,7 @@ fn main() {
                 let start = Instant::now();
                 for _ in 0..n {
                     let cc = client.client_credentials().expect("confidential");
-                    drop(black_box(cc.request()));
+                    drop(black_box(cc.request().expect("request")));
                     let bytes = http.post().await;
                     let answer = Response::json(200, bytes.to_vec(), SystemTime::now());
                     black_box(cc.response(answer).expect("token"));

@@ -4,7 +4,8 @@
 //! Every benchmark pair feeds both libraries the inputs defined here, so that a ratio compares
 //! the same work. The floors are the least any implementation of an operation must do, written
 //! as directly as possible on the same crates latchkey uses (`getrandom`, `sha2`, `base64`,
-//! `serde_json`, `url`).
+//! `serde_json`, `url`), plus `rand`'s `ThreadRng`, the user-space generator `oauth2` draws
+//! from, for the PKCE floor as the issue defined it.
 
 use std::borrow::Cow;
 use std::time::{Duration, SystemTime};
@@ -60,10 +61,11 @@ pub fn now() -> SystemTime {
 /// The PKCE floor the issue names: 32 bytes from a CSPRNG, base64url of those 32 bytes (the
 /// 43-character verifier), SHA-256 of the 43 bytes. Nothing is allocated.
 ///
-/// The CSPRNG is the fastest well-kept one at hand and independent of latchkey's: `rand` 0.8's
-/// `ThreadRng` (ChaCha12 keyed from the OS, the generator `oauth2` uses). A usable verifier and
-/// challenge need one more base64url (of the digest) and two strings; the floor leaves both
-/// out, as the issue defines it.
+/// The CSPRNG here is `rand` 0.8's `ThreadRng` (ChaCha12 in user space, keyed from the OS: the
+/// generator `oauth2` uses), as the issue defined the floor. latchkey draws from the OS on
+/// every call instead; [`floor_pkce_os_call`] is the floor with that source. A usable verifier
+/// and challenge need one more base64url (of the digest) and two strings; the floor leaves
+/// both out, as the issue defines it.
 #[must_use]
 pub fn floor_pkce() -> [u8; 32] {
     use rand::RngCore as _;
@@ -72,8 +74,8 @@ pub fn floor_pkce() -> [u8; 32] {
     verifier_digest(&random)
 }
 
-/// [`floor_pkce`] with its 32 bytes from a `getrandom` system call instead (context: what a
-/// generator without a user-space stage pays).
+/// [`floor_pkce`] with its 32 bytes from a `getrandom` system call instead: the floor for
+/// latchkey, which draws every random value from the OS on each call.
 ///
 /// # Panics
 ///
@@ -105,7 +107,7 @@ pub fn floor_getrandom() -> [u8; 32] {
     random
 }
 
-/// 32 bytes from `rand` 0.8's `ThreadRng`, the floor's CSPRNG, alone.
+/// 32 bytes from `rand` 0.8's `ThreadRng` (the source of [`floor_pkce`] and of `oauth2`), alone.
 #[must_use]
 pub fn floor_thread_rng() -> [u8; 32] {
     use rand::RngCore as _;
@@ -114,7 +116,8 @@ pub fn floor_thread_rng() -> [u8; 32] {
     random
 }
 
-/// 48 bytes from `getrandom` (an authorization request's verifier and state in one call).
+/// 48 bytes from `getrandom`: the one call latchkey makes for an authorization request's
+/// verifier (32 B) and state (16 B).
 ///
 /// # Panics
 ///

@@ -192,7 +192,7 @@ pub fn latchkey_client_credentials(f: &Fixtures) -> TokenSet {
     let exchange = black_box(&f.latchkey)
         .client_credentials()
         .expect("confidential");
-    let request = exchange.request();
+    let request = exchange.request().expect("request");
     black_box(&request);
     exchange.response(f.response.clone()).expect("token")
 }
