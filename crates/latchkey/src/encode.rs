@@ -41,15 +41,11 @@ pub(crate) fn form(pairs: &[(&str, &str)]) -> Vec<u8> {
 
 /// Encodes `pairs` as a JSON object of strings, in order.
 pub(crate) fn json(pairs: &[(&str, &str)]) -> Vec<u8> {
-    /// The pairs as a JSON object, members in the pairs' order.
-    struct Object<'a>(&'a [(&'a str, &'a str)]);
-    impl serde::Serialize for Object<'_> {
-        fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-            s.collect_map(self.0.iter().map(|(k, v)| (k, v)))
-        }
-    }
-    // Strings and maps of strings always serialize.
-    serde_json::to_vec(&Object(pairs)).unwrap_or_default()
+    use serde::Serializer as _;
+    let mut out = Vec::with_capacity(pairs.iter().map(|(k, v)| k.len() + v.len() + 6).sum());
+    // Writing strings into a Vec cannot fail.
+    let _ = serde_json::Serializer::new(&mut out).collect_map(pairs.iter().map(|(k, v)| (k, v)));
+    out
 }
 
 /// The boundary used for multipart bodies, lengthened if any value happens to contain it.

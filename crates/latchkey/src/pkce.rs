@@ -1,13 +1,12 @@
 //! PKCE, Proof Key for Code Exchange ([RFC 7636](https://www.rfc-editor.org/rfc/rfc7636)).
 
-use serde::de::{self, Deserializer};
-use serde::{Deserialize, Serialize, Serializer};
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use crate::error::ConfigError;
 use crate::{Error, random};
-use base64::Engine as _;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 
 /// How the code challenge is derived from the verifier (RFC 7636 §4.2).
 #[non_exhaustive]
@@ -41,20 +40,9 @@ impl PkceMethod {
 /// [`expose_secret`](Self::expose_secret).
 ///
 /// Serialized as the bare string; deserializing checks it like [`new`](Self::new).
-#[derive(Clone)]
+#[derive(Clone, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
 pub struct PkceVerifier(Inline);
-
-impl Serialize for PkceVerifier {
-    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_str(self.expose_secret())
-    }
-}
-
-impl<'de> Deserialize<'de> for PkceVerifier {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        Self::try_from(String::deserialize(d)?).map_err(de::Error::custom)
-    }
-}
 
 impl PkceVerifier {
     /// A fresh verifier from 32 bytes of the operating system's CSPRNG ([`random`](crate::random)): 43

@@ -5,23 +5,15 @@
 //! `url` crate would silently repair or guess at.
 
 use std::cell::Cell;
-use std::fmt;
 
 use url::{Host, ParseError, SyntaxViolation};
 
 pub use url::Url;
 
 /// Why a string is not an absolute URL latchkey accepts.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
 pub struct UrlError(&'static str);
-
-impl fmt::Display for UrlError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.0)
-    }
-}
-
-impl std::error::Error for UrlError {}
 
 /// Parses an absolute URL with the [`url`] crate (so Unicode host names become their
 /// punycode `xn--` form, the scheme and host are lower-cased, a default port is dropped and
