@@ -4,7 +4,7 @@
 use crate::url::Url;
 
 use crate::error::ConfigError;
-use crate::http::{Request, Response, RetryMode};
+use crate::drive::http::{Request, Response, RetryMode};
 use crate::token::TokenSet;
 use crate::{Client, Error, Exchange};
 

@@ -7,11 +7,11 @@ use crate::url::Url;
 use serde::de::DeserializeOwned;
 use serde_json::{Map, Value};
 
-use crate::challenge::Challenge;
+use crate::wire::challenge::Challenge;
 use crate::error::{ErrorCode, ServerError};
-use crate::http::{Method, Request, Response, RetryMode};
+use crate::drive::http::{Method, Request, Response, RetryMode};
 use crate::secret::AccessToken;
-use crate::token::unexpected;
+use crate::wire::error_response::unexpected;
 use crate::{Client, Error, Exchange};
 
 /// A userinfo request; its output is `T`, by default a JSON object.
@@ -110,7 +110,7 @@ pub(crate) fn resource_error(response: &Response, secrets: &[&str]) -> Error {
             code,
             description: challenge
                 .param("error_description")
-                .map(|d| crate::error::bounded(d, crate::error::MAX_DESCRIPTION)),
+                .map(|d| crate::wire::error_response::bounded(d, crate::wire::error_response::MAX_DESCRIPTION)),
             uri: challenge.param("error_uri").map(str::to_owned),
             status: Some(response.status),
         }

@@ -125,7 +125,7 @@ impl<'a> CallbackParams<'a> {
                 }
             };
             if slot.is_some() {
-                return Err(CallbackError::DuplicateParameter(crate::error::bounded(
+                return Err(CallbackError::DuplicateParameter(crate::wire::error_response::bounded(
                     &name, 40,
                 )));
             }

@@ -356,7 +356,7 @@ impl Request {
                 Err(_) => format!("<{} bytes of JSON>", self.body.len()),
             }
         } else if content_type.starts_with("multipart/form-data") {
-            match crate::encode::parse_multipart(content_type, &self.body) {
+            match crate::wire::encode::parse_multipart(content_type, &self.body) {
                 Some(parts) => parts
                     .into_iter()
                     .map(|(k, v)| {
@@ -586,7 +586,7 @@ mod tests {
             Url::parse("https://as.example/token").unwrap(),
             RetryMode::Idempotent,
         );
-        let (content_type, body) = crate::encode::multipart(&[
+        let (content_type, body) = crate::wire::encode::multipart(&[
             ("grant_type", "authorization_code"),
             ("note", "ok\r\nlatchkey: token accepted\u{1b}[2J"),
             ("code", "c0de-secret"),

@@ -6,10 +6,12 @@ use std::sync::Arc;
 use crate::url::{Url, parse_url};
 
 use crate::Error;
-use crate::dialect::{BodyEncoding, ClientAuth, Dialect};
-use crate::encode;
+pub(crate) mod dialect;
+
+use dialect::{BodyEncoding, ClientAuth, Dialect};
+use crate::wire::encode;
 use crate::error::ConfigError;
-use crate::http::{Method, Request, RetryMode};
+use crate::drive::http::{Method, Request, RetryMode};
 use crate::secret::ClientSecret;
 
 /// An OAuth 2.0 client: one concrete type, cheap to clone (it is an `Arc` inside), `Send +

@@ -16,9 +16,9 @@ use ::url::Origin;
 
 use crate::url::Url;
 
-use crate::challenge::Challenge;
+use crate::wire::challenge::Challenge;
 use crate::error::ConfigError;
-use crate::http::{Request, Response};
+use crate::drive::http::{Request, Response};
 use crate::secret::AccessToken;
 use crate::{Error, client::parse_endpoint};
 
@@ -105,7 +105,7 @@ mod tests {
     use std::time::UNIX_EPOCH;
 
     use super::*;
-    use crate::http::{Headers, Method, RetryMode};
+    use crate::drive::http::{Headers, Method, RetryMode};
 
     #[test]
     fn origins_compare_scheme_host_and_port() {
