@@ -4,15 +4,11 @@
 //! output. Text that came from the network (an `error_description`, an excerpt of an HTML page)
 //! is kept short and has its control characters escaped when displayed.
 
-
 use std::fmt;
 use std::ops::Deref;
 use std::sync::Arc;
 
-
-
 use crate::redact::Escaped;
-
 
 /// Every way a latchkey operation can fail.
 ///
@@ -213,9 +209,7 @@ impl ServerError {
             status: None,
         }
     }
-
 }
-
 
 /// Why the tokens cannot be renewed without the user (see [`Error::Reauthorize`]).
 #[non_exhaustive]

@@ -214,5 +214,4 @@ impl TokenSet {
             self.refresh_token = Some(previous.clone());
         }
     }
-
 }

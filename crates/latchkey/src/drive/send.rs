@@ -134,11 +134,14 @@ impl<E: Exchange> SendDriver<E> {
             .and_then(|started| now.duration_since(started).ok())
             .unwrap_or_default();
         let jitter = self.jitter.unwrap_or_else(|| fresh_jitter(now));
-        match self
-            .settings
-            .retry_policy
-            .decide(self.mode, self.attempts, elapsed, failure, now, jitter)
-        {
+        match self.settings.retry_policy.decide(
+            self.mode,
+            self.attempts,
+            elapsed,
+            failure,
+            now,
+            jitter,
+        ) {
             RetryDecision::RetryAfter(delay) => Some(delay),
             RetryDecision::GiveUp => None,
         }
@@ -169,8 +172,7 @@ impl<E: Exchange> Drive for SendDriver<E> {
                     Ok(request) => request,
                     Err(error) => return Action::Done(Err(error)),
                 };
-                if let Err(error) = request.check_url_security(self.settings.allow_insecure_http)
-                {
+                if let Err(error) = request.check_url_security(self.settings.allow_insecure_http) {
                     return Action::Done(Err(error));
                 }
                 let cap = request
@@ -255,3 +257,6 @@ fn fresh_jitter(now: SystemTime) -> u64 {
         .map(|d| u64::from(d.subsec_nanos()))
         .unwrap_or_default()
 }
+
+#[cfg(test)]
+mod tests;

@@ -3,8 +3,8 @@
 
 use crate::url::Url;
 
-use crate::error::ConfigError;
 use crate::drive::http::{Request, Response, RetryMode};
+use crate::error::ConfigError;
 use crate::token::TokenSet;
 use crate::{Client, Error, Exchange};
 

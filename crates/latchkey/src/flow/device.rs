@@ -20,8 +20,8 @@ use serde::Deserialize;
 
 use crate::url::Url;
 
-use crate::error::{ErrorCode, ResponseError, ServerError};
 use crate::drive::http::{Request, Response, RetryMode};
+use crate::error::{ErrorCode, ResponseError, ServerError};
 use crate::token::TokenSet;
 use crate::wire::error_response::unexpected;
 use crate::{Client, Error, Exchange};
@@ -134,7 +134,9 @@ impl Exchange for DeviceAuthorizationRequest {
     fn response(self, response: Response) -> Result<DeviceAuthorization, Error> {
         let secrets = [self.client.secret_str()];
         if !response.is_success() {
-            return Err(crate::wire::error_response::error_response(&response, &secrets));
+            return Err(crate::wire::error_response::error_response(
+                &response, &secrets,
+            ));
         }
         if let Some(error) = ServerError::from_json(Some(response.status), &response.body) {
             return Err(error.into());
@@ -148,10 +150,12 @@ impl Exchange for DeviceAuthorizationRequest {
         })?;
         let seconds = |s: crate::wire::token_response::Seconds, field: &'static str| match s {
             crate::wire::token_response::Seconds::Valid(n) => Ok(Duration::from_secs(n)),
-            crate::wire::token_response::Seconds::Invalid => Err(Error::from(ResponseError::InvalidField {
-                field,
-                reason: "not a non-negative number of seconds".into(),
-            })),
+            crate::wire::token_response::Seconds::Invalid => {
+                Err(Error::from(ResponseError::InvalidField {
+                    field,
+                    reason: "not a non-negative number of seconds".into(),
+                }))
+            }
         };
         let expires_in = seconds(wire.expires_in, "expires_in")?;
         let interval = match wire.interval {

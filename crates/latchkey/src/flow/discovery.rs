@@ -10,8 +10,8 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use crate::client::parse_endpoint;
-use crate::error::ResponseError;
 use crate::drive::http::{Method, Request, Response, RetryMode};
+use crate::error::ResponseError;
 use crate::wire::error_response::unexpected;
 use crate::{Error, Exchange};
 

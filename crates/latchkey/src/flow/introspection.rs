@@ -7,8 +7,8 @@ use serde::{Deserialize, Serialize};
 
 use serde_json::{Map, Value};
 
-use crate::flow::revocation::{TokenCall, TokenToSend};
 use crate::drive::http::{Request, Response};
+use crate::flow::revocation::{TokenCall, TokenToSend};
 use crate::wire::error_response::unexpected;
 use crate::{Client, Error, Exchange};
 
@@ -130,7 +130,9 @@ impl Exchange for IntrospectionRequest {
     fn response(self, response: Response) -> Result<Introspection, Error> {
         let secrets = self.0.secrets();
         if !response.is_success() {
-            return Err(crate::wire::error_response::error_response(&response, &secrets));
+            return Err(crate::wire::error_response::error_response(
+                &response, &secrets,
+            ));
         }
         serde_json::from_slice(&response.body).map_err(|e| {
             unexpected(

@@ -19,9 +19,9 @@ use crate::url::Url;
 
 use crate::Client;
 use crate::Error;
-use crate::wire::encode::{percent_encode_into, percent_encoded_max_len};
 use crate::error::{CallbackError, ErrorCode, ServerError};
 use crate::state::State;
+use crate::wire::encode::{percent_encode_into, percent_encoded_max_len};
 
 /// The URL to send the user's browser to. Not secret (it travels through the browser), but
 /// the `state` in it is what the callback is checked against.
@@ -383,14 +383,18 @@ pub(crate) fn check_authorization_response(
     if let Some(code) = params.error.as_deref() {
         return Err(ServerError {
             code: ErrorCode::parse(code),
-            description: params
-                .error_description
-                .as_deref()
-                .map(|d| crate::wire::error_response::bounded(d, crate::wire::error_response::MAX_DESCRIPTION)),
-            uri: params
-                .error_uri
-                .as_deref()
-                .map(|u| crate::wire::error_response::bounded(u, crate::wire::error_response::MAX_DESCRIPTION)),
+            description: params.error_description.as_deref().map(|d| {
+                crate::wire::error_response::bounded(
+                    d,
+                    crate::wire::error_response::MAX_DESCRIPTION,
+                )
+            }),
+            uri: params.error_uri.as_deref().map(|u| {
+                crate::wire::error_response::bounded(
+                    u,
+                    crate::wire::error_response::MAX_DESCRIPTION,
+                )
+            }),
             status: None,
         }
         .into());

@@ -144,6 +144,9 @@ impl Exchange for Revocation {
         if response.is_success() {
             return Ok(());
         }
-        Err(crate::wire::error_response::error_response(&response, &self.0.secrets()))
+        Err(crate::wire::error_response::error_response(
+            &response,
+            &self.0.secrets(),
+        ))
     }
 }

@@ -16,10 +16,10 @@ use ::url::Origin;
 
 use crate::url::Url;
 
-use crate::wire::challenge::Challenge;
-use crate::error::ConfigError;
 use crate::drive::http::{Request, Response};
+use crate::error::ConfigError;
 use crate::secret::AccessToken;
+use crate::wire::challenge::Challenge;
 use crate::{Error, client::parse_endpoint};
 
 /// The origins an access token may be sent to. Empty by default: nothing is allowed until

@@ -7,7 +7,7 @@ use serde::Deserialize;
 
 use crate::Error;
 use crate::drive::http::Response;
-use crate::error::{ResponseError, ServerError, ErrorCode};
+use crate::error::{ErrorCode, ResponseError, ServerError};
 use crate::redact::Escaped;
 use crate::wire::json::{looks_like_json_object, optional_text};
 
@@ -103,9 +103,7 @@ pub(crate) fn error_response(response: &Response, secrets: &[&str]) -> Error {
 pub(crate) fn unexpected(response: &Response, reason: &str, secrets: &[&str]) -> Error {
     ResponseError::Unexpected {
         status: response.status,
-        content_type: response
-            .content_type()
-            .map(|c| bounded(c, 100)),
+        content_type: response.content_type().map(|c| bounded(c, 100)),
         reason: reason.to_owned(),
         excerpt: excerpt(&response.body, secrets),
     }

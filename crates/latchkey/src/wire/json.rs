@@ -23,4 +23,3 @@ pub(crate) fn optional_text<'de, D: Deserializer<'de>>(
 ) -> Result<Option<Cow<'de, str>>, D::Error> {
     Ok(Option::<Text<'de>>::deserialize(d)?.map(|t| t.0))
 }
-

@@ -214,12 +214,18 @@ impl RawToken<'_> {
         if let Some(code) = self.error {
             return Err(ServerError {
                 code: crate::ErrorCode::parse(&code),
-                description: self
-                    .error_description
-                    .map(|d| crate::wire::error_response::bounded(&d, crate::wire::error_response::MAX_DESCRIPTION)),
-                uri: self
-                    .error_uri
-                    .map(|u| crate::wire::error_response::bounded(&u, crate::wire::error_response::MAX_DESCRIPTION)),
+                description: self.error_description.map(|d| {
+                    crate::wire::error_response::bounded(
+                        &d,
+                        crate::wire::error_response::MAX_DESCRIPTION,
+                    )
+                }),
+                uri: self.error_uri.map(|u| {
+                    crate::wire::error_response::bounded(
+                        &u,
+                        crate::wire::error_response::MAX_DESCRIPTION,
+                    )
+                }),
                 status,
             }
             .into());
@@ -242,9 +248,10 @@ impl RawToken<'_> {
         };
         if let TokenType::Other(other) = &token_type {
             if !dialect.accept_any_token_type {
-                return Err(
-                    ResponseError::UnsupportedTokenType(crate::wire::error_response::bounded(other, 40)).into(),
-                );
+                return Err(ResponseError::UnsupportedTokenType(
+                    crate::wire::error_response::bounded(other, 40),
+                )
+                .into());
             }
         }
         let seconds = |s: Option<Seconds>, field: &'static str| -> Result<Option<u64>, Error> {
