@@ -1177,7 +1177,7 @@ mod tests {
             "Sun, 06 Nov 1994 08:49:37 GMT"
         );
         let now = SystemTime::now();
-        let parsed = latchkey::parse_http_date(&http_date(now)).unwrap();
+        let parsed = latchkey::drive::parse_http_date(&http_date(now)).unwrap();
         assert!(now.duration_since(parsed).unwrap() < Duration::from_secs(1));
     }
 }

@@ -128,15 +128,14 @@
 #![deny(missing_docs)]
 #![warn(missing_debug_implementations)]
 
-use std::collections::hash_map::RandomState;
 use std::fmt;
-use std::hash::BuildHasher;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::time::{Duration, Instant, SystemTime};
+use std::time::{Duration, SystemTime};
 
+use latchkey::drive::{Action, DevicePolling, Drive, Headers, SendDriver};
 use latchkey::{
-    Error, Exchange, Failure, Headers, Request, Response, RetryPolicy, TransportError,
+    DevicePoll, Error, Exchange, Request, Response, RetryPolicy, TokenSet, TransportError,
     TransportErrorKind,
 };
 
@@ -186,7 +185,7 @@ fn system_clock() -> Clock {
 
 /// The safety settings, applied to every request (defined in the core, shared by both
 /// adapters).
-type Settings = latchkey::TransportSettings;
+type Settings = latchkey::drive::TransportSettings;
 
 impl Default for Transport {
     fn default() -> Self {
@@ -243,52 +242,12 @@ impl Transport {
     /// [`Error::Transport`] when no usable answer arrived (refused URL, connection failure,
     /// timeout, redirect, oversized body), else whatever [`Exchange::response`] returns: the
     /// server's OAuth error ([`Error::Server`]) or an unusable answer ([`Error::Response`]).
-    pub async fn send<E: Exchange + Send>(&self, exchange: E) -> Result<E::Output, Error> {
-        let start = Instant::now();
-        let mut request = exchange.request()?;
-        request.check_url_security(self.settings.allow_insecure_http)?;
-        let mut attempts: u32 = 1;
-        loop {
-            let delay = match self.attempt(&request).await {
-                Ok(response) if response.is_success() => return exchange.response(response),
-                Ok(response) => {
-                    let failure = Failure::Status {
-                        status: response.status,
-                        retry_after: response.headers.get("retry-after"),
-                    };
-                    match retry_delay(
-                        &self.settings,
-                        &request,
-                        attempts,
-                        start,
-                        failure,
-                        self.now(),
-                    ) {
-                        Some(delay) => delay,
-                        None => return exchange.response(response),
-                    }
-                }
-                Err(failed) => {
-                    let delay = failed.retry.and_then(|failure| {
-                        retry_delay(
-                            &self.settings,
-                            &request,
-                            attempts,
-                            start,
-                            failure,
-                            self.now(),
-                        )
-                    });
-                    match delay {
-                        Some(delay) => delay,
-                        None => return Err(failed.error.into()),
-                    }
-                }
-            };
-            tokio::time::sleep(delay).await;
-            request = exchange.request()?;
-            attempts = attempts.saturating_add(1);
-        }
+    pub async fn send<E>(&self, exchange: E) -> Result<E::Output, Error>
+    where
+        E: Exchange + Send,
+        E::Output: Send,
+    {
+        self.run(SendDriver::new(exchange, &self.settings)).await
     }
 
     /// Sends one request once: no retry, but every safety setting applied (URL check, no
@@ -298,10 +257,70 @@ impl Transport {
     ///
     /// [`Error::Transport`] when no usable answer arrived.
     pub async fn execute(&self, request: &Request) -> Result<Response, Error> {
-        request.check_url_security(self.settings.allow_insecure_http)?;
-        self.attempt(request)
+        self.run(SendDriver::once(request.clone(), &self.settings))
             .await
-            .map_err(|failed| failed.error.into())
+    }
+
+    /// Polls the token endpoint until the user approves the device: waits as
+    /// [`DevicePoll::wait`](latchkey::DevicePoll::wait) says (the interval, 5 s more after
+    /// each `slow_down`) with `tokio::time::sleep`, sends each poll like
+    /// [`send`](Self::send), and stops when the device code expires. Dropping the future
+    /// stops polling. The future is `Send`.
+    ///
+    /// ```no_run
+    /// # async fn demo(client: latchkey::Client) -> Result<(), latchkey::Error> {
+    /// let transport = latchkey_reqwest::Transport::new();
+    /// let auth = transport.send(client.device_authorization()?.scope("read")).await?;
+    /// println!("Open {} and enter {}", auth.verification_uri, auth.user_code);
+    /// let tokens = transport.poll_device(auth.poller(&client)?).await?;
+    /// # Ok(()) }
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Server`] with `access_denied` (the user said no), `expired_token` (from the
+    /// server, or with no HTTP status when the code ran out here before the user acted) or
+    /// any other code the server sent; [`Error::Transport`] when a poll got no usable answer.
+    pub async fn poll_device(&self, poll: DevicePoll) -> Result<TokenSet, Error> {
+        self.run(DevicePolling::new(poll, &self.settings)).await
+    }
+
+    /// [`poll_device`](Self::poll_device) with a hook called before every poll and about once
+    /// a second while waiting, for a live countdown.
+    ///
+    /// # Errors
+    ///
+    /// As for [`poll_device`](Self::poll_device).
+    pub async fn poll_device_with(
+        &self,
+        poll: DevicePoll,
+        on_wait: impl FnMut(DeviceWait) + Send,
+    ) -> Result<TokenSet, Error> {
+        self.run(DevicePolling::with_progress(poll, &self.settings, on_wait))
+            .await
+    }
+
+    /// Runs a core driver to its end: performs each [`Action`] it asks for, on this
+    /// transport's clock. Every flow above is this loop around a driver.
+    ///
+    /// # Errors
+    ///
+    /// Whatever the driver finishes with.
+    pub async fn run<D>(&self, mut driver: D) -> Result<D::Output, Error>
+    where
+        D: Drive + Send,
+        D::Output: Send,
+    {
+        loop {
+            match driver.next(self.now()) {
+                Action::Send(request) => {
+                    let answer = self.attempt(&request).await;
+                    driver.received(answer, self.now());
+                }
+                Action::Sleep(wait) => tokio::time::sleep(wait).await,
+                Action::Done(outcome) => return outcome,
+            }
+        }
     }
 
     /// One attempt within the overall timeout.
@@ -310,7 +329,7 @@ impl Transport {
     /// which costs two more allocations per request (a boxed timer, and a boxed wrapper
     /// around the response body) for the same deadline: connecting, sending, the headers and
     /// the body, all within [`TransportBuilder::timeout`].
-    async fn attempt(&self, request: &Request) -> Result<Response, Failed> {
+    async fn attempt(&self, request: &Request) -> Result<Response, TransportError> {
         let answered = AtomicBool::new(false);
         match tokio::time::timeout(
             self.settings.timeout,
@@ -319,7 +338,7 @@ impl Transport {
         .await
         {
             Ok(result) => result,
-            Err(_elapsed) => Err(Failed::timed_out(
+            Err(_elapsed) => Err(timed_out(
                 request,
                 answered.load(Ordering::Relaxed),
                 self.settings.timeout,
@@ -333,45 +352,31 @@ impl Transport {
         &self,
         request: &Request,
         answered: &AtomicBool,
-    ) -> Result<Response, Failed> {
-        let cap = self
-            .settings
+    ) -> Result<Response, TransportError> {
+        let host = latchkey::host_port(&request.url);
+        let cap = request
             .max_response_bytes
-            .min(request.max_response_bytes.unwrap_or(u64::MAX));
+            .unwrap_or(self.settings.max_response_bytes);
         // Neither the URL nor header values go into the message: they may hold secrets.
         let outgoing = to_reqwest(request).ok_or_else(|| {
-            Failed::local(format!(
-                "cannot build the request to {}: invalid method, URL or header",
-                latchkey::host_port(&request.url)
-            ))
+            TransportError::new(
+                TransportErrorKind::Other,
+                format!("cannot build the request to {host}: invalid method, URL or header"),
+            )
+            .final_failure()
         })?;
         let mut response = self
             .client
             .execute(outgoing)
             .await
-            .map_err(|e| Failed::from_reqwest(e, request, false))?;
+            .map_err(|e| from_reqwest(e, &host, false))?;
 
         answered.store(true, Ordering::Relaxed);
         let status = response.status().as_u16();
         let headers = copy_headers(response.headers());
-        if (300..400).contains(&status) {
-            return Err(Failed::redirect(
-                status,
-                &latchkey::host_port(&request.url),
-                headers.get("location"),
-            ));
-        }
         let announced = response.content_length();
-        if let Some(length) = announced {
-            if length > cap {
-                return Err(Failed::too_large(
-                    cap,
-                    format!(
-                        "{} announced {length} bytes",
-                        latchkey::host_port(&request.url)
-                    ),
-                ));
-            }
+        if let Some(length) = announced.filter(|length| *length > cap) {
+            return Err(too_large(cap, format!("{host} announced {length} bytes")));
         }
         // Sized by the announced length, which is within the cap.
         let mut body = Vec::with_capacity(
@@ -382,16 +387,13 @@ impl Transport {
         while let Some(chunk) = response
             .chunk()
             .await
-            .map_err(|e| Failed::from_reqwest(e, request, true))?
+            .map_err(|e| from_reqwest(e, &host, true))?
         {
             let total = u64::try_from(body.len().saturating_add(chunk.len())).unwrap_or(u64::MAX);
             if total > cap {
-                return Err(Failed::too_large(
+                return Err(too_large(
                     cap,
-                    format!(
-                        "{} sent more; the rest was not read",
-                        latchkey::host_port(&request.url)
-                    ),
+                    format!("{host} sent more; the rest was not read"),
                 ));
             }
             body.extend_from_slice(&chunk);
@@ -545,105 +547,57 @@ impl TransportBuilder {
     }
 }
 
-/// Asks the core whether to try again, and how long to wait first.
-fn retry_delay(
-    settings: &Settings,
-    request: &Request,
-    attempts: u32,
-    start: Instant,
-    failure: Failure<'_>,
-    now: SystemTime,
-) -> Option<Duration> {
-    let jitter = RandomState::new().hash_one(attempts);
-    settings.retry_policy.delay(
-        request.retry,
-        attempts,
-        start.elapsed(),
-        failure,
-        now,
-        jitter,
+/// A body over the cap: never worth sending again.
+fn too_large(limit: u64, message: String) -> TransportError {
+    TransportError::new(TransportErrorKind::TooLarge { limit }, message)
+}
+
+/// The overall timeout ran out. The request may have reached the server.
+fn timed_out(request: &Request, reading_body: bool, timeout: Duration) -> TransportError {
+    let what = if reading_body {
+        "reading the response body"
+    } else {
+        "waiting for the answer"
+    };
+    TransportError::new(
+        TransportErrorKind::Timeout,
+        format!(
+            "{}: {what}: timed out after {timeout:?}",
+            latchkey::host_port(&request.url)
+        ),
     )
 }
 
-/// A failed attempt and what it means for retrying: `None` never retries (a redirect, an
-/// oversized body, a request that cannot be built).
-struct Failed {
-    error: TransportError,
-    retry: Option<Failure<'static>>,
-}
-
-impl Failed {
-    fn new(kind: TransportErrorKind, message: String, retry: Option<Failure<'static>>) -> Self {
-        Self {
-            error: TransportError::new(kind, message),
-            retry,
-        }
+/// Classifies a reqwest failure. Only a failure to connect means the request certainly
+/// never reached the server; anything while reading the body comes after the server
+/// answered.
+fn from_reqwest(error: reqwest::Error, host: &str, reading_body: bool) -> TransportError {
+    use TransportErrorKind::{Connect, Other, Timeout};
+    let (kind, what) = if reading_body {
+        let kind = if error.is_timeout() { Timeout } else { Other };
+        (kind, "reading the response body")
+    } else if error.is_builder() {
+        (Other, "building the request")
+    } else if error.is_connect() {
+        let kind = if error.is_timeout() { Timeout } else { Connect };
+        (kind, "connecting")
+    } else if error.is_timeout() {
+        (Timeout, "waiting for the answer")
+    } else {
+        (Other, "sending the request")
+    };
+    let never_sent = !reading_body && error.is_connect();
+    let final_failure = !reading_body && error.is_builder();
+    // Without its URL, the error's text names no path or query.
+    let error = error.without_url();
+    let mut out = TransportError::new(kind, format!("{host}: {what}: {}", chain(&error)));
+    if never_sent {
+        out = out.never_sent();
     }
-
-    fn local(message: String) -> Self {
-        Self::new(TransportErrorKind::Other, message, None)
+    if final_failure {
+        out = out.final_failure();
     }
-
-    fn redirect(status: u16, host: &str, location: Option<&str>) -> Self {
-        Self {
-            error: TransportError::redirect(status, host, location),
-            retry: None,
-        }
-    }
-
-    fn too_large(limit: u64, message: String) -> Self {
-        Self::new(TransportErrorKind::TooLarge { limit }, message, None)
-    }
-
-    /// The overall timeout ran out. The request may have reached the server.
-    fn timed_out(request: &Request, reading_body: bool, timeout: Duration) -> Self {
-        let what = if reading_body {
-            "reading the response body"
-        } else {
-            "waiting for the answer"
-        };
-        Self::new(
-            TransportErrorKind::Timeout,
-            format!(
-                "{}: {what}: timed out after {timeout:?}",
-                latchkey::host_port(&request.url)
-            ),
-            Some(Failure::Transport),
-        )
-    }
-
-    /// Classifies a reqwest failure. Only a failure to connect means the request certainly
-    /// never reached the server; anything while reading the body comes after the server
-    /// answered.
-    fn from_reqwest(error: reqwest::Error, request: &Request, reading_body: bool) -> Self {
-        use TransportErrorKind::{Connect, Other, Timeout};
-        let never_sent = Some(Failure::Connect);
-        let maybe_sent = Some(Failure::Transport);
-        let (kind, retry, what) = if reading_body {
-            let kind = if error.is_timeout() { Timeout } else { Other };
-            (kind, maybe_sent, "reading the response body")
-        } else if error.is_builder() {
-            (Other, None, "building the request")
-        } else if error.is_connect() {
-            let kind = if error.is_timeout() { Timeout } else { Connect };
-            (kind, never_sent, "connecting")
-        } else if error.is_timeout() {
-            (Timeout, maybe_sent, "waiting for the answer")
-        } else {
-            (Other, maybe_sent, "sending the request")
-        };
-        // Without its URL, the error's text names no path or query.
-        let error = error.without_url();
-        let message = format!(
-            "{}: {what}: {}",
-            latchkey::host_port(&request.url),
-            chain(&error)
-        );
-        Self {
-            error: TransportError::new(kind, message).with_source(error),
-            retry,
-        }
-    }
+    out.with_source(error)
 }
 
 /// An error and its sources as one line (reqwest's own text says little without them).
@@ -660,9 +614,6 @@ fn chain(error: &(dyn std::error::Error + 'static)) -> String {
     }
     text
 }
-
-// The device authorization grant (RFC 8628): `Transport::poll_device`.
-mod device;
 
 pub use latchkey::DeviceWait;
 

@@ -3,12 +3,13 @@
 
 use std::fmt;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
-use std::time::{Duration, Instant};
 
-use latchkey::bearer::{self, Origins};
+use latchkey::manage::bearer::{self, Origins};
+use latchkey::manage::{
+    Landing, Poll, Renewal, RenewalMachine, Ticket, Waited, Work, initial_tokens,
+};
 use latchkey::{
-    AccessToken, Error, Lifecycle, MemoryStore, NextStep, Request, Response, StoreError, TokenSet,
-    TokenStore, TransportError, TransportErrorKind,
+    AccessToken, Error, Lifecycle, MemoryStore, Request, Response, StoreError, TokenSet, TokenStore,
 };
 use tokio::sync::watch;
 
@@ -16,16 +17,14 @@ use crate::Transport;
 
 type OnRefresh = Box<dyn Fn(&TokenSet) + Send + Sync>;
 
-/// What every task waiting for one renewal gets.
-type Outcome = Result<AccessToken, Error>;
-
 /// Hands out a valid access token to any number of tasks, renewing it when needed with
 /// exactly one request in flight; saves every new token set before handing it out; sends
 /// bearer-authenticated requests.
 ///
 /// Cheap to clone (clones share one state); `Send + Sync`; every future it returns is
-/// `Send`. The renewal policy (refresh skew, refresh token or client credentials, backoff)
-/// is the core's [`Lifecycle`]; time is the [`Transport`]'s clock. Needs a tokio runtime.
+/// `Send`. Every decision is the core's [`RenewalMachine`] (policy from the [`Lifecycle`]:
+/// refresh skew, refresh token or client credentials, backoff); this type is a `Mutex` and a
+/// wake-up around it. Time is the [`Transport`]'s clock. Needs a tokio runtime.
 ///
 /// ```text
 /// access_token() ──► token good for longer than the skew? ──yes──► the token (no I/O, no await)
@@ -72,56 +71,12 @@ pub struct TokenManagerBuilder {
 
 struct Inner {
     transport: Transport,
-    lifecycle: Lifecycle,
     store: Arc<dyn TokenStore>,
     on_refresh: Option<OnRefresh>,
     origins: Origins,
-    state: Mutex<State>,
-}
-
-#[derive(Default)]
-struct State {
-    tokens: Option<TokenSet>,
-    /// A resource server rejected the current access token: renew even if it looks valid.
-    rejected: bool,
-    /// The current token set is not in the store yet (the store failed): save it before
-    /// handing it out.
-    unsaved: bool,
-    /// The renewal under way, if any.
-    flight: Option<Flight>,
-    /// Renewals started so far.
-    started: u64,
-    /// Failed renewals in a row, and when the next one may start.
-    failures: u32,
-    retry_at: Option<Instant>,
-    /// Set when only a new authorization can help (`invalid_grant`).
-    reauthorize: Option<Error>,
-}
-
-/// The renewal under way: its number and where its outcome will appear.
-struct Flight {
-    id: u64,
-    outcome: watch::Receiver<Option<Outcome>>,
-}
-
-/// What one renewal does.
-enum Renewal {
-    Refresh(latchkey::Refresh),
-    ClientCredentials(latchkey::ClientCredentials),
-    /// Save the current (unsaved) token set again.
-    Save(TokenSet),
-    /// Save token sets handed in by the application.
-    Replace(TokenSet),
-}
-
-/// How a renewal ended.
-enum Renewed {
-    /// New tokens, in the store.
-    Saved(TokenSet),
-    /// New tokens the store refused: kept in memory, saved again on the next call.
-    Unsaved(TokenSet, Error),
-    /// No new tokens.
-    Failed(Error),
+    machine: Mutex<RenewalMachine>,
+    /// Bumped whenever a renewal ends, however it ends.
+    landed: watch::Sender<u64>,
 }
 
 impl TokenManager {
@@ -132,9 +87,8 @@ impl TokenManager {
     pub fn new(transport: Transport, lifecycle: Lifecycle) -> Self {
         Self::from_parts(
             transport,
-            lifecycle,
+            RenewalMachine::new(lifecycle, None),
             Arc::new(MemoryStore::new()),
-            None,
             None,
             Origins::new(),
         )
@@ -154,30 +108,27 @@ impl TokenManager {
 
     fn from_parts(
         transport: Transport,
-        lifecycle: Lifecycle,
+        machine: RenewalMachine,
         store: Arc<dyn TokenStore>,
-        tokens: Option<TokenSet>,
         on_refresh: Option<OnRefresh>,
         origins: Origins,
     ) -> Self {
         Self {
             inner: Arc::new(Inner {
                 transport,
-                lifecycle,
                 store,
                 on_refresh,
                 origins,
-                state: Mutex::new(State {
-                    tokens,
-                    ..State::default()
-                }),
+                machine: Mutex::new(machine),
+                landed: watch::Sender::new(0),
             }),
         }
     }
 
     /// Returns an access token that does not expire within the lifecycle's skew, renewing
     /// first when needed. However many tasks call at once, one renewal request is sent; the
-    /// others await it and share its token or its error.
+    /// others wait for it and share its token or its error. The fresh-token path takes a
+    /// lock and never awaits.
     ///
     /// # Errors
     ///
@@ -185,18 +136,18 @@ impl TokenManager {
     /// token, or `invalid_grant`); [`Error::Store`] when the new token set could not be
     /// saved; else whatever the renewal met (the server's error, a transport error).
     pub async fn access_token(&self) -> Result<AccessToken, Error> {
-        self.run(Want::Token { force: false }).await
+        self.obtain(false).await
     }
 
     /// Renews now, even if the current token looks valid, and returns the new token. If a
-    /// renewal is already under way, awaits it and returns its token instead of sending
+    /// renewal is already under way, waits for it and returns its token instead of starting
     /// another.
     ///
     /// # Errors
     ///
     /// As [`access_token`](Self::access_token).
     pub async fn force_refresh(&self) -> Result<AccessToken, Error> {
-        self.run(Want::Token { force: true }).await
+        self.obtain(true).await
     }
 
     /// Marks `rejected` as refused by a resource server (a 401 with `invalid_token`): the
@@ -204,20 +155,13 @@ impl TokenManager {
     /// token that was already replaced is ignored, so many tasks reporting the same 401
     /// cause one renewal.
     pub fn invalidate(&self, rejected: &AccessToken) {
-        let mut state = self.inner.lock();
-        if state
-            .tokens
-            .as_ref()
-            .is_some_and(|t| t.access_token().expose_secret() == rejected.expose_secret())
-        {
-            state.rejected = true;
-        }
+        self.inner.lock().invalidate(rejected);
     }
 
     /// The current token set, if any (for display or for an application's own storage).
     #[must_use]
     pub fn tokens(&self) -> Option<TokenSet> {
-        self.inner.lock().tokens.clone()
+        self.inner.lock().tokens().cloned()
     }
 
     /// Replaces the tokens (after a new authorization, typically following
@@ -229,14 +173,27 @@ impl TokenManager {
     /// [`Error::Store`] when the store refused them; they are current anyway and saved
     /// again on the next call.
     pub async fn set_tokens(&self, tokens: TokenSet) -> Result<(), Error> {
-        self.run(Want::Replace(tokens)).await.map(|_| ())
+        loop {
+            let replaced = self
+                .inner
+                .lock()
+                .replace(tokens.clone(), self.inner.transport.now());
+            let (ticket, mine) = match replaced {
+                Ok(renewal) => (self.inner.start(renewal), true),
+                Err(ticket) => (ticket, false),
+            };
+            match self.inner.wait_for(ticket).await {
+                Some(outcome) if mine => return outcome.map(drop),
+                _ => {}
+            }
+        }
     }
 
     /// Sends `request` to a resource server with `Authorization: Bearer <access token>`,
     /// once, through [`Transport::execute`] (no redirects followed, size cap, timeouts). On a
     /// `401` whose `WWW-Authenticate` says `Bearer error="invalid_token"`, renews the token
     /// once and sends the request once more; any other answer, 4xx and 5xx included, is
-    /// returned as is.
+    /// returned as is. The future is `Send`.
     ///
     /// The token is only ever sent to the origins given to
     /// [`TokenManagerBuilder::resource_origin`]; a request for any other origin is refused
@@ -251,249 +208,122 @@ impl TokenManager {
     /// when no usable answer arrived.
     pub async fn execute(&self, request: &Request) -> Result<Response, Error> {
         self.inner.origins.check(&request.url)?;
-        let token = self.access_token().await?;
-        let response = self.send_with(request, &token).await?;
-        if !bearer::token_rejected(&response) {
-            return Ok(response);
-        }
-        self.invalidate(&token);
-        let token = self.access_token().await?;
-        self.send_with(request, &token).await
-    }
-
-    async fn send_with(&self, request: &Request, token: &AccessToken) -> Result<Response, Error> {
-        let mut request = request.clone();
-        bearer::authorize(&mut request, token);
-        self.inner.transport.execute(&request).await
-    }
-
-    async fn run(&self, want: Want) -> Result<AccessToken, Error> {
-        let mut abandoned = 0;
+        let mut retried = false;
         loop {
-            let (mine, mut outcome) = match self.inner.decide(&want)? {
-                Next::Use(token) => return Ok(token),
-                Next::Join(outcome) => (false, outcome),
-                Next::Started(outcome) => (true, outcome),
+            let token = self.obtain(false).await?;
+            let authorized = bearer::authorized(request, &token);
+            let response = self.inner.transport.execute(&authorized).await?;
+            if retried || !bearer::token_rejected(&response) {
+                return Ok(response);
+            }
+            self.invalidate(&token);
+            retried = true;
+        }
+    }
+
+    async fn obtain(&self, force: bool) -> Result<AccessToken, Error> {
+        loop {
+            let polled = self.inner.lock().poll(self.inner.transport.now(), force)?;
+            let ticket = match polled {
+                Poll::Use(token) => return Ok(token),
+                Poll::Start(renewal) => self.inner.start(renewal),
+                Poll::Wait(ticket) => ticket,
             };
-            // `None` until the renewal lands; a closed channel without an outcome means its
-            // task died, and the next round takes over.
-            let landed = outcome
-                .wait_for(Option::is_some)
-                .await
-                .ok()
-                .and_then(|outcome| outcome.clone());
-            match (landed, &want) {
-                (Some(outcome), Want::Token { .. }) => return outcome,
-                // Someone else's renewal finished: now replace.
-                (Some(_), Want::Replace(_)) if !mine => {}
-                (Some(outcome), Want::Replace(_)) => return outcome,
-                // Take over, but do not chase a renewal that keeps dying.
-                (None, _) => {
-                    abandoned += 1;
-                    if abandoned > 1 {
-                        return Err(TransportError::new(
-                            TransportErrorKind::Other,
-                            "the token renewal was abandoned twice (its task died)",
-                        )
-                        .into());
-                    }
-                }
+            if let Some(outcome) = self.inner.wait_for(ticket).await {
+                return outcome;
             }
         }
     }
-}
-
-/// What a caller wants.
-enum Want {
-    Token { force: bool },
-    Replace(TokenSet),
-}
-
-/// What a caller does next.
-enum Next {
-    Use(AccessToken),
-    Join(watch::Receiver<Option<Outcome>>),
-    Started(watch::Receiver<Option<Outcome>>),
 }
 
 impl Inner {
-    fn lock(&self) -> MutexGuard<'_, State> {
-        self.state.lock().unwrap_or_else(PoisonError::into_inner)
+    fn lock(&self) -> MutexGuard<'_, RenewalMachine> {
+        self.machine.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    /// Under the lock, without awaiting: use the token, join the renewal under way, or start
-    /// one.
-    fn decide(self: &Arc<Self>, want: &Want) -> Result<Next, Error> {
-        let mut state = self.lock();
-        if let Some(flight) = &state.flight {
-            if let Want::Token { force } = want {
-                if let Some(token) = self.usable(&state, *force) {
-                    return Ok(Next::Use(token));
-                }
-            }
-            return Ok(Next::Join(flight.outcome.clone()));
-        }
-        let renewal = match want {
-            Want::Replace(tokens) => {
-                state.reauthorize = None;
-                state.failures = 0;
-                state.retry_at = None;
-                Renewal::Replace(tokens.clone())
-            }
-            Want::Token { force } => {
-                if let Some(token) = self.usable(&state, *force) {
-                    return Ok(Next::Use(token));
-                }
-                if let Some(error) = &state.reauthorize {
-                    return Err(error.clone());
-                }
-                match &state.tokens {
-                    Some(tokens) if state.unsaved => Renewal::Save(tokens.clone()),
-                    tokens => {
-                        let now = self.transport.now();
-                        let force = *force || state.rejected;
-                        match self.lifecycle.next_step(tokens.as_ref(), now, force)? {
-                            NextStep::UseToken(token) => return Ok(Next::Use(token)),
-                            NextStep::Refresh(step) => Renewal::Refresh(step),
-                            NextStep::ClientCredentials(step) => Renewal::ClientCredentials(step),
-                            _ => return Err(self.lifecycle.reauthorize_error(tokens.as_ref())),
-                        }
-                    }
-                }
-            }
-        };
-        state.started += 1;
-        let id = state.started;
-        let (sender, outcome) = watch::channel(None);
-        state.flight = Some(Flight {
-            id,
-            outcome: outcome.clone(),
-        });
-        let backoff = state.retry_at.map_or(Duration::ZERO, |at| {
-            at.saturating_duration_since(Instant::now())
-        });
-        drop(state);
-        let landing = Landing {
+    /// Runs `renewal` in a task of its own, so that no caller going away cuts it off.
+    fn start(self: &Arc<Self>, renewal: Renewal) -> Ticket {
+        let ticket = renewal.ticket;
+        let flight = Flight {
             inner: Arc::clone(self),
-            id,
-            sender: Some(sender),
+            ticket,
+            landed: false,
         };
-        tokio::spawn(landing.fly(renewal, backoff));
-        Ok(Next::Started(outcome))
+        tokio::spawn(flight.fly(renewal));
+        ticket
     }
 
-    /// The current access token, if it can be used as is.
-    fn usable(&self, state: &State, force: bool) -> Option<AccessToken> {
-        if state.reauthorize.is_some() || state.unsaved {
-            return None;
+    /// Waits until renewal `ticket` ends: its outcome, or `None` to poll again.
+    async fn wait_for(&self, ticket: Ticket) -> Option<Result<AccessToken, Error>> {
+        // Subscribed before looking, so a landing in between is not missed.
+        let mut landed = self.landed.subscribe();
+        loop {
+            match self.lock().waited(ticket) {
+                Waited::Pending => {}
+                Waited::Done(outcome) => return Some(outcome),
+                _ => return None,
+            }
+            if landed.changed().await.is_err() {
+                return None;
+            }
         }
-        let now = self.transport.now();
-        self.lifecycle
-            .usable(state.tokens.as_ref(), now, force || state.rejected)
-            .cloned()
     }
 
-    /// Saves before anything else sees the tokens (on the blocking pool: a file store
-    /// syncs to disk), then tells `on_refresh`.
-    async fn persist(&self, tokens: TokenSet) -> Renewed {
+    /// Saves on the blocking pool (a file store syncs to disk), then tells `on_refresh`.
+    async fn save(&self, tokens: TokenSet) -> Result<(), StoreError> {
         let store = Arc::clone(&self.store);
         let saving = tokens.clone();
         let saved = tokio::task::spawn_blocking(move || store.save(&saving))
             .await
             .unwrap_or_else(|_| Err(StoreError::new("the save was cancelled or panicked")));
-        if let Err(error) = saved {
-            return Renewed::Unsaved(tokens, error.into());
-        }
-        if let Some(on_refresh) = &self.on_refresh {
+        if let (Ok(()), Some(on_refresh)) = (&saved, &self.on_refresh) {
             on_refresh(&tokens);
         }
-        Renewed::Saved(tokens)
+        saved
     }
 }
 
-/// The renewal task's hold on its flight. Landing publishes the outcome; dropped unlanded
-/// (the task was dropped mid-flight or panicked), it clears the flight first and then
-/// closes the channel, so every waiter wakes and the next caller takes over.
-struct Landing {
+/// The renewal task's hold on its renewal. Dropped before it landed (the task was dropped
+/// mid-flight, its runtime shut down, or a store or callback panicked), it tells the
+/// machine with whatever the store saved, and wakes every waiter to take over.
+struct Flight {
     inner: Arc<Inner>,
-    id: u64,
-    sender: Option<watch::Sender<Option<Outcome>>>,
+    ticket: Ticket,
+    landed: bool,
 }
 
-impl Landing {
-    async fn fly(mut self, renewal: Renewal, backoff: Duration) {
-        if !backoff.is_zero() {
-            tokio::time::sleep(backoff).await;
-        }
+impl Flight {
+    async fn fly(mut self, renewal: Renewal) {
         let inner = Arc::clone(&self.inner);
-        let fetched = match renewal {
-            Renewal::Refresh(step) => inner.transport.send(step).await,
-            Renewal::ClientCredentials(step) => inner.transport.send(step).await,
-            Renewal::Save(tokens) | Renewal::Replace(tokens) => Ok(tokens),
-        };
-        let renewed = match fetched {
-            Ok(tokens) => inner.persist(tokens).await,
-            Err(error) => Renewed::Failed(inner.lifecycle.renewal_failed(error)),
-        };
-        let outcome = self.land(renewed);
-        if let Some(sender) = self.sender.take() {
-            sender.send_replace(Some(outcome));
+        if !renewal.delay.is_zero() {
+            tokio::time::sleep(renewal.delay).await;
         }
-    }
-
-    fn land(&self, renewed: Renewed) -> Outcome {
-        let inner = &self.inner;
-        let mut state = inner.lock();
-        let result = match renewed {
-            Renewed::Saved(tokens) => {
-                let token = tokens.access_token().clone();
-                state.tokens = Some(tokens);
-                state.rejected = false;
-                state.unsaved = false;
-                state.failures = 0;
-                state.retry_at = None;
-                Ok(token)
-            }
-            Renewed::Unsaved(tokens, error) => {
-                state.tokens = Some(tokens);
-                state.rejected = false;
-                state.unsaved = true;
-                Err(error)
-            }
-            Renewed::Failed(error) => {
-                if error.is_reauthorization_required() {
-                    state.reauthorize = Some(error.clone());
-                }
-                Err(error)
-            }
+        let fetched = match renewal.work {
+            Work::Fetch(step) => inner.transport.send(step).await,
+            Work::Save(tokens) => Ok(tokens),
         };
-        if result.is_err() {
-            state.failures = state.failures.saturating_add(1);
-            state.retry_at = Some(Instant::now() + inner.lifecycle.retry_delay(state.failures));
+        let landing = inner
+            .lock()
+            .fetched(self.ticket, fetched, inner.transport.now());
+        if let Landing::Save(tokens) = landing {
+            let saved = inner.save(tokens).await;
+            let _ = inner
+                .lock()
+                .saved(self.ticket, saved, inner.transport.now());
         }
-        if state.flight.as_ref().is_some_and(|f| f.id == self.id) {
-            state.flight = None;
-        }
-        result
+        self.landed = true;
+        inner.landed.send_modify(|n| *n = n.wrapping_add(1));
     }
 }
 
-impl Drop for Landing {
+impl Drop for Flight {
     fn drop(&mut self) {
-        if self.sender.is_none() {
+        if self.landed {
             return;
         }
-        // Whatever was saved before the task died is the newest token set there is.
-        let saved = self.inner.store.load().ok().flatten();
-        let mut state = self.inner.lock();
-        if let Some(saved) = saved {
-            state.tokens = Some(saved);
-            state.unsaved = false;
-        }
-        if state.flight.as_ref().is_some_and(|f| f.id == self.id) {
-            state.flight = None;
-        }
-        // The sender drops after this: waiters wake to a closed channel and take over.
+        let stored = self.inner.store.load().ok().flatten();
+        self.inner.lock().abandoned(self.ticket, stored);
+        self.inner.landed.send_modify(|n| *n = n.wrapping_add(1));
     }
 }
 
@@ -537,23 +367,13 @@ impl TokenManagerBuilder {
     /// [`ConfigError::InvalidUrl`](latchkey::ConfigError::InvalidUrl) for a resource origin
     /// that is not an absolute `http(s)` URL.
     pub fn build(self) -> Result<TokenManager, Error> {
-        let mut origins = Origins::new();
-        for origin in &self.origins {
-            origins = origins.allow(origin)?;
-        }
+        let origins = Origins::from_urls(&self.origins)?;
         let store = self.store.unwrap_or_else(|| Arc::new(MemoryStore::new()));
-        let tokens = match self.tokens {
-            Some(tokens) => {
-                store.save(&tokens)?;
-                Some(tokens)
-            }
-            None => store.load()?,
-        };
+        let tokens = initial_tokens(store.as_ref(), self.tokens)?;
         Ok(TokenManager::from_parts(
             self.transport,
-            self.lifecycle,
+            RenewalMachine::new(self.lifecycle, tokens),
             store,
-            tokens,
             self.on_refresh,
             origins,
         ))
@@ -562,11 +382,11 @@ impl TokenManagerBuilder {
 
 impl fmt::Debug for TokenManager {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let state = self.inner.lock();
+        let machine = self.inner.lock();
         f.debug_struct("TokenManager")
-            .field("has_tokens", &state.tokens.is_some())
-            .field("renewing", &state.flight.is_some())
-            .field("failures", &state.failures)
+            .field("has_tokens", &machine.tokens().is_some())
+            .field("renewing", &machine.is_renewing())
+            .field("failures", &machine.failures())
             .field("origins", &self.inner.origins)
             .finish_non_exhaustive()
     }

@@ -115,15 +115,14 @@
 #![deny(missing_docs)]
 #![warn(missing_debug_implementations)]
 
-use std::collections::hash_map::RandomState;
 use std::fmt;
-use std::hash::BuildHasher;
 use std::io::{self, Read};
 use std::sync::Arc;
-use std::time::{Duration, Instant, SystemTime};
+use std::time::{Duration, SystemTime};
 
+use latchkey::drive::{Action, DevicePolling, Drive, Headers, SendDriver};
 use latchkey::{
-    Error, Exchange, Failure, Headers, Request, Response, RetryPolicy, TransportError,
+    DevicePoll, Error, Exchange, Request, Response, RetryPolicy, TokenSet, TransportError,
     TransportErrorKind,
 };
 
@@ -195,7 +194,7 @@ fn system_clock() -> Clock {
 
 /// The safety settings, applied to every request (defined in the core, shared by both
 /// adapters).
-type Settings = latchkey::TransportSettings;
+type Settings = latchkey::drive::TransportSettings;
 
 impl Default for Transport {
     fn default() -> Self {
@@ -248,51 +247,7 @@ impl Transport {
     /// timeout, redirect, oversized body), else whatever [`Exchange::response`] returns: the
     /// server's OAuth error ([`Error::Server`]) or an unusable answer ([`Error::Response`]).
     pub fn send<E: Exchange>(&self, exchange: E) -> Result<E::Output, Error> {
-        let start = Instant::now();
-        let mut request = exchange.request()?;
-        request.check_url_security(self.settings.allow_insecure_http)?;
-        let mut attempts: u32 = 1;
-        loop {
-            let delay = match self.attempt(&request) {
-                Ok(response) if response.is_success() => return exchange.response(response),
-                Ok(response) => {
-                    let failure = Failure::Status {
-                        status: response.status,
-                        retry_after: response.headers.get("retry-after"),
-                    };
-                    match retry_delay(
-                        &self.settings,
-                        &request,
-                        attempts,
-                        start,
-                        failure,
-                        self.now(),
-                    ) {
-                        Some(delay) => delay,
-                        None => return exchange.response(response),
-                    }
-                }
-                Err(failed) => {
-                    let delay = failed.retry.and_then(|failure| {
-                        retry_delay(
-                            &self.settings,
-                            &request,
-                            attempts,
-                            start,
-                            failure,
-                            self.now(),
-                        )
-                    });
-                    match delay {
-                        Some(delay) => delay,
-                        None => return Err(failed.error.into()),
-                    }
-                }
-            };
-            std::thread::sleep(delay);
-            request = exchange.request()?;
-            attempts = attempts.saturating_add(1);
-        }
+        self.run(SendDriver::new(exchange, &self.settings))
     }
 
     /// Sends one request once: no retry, but every safety setting applied (URL check, no
@@ -302,16 +257,69 @@ impl Transport {
     ///
     /// [`Error::Transport`] when no usable answer arrived.
     pub fn execute(&self, request: &Request) -> Result<Response, Error> {
-        request.check_url_security(self.settings.allow_insecure_http)?;
-        self.attempt(request).map_err(|failed| failed.error.into())
+        self.run(SendDriver::once(request.clone(), &self.settings))
     }
 
-    /// One attempt: send, refuse redirects, read the body up to the cap.
-    fn attempt(&self, request: &Request) -> Result<Response, Failed> {
-        let cap = self
-            .settings
+    /// Polls the token endpoint until the user approves the device, blocking the calling
+    /// thread: waits as [`DevicePoll::wait`](latchkey::DevicePoll::wait) says (the interval,
+    /// 5 s more after each `slow_down`), sends each poll like [`send`](Self::send), and
+    /// stops when the device code expires.
+    ///
+    /// ```no_run
+    /// # fn demo(client: latchkey::Client) -> Result<(), latchkey::Error> {
+    /// let transport = latchkey_ureq::Transport::new();
+    /// let auth = transport.send(client.device_authorization()?.scope("read"))?;
+    /// println!("Open {} and enter {}", auth.verification_uri, auth.user_code);
+    /// let tokens = transport.poll_device(auth.poller(&client)?)?;
+    /// # Ok(()) }
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Server`] with `access_denied` (the user said no), `expired_token` (from the
+    /// server, or with no HTTP status when the code ran out here before the user acted) or
+    /// any other code the server sent; [`Error::Transport`] when a poll got no usable answer.
+    pub fn poll_device(&self, poll: DevicePoll) -> Result<TokenSet, Error> {
+        self.run(DevicePolling::new(poll, &self.settings))
+    }
+
+    /// [`poll_device`](Self::poll_device) with a hook called before every poll and about once
+    /// a second while waiting, for a live countdown.
+    ///
+    /// # Errors
+    ///
+    /// As for [`poll_device`](Self::poll_device).
+    pub fn poll_device_with(
+        &self,
+        poll: DevicePoll,
+        on_wait: impl FnMut(DeviceWait),
+    ) -> Result<TokenSet, Error> {
+        self.run(DevicePolling::with_progress(poll, &self.settings, on_wait))
+    }
+
+    /// Runs a core driver to its end: performs each [`Action`] it asks for, on this
+    /// transport's clock. Every flow above is this loop around a driver.
+    ///
+    /// # Errors
+    ///
+    /// Whatever the driver finishes with.
+    pub fn run<D: Drive>(&self, mut driver: D) -> Result<D::Output, Error> {
+        loop {
+            match driver.next(self.now()) {
+                Action::Send(request) => driver.received(self.attempt(&request), self.now()),
+                Action::Sleep(wait) => std::thread::sleep(wait),
+                Action::Done(outcome) => return outcome,
+            }
+        }
+    }
+
+    /// One attempt: send, read the body up to the cap the request carries. Every status,
+    /// 3xx included, is an answer for the driver to judge.
+    fn attempt(&self, request: &Request) -> Result<Response, TransportError> {
+        let host = latchkey::host_port(&request.url);
+        let cap = request
             .max_response_bytes
-            .min(request.max_response_bytes.unwrap_or(u64::MAX));
+            .unwrap_or(self.settings.max_response_bytes);
         let mut builder = ureq::http::Request::builder()
             .method(request.method.as_str())
             .uri(request.url.as_str());
@@ -320,10 +328,11 @@ impl Transport {
         }
         // Neither the URL nor header values go into the message: they may hold secrets.
         let http_request = builder.body(request.body.as_slice()).map_err(|_| {
-            Failed::local(format!(
-                "cannot build the request to {}: invalid method, URL or header",
-                latchkey::host_port(&request.url)
-            ))
+            TransportError::new(
+                TransportErrorKind::Other,
+                format!("cannot build the request to {host}: invalid method, URL or header"),
+            )
+            .final_failure()
         })?;
         // A request-level configuration is a copy of the whole agent configuration, stored in
         // the request's extensions: only a caller's agent needs one.
@@ -335,28 +344,12 @@ impl Transport {
         let response = self
             .agent
             .run(http_request)
-            .map_err(|e| Failed::from_ureq(e, &latchkey::host_port(&request.url)))?;
-
+            .map_err(|e| from_ureq(e, &host))?;
         let status = response.status().as_u16();
         let headers = copy_headers(response.headers());
-        if (300..400).contains(&status) {
-            return Err(Failed::redirect(
-                status,
-                &latchkey::host_port(&request.url),
-                headers.get("location"),
-            ));
-        }
         let announced = content_length(&headers);
-        if let Some(length) = announced {
-            if length > cap {
-                return Err(Failed::too_large(
-                    cap,
-                    format!(
-                        "{} announced {length} bytes",
-                        latchkey::host_port(&request.url)
-                    ),
-                ));
-            }
+        if let Some(length) = announced.filter(|length| *length > cap) {
+            return Err(too_large(cap, format!("{host} announced {length} bytes")));
         }
         // Sized by the announced length, which is within the cap.
         let mut body = Vec::with_capacity(
@@ -369,14 +362,11 @@ impl Transport {
             .into_reader()
             .take(cap.saturating_add(1))
             .read_to_end(&mut body)
-            .map_err(|e| Failed::from_read(e, &latchkey::host_port(&request.url)))?;
+            .map_err(|e| from_read(e, &host))?;
         if u64::try_from(body.len()).unwrap_or(u64::MAX) > cap {
-            return Err(Failed::too_large(
+            return Err(too_large(
                 cap,
-                format!(
-                    "{} sent more; the rest was not read",
-                    latchkey::host_port(&request.url)
-                ),
+                format!("{host} sent more; the rest was not read"),
             ));
         }
         Ok(Response::new(status, headers, body, self.now()))
@@ -468,114 +458,64 @@ impl TransportBuilder {
     }
 }
 
-/// Asks the core whether to try again, and how long to wait first.
-fn retry_delay(
-    settings: &Settings,
-    request: &Request,
-    attempts: u32,
-    start: Instant,
-    failure: Failure<'_>,
-    now: SystemTime,
-) -> Option<Duration> {
-    let jitter = RandomState::new().hash_one(attempts);
-    settings.retry_policy.delay(
-        request.retry,
-        attempts,
-        start.elapsed(),
-        failure,
-        now,
-        jitter,
-    )
+/// A body over the cap: never worth sending again.
+fn too_large(limit: u64, message: String) -> TransportError {
+    TransportError::new(TransportErrorKind::TooLarge { limit }, message)
 }
 
-/// A failed attempt and what it means for retrying: `None` never retries (a redirect, an
-/// oversized body, a request that cannot be built).
-struct Failed {
-    error: TransportError,
-    retry: Option<Failure<'static>>,
+/// Classifies a failure before the response headers arrived. Only a failure to connect
+/// means the request certainly never reached the server.
+fn from_ureq(error: ureq::Error, host: &str) -> TransportError {
+    use TransportErrorKind::{Connect, InsecureUrl, Other, Timeout};
+    use ureq::Error as U;
+    let (kind, never_sent, last) = match &error {
+        U::HostNotFound
+        | U::ConnectionFailed
+        | U::ConnectProxyFailed(_)
+        | U::InvalidProxyUrl
+        | U::Tls(_)
+        | U::TlsRequired => (Connect, true, false),
+        #[cfg(feature = "rustls")]
+        U::Rustls(_) => (Connect, true, false),
+        U::Io(e) if is_connect_error(e.kind()) => (Connect, true, false),
+        U::Io(e) if e.kind() == io::ErrorKind::TimedOut => (Timeout, false, false),
+        U::Timeout(ureq::Timeout::Resolve | ureq::Timeout::Connect) => (Timeout, true, false),
+        U::Timeout(_) => (Timeout, false, false),
+        U::RequireHttpsOnly(_) => (InsecureUrl, false, true),
+        U::BadUri(_) | U::Http(_) => (Other, false, true),
+        _ => (Other, false, false),
+    };
+    let mut out = TransportError::new(kind, format!("{host}: {}", describe(&error)));
+    if never_sent {
+        out = out.never_sent();
+    }
+    if last {
+        out = out.final_failure();
+    }
+    if !carries_text(&error) {
+        out = out.with_source(error);
+    }
+    out
 }
 
-impl Failed {
-    fn new(kind: TransportErrorKind, message: String, retry: Option<Failure<'static>>) -> Self {
-        Self {
-            error: TransportError::new(kind, message),
-            retry,
-        }
-    }
-
-    fn local(message: String) -> Self {
-        Self::new(TransportErrorKind::Other, message, None)
-    }
-
-    fn redirect(status: u16, host: &str, location: Option<&str>) -> Self {
-        Self {
-            error: TransportError::redirect(status, host, location),
-            retry: None,
-        }
-    }
-
-    fn too_large(limit: u64, message: String) -> Self {
-        Self::new(TransportErrorKind::TooLarge { limit }, message, None)
-    }
-
-    /// Classifies a failure before the response headers arrived. Only a failure to connect
-    /// means the request certainly never reached the server.
-    fn from_ureq(error: ureq::Error, host: &str) -> Self {
-        use TransportErrorKind::{Connect, InsecureUrl, Other, Timeout};
-        use ureq::Error as U;
-        let never_sent = Some(Failure::Connect);
-        let maybe_sent = Some(Failure::Transport);
-        let (kind, retry) = match &error {
-            U::HostNotFound
-            | U::ConnectionFailed
-            | U::ConnectProxyFailed(_)
-            | U::InvalidProxyUrl
-            | U::Tls(_)
-            | U::TlsRequired => (Connect, never_sent),
-            #[cfg(feature = "rustls")]
-            U::Rustls(_) => (Connect, never_sent),
-            U::Io(e) if is_connect_error(e.kind()) => (Connect, never_sent),
-            U::Io(e) if e.kind() == io::ErrorKind::TimedOut => (Timeout, maybe_sent),
-            U::Timeout(ureq::Timeout::Resolve | ureq::Timeout::Connect) => (Timeout, never_sent),
-            U::Timeout(_) => (Timeout, maybe_sent),
-            U::RequireHttpsOnly(_) => (InsecureUrl, None),
-            U::BadUri(_) | U::Http(_) => (Other, None),
-            _ => (Other, maybe_sent),
-        };
-        let message = format!("{host}: {}", describe(&error));
-        let mut error_out = TransportError::new(kind, message);
-        if !carries_text(&error) {
-            error_out = error_out.with_source(error);
-        }
-        Self {
-            error: error_out,
-            retry,
-        }
-    }
-
-    /// Classifies a failure while reading the body: the server has answered, so the request
-    /// reached it.
-    fn from_read(error: io::Error, host: &str) -> Self {
-        let inner = error
-            .get_ref()
-            .and_then(|e| e.downcast_ref::<ureq::Error>());
-        let timed_out = error.kind() == io::ErrorKind::TimedOut
-            || matches!(inner, Some(ureq::Error::Timeout(_)));
-        let kind = if timed_out {
-            TransportErrorKind::Timeout
-        } else {
-            TransportErrorKind::Other
-        };
-        let reason = match inner {
-            Some(inner) => describe(inner),
-            None => error.to_string(),
-        };
-        Self::new(
-            kind,
-            format!("{host}: reading the response body: {reason}"),
-            Some(Failure::Transport),
-        )
-    }
+/// Classifies a failure while reading the body: the server has answered, so the request
+/// reached it.
+fn from_read(error: io::Error, host: &str) -> TransportError {
+    let inner = error
+        .get_ref()
+        .and_then(|e| e.downcast_ref::<ureq::Error>());
+    let timed_out =
+        error.kind() == io::ErrorKind::TimedOut || matches!(inner, Some(ureq::Error::Timeout(_)));
+    let kind = if timed_out {
+        TransportErrorKind::Timeout
+    } else {
+        TransportErrorKind::Other
+    };
+    let reason = match inner {
+        Some(inner) => describe(inner),
+        None => error.to_string(),
+    };
+    TransportError::new(kind, format!("{host}: reading the response body: {reason}"))
 }
 
 /// True for the connection-setup failures of `std::net`: nothing was sent.
@@ -626,9 +566,6 @@ fn copy_headers(map: &ureq::http::HeaderMap) -> Headers {
 fn content_length(headers: &Headers) -> Option<u64> {
     headers.get("content-length")?.trim().parse().ok()
 }
-
-// The device authorization grant (RFC 8628): `Transport::poll_device`.
-mod device;
 
 pub use latchkey::DeviceWait;
 

@@ -3,12 +3,13 @@
 
 use std::fmt;
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
-use std::time::Instant;
 
-use latchkey::bearer::{self, Origins};
+use latchkey::manage::bearer::{self, Origins};
+use latchkey::manage::{
+    Landing, Poll, Renewal, RenewalMachine, Ticket, Waited, Work, initial_tokens,
+};
 use latchkey::{
-    AccessToken, Error, Lifecycle, MemoryStore, NextStep, Request, Response, TokenSet, TokenStore,
-    TransportError, TransportErrorKind,
+    AccessToken, Error, Lifecycle, MemoryStore, Request, Response, TokenSet, TokenStore,
 };
 
 use crate::Transport;
@@ -19,8 +20,9 @@ type OnRefresh = Box<dyn Fn(&TokenSet) + Send + Sync>;
 /// exactly one request in flight; saves every new token set before handing it out; sends
 /// bearer-authenticated requests.
 ///
-/// Cheap to clone (clones share one state); `Send + Sync`. The renewal policy (refresh skew,
-/// refresh token or client credentials, backoff) is the core's [`Lifecycle`]; time is the
+/// Cheap to clone (clones share one state); `Send + Sync`. Every decision is the core's
+/// [`RenewalMachine`] (policy from the [`Lifecycle`]: refresh skew, refresh token or client
+/// credentials, backoff); this type is a `Mutex` and a `Condvar` around it. Time is the
 /// [`Transport`]'s clock.
 ///
 /// ```text
@@ -60,56 +62,11 @@ pub struct TokenManagerBuilder {
 
 struct Inner {
     transport: Transport,
-    lifecycle: Lifecycle,
     store: Arc<dyn TokenStore>,
     on_refresh: Option<OnRefresh>,
     origins: Origins,
-    state: Mutex<State>,
-    finished: Condvar,
-}
-
-#[derive(Default)]
-struct State {
-    tokens: Option<TokenSet>,
-    /// A resource server rejected the current access token: renew even if it looks valid.
-    rejected: bool,
-    /// The current token set is not in the store yet (the store failed): save it before
-    /// handing it out.
-    unsaved: bool,
-    /// A renewal is under way.
-    renewing: bool,
-    /// Renewals started so far; the one under way has this number.
-    started: u64,
-    /// The number of the last renewal that finished, and its error if it failed.
-    finished: u64,
-    last_error: Option<Error>,
-    /// The last renewal that finished was abandoned (its thread panicked).
-    last_abandoned: bool,
-    /// Failed renewals in a row, and when the next one may start.
-    failures: u32,
-    retry_at: Option<Instant>,
-    /// Set when only a new authorization can help (`invalid_grant`).
-    reauthorize: Option<Error>,
-}
-
-/// What one renewal does.
-enum Renewal {
-    Refresh(latchkey::Refresh),
-    ClientCredentials(latchkey::ClientCredentials),
-    /// Save the current (unsaved) token set again.
-    Save(TokenSet),
-    /// Save token sets handed in by the application.
-    Replace(TokenSet),
-}
-
-/// How a renewal ended.
-enum Renewed {
-    /// New tokens, in the store.
-    Saved(TokenSet),
-    /// New tokens the store refused: kept in memory, saved again on the next call.
-    Unsaved(TokenSet, Error),
-    /// No new tokens.
-    Failed(Error),
+    machine: Mutex<RenewalMachine>,
+    landed: Condvar,
 }
 
 impl TokenManager {
@@ -120,9 +77,8 @@ impl TokenManager {
     pub fn new(transport: Transport, lifecycle: Lifecycle) -> Self {
         Self::from_parts(
             transport,
-            lifecycle,
+            RenewalMachine::new(lifecycle, None),
             Arc::new(MemoryStore::new()),
-            None,
             None,
             Origins::new(),
         )
@@ -142,24 +98,19 @@ impl TokenManager {
 
     fn from_parts(
         transport: Transport,
-        lifecycle: Lifecycle,
+        machine: RenewalMachine,
         store: Arc<dyn TokenStore>,
-        tokens: Option<TokenSet>,
         on_refresh: Option<OnRefresh>,
         origins: Origins,
     ) -> Self {
         Self {
             inner: Arc::new(Inner {
                 transport,
-                lifecycle,
                 store,
                 on_refresh,
                 origins,
-                state: Mutex::new(State {
-                    tokens,
-                    ..State::default()
-                }),
-                finished: Condvar::new(),
+                machine: Mutex::new(machine),
+                landed: Condvar::new(),
             }),
         }
     }
@@ -193,20 +144,13 @@ impl TokenManager {
     /// token that was already replaced is ignored, so many threads reporting the same 401
     /// cause one renewal.
     pub fn invalidate(&self, rejected: &AccessToken) {
-        let mut state = self.inner.lock();
-        if state
-            .tokens
-            .as_ref()
-            .is_some_and(|t| t.access_token().expose_secret() == rejected.expose_secret())
-        {
-            state.rejected = true;
-        }
+        self.inner.lock().invalidate(rejected);
     }
 
     /// The current token set, if any (for display or for an application's own storage).
     #[must_use]
     pub fn tokens(&self) -> Option<TokenSet> {
-        self.inner.lock().tokens.clone()
+        self.inner.lock().tokens().cloned()
     }
 
     /// Replaces the tokens (after a new authorization, typically following
@@ -218,14 +162,17 @@ impl TokenManager {
     /// [`Error::Store`] when the store refused them; they are current anyway and saved
     /// again on the next call.
     pub fn set_tokens(&self, tokens: TokenSet) -> Result<(), Error> {
-        let mut state = self.inner.lock();
-        while state.renewing {
-            state = self.inner.wait(state);
+        let inner = &*self.inner;
+        let mut machine = inner.lock();
+        loop {
+            match machine.replace(tokens.clone(), inner.transport.now()) {
+                Ok(renewal) => {
+                    drop(machine);
+                    return inner.renew(renewal).map(drop);
+                }
+                Err(ticket) => machine = inner.wait_for(machine, ticket).0,
+            }
         }
-        state.reauthorize = None;
-        state.failures = 0;
-        state.retry_at = None;
-        self.inner.lead(state, Renewal::Replace(tokens)).map(|_| ())
     }
 
     /// Sends `request` to a resource server with `Authorization: Bearer <access token>`,
@@ -237,7 +184,8 @@ impl TokenManager {
     /// The token is only ever sent to the origins given to
     /// [`TokenManagerBuilder::resource_origin`]; a request for any other origin is refused
     /// before anything is sent. A redirect is never followed (the token would travel with
-    /// it): it is an [`Error::Transport`] of kind [`Redirect`](TransportErrorKind::Redirect).
+    /// it): it is an [`Error::Transport`] of kind
+    /// [`Redirect`](latchkey::TransportErrorKind::Redirect).
     ///
     /// # Errors
     ///
@@ -246,187 +194,109 @@ impl TokenManager {
     /// when no usable answer arrived.
     pub fn execute(&self, request: &Request) -> Result<Response, Error> {
         self.inner.origins.check(&request.url)?;
-        let token = self.access_token()?;
-        let response = self.send_with(request, &token)?;
-        if !bearer::token_rejected(&response) {
-            return Ok(response);
+        let mut retried = false;
+        loop {
+            let token = self.obtain(false)?;
+            let response = self
+                .inner
+                .transport
+                .execute(&bearer::authorized(request, &token))?;
+            if retried || !bearer::token_rejected(&response) {
+                return Ok(response);
+            }
+            self.invalidate(&token);
+            retried = true;
         }
-        self.invalidate(&token);
-        let token = self.access_token()?;
-        self.send_with(request, &token)
-    }
-
-    fn send_with(&self, request: &Request, token: &AccessToken) -> Result<Response, Error> {
-        let mut request = request.clone();
-        bearer::authorize(&mut request, token);
-        self.inner.transport.execute(&request)
     }
 
     fn obtain(&self, force: bool) -> Result<AccessToken, Error> {
         let inner = &*self.inner;
-        let mut force = force;
-        let mut abandoned = 0;
-        let mut state = inner.lock();
+        let mut machine = inner.lock();
         loop {
-            if let Some(error) = &state.reauthorize {
-                return Err(error.clone());
+            match machine.poll(inner.transport.now(), force)? {
+                Poll::Use(token) => return Ok(token),
+                Poll::Start(renewal) => {
+                    drop(machine);
+                    return inner.renew(renewal);
+                }
+                Poll::Wait(ticket) => match inner.wait_for(machine, ticket) {
+                    (_, Some(outcome)) => return outcome,
+                    (again, None) => machine = again,
+                },
             }
-            let now = inner.transport.now();
-            if !state.unsaved {
-                let force = force || state.rejected;
-                if let Some(token) = inner.lifecycle.usable(state.tokens.as_ref(), now, force) {
-                    return Ok(token.clone());
-                }
-            }
-            if state.renewing {
-                // Wait for the renewal under way and share its outcome.
-                let ticket = state.started;
-                while state.finished < ticket {
-                    state = inner.wait(state);
-                }
-                if state.finished == ticket {
-                    if state.last_abandoned {
-                        // Take over, but do not chase a renewal that keeps dying.
-                        abandoned += 1;
-                        if abandoned > 1 {
-                            return Err(abandoned_error());
-                        }
-                        continue;
-                    }
-                    if let Some(error) = &state.last_error {
-                        return Err(error.clone());
-                    }
-                }
-                // That renewal's token is as fresh as a forced one.
-                force = false;
-                continue;
-            }
-            let renewal = match &state.tokens {
-                Some(tokens) if state.unsaved => Renewal::Save(tokens.clone()),
-                tokens => {
-                    let force = force || state.rejected;
-                    match inner.lifecycle.next_step(tokens.as_ref(), now, force)? {
-                        NextStep::UseToken(token) => return Ok(token),
-                        NextStep::Refresh(step) => Renewal::Refresh(step),
-                        NextStep::ClientCredentials(step) => Renewal::ClientCredentials(step),
-                        _ => return Err(inner.lifecycle.reauthorize_error(tokens.as_ref())),
-                    }
-                }
-            };
-            return inner.lead(state, renewal);
         }
     }
 }
 
 impl Inner {
-    fn lock(&self) -> MutexGuard<'_, State> {
-        self.state.lock().unwrap_or_else(PoisonError::into_inner)
+    fn lock(&self) -> MutexGuard<'_, RenewalMachine> {
+        self.machine.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    fn wait<'a>(&self, guard: MutexGuard<'a, State>) -> MutexGuard<'a, State> {
-        self.finished
-            .wait(guard)
-            .unwrap_or_else(PoisonError::into_inner)
-    }
-
-    /// Carries out `renewal` as the one renewal in flight, and publishes its outcome to
-    /// every waiter.
-    fn lead(
+    /// Waits until renewal `ticket` ends: its outcome, or `None` to poll again.
+    fn wait_for<'a>(
         &self,
-        mut state: MutexGuard<'_, State>,
-        renewal: Renewal,
-    ) -> Result<AccessToken, Error> {
-        state.renewing = true;
-        state.started += 1;
-        let backoff = state
-            .retry_at
-            .map(|at| at.saturating_duration_since(Instant::now()));
-        let flight = Flight {
+        mut machine: MutexGuard<'a, RenewalMachine>,
+        ticket: Ticket,
+    ) -> (
+        MutexGuard<'a, RenewalMachine>,
+        Option<Result<AccessToken, Error>>,
+    ) {
+        loop {
+            match machine.waited(ticket) {
+                Waited::Pending => {
+                    machine = self
+                        .landed
+                        .wait(machine)
+                        .unwrap_or_else(PoisonError::into_inner);
+                }
+                Waited::Done(outcome) => return (machine, Some(outcome)),
+                _ => return (machine, None),
+            }
+        }
+    }
+
+    /// Carries out `renewal` as the one renewal in flight, no lock held while it sends or
+    /// saves; every waiter is woken when it ends, even by a panic.
+    fn renew(&self, renewal: Renewal) -> Result<AccessToken, Error> {
+        let mut flight = Flight {
             inner: self,
-            ticket: state.started,
+            ticket: renewal.ticket,
             landed: false,
         };
-        drop(state);
-        if let Some(backoff) = backoff.filter(|b| !b.is_zero()) {
-            std::thread::sleep(backoff);
+        if !renewal.delay.is_zero() {
+            std::thread::sleep(renewal.delay);
         }
-        let renewed = self.renew(renewal);
-        flight.land(renewed)
-    }
-
-    /// Sends, saves and announces; no lock held.
-    fn renew(&self, renewal: Renewal) -> Renewed {
-        let tokens = match renewal {
-            Renewal::Refresh(step) => self.transport.send(step),
-            Renewal::ClientCredentials(step) => self.transport.send(step),
-            Renewal::Save(tokens) | Renewal::Replace(tokens) => Ok(tokens),
+        let fetched = match renewal.work {
+            Work::Fetch(step) => self.transport.send(step),
+            Work::Save(tokens) => Ok(tokens),
         };
-        match tokens {
-            Ok(tokens) => self.persist(tokens),
-            Err(error) => Renewed::Failed(self.lifecycle.renewal_failed(error)),
-        }
-    }
-
-    /// Saves before anything else sees the tokens, then tells `on_refresh`.
-    fn persist(&self, tokens: TokenSet) -> Renewed {
-        if let Err(error) = self.store.save(&tokens) {
-            return Renewed::Unsaved(tokens, error.into());
-        }
-        if let Some(on_refresh) = &self.on_refresh {
-            on_refresh(&tokens);
-        }
-        Renewed::Saved(tokens)
+        let landing = self
+            .lock()
+            .fetched(renewal.ticket, fetched, self.transport.now());
+        let outcome = match landing {
+            Landing::Save(tokens) => {
+                let saved = self.store.save(&tokens);
+                if let (Ok(()), Some(on_refresh)) = (&saved, &self.on_refresh) {
+                    on_refresh(&tokens);
+                }
+                self.lock()
+                    .saved(renewal.ticket, saved, self.transport.now())
+            }
+            Landing::Done(outcome) => outcome,
+        };
+        flight.landed = true;
+        self.landed.notify_all();
+        outcome
     }
 }
 
-/// The renewal in flight. Landing it publishes the outcome; dropping it unlanded (a panic in
-/// a store or callback) still wakes every waiter, with an error, so nobody waits forever.
+/// The renewal in flight. Dropped before it landed (a panic in a store or callback), it
+/// tells the machine with whatever the store saved, and wakes every waiter to take over.
 struct Flight<'a> {
     inner: &'a Inner,
-    ticket: u64,
+    ticket: Ticket,
     landed: bool,
-}
-
-impl Flight<'_> {
-    fn land(mut self, renewed: Renewed) -> Result<AccessToken, Error> {
-        self.landed = true;
-        let inner = self.inner;
-        let mut state = inner.lock();
-        let result = match renewed {
-            Renewed::Saved(tokens) => {
-                let token = tokens.access_token().clone();
-                state.tokens = Some(tokens);
-                state.rejected = false;
-                state.unsaved = false;
-                state.failures = 0;
-                state.retry_at = None;
-                Ok(token)
-            }
-            Renewed::Unsaved(tokens, error) => {
-                state.tokens = Some(tokens);
-                state.rejected = false;
-                state.unsaved = true;
-                Err(error)
-            }
-            Renewed::Failed(error) => {
-                if error.is_reauthorization_required() {
-                    state.reauthorize = Some(error.clone());
-                }
-                Err(error)
-            }
-        };
-        if result.is_err() {
-            state.failures = state.failures.saturating_add(1);
-            state.retry_at = Some(Instant::now() + inner.lifecycle.retry_delay(state.failures));
-        }
-        state.last_error = result.as_ref().err().cloned();
-        state.last_abandoned = false;
-        state.renewing = false;
-        state.finished = self.ticket;
-        drop(state);
-        inner.finished.notify_all();
-        result
-    }
 }
 
 impl Drop for Flight<'_> {
@@ -434,29 +304,10 @@ impl Drop for Flight<'_> {
         if self.landed {
             return;
         }
-        // Whatever was saved before the panic is the newest token set there is.
-        let saved = self.inner.store.load().ok().flatten();
-        let mut state = self.inner.lock();
-        if let Some(saved) = saved {
-            state.tokens = Some(saved);
-            state.unsaved = false;
-        }
-        state.last_error = None;
-        state.last_abandoned = true;
-        state.renewing = false;
-        state.finished = self.ticket;
-        drop(state);
-        self.inner.finished.notify_all();
+        let stored = self.inner.store.load().ok().flatten();
+        self.inner.lock().abandoned(self.ticket, stored);
+        self.inner.landed.notify_all();
     }
-}
-
-/// What a caller gets when renewal after renewal is abandoned.
-fn abandoned_error() -> Error {
-    TransportError::new(
-        TransportErrorKind::Other,
-        "the token renewal was abandoned twice (its thread panicked)",
-    )
-    .into()
 }
 
 impl TokenManagerBuilder {
@@ -499,23 +350,13 @@ impl TokenManagerBuilder {
     /// [`ConfigError::InvalidUrl`](latchkey::ConfigError::InvalidUrl) for a resource origin
     /// that is not an absolute `http(s)` URL.
     pub fn build(self) -> Result<TokenManager, Error> {
-        let mut origins = Origins::new();
-        for origin in &self.origins {
-            origins = origins.allow(origin)?;
-        }
+        let origins = Origins::from_urls(&self.origins)?;
         let store = self.store.unwrap_or_else(|| Arc::new(MemoryStore::new()));
-        let tokens = match self.tokens {
-            Some(tokens) => {
-                store.save(&tokens).map_err(Error::from)?;
-                Some(tokens)
-            }
-            None => store.load().map_err(Error::from)?,
-        };
+        let tokens = initial_tokens(store.as_ref(), self.tokens)?;
         Ok(TokenManager::from_parts(
             self.transport,
-            self.lifecycle,
+            RenewalMachine::new(self.lifecycle, tokens),
             store,
-            tokens,
             self.on_refresh,
             origins,
         ))
@@ -524,11 +365,11 @@ impl TokenManagerBuilder {
 
 impl fmt::Debug for TokenManager {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let state = self.inner.lock();
+        let machine = self.inner.lock();
         f.debug_struct("TokenManager")
-            .field("has_tokens", &state.tokens.is_some())
-            .field("renewing", &state.renewing)
-            .field("failures", &state.failures)
+            .field("has_tokens", &machine.tokens().is_some())
+            .field("renewing", &machine.is_renewing())
+            .field("failures", &machine.failures())
             .field("origins", &self.inner.origins)
             .finish_non_exhaustive()
     }

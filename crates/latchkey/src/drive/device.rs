@@ -34,7 +34,7 @@ impl DevicePolling<fn(DeviceWait)> {
     /// Polls without a progress hook.
     #[must_use]
     pub fn new(poll: DevicePoll, settings: &TransportSettings) -> Self {
-        DevicePolling::with_progress(poll, settings, |_| {})
+        Self::with_progress(poll, settings, |_| {})
     }
 }
 

@@ -49,6 +49,16 @@ impl Origins {
         Ok(self)
     }
 
+    /// Allows the origin of every URL in `urls`.
+    ///
+    /// # Errors
+    ///
+    /// [`ConfigError::InvalidUrl`] for the first that is not an absolute `http(s)` URL.
+    pub fn from_urls(urls: &[String]) -> Result<Self, Error> {
+        urls.iter()
+            .try_fold(Self::new(), |origins, url| origins.allow(url))
+    }
+
     /// True when `url`'s origin is allowed.
     #[must_use]
     pub fn contains(&self, url: &Url) -> bool {
@@ -74,6 +84,14 @@ impl Origins {
             Err(ConfigError::ForeignOrigin(url.origin().ascii_serialization()).into())
         }
     }
+}
+
+/// A copy of `request` with `Authorization: Bearer <token>`, never to follow a redirect
+/// (see [`authorize`]).
+pub fn authorized(request: &Request, token: &AccessToken) -> Request {
+    let mut request = request.clone();
+    authorize(&mut request, token);
+    request
 }
 
 /// Sets `Authorization: Bearer <token>` on `request` (replacing any `Authorization` it had)

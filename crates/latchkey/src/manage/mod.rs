@@ -7,5 +7,7 @@ pub(crate) mod lifecycle;
 mod renewal;
 pub(crate) mod store;
 
+pub use store::initial_tokens;
+
 pub use lifecycle::{DEFAULT_MAX_RETRY_BACKOFF, DEFAULT_REFRESH_SKEW, DEFAULT_RETRY_BACKOFF};
 pub use renewal::{Landing, Poll, Renewal, RenewalMachine, RenewalStep, Ticket, Waited, Work};

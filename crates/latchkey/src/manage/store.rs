@@ -60,6 +60,26 @@ impl<T: TokenStore + ?Sized> TokenStore for Box<T> {
     }
 }
 
+/// The tokens a token manager starts from: `given` (from an authorization flow), saved to
+/// `store` first; or else what `store` holds.
+///
+/// # Errors
+///
+/// [`Error::Store`](crate::Error::Store) when the store cannot be read or `given` cannot be
+/// saved.
+pub fn initial_tokens(
+    store: &dyn TokenStore,
+    given: Option<TokenSet>,
+) -> Result<Option<TokenSet>, crate::Error> {
+    match given {
+        Some(tokens) => {
+            store.save(&tokens)?;
+            Ok(Some(tokens))
+        }
+        None => Ok(store.load()?),
+    }
+}
+
 /// A [`TokenStore`] in memory: the default, for processes that obtain their tokens anew at
 /// every start (client credentials) or persist them elsewhere (see the managers'
 /// `on_refresh`).
