@@ -1,139 +1,14 @@
-//! # latchkey-reqwest: the async adapter
-//!
-//! [`latchkey`] describes every OAuth 2.0 network step as an [`Exchange`]; this crate carries
-//! those steps over [reqwest](https://docs.rs/reqwest) on tokio. [`Transport::send`] asks the
-//! exchange for its request, sends it, and hands the answer back:
-//!
-//! ```text
-//! exchange.request() ──► Transport: check URL ─► send ─► no redirects, size cap, timeouts
-//!                                    ▲                         │
-//!                                    └── sleep ◄── retry? ◄────┤ (the core decides)
-//! exchange.response(Response) ◄──────────────────────────────┘
-//! ```
-//!
-//! It is method for method the same as `latchkey-ureq`'s blocking transport, with `async`
-//! [`send`](Transport::send) and [`execute`](Transport::execute). Their futures are `Send`,
-//! so they can run in `tokio::spawn` and in axum handlers.
-//!
-//! ## Quickstart
-//!
-//! ```
-//! # use latchkey_mock::{MockClient, MockServer};
-//! # #[tokio::main(flavor = "current_thread")]
-//! # async fn main() -> Result<(), latchkey::Error> {
-//! # let server = MockServer::builder().client(MockClient::new("my-app").secret("s3cret")).start();
-//! # let token_endpoint = server.token_endpoint();
-//! use latchkey::Client;
-//! use latchkey_reqwest::Transport;
-//!
-//! let client = Client::builder("my-app")
-//!     .client_secret("s3cret")
-//!     .token_endpoint(token_endpoint) // e.g. "https://auth.example.com/oauth/token"
-//!     .build()?;
-//!
-//! let transport = Transport::new();
-//! let tokens = transport.send(client.client_credentials()?.scope("read")).await?;
-//! assert!(!tokens.access_token().expose_secret().is_empty());
-//! # Ok(())
-//! # }
-//! ```
-//!
-//! ## What the transport enforces
-//!
-//! The core decides, the transport carries out. On every request, by default:
-//!
-//! - **No redirects.** A 3xx answer is an [`Error::Transport`] of kind
-//!   [`Redirect`](TransportErrorKind::Redirect); nothing is sent to its `Location`, so a code,
-//!   a secret or a token is never forwarded to another host. (The core marks every OAuth
-//!   request `follow_redirects = false`; this transport follows none either way.) A
-//!   caller's own [`reqwest::ClientBuilder`] gets `redirect(Policy::none())` before it is
-//!   built (see [`TransportBuilder::client_builder`]).
-//! - **A size cap** on the response body: the smaller of
-//!   [`TransportBuilder::max_response_bytes`] (1 MiB by default) and the request's own
-//!   `max_response_bytes`. A larger `Content-Length` is refused at once; any other body is
-//!   read chunk by chunk and dropped as soon as it passes the cap
-//!   ([`TooLarge`](TransportErrorKind::TooLarge)).
-//! - **Timeouts**: 10 s to connect, 30 s in all, body included
-//!   ([`Timeout`](TransportErrorKind::Timeout)).
-//! - **Only `https`**, or `http` to a loopback host, unless
-//!   [`allow_insecure_http`](TransportBuilder::allow_insecure_http) is set. A refused URL is
-//!   refused before any DNS lookup.
-//! - **Retries only where safe**, as [`RetryPolicy::decide`] says: client credentials and
-//!   userinfo are sent again after a timeout, a dropped connection, 429, 502, 503 or 504
-//!   (honouring `Retry-After`); an authorization code or a refresh token only when connecting
-//!   failed, so it certainly never reached the server.
-//!
-//! HTTP error statuses (4xx, 5xx) are not transport errors: they go to
-//! [`Exchange::response`], which turns them into the server's own OAuth error. Every response
-//! header is passed through (`WWW-Authenticate`, `Retry-After`, `DPoP-Nonce`...). Error
-//! messages name the host, never a request body, an `Authorization` header or a URL.
-//!
-//! ## Token manager
-//!
-//! [`TokenManager`] keeps one grant's tokens and hands out a valid access token to every
-//! task that asks, renewing it (refresh token, or client credentials again) when it is
-//! within the [`Lifecycle`](latchkey::Lifecycle)'s skew of its expiry:
-//!
-//! - **Exactly one renewal in flight**, however many tasks call
-//!   [`access_token`](TokenManager::access_token) at once; the others wait and share its token
-//!   or its error. A failed renewal is retried by the next call, after a backoff;
-//!   `invalid_grant` becomes [`Error::Reauthorize`].
-//! - **Saved before use**: every new token set goes to the [`TokenStore`] ([`MemoryStore`] by
-//!   default, or the atomic, mode-0600 `FileStore` of the `file-store` feature) and then to
-//!   `on_refresh`, before any caller gets the new access token, so a rotated refresh token
-//!   is never only in memory.
-//! - **Bearer requests**: [`execute`](TokenManager::execute) sends a [`Request`] with
-//!   `Authorization: Bearer`, only to the configured origins, never through a redirect, and
-//!   after a `401` with `error="invalid_token"` renews once and retries once.
-//! - **Cancellation-safe**: the renewal runs in a task of its own; a caller that is dropped
-//!   cancels only its wait, and a renewal task that dies is taken over by the next caller.
-//!
-//! ```
-//! # use latchkey_mock::{MockClient, MockServer};
-//! # #[tokio::main(flavor = "current_thread")]
-//! # async fn main() -> Result<(), latchkey::Error> {
-//! # let server = MockServer::builder().client(MockClient::new("svc").secret("s3cret")).start();
-//! use latchkey::{Client, Lifecycle, Method, Request, RetryMode, TokenSource, Url};
-//! use latchkey_reqwest::{TokenManager, Transport};
-//!
-//! let client = Client::builder("svc")
-//!     .client_secret("s3cret")
-//!     .token_endpoint(server.token_endpoint())
-//!     .build()?;
-//! let source = TokenSource::ClientCredentials { scope: "read".into(), params: Vec::new() };
-//! let manager = TokenManager::builder(Transport::new(), Lifecycle::new(client, source))
-//!     .resource_origin(server.url()) // e.g. "https://api.example.com"
-//!     .build()?;
-//!
-//! // Fetched once, then reused until 60 s before it expires.
-//! let token = manager.access_token().await?;
-//! assert_eq!(manager.access_token().await?.expose_secret(), token.expose_secret());
-//!
-//! let url = Url::parse(&server.userinfo_endpoint()).expect("a URL");
-//! let response = manager.execute(&Request::new(Method::Get, url, RetryMode::Idempotent)).await?;
-//! assert_eq!(response.status, 200);
-//! # Ok(())
-//! # }
-//! ```
-//!
-//! ## Features
-//!
-//! - `rustls` (default): TLS through rustls, reqwest 0.13's own flavour (aws-lc-rs with the
-//!   platform verifier). reqwest 0.13 no longer has a ring/webpki-roots flavour; its
-//!   `rustls-no-provider` would make this crate install a process-wide crypto provider,
-//!   which can break an application's own `install_default()`.
-//! - `native-tls`: the platform's TLS library; use with `default-features = false`.
-
+#![doc = include_str!("../README.md")]
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 #![warn(missing_debug_implementations)]
 
-use std::fmt;
-use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, SystemTime};
 
-use latchkey::drive::{Action, DevicePolling, Drive, Headers, SendDriver};
+use latchkey::drive::{
+    Action, Clock, DevicePolling, Drive, Headers, SendDriver, TransportSettings,
+};
 use latchkey::{
     DevicePoll, Error, Exchange, Request, Response, RetryPolicy, TokenSet, TransportError,
     TransportErrorKind,
@@ -141,51 +16,31 @@ use latchkey::{
 
 mod manager;
 
-pub use latchkey::{MemoryStore, StoreError, TokenStore};
+pub use latchkey::{DeviceWait, MemoryStore, StoreError, TokenStore};
 #[cfg(feature = "file-store")]
 pub use latchkey_store::FileStore;
 pub use manager::{TokenManager, TokenManagerBuilder};
 
-/// Sends latchkey exchanges over reqwest: async, no redirects, a response size cap, timeouts
-/// and safe retries.
+/// Sends latchkey exchanges over reqwest, async: the core's drivers decide every step (see
+/// [`latchkey::drive`]); this type sends, sleeps, and enforces the cap and the timeouts.
 ///
-/// Cheap to clone (the client and its connection pool are shared); `Send + Sync`. Needs a
-/// tokio runtime to send.
-#[derive(Clone)]
+/// Cheap to clone (the client and its connection pool are shared); `Send + Sync`; every
+/// future it returns is `Send`. Needs a tokio runtime to send.
+#[derive(Clone, Debug)]
 pub struct Transport {
     client: reqwest::Client,
-    settings: Settings,
+    settings: TransportSettings,
     clock: Clock,
 }
 
 /// Configures a [`Transport`]. Created by [`Transport::builder`].
 #[must_use]
+#[derive(Debug, Default)]
 pub struct TransportBuilder {
     client_builder: Option<reqwest::ClientBuilder>,
-    settings: Settings,
-    clock: Option<Clock>,
+    settings: TransportSettings,
+    clock: Clock,
 }
-
-impl fmt::Debug for TransportBuilder {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("TransportBuilder")
-            .field("client_builder", &self.client_builder)
-            .field("settings", &self.settings)
-            .field("clock", &self.clock.as_ref().map(|_| "custom"))
-            .finish()
-    }
-}
-
-/// The wall clock the transport stamps responses with (and token managers decide by).
-type Clock = Arc<dyn Fn() -> SystemTime + Send + Sync>;
-
-fn system_clock() -> Clock {
-    Arc::new(SystemTime::now)
-}
-
-/// The safety settings, applied to every request (defined in the core, shared by both
-/// adapters).
-type Settings = latchkey::drive::TransportSettings;
 
 impl Default for Transport {
     fn default() -> Self {
@@ -193,18 +48,10 @@ impl Default for Transport {
     }
 }
 
-impl fmt::Debug for Transport {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Transport")
-            .field("settings", &self.settings)
-            .finish_non_exhaustive()
-    }
-}
-
 impl Transport {
-    /// A transport with the safe defaults: no redirects, 1 MiB response cap, 10 s connect
-    /// timeout, 30 s overall timeout, `https` only (or `http` to loopback),
-    /// [`RetryPolicy::default`].
+    /// A transport with the safe defaults ([`TransportSettings::default`]): no redirects,
+    /// 1 MiB response cap, 10 s to connect, 30 s in all, `https` only (or `http` to
+    /// loopback), [`RetryPolicy::default`].
     ///
     /// # Panics
     ///
@@ -217,31 +64,24 @@ impl Transport {
 
     /// Starts configuring a transport.
     pub fn builder() -> TransportBuilder {
-        TransportBuilder {
-            client_builder: None,
-            settings: Settings::default(),
-            clock: None,
-        }
+        TransportBuilder::default()
     }
 
-    /// The current time by this transport's clock ([`SystemTime::now`] unless
-    /// [`TransportBuilder::clock`] set another). Responses are stamped with it, so token
-    /// lifetimes and a [`TokenManager`]'s decisions use the same time.
+    /// The time by this transport's clock: responses are stamped with it, and token
+    /// managers decide by it.
     #[must_use]
     pub fn now(&self) -> SystemTime {
-        (self.clock)()
+        self.clock.now()
     }
 
-    /// Sends `exchange`'s request, retrying where its [`RetryMode`](latchkey::RetryMode) and
-    /// the retry policy allow, and feeds the answer to [`Exchange::response`].
-    ///
-    /// Waits between attempts with `tokio::time::sleep`. The future is `Send`.
+    /// Sends `exchange`'s request through the core's [`SendDriver`] (URL rule, retries,
+    /// `Retry-After`, redirects refused) and feeds the answer to [`Exchange::response`].
+    /// Waits between attempts with `tokio::time::sleep`.
     ///
     /// # Errors
     ///
-    /// [`Error::Transport`] when no usable answer arrived (refused URL, connection failure,
-    /// timeout, redirect, oversized body), else whatever [`Exchange::response`] returns: the
-    /// server's OAuth error ([`Error::Server`]) or an unusable answer ([`Error::Response`]).
+    /// [`Error::Transport`] when no usable answer arrived, else what
+    /// [`Exchange::response`] returns ([`Error::Server`], [`Error::Response`]).
     pub async fn send<E>(&self, exchange: E) -> Result<E::Output, Error>
     where
         E: Exchange + Send,
@@ -250,22 +90,19 @@ impl Transport {
         self.run(SendDriver::new(exchange, &self.settings)).await
     }
 
-    /// Sends one request once: no retry, but every safety setting applied (URL check, no
-    /// redirects, size cap, timeouts). A 4xx or 5xx answer is an `Ok` [`Response`].
+    /// Sends one request once, every safety setting applied; a 4xx or 5xx answer is `Ok`.
     ///
     /// # Errors
     ///
     /// [`Error::Transport`] when no usable answer arrived.
     pub async fn execute(&self, request: &Request) -> Result<Response, Error> {
-        self.run(SendDriver::once(request.clone(), &self.settings))
-            .await
+        let driver = SendDriver::once(request.clone(), &self.settings);
+        self.run(driver).await
     }
 
-    /// Polls the token endpoint until the user approves the device: waits as
-    /// [`DevicePoll::wait`](latchkey::DevicePoll::wait) says (the interval, 5 s more after
-    /// each `slow_down`) with `tokio::time::sleep`, sends each poll like
-    /// [`send`](Self::send), and stops when the device code expires. Dropping the future
-    /// stops polling. The future is `Send`.
+    /// Polls the token endpoint until the user approves the device, as the core's
+    /// [`DevicePolling`] says (the interval, `slow_down`, expiry). Dropping the future
+    /// stops polling.
     ///
     /// ```no_run
     /// # async fn demo(client: latchkey::Client) -> Result<(), latchkey::Error> {
@@ -278,34 +115,32 @@ impl Transport {
     ///
     /// # Errors
     ///
-    /// [`Error::Server`] with `access_denied` (the user said no), `expired_token` (from the
-    /// server, or with no HTTP status when the code ran out here before the user acted) or
-    /// any other code the server sent; [`Error::Transport`] when a poll got no usable answer.
+    /// [`Error::Server`] (`access_denied`, `expired_token`, ...); [`Error::Transport`].
     pub async fn poll_device(&self, poll: DevicePoll) -> Result<TokenSet, Error> {
         self.run(DevicePolling::new(poll, &self.settings)).await
     }
 
-    /// [`poll_device`](Self::poll_device) with a hook called before every poll and about once
-    /// a second while waiting, for a live countdown.
+    /// [`poll_device`](Self::poll_device), calling `on_wait` before every poll and about
+    /// once a second while waiting.
     ///
     /// # Errors
     ///
-    /// As for [`poll_device`](Self::poll_device).
+    /// As [`poll_device`](Self::poll_device).
     pub async fn poll_device_with(
         &self,
         poll: DevicePoll,
         on_wait: impl FnMut(DeviceWait) + Send,
     ) -> Result<TokenSet, Error> {
-        self.run(DevicePolling::with_progress(poll, &self.settings, on_wait))
-            .await
+        let driver = DevicePolling::with_progress(poll, &self.settings, on_wait);
+        self.run(driver).await
     }
 
-    /// Runs a core driver to its end: performs each [`Action`] it asks for, on this
-    /// transport's clock. Every flow above is this loop around a driver.
+    /// Runs any core driver to its end on this transport's clock: the one loop every
+    /// method above is.
     ///
     /// # Errors
     ///
-    /// Whatever the driver finishes with.
+    /// What the driver finishes with.
     pub async fn run<D>(&self, mut driver: D) -> Result<D::Output, Error>
     where
         D: Drive + Send,
@@ -359,11 +194,8 @@ impl Transport {
             .unwrap_or(self.settings.max_response_bytes);
         // Neither the URL nor header values go into the message: they may hold secrets.
         let outgoing = to_reqwest(request).ok_or_else(|| {
-            TransportError::new(
-                TransportErrorKind::Other,
-                format!("cannot build the request to {host}: invalid method, URL or header"),
-            )
-            .final_failure()
+            let message = format!("cannot build the request to {host}: invalid header");
+            TransportError::new(TransportErrorKind::Other, message).final_failure()
         })?;
         let mut response = self
             .client
@@ -373,10 +205,12 @@ impl Transport {
 
         answered.store(true, Ordering::Relaxed);
         let status = response.status().as_u16();
-        let headers = copy_headers(response.headers());
+        let wire = response.headers().iter();
+        let headers = Headers::from_wire(wire.map(|(n, v)| (n.as_str(), v.as_bytes())));
         let announced = response.content_length();
         if let Some(length) = announced.filter(|length| *length > cap) {
-            return Err(too_large(cap, format!("{host} announced {length} bytes")));
+            let message = format!("{host} announced {length} bytes");
+            return Err(TransportError::too_large(cap, message));
         }
         // Sized by the announced length, which is within the cap.
         let mut body = Vec::with_capacity(
@@ -391,10 +225,8 @@ impl Transport {
         {
             let total = u64::try_from(body.len().saturating_add(chunk.len())).unwrap_or(u64::MAX);
             if total > cap {
-                return Err(too_large(
-                    cap,
-                    format!("{host} sent more; the rest was not read"),
-                ));
+                let message = format!("{host} sent more; the rest was not read");
+                return Err(TransportError::too_large(cap, message));
             }
             body.extend_from_slice(&chunk);
         }
@@ -443,19 +275,8 @@ fn to_reqwest(request: &Request) -> Option<reqwest::Request> {
     Some(outgoing)
 }
 
-/// Every response header, in order (invalid UTF-8 replaced; common names not copied).
-fn copy_headers(map: &reqwest::header::HeaderMap) -> Headers {
-    let mut headers = Headers::new();
-    headers.reserve(map.len());
-    for (name, value) in map {
-        headers.append_from_wire(name.as_str(), value.as_bytes());
-    }
-    headers
-}
-
 impl TransportBuilder {
-    /// Caps every response body at this many bytes (default 1 MiB). A request's own, lower
-    /// `max_response_bytes` wins.
+    /// Caps every response body (default 1 MiB); a request's own, lower cap wins.
     pub fn max_response_bytes(mut self, bytes: u64) -> Self {
         self.settings.max_response_bytes = bytes;
         self
@@ -467,43 +288,36 @@ impl TransportBuilder {
         self
     }
 
-    /// The longest time one attempt may take, from connecting to the last body byte
-    /// (default 30 s). Waits between retries are bounded by the retry policy instead.
+    /// The longest one attempt may take, body included (default 30 s).
     pub fn timeout(mut self, timeout: Duration) -> Self {
         self.settings.timeout = timeout;
         self
     }
 
-    /// Allows plain `http://` to hosts other than loopback (default `false`). Only for tests
-    /// and closed networks: codes, secrets and tokens then travel in clear text.
+    /// Allows plain `http://` to hosts other than loopback (default `false`): only for tests
+    /// and closed networks.
     pub fn allow_insecure_http(mut self, allow: bool) -> Self {
         self.settings.allow_insecure_http = allow;
         self
     }
 
-    /// How [`Transport::send`] retries (default [`RetryPolicy::default`]; use
-    /// [`RetryPolicy::never`] to send each request once).
+    /// How [`Transport::send`] retries (default [`RetryPolicy::default`]).
     pub fn retry_policy(mut self, policy: RetryPolicy) -> Self {
         self.settings.retry_policy = policy;
         self
     }
 
-    /// Reads the time from `clock` instead of [`SystemTime::now`]: responses are stamped
-    /// with it (so token lifetimes count from it) and a [`TokenManager`] decides by it. For
-    /// tests that move time across an expiry without sleeping.
+    /// Reads the time from `clock` instead of [`SystemTime::now`] (responses, token
+    /// lifetimes, backoff and token managers all follow it): for tests.
     pub fn clock(mut self, clock: impl Fn() -> SystemTime + Send + Sync + 'static) -> Self {
-        self.clock = Some(Arc::new(clock));
+        self.clock = Clock::new(clock);
         self
     }
 
-    /// Builds the HTTP client from a caller's builder, for its proxy, TLS or pool settings.
-    ///
-    /// The builder gets `redirect(Policy::none())` and this transport's connect timeout
-    /// before it is built, whatever it said before; the transport's overall timeout is
-    /// applied around every attempt (a `timeout` of the builder's own applies as well). A built
-    /// [`reqwest::Client`] is not accepted: its redirect policy can be neither inspected nor
-    /// overridden per request, so a client that follows redirects would send codes, secrets
-    /// and tokens on to wherever a `Location` header points.
+    /// Builds the HTTP client from a caller's builder (its proxy, TLS or pool settings). It
+    /// gets `redirect(Policy::none())` and this transport's connect timeout whatever it
+    /// said before. A built [`reqwest::Client`] is not accepted: its redirect policy can be
+    /// neither inspected nor overridden, so it might carry secrets on to a `Location`.
     pub fn client_builder(mut self, builder: reqwest::ClientBuilder) -> Self {
         self.client_builder = Some(builder);
         self
@@ -513,8 +327,8 @@ impl TransportBuilder {
     ///
     /// # Errors
     ///
-    /// An [`Error::Transport`] of kind [`Other`](TransportErrorKind::Other) when reqwest
-    /// cannot build its client (for example, the TLS backend fails to initialise).
+    /// An [`Error::Transport`] when reqwest cannot build its client (for example, the TLS
+    /// backend fails to initialise).
     pub fn try_build(self) -> Result<Transport, Error> {
         let builder = self.client_builder.unwrap_or_else(reqwest::Client::builder);
         // The overall timeout is applied around each attempt (see `Transport::attempt`).
@@ -526,10 +340,11 @@ impl TransportBuilder {
                 TransportError::new(TransportErrorKind::Other, "cannot build the HTTP client")
                     .with_source(e.without_url())
             })?;
+        let (settings, clock) = (self.settings, self.clock);
         Ok(Transport {
             client,
-            settings: self.settings,
-            clock: self.clock.unwrap_or_else(system_clock),
+            settings,
+            clock,
         })
     }
 
@@ -537,19 +352,14 @@ impl TransportBuilder {
     ///
     /// # Panics
     ///
-    /// When reqwest cannot build its client, as `reqwest::Client::new` does; use
-    /// [`try_build`](Self::try_build) to handle that.
+    /// When reqwest cannot build its client; use [`try_build`](Self::try_build) to handle
+    /// that.
     pub fn build(self) -> Transport {
         match self.try_build() {
             Ok(transport) => transport,
             Err(e) => panic!("latchkey-reqwest: {e}"),
         }
     }
-}
-
-/// A body over the cap: never worth sending again.
-fn too_large(limit: u64, message: String) -> TransportError {
-    TransportError::new(TransportErrorKind::TooLarge { limit }, message)
 }
 
 /// The overall timeout ran out. The request may have reached the server.
@@ -615,8 +425,6 @@ fn chain(error: &(dyn std::error::Error + 'static)) -> String {
     text
 }
 
-pub use latchkey::DeviceWait;
-
 #[cfg(test)]
 mod tests {
     use latchkey::{Method, RetryMode, Url};
@@ -664,25 +472,5 @@ mod tests {
         let mut bad_name = request();
         bad_name.headers.append("bad name", "v");
         assert!(to_reqwest(&bad_name).is_none());
-    }
-
-    #[test]
-    fn copied_headers_keep_order_and_replace_invalid_utf8() {
-        use reqwest::header::{HeaderMap, HeaderValue};
-        let mut map = HeaderMap::new();
-        map.append("content-type", HeaderValue::from_static("application/json"));
-        map.append(
-            "x-raw",
-            HeaderValue::from_bytes(b"caf\xc3\xa9 \xff").expect("obs-text"),
-        );
-        let headers = copy_headers(&map);
-        let fields: Vec<_> = headers.iter().collect();
-        assert_eq!(
-            fields,
-            [
-                ("content-type", "application/json"),
-                ("x-raw", "café \u{fffd}")
-            ]
-        );
     }
 }

@@ -1,97 +1,70 @@
 //! [`TokenManager`]: a valid access token for however many tasks ask, with exactly one
 //! renewal in flight.
 
-use std::fmt;
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::sync::Arc;
 
-use latchkey::manage::bearer::{self, Origins};
+use latchkey::manage::bearer;
 use latchkey::manage::{
-    Landing, Poll, Renewal, RenewalMachine, Ticket, Waited, Work, initial_tokens,
+    Landing, Poll, Renewal, Ticket, TokenKeeper, TokenKeeperBuilder, Waited, Work,
 };
 use latchkey::{
-    AccessToken, Error, Lifecycle, MemoryStore, Request, Response, StoreError, TokenSet, TokenStore,
+    AccessToken, Error, Lifecycle, Request, Response, StoreError, TokenSet, TokenStore,
 };
 use tokio::sync::watch;
 
 use crate::Transport;
-
-type OnRefresh = Box<dyn Fn(&TokenSet) + Send + Sync>;
 
 /// Hands out a valid access token to any number of tasks, renewing it when needed with
 /// exactly one request in flight; saves every new token set before handing it out; sends
 /// bearer-authenticated requests.
 ///
 /// Cheap to clone (clones share one state); `Send + Sync`; every future it returns is
-/// `Send`. Every decision is the core's [`RenewalMachine`] (policy from the [`Lifecycle`]:
-/// refresh skew, refresh token or client credentials, backoff); this type is a `Mutex` and a
-/// wake-up around it. Time is the [`Transport`]'s clock. Needs a tokio runtime.
+/// `Send`. Every decision is the core's [`RenewalMachine`](latchkey::manage::RenewalMachine) (see [`latchkey::manage`]: single
+/// flight, backoff, save before use, `invalid_grant` → [`Error::Reauthorize`], takeover of a
+/// renewal whose task died); this type is a `Mutex` and a `watch` around it. Time is the
+/// [`Transport`]'s clock. Needs a tokio runtime.
 ///
 /// ```text
-/// access_token() ──► token good for longer than the skew? ──yes──► the token (no I/O, no await)
-///                         │ no
-///                         ▼
-///       a renewal under way? ──yes──► await it: its token, or its error
-///                         │ no
-///                         ▼
-///   tokio::spawn(renewal): backoff ─► send ─► store.save ─► on_refresh ─► publish to all
+/// access_token() ──► machine.poll ──► Use(token)      (no I/O, no await)
+///                              ├──► Wait(ticket)    await its landing: its outcome
+///                              └──► Start(renewal)  tokio::spawn: backoff, send, save,
+///                                                   on_refresh, then wake everyone
 /// ```
 ///
 /// # Cancellation
 ///
-/// The renewal runs in a task of its own, so a caller that is cancelled (dropped, timed
-/// out, aborted), even the one that started the renewal, cancels nothing but its own wait:
-/// the request, and with refresh token rotation the only copy of the new refresh token, is
-/// never cut off halfway by a caller going away. If the renewal task itself dies (its
-/// runtime shuts down, or a store or `on_refresh` callback panics), every waiter is woken
-/// and takes over, starting from whatever the store saved; a call gives up with an error
-/// only if the renewal it took over dies too.
-///
-/// # Errors and retries
-///
-/// A failed renewal is reported to every task that waited for it; the next call tries
-/// again, after the lifecycle's backoff (doubling with each failure in a row). A refresh token
-/// the server refuses (`invalid_grant`) becomes [`Error::Reauthorize`], for every waiter and
-/// every later call, until [`set_tokens`](Self::set_tokens) hands in tokens from a new
-/// authorization.
-#[derive(Clone)]
+/// The renewal runs in a task of its own, so a caller that is cancelled, even the one that
+/// started it, cancels nothing but its own wait: the only copy of a rotated refresh token
+/// is never cut off halfway. If the task itself dies, every waiter wakes and one takes over
+/// from what the store saved.
+#[derive(Clone, Debug)]
 pub struct TokenManager {
     inner: Arc<Inner>,
 }
 
 /// Configures a [`TokenManager`]. Created by [`TokenManager::builder`].
 #[must_use]
+#[derive(Debug)]
 pub struct TokenManagerBuilder {
     transport: Transport,
     lifecycle: Lifecycle,
-    store: Option<Arc<dyn TokenStore>>,
-    tokens: Option<TokenSet>,
-    on_refresh: Option<OnRefresh>,
-    origins: Vec<String>,
+    keeper: TokenKeeperBuilder,
 }
 
+#[derive(Debug)]
 struct Inner {
     transport: Transport,
-    store: Arc<dyn TokenStore>,
-    on_refresh: Option<OnRefresh>,
-    origins: Origins,
-    machine: Mutex<RenewalMachine>,
+    keeper: TokenKeeper,
     /// Bumped whenever a renewal ends, however it ends.
     landed: watch::Sender<u64>,
 }
 
 impl TokenManager {
-    /// A manager with an empty [`MemoryStore`]: for client credentials, whose first call
-    /// gets the first token. Equivalent to `TokenManager::builder(transport,
-    /// lifecycle).build()`.
+    /// A manager with an empty [`MemoryStore`](latchkey::MemoryStore): for client
+    /// credentials, whose first call gets the first token.
     #[must_use]
     pub fn new(transport: Transport, lifecycle: Lifecycle) -> Self {
-        Self::from_parts(
-            transport,
-            RenewalMachine::new(lifecycle, None),
-            Arc::new(MemoryStore::new()),
-            None,
-            Origins::new(),
-        )
+        Self::from_parts(transport, TokenKeeper::new(lifecycle))
     }
 
     /// Starts configuring a manager that renews with `lifecycle` over `transport`.
@@ -99,49 +72,34 @@ impl TokenManager {
         TokenManagerBuilder {
             transport,
             lifecycle,
-            store: None,
-            tokens: None,
-            on_refresh: None,
-            origins: Vec::new(),
+            keeper: TokenKeeper::builder(),
         }
     }
 
-    fn from_parts(
-        transport: Transport,
-        machine: RenewalMachine,
-        store: Arc<dyn TokenStore>,
-        on_refresh: Option<OnRefresh>,
-        origins: Origins,
-    ) -> Self {
+    fn from_parts(transport: Transport, keeper: TokenKeeper) -> Self {
+        let landed = watch::Sender::new(0);
+        let inner = Inner {
+            transport,
+            keeper,
+            landed,
+        };
         Self {
-            inner: Arc::new(Inner {
-                transport,
-                store,
-                on_refresh,
-                origins,
-                machine: Mutex::new(machine),
-                landed: watch::Sender::new(0),
-            }),
+            inner: Arc::new(inner),
         }
     }
 
-    /// Returns an access token that does not expire within the lifecycle's skew, renewing
-    /// first when needed. However many tasks call at once, one renewal request is sent; the
-    /// others wait for it and share its token or its error. The fresh-token path takes a
-    /// lock and never awaits.
+    /// An access token that does not expire within the lifecycle's skew, renewed first when
+    /// needed; one renewal request however many tasks call at once.
     ///
     /// # Errors
     ///
-    /// [`Error::Reauthorize`] when only a new authorization can help (no tokens, no refresh
-    /// token, or `invalid_grant`); [`Error::Store`] when the new token set could not be
-    /// saved; else whatever the renewal met (the server's error, a transport error).
+    /// [`Error::Reauthorize`] when only a new authorization can help; [`Error::Store`] when
+    /// the new token set could not be saved; else what the renewal met.
     pub async fn access_token(&self) -> Result<AccessToken, Error> {
         self.obtain(false).await
     }
 
-    /// Renews now, even if the current token looks valid, and returns the new token. If a
-    /// renewal is already under way, waits for it and returns its token instead of starting
-    /// another.
+    /// Renews now even if the token looks valid (or joins a renewal under way).
     ///
     /// # Errors
     ///
@@ -150,34 +108,29 @@ impl TokenManager {
         self.obtain(true).await
     }
 
-    /// Marks `rejected` as refused by a resource server (a 401 with `invalid_token`): the
-    /// next [`access_token`](Self::access_token) renews even though it has not expired. A
-    /// token that was already replaced is ignored, so many tasks reporting the same 401
-    /// cause one renewal.
+    /// Marks `rejected` as refused by a resource server: the next call renews. Reports
+    /// about a token already replaced are ignored.
     pub fn invalidate(&self, rejected: &AccessToken) {
-        self.inner.lock().invalidate(rejected);
+        self.inner.keeper.invalidate(rejected);
     }
 
-    /// The current token set, if any (for display or for an application's own storage).
+    /// The current token set, if any.
     #[must_use]
     pub fn tokens(&self) -> Option<TokenSet> {
-        self.inner.lock().tokens().cloned()
+        self.inner.keeper.tokens()
     }
 
-    /// Replaces the tokens (after a new authorization, typically following
-    /// [`Error::Reauthorize`]): waits for a renewal under way, saves `tokens` to the store
-    /// and makes them current.
+    /// Replaces the tokens (after a new authorization): waits for a renewal under way, then
+    /// saves `tokens` and makes them current.
     ///
     /// # Errors
     ///
-    /// [`Error::Store`] when the store refused them; they are current anyway and saved
-    /// again on the next call.
+    /// [`Error::Store`] when the store refused them (they are current anyway, and saved
+    /// again on the next call).
     pub async fn set_tokens(&self, tokens: TokenSet) -> Result<(), Error> {
         loop {
-            let replaced = self
-                .inner
-                .lock()
-                .replace(tokens.clone(), self.inner.transport.now());
+            let now = self.inner.transport.now();
+            let replaced = self.inner.keeper.lock().replace(tokens.clone(), now);
             let (ticket, mine) = match replaced {
                 Ok(renewal) => (self.inner.start(renewal), true),
                 Err(ticket) => (ticket, false),
@@ -189,25 +142,17 @@ impl TokenManager {
         }
     }
 
-    /// Sends `request` to a resource server with `Authorization: Bearer <access token>`,
-    /// once, through [`Transport::execute`] (no redirects followed, size cap, timeouts). On a
-    /// `401` whose `WWW-Authenticate` says `Bearer error="invalid_token"`, renews the token
-    /// once and sends the request once more; any other answer, 4xx and 5xx included, is
-    /// returned as is. The future is `Send`.
-    ///
-    /// The token is only ever sent to the origins given to
-    /// [`TokenManagerBuilder::resource_origin`]; a request for any other origin is refused
-    /// before anything is sent. A redirect is never followed (the token would travel with
-    /// it): it is an [`Error::Transport`] of kind
-    /// [`Redirect`](latchkey::TransportErrorKind::Redirect).
+    /// Sends `request` with `Authorization: Bearer`, once, through [`Transport::execute`];
+    /// after a `401` with `error="invalid_token"`, renews once and sends once more. Only to
+    /// the origins given to [`TokenManagerBuilder::resource_origin`]; never through a
+    /// redirect. The future is `Send`.
     ///
     /// # Errors
     ///
     /// [`ConfigError::ForeignOrigin`](latchkey::ConfigError::ForeignOrigin) for another
-    /// origin; whatever [`access_token`](Self::access_token) returns; [`Error::Transport`]
-    /// when no usable answer arrived.
+    /// origin; what [`access_token`](Self::access_token) returns; [`Error::Transport`].
     pub async fn execute(&self, request: &Request) -> Result<Response, Error> {
-        self.inner.origins.check(&request.url)?;
+        self.inner.keeper.origins().check(&request.url)?;
         let mut retried = false;
         loop {
             let token = self.obtain(false).await?;
@@ -223,7 +168,8 @@ impl TokenManager {
 
     async fn obtain(&self, force: bool) -> Result<AccessToken, Error> {
         loop {
-            let polled = self.inner.lock().poll(self.inner.transport.now(), force)?;
+            let now = self.inner.transport.now();
+            let polled = self.inner.keeper.lock().poll(now, force)?;
             let ticket = match polled {
                 Poll::Use(token) => return Ok(token),
                 Poll::Start(renewal) => self.inner.start(renewal),
@@ -237,10 +183,6 @@ impl TokenManager {
 }
 
 impl Inner {
-    fn lock(&self) -> MutexGuard<'_, RenewalMachine> {
-        self.machine.lock().unwrap_or_else(PoisonError::into_inner)
-    }
-
     /// Runs `renewal` in a task of its own, so that no caller going away cuts it off.
     fn start(self: &Arc<Self>, renewal: Renewal) -> Ticket {
         let ticket = renewal.ticket;
@@ -258,7 +200,7 @@ impl Inner {
         // Subscribed before looking, so a landing in between is not missed.
         let mut landed = self.landed.subscribe();
         loop {
-            match self.lock().waited(ticket) {
+            match self.keeper.lock().waited(ticket) {
                 Waited::Pending => {}
                 Waited::Done(outcome) => return Some(outcome),
                 _ => return None,
@@ -269,23 +211,19 @@ impl Inner {
         }
     }
 
-    /// Saves on the blocking pool (a file store syncs to disk), then tells `on_refresh`.
-    async fn save(&self, tokens: TokenSet) -> Result<(), StoreError> {
-        let store = Arc::clone(&self.store);
+    /// Saves on the blocking pool (a file store syncs to disk).
+    async fn save(&self, tokens: &TokenSet) -> Result<(), StoreError> {
+        let store = Arc::clone(self.keeper.store());
         let saving = tokens.clone();
-        let saved = tokio::task::spawn_blocking(move || store.save(&saving))
+        tokio::task::spawn_blocking(move || store.save(&saving))
             .await
-            .unwrap_or_else(|_| Err(StoreError::new("the save was cancelled or panicked")));
-        if let (Ok(()), Some(on_refresh)) = (&saved, &self.on_refresh) {
-            on_refresh(&tokens);
-        }
-        saved
+            .unwrap_or_else(|_| Err(StoreError::new("the save was cancelled or panicked")))
     }
 }
 
-/// The renewal task's hold on its renewal. Dropped before it landed (the task was dropped
-/// mid-flight, its runtime shut down, or a store or callback panicked), it tells the
-/// machine with whatever the store saved, and wakes every waiter to take over.
+/// The renewal task's hold on its renewal; dropped unlanded (the task was dropped, its
+/// runtime shut down, a store or callback panicked), it reports the renewal abandoned and
+/// wakes every waiter to take over.
 struct Flight {
     inner: Arc<Inner>,
     ticket: Ticket,
@@ -302,14 +240,12 @@ impl Flight {
             Work::Fetch(step) => inner.transport.send(step).await,
             Work::Save(tokens) => Ok(tokens),
         };
-        let landing = inner
-            .lock()
-            .fetched(self.ticket, fetched, inner.transport.now());
+        let now = inner.transport.now();
+        let landing = inner.keeper.lock().fetched(self.ticket, fetched, now);
         if let Landing::Save(tokens) = landing {
-            let saved = inner.save(tokens).await;
-            let _ = inner
-                .lock()
-                .saved(self.ticket, saved, inner.transport.now());
+            let saved = inner.save(&tokens).await;
+            let now = inner.transport.now();
+            let _ = inner.keeper.saved(self.ticket, &tokens, saved, now);
         }
         self.landed = true;
         inner.landed.send_modify(|n| *n = n.wrapping_add(1));
@@ -318,86 +254,50 @@ impl Flight {
 
 impl Drop for Flight {
     fn drop(&mut self) {
-        if self.landed {
-            return;
+        if !self.landed {
+            self.inner.keeper.abandoned(self.ticket);
+            self.inner.landed.send_modify(|n| *n = n.wrapping_add(1));
         }
-        let stored = self.inner.store.load().ok().flatten();
-        self.inner.lock().abandoned(self.ticket, stored);
-        self.inner.landed.send_modify(|n| *n = n.wrapping_add(1));
     }
 }
 
 impl TokenManagerBuilder {
-    /// Loads and saves the token set here (default: a new [`MemoryStore`]). Pass an
-    /// `Arc<S>` to keep a handle on the store. `save` runs on tokio's blocking pool.
+    /// Loads and saves the token set here (default: a new
+    /// [`MemoryStore`](latchkey::MemoryStore)). `save` runs on tokio's blocking pool.
     pub fn store(mut self, store: impl TokenStore + 'static) -> Self {
-        self.store = Some(Arc::new(store));
+        self.keeper = self.keeper.store(store);
         self
     }
 
-    /// Starts with these tokens (from an authorization flow) instead of what the store
-    /// holds; they are saved to the store by [`build`](Self::build).
+    /// Starts with these tokens instead of what the store holds; saved by
+    /// [`build`](Self::build).
     pub fn tokens(mut self, tokens: TokenSet) -> Self {
-        self.tokens = Some(tokens);
+        self.keeper = self.keeper.tokens(tokens);
         self
     }
 
-    /// Calls `on_refresh` with every new token set once the store has saved it and before
-    /// any task gets its access token: for applications that persist tokens elsewhere. It
-    /// runs in the renewal task while the others wait, so keep it short and non-blocking.
+    /// Calls `on_refresh` with every new token set once saved, before any task gets its
+    /// access token. It runs in the renewal task: keep it short and non-blocking.
     pub fn on_refresh(mut self, on_refresh: impl Fn(&TokenSet) + Send + Sync + 'static) -> Self {
-        self.on_refresh = Some(Box::new(on_refresh));
+        self.keeper = self.keeper.on_refresh(on_refresh);
         self
     }
 
-    /// Allows [`TokenManager::execute`] to send the access token to the origin (scheme,
-    /// host, port) of `url`; repeatable. Without any, `execute` sends nothing.
+    /// Allows [`TokenManager::execute`] to send the token to the origin of `url`;
+    /// repeatable. Without any, `execute` sends nothing.
     pub fn resource_origin(mut self, url: impl Into<String>) -> Self {
-        self.origins.push(url.into());
+        self.keeper = self.keeper.resource_origin(url);
         self
     }
 
-    /// Builds the manager: saves the tokens given to [`tokens`](Self::tokens), or else
-    /// loads the store. Blocks on the store (call it before serving, or from
-    /// `spawn_blocking` for a slow store).
+    /// Builds the manager: saves the given tokens, or else loads the store. Blocks on the
+    /// store (call it before serving, or from `spawn_blocking` for a slow store).
     ///
     /// # Errors
     ///
-    /// [`Error::Store`] when the store cannot be read or the given tokens cannot be saved;
-    /// [`ConfigError::InvalidUrl`](latchkey::ConfigError::InvalidUrl) for a resource origin
-    /// that is not an absolute `http(s)` URL.
+    /// As [`TokenKeeperBuilder::build`].
     pub fn build(self) -> Result<TokenManager, Error> {
-        let origins = Origins::from_urls(&self.origins)?;
-        let store = self.store.unwrap_or_else(|| Arc::new(MemoryStore::new()));
-        let tokens = initial_tokens(store.as_ref(), self.tokens)?;
-        Ok(TokenManager::from_parts(
-            self.transport,
-            RenewalMachine::new(self.lifecycle, tokens),
-            store,
-            self.on_refresh,
-            origins,
-        ))
-    }
-}
-
-impl fmt::Debug for TokenManager {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let machine = self.inner.lock();
-        f.debug_struct("TokenManager")
-            .field("has_tokens", &machine.tokens().is_some())
-            .field("renewing", &machine.is_renewing())
-            .field("failures", &machine.failures())
-            .field("origins", &self.inner.origins)
-            .finish_non_exhaustive()
-    }
-}
-
-impl fmt::Debug for TokenManagerBuilder {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("TokenManagerBuilder")
-            .field("lifecycle", &self.lifecycle)
-            .field("has_tokens", &self.tokens.is_some())
-            .field("origins", &self.origins)
-            .finish_non_exhaustive()
+        let keeper = self.keeper.build(self.lifecycle)?;
+        Ok(TokenManager::from_parts(self.transport, keeper))
     }
 }

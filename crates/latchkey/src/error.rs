@@ -456,6 +456,12 @@ impl TransportError {
         Self::new(TransportErrorKind::Redirect { status }, message)
     }
 
+    /// A response body over the cap of `limit` bytes (never worth sending again).
+    #[must_use]
+    pub fn too_large(limit: u64, message: impl Into<String>) -> Self {
+        Self::new(TransportErrorKind::TooLarge { limit }, message)
+    }
+
     /// Attaches the underlying error.
     #[must_use]
     pub fn with_source(mut self, source: impl std::error::Error + Send + Sync + 'static) -> Self {

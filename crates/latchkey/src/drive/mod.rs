@@ -35,6 +35,6 @@ pub(crate) mod retry;
 mod send;
 
 pub use device::DevicePolling;
-pub use http::{Headers, TransportSettings, is_loopback};
+pub use http::{Clock, Headers, TransportSettings, is_loopback};
 pub use retry::{Failure, RetryDecision, parse_http_date, parse_retry_after};
 pub use send::{Action, Drive, SendDriver};

@@ -3,11 +3,13 @@
 //! contract, and sending an access token to a resource server ([`bearer`]).
 
 pub mod bearer;
+mod keeper;
 pub(crate) mod lifecycle;
 mod renewal;
 pub(crate) mod store;
 
 pub use store::initial_tokens;
 
+pub use keeper::{TokenKeeper, TokenKeeperBuilder};
 pub use lifecycle::{DEFAULT_MAX_RETRY_BACKOFF, DEFAULT_REFRESH_SKEW, DEFAULT_RETRY_BACKOFF};
 pub use renewal::{Landing, Poll, Renewal, RenewalMachine, RenewalStep, Ticket, Waited, Work};
