@@ -7,7 +7,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, SystemTime};
 
 use latchkey::drive::{
-    Action, Clock, DevicePolling, Drive, Headers, SendDriver, TransportSettings,
+    Action, Clock, DevicePolling, Drive, Headers, Reach, SendDriver, TransportSettings,
 };
 use latchkey::{
     DevicePoll, Error, Exchange, Request, Response, RetryPolicy, TokenSet, TransportError,
@@ -23,9 +23,7 @@ pub use manager::{TokenManager, TokenManagerBuilder};
 
 /// Sends latchkey exchanges over reqwest, async: the core's drivers decide every step (see
 /// [`latchkey::drive`]); this type sends, sleeps, and enforces the cap and the timeouts.
-///
-/// Cheap to clone (the client and its connection pool are shared); `Send + Sync`; every
-/// future it returns is `Send`. Needs a tokio runtime to send.
+/// Cheap to clone (the pool is shared); `Send + Sync`; its futures are `Send`; needs tokio.
 #[derive(Clone, Debug)]
 pub struct Transport {
     client: reqwest::Client,
@@ -55,8 +53,7 @@ impl Transport {
     ///
     /// # Panics
     ///
-    /// When the TLS backend cannot be initialised, as `reqwest::Client::new` does; see
-    /// [`TransportBuilder::try_build`].
+    /// When TLS cannot be initialised, as `reqwest::Client::new` does.
     #[must_use]
     pub fn new() -> Self {
         Self::builder().build()
@@ -96,22 +93,13 @@ impl Transport {
     ///
     /// [`Error::Transport`] when no usable answer arrived.
     pub async fn execute(&self, request: &Request) -> Result<Response, Error> {
-        let driver = SendDriver::once(request.clone(), &self.settings);
-        self.run(driver).await
+        self.run(SendDriver::once(request.clone(), &self.settings))
+            .await
     }
 
     /// Polls the token endpoint until the user approves the device, as the core's
-    /// [`DevicePolling`] says (the interval, `slow_down`, expiry). Dropping the future
-    /// stops polling.
-    ///
-    /// ```no_run
-    /// # async fn demo(client: latchkey::Client) -> Result<(), latchkey::Error> {
-    /// let transport = latchkey_reqwest::Transport::new();
-    /// let auth = transport.send(client.device_authorization()?.scope("read")).await?;
-    /// println!("Open {} and enter {}", auth.verification_uri, auth.user_code);
-    /// let tokens = transport.poll_device(auth.poller(&client)?).await?;
-    /// # Ok(()) }
-    /// ```
+    /// [`DevicePolling`] says (the interval, `slow_down`, expiry); see the
+    /// [crate docs](crate#device-authorization). Dropping the future stops polling.
     ///
     /// # Errors
     ///
@@ -131,8 +119,8 @@ impl Transport {
         poll: DevicePoll,
         on_wait: impl FnMut(DeviceWait) + Send,
     ) -> Result<TokenSet, Error> {
-        let driver = DevicePolling::with_progress(poll, &self.settings, on_wait);
-        self.run(driver).await
+        let polling = DevicePolling::with_progress(poll, &self.settings, on_wait);
+        self.run(polling).await
     }
 
     /// Runs any core driver to its end on this transport's clock: the one loop every
@@ -148,37 +136,25 @@ impl Transport {
     {
         loop {
             match driver.next(self.now()) {
-                Action::Send(request) => {
-                    let answer = self.attempt(&request).await;
-                    driver.received(answer, self.now());
-                }
+                Action::Send(request) => driver.received(self.attempt(&request).await, self.now()),
                 Action::Sleep(wait) => tokio::time::sleep(wait).await,
                 Action::Done(outcome) => return outcome,
             }
         }
     }
 
-    /// One attempt within the overall timeout.
-    ///
-    /// The timeout is a `tokio` timer around the attempt rather than reqwest's own `timeout`,
-    /// which costs two more allocations per request (a boxed timer, and a boxed wrapper
-    /// around the response body) for the same deadline: connecting, sending, the headers and
-    /// the body, all within [`TransportBuilder::timeout`].
+    /// One attempt within the overall timeout: a `tokio` timer rather than reqwest's own
+    /// `timeout`, which costs two more allocations per request for the same deadline.
     async fn attempt(&self, request: &Request) -> Result<Response, TransportError> {
-        let answered = AtomicBool::new(false);
-        match tokio::time::timeout(
-            self.settings.timeout,
-            self.attempt_untimed(request, &answered),
-        )
-        .await
-        {
-            Ok(result) => result,
-            Err(_elapsed) => Err(timed_out(
+        let (answered, timeout) = (AtomicBool::new(false), self.settings.timeout);
+        let attempt = tokio::time::timeout(timeout, self.attempt_untimed(request, &answered));
+        attempt.await.unwrap_or_else(|_elapsed| {
+            Err(timed_out(
                 request,
                 answered.load(Ordering::Relaxed),
-                self.settings.timeout,
-            )),
-        }
+                timeout,
+            ))
+        })
     }
 
     /// One attempt: send, refuse redirects, read the body up to the cap. `answered` is set
@@ -213,11 +189,8 @@ impl Transport {
             return Err(TransportError::too_large(cap, message));
         }
         // Sized by the announced length, which is within the cap.
-        let mut body = Vec::with_capacity(
-            announced
-                .and_then(|length| usize::try_from(length).ok())
-                .unwrap_or(0),
-        );
+        let capacity = announced.and_then(|length| usize::try_from(length).ok());
+        let mut body = Vec::with_capacity(capacity.unwrap_or(0));
         while let Some(chunk) = response
             .chunk()
             .await
@@ -234,13 +207,9 @@ impl Transport {
     }
 }
 
-/// The request as reqwest's, or `None` when its method or a header is not valid HTTP.
-///
-/// The body and every header value are copied into one buffer that they then share: reqwest
-/// keeps a copy of each request (for its own protocol-level retries), and copies of shared
-/// bytes are reference counts, where copies of separately allocated values would each
-/// allocate again. `Authorization` is marked sensitive (kept out of HTTP/2 header tables and
-/// of `Debug`).
+/// The request as reqwest's, or `None` when its method or a header is not valid HTTP. The
+/// body and the header values share one buffer (reqwest copies each request, and copies of
+/// shared bytes are reference counts); `Authorization` is marked sensitive.
 fn to_reqwest(request: &Request) -> Option<reqwest::Request> {
     use reqwest::header::{AUTHORIZATION, HeaderMap, HeaderName, HeaderValue};
 
@@ -314,10 +283,9 @@ impl TransportBuilder {
         self
     }
 
-    /// Builds the HTTP client from a caller's builder (its proxy, TLS or pool settings). It
-    /// gets `redirect(Policy::none())` and this transport's connect timeout whatever it
-    /// said before. A built [`reqwest::Client`] is not accepted: its redirect policy can be
-    /// neither inspected nor overridden, so it might carry secrets on to a `Location`.
+    /// Builds the HTTP client from a caller's builder (proxy, TLS, pool), with
+    /// `redirect(Policy::none())` and this connect timeout. A built client is not accepted:
+    /// its redirect policy could carry secrets on to a `Location`.
     pub fn client_builder(mut self, builder: reqwest::ClientBuilder) -> Self {
         self.client_builder = Some(builder);
         self
@@ -327,8 +295,7 @@ impl TransportBuilder {
     ///
     /// # Errors
     ///
-    /// An [`Error::Transport`] when reqwest cannot build its client (for example, the TLS
-    /// backend fails to initialise).
+    /// An [`Error::Transport`] when reqwest cannot build its client (say, TLS fails).
     pub fn try_build(self) -> Result<Transport, Error> {
         let builder = self.client_builder.unwrap_or_else(reqwest::Client::builder);
         // The overall timeout is applied around each attempt (see `Transport::attempt`).
@@ -352,8 +319,7 @@ impl TransportBuilder {
     ///
     /// # Panics
     ///
-    /// When reqwest cannot build its client; use [`try_build`](Self::try_build) to handle
-    /// that.
+    /// When reqwest cannot build its client (see [`try_build`](Self::try_build)).
     pub fn build(self) -> Transport {
         match self.try_build() {
             Ok(transport) => transport,
@@ -364,18 +330,14 @@ impl TransportBuilder {
 
 /// The overall timeout ran out. The request may have reached the server.
 fn timed_out(request: &Request, reading_body: bool, timeout: Duration) -> TransportError {
+    let host = latchkey::host_port(&request.url);
     let what = if reading_body {
-        "reading the response body"
+        "reading the body"
     } else {
         "waiting for the answer"
     };
-    TransportError::new(
-        TransportErrorKind::Timeout,
-        format!(
-            "{}: {what}: timed out after {timeout:?}",
-            latchkey::host_port(&request.url)
-        ),
-    )
+    let message = format!("{host}: {what}: timed out after {timeout:?}");
+    TransportError::new(TransportErrorKind::Timeout, message)
 }
 
 /// Classifies a reqwest failure. Only a failure to connect means the request certainly
@@ -383,94 +345,22 @@ fn timed_out(request: &Request, reading_body: bool, timeout: Duration) -> Transp
 /// answered.
 fn from_reqwest(error: reqwest::Error, host: &str, reading_body: bool) -> TransportError {
     use TransportErrorKind::{Connect, Other, Timeout};
-    let (kind, what) = if reading_body {
-        let kind = if error.is_timeout() { Timeout } else { Other };
-        (kind, "reading the response body")
+    let timeout_or = |kind| if error.is_timeout() { Timeout } else { kind };
+    let (kind, reach, what) = if reading_body {
+        (
+            timeout_or(Other),
+            Reach::MaybeSent,
+            "reading the response body",
+        )
     } else if error.is_builder() {
-        (Other, "building the request")
+        (Other, Reach::Final, "building the request")
     } else if error.is_connect() {
-        let kind = if error.is_timeout() { Timeout } else { Connect };
-        (kind, "connecting")
-    } else if error.is_timeout() {
-        (Timeout, "waiting for the answer")
+        (timeout_or(Connect), Reach::NotSent, "connecting")
     } else {
-        (Other, "sending the request")
+        (timeout_or(Other), Reach::MaybeSent, "sending the request")
     };
-    let never_sent = !reading_body && error.is_connect();
-    let final_failure = !reading_body && error.is_builder();
     // Without its URL, the error's text names no path or query.
-    let error = error.without_url();
-    let mut out = TransportError::new(kind, format!("{host}: {what}: {}", chain(&error)));
-    if never_sent {
-        out = out.never_sent();
-    }
-    if final_failure {
-        out = out.final_failure();
-    }
-    out.with_source(error)
-}
-
-/// An error and its sources as one line (reqwest's own text says little without them).
-fn chain(error: &(dyn std::error::Error + 'static)) -> String {
-    let mut text = error.to_string();
-    let mut source = error.source();
-    while let Some(inner) = source {
-        let inner_text = inner.to_string();
-        if !text.contains(&inner_text) {
-            text.push_str(": ");
-            text.push_str(&inner_text);
-        }
-        source = inner.source();
-    }
-    text
-}
-
-#[cfg(test)]
-mod tests {
-    use latchkey::{Method, RetryMode, Url};
-
-    use super::*;
-
-    fn request() -> Request {
-        let url = Url::parse("https://auth.example.com/token?x=1").expect("url");
-        let mut request = Request::new(Method::Post, url, RetryMode::Idempotent);
-        request.headers.append("authorization", "Basic YTpi");
-        request
-            .headers
-            .append("content-type", "application/x-www-form-urlencoded");
-        request.headers.append("x-twice", "1");
-        request.headers.append("x-twice", "2");
-        request.body = b"grant_type=client_credentials".to_vec();
-        request
-    }
-
-    #[test]
-    fn the_reqwest_request_carries_every_header_and_the_body() {
-        let outgoing = to_reqwest(&request()).expect("valid");
-        assert_eq!(outgoing.method(), reqwest::Method::POST);
-        assert_eq!(
-            outgoing.url().as_str(),
-            "https://auth.example.com/token?x=1"
-        );
-        let headers = outgoing.headers();
-        assert_eq!(headers.len(), 4);
-        assert_eq!(headers["authorization"], "Basic YTpi");
-        assert!(headers["authorization"].is_sensitive());
-        assert_eq!(headers["content-type"], "application/x-www-form-urlencoded");
-        assert!(!headers["content-type"].is_sensitive());
-        let twice: Vec<_> = headers.get_all("x-twice").iter().collect();
-        assert_eq!(twice, ["1", "2"]);
-        let body = outgoing.body().and_then(reqwest::Body::as_bytes);
-        assert_eq!(body, Some(&b"grant_type=client_credentials"[..]));
-    }
-
-    #[test]
-    fn an_invalid_header_builds_no_request() {
-        let mut bad_value = request();
-        bad_value.headers.append("x-bad", "a\r\nb");
-        assert!(to_reqwest(&bad_value).is_none());
-        let mut bad_name = request();
-        bad_name.headers.append("bad name", "v");
-        assert!(to_reqwest(&bad_name).is_none());
-    }
+    TransportError::new(kind, format!("{host}: {what}"))
+        .reached(reach)
+        .with_source_chain(error.without_url())
 }

@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use latchkey::manage::bearer;
 use latchkey::manage::{
-    Landing, Poll, Renewal, Ticket, TokenKeeper, TokenKeeperBuilder, Waited, Work,
+    Landing, ManagedTransport, Poll, Renewal, Ticket, TokenKeeper, Waited, Work,
 };
 use latchkey::{
     AccessToken, Error, Lifecycle, Request, Response, StoreError, TokenSet, TokenStore,
@@ -14,42 +14,19 @@ use tokio::sync::watch;
 
 use crate::Transport;
 
-/// Hands out a valid access token to any number of tasks, renewing it when needed with
-/// exactly one request in flight; saves every new token set before handing it out; sends
-/// bearer-authenticated requests.
-///
-/// Cheap to clone (clones share one state); `Send + Sync`; every future it returns is
-/// `Send`. Every decision is the core's [`RenewalMachine`](latchkey::manage::RenewalMachine) (see [`latchkey::manage`]: single
-/// flight, backoff, save before use, `invalid_grant` → [`Error::Reauthorize`], takeover of a
-/// renewal whose task died); this type is a `Mutex` and a `watch` around it. Time is the
-/// [`Transport`]'s clock. Needs a tokio runtime.
-///
-/// ```text
-/// access_token() ──► machine.poll ──► Use(token)      (no I/O, no await)
-///                              ├──► Wait(ticket)    await its landing: its outcome
-///                              └──► Start(renewal)  tokio::spawn: backoff, send, save,
-///                                                   on_refresh, then wake everyone
-/// ```
-///
-/// # Cancellation
-///
-/// The renewal runs in a task of its own, so a caller that is cancelled, even the one that
-/// started it, cancels nothing but its own wait: the only copy of a rotated refresh token
-/// is never cut off halfway. If the task itself dies, every waiter wakes and one takes over
-/// from what the store saved.
+/// Hands out a valid access token to any number of tasks with exactly one renewal in
+/// flight, saves every new token set before handing it out, and sends bearer requests (see
+/// the [crate docs](crate#token-manager)). Every decision is the core's
+/// [`RenewalMachine`](latchkey::manage::RenewalMachine); this is a `Mutex` and a `watch` around it, on the [`Transport`]'s
+/// clock. Cheap to clone (clones share one state); `Send + Sync`; its futures are `Send`.
+/// The renewal runs in a task of its own, so a cancelled caller cancels only its own wait.
 #[derive(Clone, Debug)]
 pub struct TokenManager {
     inner: Arc<Inner>,
 }
 
 /// Configures a [`TokenManager`]. Created by [`TokenManager::builder`].
-#[must_use]
-#[derive(Debug)]
-pub struct TokenManagerBuilder {
-    transport: Transport,
-    lifecycle: Lifecycle,
-    keeper: TokenKeeperBuilder,
-}
+pub type TokenManagerBuilder = latchkey::manage::TokenManagerBuilder<Transport>;
 
 #[derive(Debug)]
 struct Inner {
@@ -64,28 +41,12 @@ impl TokenManager {
     /// credentials, whose first call gets the first token.
     #[must_use]
     pub fn new(transport: Transport, lifecycle: Lifecycle) -> Self {
-        Self::from_parts(transport, TokenKeeper::new(lifecycle))
+        transport.manage(TokenKeeper::new(lifecycle))
     }
 
     /// Starts configuring a manager that renews with `lifecycle` over `transport`.
     pub fn builder(transport: Transport, lifecycle: Lifecycle) -> TokenManagerBuilder {
-        TokenManagerBuilder {
-            transport,
-            lifecycle,
-            keeper: TokenKeeper::builder(),
-        }
-    }
-
-    fn from_parts(transport: Transport, keeper: TokenKeeper) -> Self {
-        let landed = watch::Sender::new(0);
-        let inner = Inner {
-            transport,
-            keeper,
-            landed,
-        };
-        Self {
-            inner: Arc::new(inner),
-        }
+        TokenManagerBuilder::new(transport, lifecycle)
     }
 
     /// An access token that does not expire within the lifecycle's skew, renewed first when
@@ -108,8 +69,7 @@ impl TokenManager {
         self.obtain(true).await
     }
 
-    /// Marks `rejected` as refused by a resource server: the next call renews. Reports
-    /// about a token already replaced are ignored.
+    /// Marks `rejected` as refused by a resource server: the next call renews (once).
     pub fn invalidate(&self, rejected: &AccessToken) {
         self.inner.keeper.invalidate(rejected);
     }
@@ -125,8 +85,7 @@ impl TokenManager {
     ///
     /// # Errors
     ///
-    /// [`Error::Store`] when the store refused them (they are current anyway, and saved
-    /// again on the next call).
+    /// [`Error::Store`] when the store refused them (current anyway, saved again next call).
     pub async fn set_tokens(&self, tokens: TokenSet) -> Result<(), Error> {
         loop {
             let now = self.inner.transport.now();
@@ -142,10 +101,9 @@ impl TokenManager {
         }
     }
 
-    /// Sends `request` with `Authorization: Bearer`, once, through [`Transport::execute`];
-    /// after a `401` with `error="invalid_token"`, renews once and sends once more. Only to
-    /// the origins given to [`TokenManagerBuilder::resource_origin`]; never through a
-    /// redirect. The future is `Send`.
+    /// Sends `request` with `Authorization: Bearer` through [`Transport::execute`], only to
+    /// the origins given to [`TokenManagerBuilder::resource_origin`]; after a `401` with
+    /// `error="invalid_token"`, renews once and sends once more. The future is `Send`.
     ///
     /// # Errors
     ///
@@ -261,43 +219,16 @@ impl Drop for Flight {
     }
 }
 
-impl TokenManagerBuilder {
-    /// Loads and saves the token set here (default: a new
-    /// [`MemoryStore`](latchkey::MemoryStore)). `save` runs on tokio's blocking pool.
-    pub fn store(mut self, store: impl TokenStore + 'static) -> Self {
-        self.keeper = self.keeper.store(store);
-        self
-    }
+impl ManagedTransport for Transport {
+    type Manager = TokenManager;
 
-    /// Starts with these tokens instead of what the store holds; saved by
-    /// [`build`](Self::build).
-    pub fn tokens(mut self, tokens: TokenSet) -> Self {
-        self.keeper = self.keeper.tokens(tokens);
-        self
-    }
-
-    /// Calls `on_refresh` with every new token set once saved, before any task gets its
-    /// access token. It runs in the renewal task: keep it short and non-blocking.
-    pub fn on_refresh(mut self, on_refresh: impl Fn(&TokenSet) + Send + Sync + 'static) -> Self {
-        self.keeper = self.keeper.on_refresh(on_refresh);
-        self
-    }
-
-    /// Allows [`TokenManager::execute`] to send the token to the origin of `url`;
-    /// repeatable. Without any, `execute` sends nothing.
-    pub fn resource_origin(mut self, url: impl Into<String>) -> Self {
-        self.keeper = self.keeper.resource_origin(url);
-        self
-    }
-
-    /// Builds the manager: saves the given tokens, or else loads the store. Blocks on the
-    /// store (call it before serving, or from `spawn_blocking` for a slow store).
-    ///
-    /// # Errors
-    ///
-    /// As [`TokenKeeperBuilder::build`].
-    pub fn build(self) -> Result<TokenManager, Error> {
-        let keeper = self.keeper.build(self.lifecycle)?;
-        Ok(TokenManager::from_parts(self.transport, keeper))
+    fn manage(self, keeper: TokenKeeper) -> TokenManager {
+        let (transport, landed) = (self, watch::Sender::new(0));
+        let inner = Arc::new(Inner {
+            transport,
+            keeper,
+            landed,
+        });
+        TokenManager { inner }
     }
 }

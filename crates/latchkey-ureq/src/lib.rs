@@ -7,7 +7,7 @@ use std::io::{self, Read};
 use std::time::{Duration, SystemTime};
 
 use latchkey::drive::{
-    Action, Clock, DevicePolling, Drive, Headers, SendDriver, TransportSettings,
+    Action, Clock, DevicePolling, Drive, Headers, Reach, SendDriver, TransportSettings,
 };
 use latchkey::{
     DevicePoll, Error, Exchange, Request, Response, RetryPolicy, TokenSet, TransportError,
@@ -39,8 +39,7 @@ pub use manager::{TokenManager, TokenManagerBuilder};
 
 /// Sends latchkey exchanges over ureq, blocking: the core's drivers decide every step (see
 /// [`latchkey::drive`]); this type sends, sleeps, and enforces the cap and the timeouts.
-///
-/// Cheap to clone (the agent and its connection pool are shared); `Send + Sync`.
+/// Cheap to clone (the agent and its pool are shared); `Send + Sync`.
 #[derive(Clone, Debug)]
 pub struct Transport {
     agent: ureq::Agent,
@@ -80,6 +79,12 @@ impl Transport {
         TransportBuilder::default()
     }
 
+    /// The agent this transport sends through (its connection pool, its configuration).
+    #[must_use]
+    pub fn agent(&self) -> &ureq::Agent {
+        &self.agent
+    }
+
     /// The time by this transport's clock: responses are stamped with it, and token
     /// managers decide by it.
     #[must_use]
@@ -109,16 +114,8 @@ impl Transport {
     }
 
     /// Polls the token endpoint until the user approves the device, as the core's
-    /// [`DevicePolling`] says (the interval, `slow_down`, expiry).
-    ///
-    /// ```no_run
-    /// # fn demo(client: latchkey::Client) -> Result<(), latchkey::Error> {
-    /// let transport = latchkey_ureq::Transport::new();
-    /// let auth = transport.send(client.device_authorization()?.scope("read"))?;
-    /// println!("Open {} and enter {}", auth.verification_uri, auth.user_code);
-    /// let tokens = transport.poll_device(auth.poller(&client)?)?;
-    /// # Ok(()) }
-    /// ```
+    /// [`DevicePolling`] says (the interval, `slow_down`, expiry); see the
+    /// [crate docs](crate#device-authorization).
     ///
     /// # Errors
     ///
@@ -261,12 +258,11 @@ impl TransportBuilder {
         self
     }
 
-    /// Builds the transport, like [`build`](Self::build) (ureq agents cannot fail to build;
-    /// this reads the same as with `latchkey-reqwest`).
+    /// [`build`](Self::build), reading the same as with `latchkey-reqwest`.
     ///
     /// # Errors
     ///
-    /// Never.
+    /// Never: ureq agents cannot fail to build.
     pub fn try_build(self) -> Result<Transport, Error> {
         Ok(self.build())
     }
@@ -292,34 +288,28 @@ impl TransportBuilder {
 fn from_ureq(error: ureq::Error, host: &str) -> TransportError {
     use TransportErrorKind::{Connect, InsecureUrl, Other, Timeout};
     use ureq::Error as U;
-    let (kind, never_sent, last) = match &error {
+    let (kind, reach) = match &error {
         U::HostNotFound
         | U::ConnectionFailed
         | U::ConnectProxyFailed(_)
         | U::InvalidProxyUrl
         | U::Tls(_)
-        | U::TlsRequired => (Connect, true, false),
+        | U::TlsRequired => (Connect, Reach::NotSent),
         #[cfg(feature = "rustls")]
-        U::Rustls(_) => (Connect, true, false),
-        U::Io(e) if is_connect_error(e.kind()) => (Connect, true, false),
-        U::Io(e) if e.kind() == io::ErrorKind::TimedOut => (Timeout, false, false),
-        U::Timeout(ureq::Timeout::Resolve | ureq::Timeout::Connect) => (Timeout, true, false),
-        U::Timeout(_) => (Timeout, false, false),
-        U::RequireHttpsOnly(_) => (InsecureUrl, false, true),
-        U::BadUri(_) | U::Http(_) => (Other, false, true),
-        _ => (Other, false, false),
+        U::Rustls(_) => (Connect, Reach::NotSent),
+        U::Io(e) if is_connect_error(e.kind()) => (Connect, Reach::NotSent),
+        U::Io(e) if e.kind() == io::ErrorKind::TimedOut => (Timeout, Reach::MaybeSent),
+        U::Timeout(ureq::Timeout::Resolve | ureq::Timeout::Connect) => (Timeout, Reach::NotSent),
+        U::Timeout(_) => (Timeout, Reach::MaybeSent),
+        U::RequireHttpsOnly(_) => (InsecureUrl, Reach::Final),
+        U::BadUri(_) | U::Http(_) => (Other, Reach::Final),
+        _ => (Other, Reach::MaybeSent),
     };
-    let mut out = TransportError::new(kind, format!("{host}: {}", describe(&error)));
-    if never_sent {
-        out = out.never_sent();
+    let out = TransportError::new(kind, format!("{host}: {}", describe(&error))).reached(reach);
+    match generic_text(&error) {
+        Some(_) => out,
+        None => out.with_source(error),
     }
-    if last {
-        out = out.final_failure();
-    }
-    if !carries_text(&error) {
-        out = out.with_source(error);
-    }
-    out
 }
 
 /// Classifies a failure while reading the body: the server has answered, so the request
@@ -335,73 +325,32 @@ fn from_read(error: io::Error, host: &str) -> TransportError {
     } else {
         TransportErrorKind::Other
     };
-    let reason = match inner {
-        Some(inner) => describe(inner),
-        None => error.to_string(),
-    };
+    let reason = inner.map_or_else(|| error.to_string(), describe);
     TransportError::new(kind, format!("{host}: reading the response body: {reason}"))
 }
 
 /// True for the connection-setup failures of `std::net`: nothing was sent.
 fn is_connect_error(kind: io::ErrorKind) -> bool {
+    use io::ErrorKind::{AddrNotAvailable, ConnectionRefused, HostUnreachable, NetworkUnreachable};
     matches!(
         kind,
-        io::ErrorKind::ConnectionRefused
-            | io::ErrorKind::AddrNotAvailable
-            | io::ErrorKind::NetworkUnreachable
-            | io::ErrorKind::HostUnreachable
-    )
-}
-
-/// True for ureq errors whose text may repeat a URL or a proxy address (and so a query string
-/// or proxy credentials); those are described generically and not kept as the source.
-fn carries_text(error: &ureq::Error) -> bool {
-    matches!(
-        error,
-        ureq::Error::BadUri(_)
-            | ureq::Error::RequireHttpsOnly(_)
-            | ureq::Error::ConnectProxyFailed(_)
-            | ureq::Error::Http(_)
+        ConnectionRefused | AddrNotAvailable | NetworkUnreachable | HostUnreachable
     )
 }
 
 /// A ureq error as text that holds no URL.
 fn describe(error: &ureq::Error) -> String {
-    match error {
-        ureq::Error::BadUri(_) => "invalid URL".to_owned(),
-        ureq::Error::RequireHttpsOnly(_) => "the agent allows https only".to_owned(),
-        ureq::Error::ConnectProxyFailed(_) => "the proxy refused CONNECT".to_owned(),
-        ureq::Error::Http(_) => "invalid request".to_owned(),
-        other => other.to_string(),
-    }
+    generic_text(error).map_or_else(|| error.to_string(), str::to_owned)
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    /// The transport's own agent carries every safety setting itself (its requests get no
-    /// per-request configuration), with the builder's timeouts.
-    #[test]
-    fn the_default_agent_is_built_with_the_safety_settings() {
-        let transport = Transport::builder()
-            .connect_timeout(Duration::from_secs(3))
-            .timeout(Duration::from_secs(7))
-            .build();
-        assert!(transport.agent_configured);
-        let config = transport.agent.config();
-        assert_eq!(config.max_redirects(), 0);
-        assert!(!config.max_redirects_will_error());
-        assert!(!config.save_redirect_history());
-        assert!(!config.http_status_as_error());
-        let timeouts = config.timeouts();
-        assert_eq!(timeouts.resolve, Some(Duration::from_secs(3)));
-        assert_eq!(timeouts.connect, Some(Duration::from_secs(3)));
-        assert_eq!(timeouts.global, Some(Duration::from_secs(7)));
-
-        let caller = Transport::builder()
-            .agent(ureq::Agent::new_with_defaults())
-            .build();
-        assert!(!caller.agent_configured);
+/// What to say instead of the text of a ureq error that may repeat a URL or a proxy address
+/// (and so a query string or proxy credentials); such an error is not kept as the source.
+fn generic_text(error: &ureq::Error) -> Option<&'static str> {
+    match error {
+        ureq::Error::BadUri(_) => Some("invalid URL"),
+        ureq::Error::RequireHttpsOnly(_) => Some("the agent allows https only"),
+        ureq::Error::ConnectProxyFailed(_) => Some("the proxy refused CONNECT"),
+        ureq::Error::Http(_) => Some("invalid request"),
+        _ => None,
     }
 }

@@ -5,40 +5,27 @@ use std::sync::{Arc, Condvar, MutexGuard, PoisonError};
 
 use latchkey::manage::bearer;
 use latchkey::manage::{
-    Landing, Poll, Renewal, RenewalMachine, Ticket, TokenKeeper, TokenKeeperBuilder, Waited, Work,
+    Landing, ManagedTransport, Poll, Renewal, RenewalMachine, Ticket, TokenKeeper, Waited, Work,
 };
-use latchkey::{AccessToken, Error, Lifecycle, Request, Response, TokenSet, TokenStore};
+use latchkey::{AccessToken, Error, Lifecycle, Request, Response, TokenSet};
 
 use crate::Transport;
 
-/// Hands out a valid access token to any number of threads, renewing it when needed with
-/// exactly one request in flight; saves every new token set before handing it out; sends
-/// bearer-authenticated requests.
-///
-/// Cheap to clone (clones share one state); `Send + Sync`. Every decision is the core's
-/// [`RenewalMachine`] (see [`latchkey::manage`]: single flight, backoff, save before use,
-/// `invalid_grant` → [`Error::Reauthorize`], takeover of a renewal whose thread panicked);
-/// this type is a `Mutex` and a `Condvar` around it. Time is the [`Transport`]'s clock.
-///
-/// ```text
-/// access_token() ──► machine.poll ──► Use(token)      (no I/O)
-///                              ├──► Wait(ticket)    Condvar until it lands: its outcome
-///                              └──► Start(renewal)  this thread: backoff, send, save,
-///                                                   on_refresh, then wake everyone
-/// ```
+/// Hands out a valid access token to any number of threads with exactly one renewal in
+/// flight, saves every new token set before handing it out, and sends bearer requests (see
+/// the [crate docs](crate#token-manager)). Every decision is the core's
+/// [`RenewalMachine`]; this is a `Mutex` and a `Condvar` around it, on the [`Transport`]'s
+/// clock. Cheap to clone (clones share one state); `Send + Sync`.
 #[derive(Clone, Debug)]
 pub struct TokenManager {
     inner: Arc<Inner>,
 }
 
 /// Configures a [`TokenManager`]. Created by [`TokenManager::builder`].
-#[must_use]
-#[derive(Debug)]
-pub struct TokenManagerBuilder {
-    transport: Transport,
-    lifecycle: Lifecycle,
-    keeper: TokenKeeperBuilder,
-}
+pub type TokenManagerBuilder = latchkey::manage::TokenManagerBuilder<Transport>;
+
+/// A renewal's outcome for a waiter, or `None` to poll again.
+type Outcome = Option<Result<AccessToken, Error>>;
 
 #[derive(Debug)]
 struct Inner {
@@ -52,28 +39,12 @@ impl TokenManager {
     /// credentials, whose first call gets the first token.
     #[must_use]
     pub fn new(transport: Transport, lifecycle: Lifecycle) -> Self {
-        Self::from_parts(transport, TokenKeeper::new(lifecycle))
+        transport.manage(TokenKeeper::new(lifecycle))
     }
 
     /// Starts configuring a manager that renews with `lifecycle` over `transport`.
     pub fn builder(transport: Transport, lifecycle: Lifecycle) -> TokenManagerBuilder {
-        TokenManagerBuilder {
-            transport,
-            lifecycle,
-            keeper: TokenKeeper::builder(),
-        }
-    }
-
-    fn from_parts(transport: Transport, keeper: TokenKeeper) -> Self {
-        let landed = Condvar::new();
-        let inner = Inner {
-            transport,
-            keeper,
-            landed,
-        };
-        Self {
-            inner: Arc::new(inner),
-        }
+        TokenManagerBuilder::new(transport, lifecycle)
     }
 
     /// An access token that does not expire within the lifecycle's skew, renewed first when
@@ -96,8 +67,7 @@ impl TokenManager {
         self.obtain(true)
     }
 
-    /// Marks `rejected` as refused by a resource server: the next call renews. Reports
-    /// about a token already replaced are ignored.
+    /// Marks `rejected` as refused by a resource server: the next call renews (once).
     pub fn invalidate(&self, rejected: &AccessToken) {
         self.inner.keeper.invalidate(rejected);
     }
@@ -113,8 +83,7 @@ impl TokenManager {
     ///
     /// # Errors
     ///
-    /// [`Error::Store`] when the store refused them (they are current anyway, and saved
-    /// again on the next call).
+    /// [`Error::Store`] when the store refused them (current anyway, saved again next call).
     pub fn set_tokens(&self, tokens: TokenSet) -> Result<(), Error> {
         let inner = &*self.inner;
         let mut machine = inner.keeper.lock();
@@ -129,10 +98,9 @@ impl TokenManager {
         }
     }
 
-    /// Sends `request` with `Authorization: Bearer`, once, through [`Transport::execute`];
-    /// after a `401` with `error="invalid_token"`, renews once and sends once more. Only to
-    /// the origins given to [`TokenManagerBuilder::resource_origin`]; never through a
-    /// redirect.
+    /// Sends `request` with `Authorization: Bearer` through [`Transport::execute`], only to
+    /// the origins given to [`TokenManagerBuilder::resource_origin`]; after a `401` with
+    /// `error="invalid_token"`, renews once and sends once more.
     ///
     /// # Errors
     ///
@@ -178,10 +146,7 @@ impl Inner {
         &self,
         mut machine: MutexGuard<'a, RenewalMachine>,
         ticket: Ticket,
-    ) -> (
-        MutexGuard<'a, RenewalMachine>,
-        Option<Result<AccessToken, Error>>,
-    ) {
+    ) -> (MutexGuard<'a, RenewalMachine>, Outcome) {
         loop {
             match machine.waited(ticket) {
                 Waited::Pending => {
@@ -244,43 +209,16 @@ impl Drop for Flight<'_> {
     }
 }
 
-impl TokenManagerBuilder {
-    /// Loads and saves the token set here (default: a new
-    /// [`MemoryStore`](latchkey::MemoryStore)). Pass an `Arc<S>` to keep a handle.
-    pub fn store(mut self, store: impl TokenStore + 'static) -> Self {
-        self.keeper = self.keeper.store(store);
-        self
-    }
+impl ManagedTransport for Transport {
+    type Manager = TokenManager;
 
-    /// Starts with these tokens instead of what the store holds; saved by
-    /// [`build`](Self::build).
-    pub fn tokens(mut self, tokens: TokenSet) -> Self {
-        self.keeper = self.keeper.tokens(tokens);
-        self
-    }
-
-    /// Calls `on_refresh` with every new token set once saved, before any thread gets its
-    /// access token. It runs on the renewing thread: keep it short, and do not ask this
-    /// manager for a token from it.
-    pub fn on_refresh(mut self, on_refresh: impl Fn(&TokenSet) + Send + Sync + 'static) -> Self {
-        self.keeper = self.keeper.on_refresh(on_refresh);
-        self
-    }
-
-    /// Allows [`TokenManager::execute`] to send the token to the origin of `url`;
-    /// repeatable. Without any, `execute` sends nothing.
-    pub fn resource_origin(mut self, url: impl Into<String>) -> Self {
-        self.keeper = self.keeper.resource_origin(url);
-        self
-    }
-
-    /// Builds the manager: saves the given tokens, or else loads the store.
-    ///
-    /// # Errors
-    ///
-    /// As [`TokenKeeperBuilder::build`].
-    pub fn build(self) -> Result<TokenManager, Error> {
-        let keeper = self.keeper.build(self.lifecycle)?;
-        Ok(TokenManager::from_parts(self.transport, keeper))
+    fn manage(self, keeper: TokenKeeper) -> TokenManager {
+        let (transport, landed) = (self, Condvar::new());
+        let inner = Arc::new(Inner {
+            transport,
+            keeper,
+            landed,
+        });
+        TokenManager { inner }
     }
 }

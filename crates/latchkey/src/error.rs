@@ -373,9 +373,11 @@ pub struct TransportError {
     reach: Reach,
 }
 
-/// How far a failed attempt got, which decides whether sending it again is safe or useful.
+/// How far a failed attempt got, which decides whether sending it again is safe or useful
+/// (see [`TransportError::reached`]).
+#[non_exhaustive]
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Reach {
+pub enum Reach {
     /// The request certainly never reached the server: safe to send again, even a code.
     NotSent,
     /// The request may have reached the server: only an idempotent request is sent again.
@@ -405,6 +407,13 @@ impl TransportError {
             source: None,
             reach,
         }
+    }
+
+    /// Says how far the request got; [`new`](Self::new) guesses from the kind.
+    #[must_use]
+    pub fn reached(mut self, reach: Reach) -> Self {
+        self.reach = reach;
+        self
     }
 
     /// Marks the request as certainly never having reached the server (a DNS lookup or a
@@ -460,6 +469,25 @@ impl TransportError {
     #[must_use]
     pub fn too_large(limit: u64, message: impl Into<String>) -> Self {
         Self::new(TransportErrorKind::TooLarge { limit }, message)
+    }
+
+    /// Attaches the underlying error, and adds its text and its sources' to the message
+    /// (for HTTP clients whose errors say little without their sources).
+    #[must_use]
+    pub fn with_source_chain(
+        mut self,
+        source: impl std::error::Error + Send + Sync + 'static,
+    ) -> Self {
+        let mut next: Option<&(dyn std::error::Error + 'static)> = Some(&source);
+        while let Some(error) = next {
+            let text = error.to_string();
+            if !self.message.contains(&text) {
+                self.message.push_str(": ");
+                self.message.push_str(&text);
+            }
+            next = error.source();
+        }
+        self.with_source(source)
     }
 
     /// Attaches the underlying error.

@@ -34,6 +34,7 @@ pub(crate) mod http;
 pub(crate) mod retry;
 mod send;
 
+pub use crate::error::Reach;
 pub use device::DevicePolling;
 pub use http::{Clock, Headers, TransportSettings, is_loopback};
 pub use retry::{Failure, RetryDecision, parse_http_date, parse_retry_after};

@@ -37,12 +37,6 @@ impl TokenKeeper {
         }
     }
 
-    /// Starts configuring a keeper (what a manager's builder holds).
-    #[must_use]
-    pub fn builder() -> TokenKeeperBuilder {
-        TokenKeeperBuilder::default()
-    }
-
     /// The machine, locked (a poisoned lock is taken over: the machine's state is
     /// consistent between calls).
     pub fn lock(&self) -> MutexGuard<'_, RenewalMachine> {
@@ -110,79 +104,100 @@ impl fmt::Debug for TokenKeeper {
     }
 }
 
-/// Configures a [`TokenKeeper`]: the store, the first tokens, the `on_refresh` hook and the
-/// resource origins. Both adapters' `TokenManagerBuilder`s hold one.
-#[derive(Default)]
+/// A transport that token managers can be built around: each adapter's `Transport`.
+pub trait ManagedTransport: Sized {
+    /// The adapter's token manager.
+    type Manager;
+
+    /// The manager of `keeper`'s grant, renewing over this transport.
+    fn manage(self, keeper: TokenKeeper) -> Self::Manager;
+}
+
+/// Configures a token manager: its transport and lifecycle, the store, the first tokens, the
+/// `on_refresh` hook and the resource origins. Each adapter's `TokenManagerBuilder` is this
+/// type over its `Transport`, created by its `TokenManager::builder`.
 #[must_use]
-pub struct TokenKeeperBuilder {
+pub struct TokenManagerBuilder<T> {
+    transport: T,
+    lifecycle: Lifecycle,
     store: Option<Arc<dyn TokenStore>>,
     tokens: Option<TokenSet>,
     on_refresh: Option<OnRefresh>,
     origins: Vec<String>,
 }
 
-impl TokenKeeperBuilder {
-    /// Loads and saves the token set here (default: a new [`MemoryStore`]).
+impl<T> TokenManagerBuilder<T> {
+    /// A manager renewing with `lifecycle` over `transport`.
+    pub fn new(transport: T, lifecycle: Lifecycle) -> Self {
+        Self {
+            transport,
+            lifecycle,
+            store: None,
+            tokens: None,
+            on_refresh: None,
+            origins: Vec::new(),
+        }
+    }
+
+    /// Loads and saves the token set here (default: a new [`MemoryStore`]). Pass an
+    /// `Arc<S>` to keep a handle on the store.
     pub fn store(mut self, store: impl TokenStore + 'static) -> Self {
         self.store = Some(Arc::new(store));
         self
     }
 
-    /// Starts with these tokens instead of what the store holds; saved by
-    /// [`build`](Self::build).
+    /// Starts with these tokens (from an authorization flow) instead of what the store
+    /// holds; saved to the store by [`build`](Self::build).
     pub fn tokens(mut self, tokens: TokenSet) -> Self {
         self.tokens = Some(tokens);
         self
     }
 
     /// Calls `on_refresh` with every new token set once the store has saved it and before
-    /// anyone gets its access token.
+    /// anyone gets its access token: for applications that persist tokens elsewhere. It
+    /// runs where the renewal runs (the renewing thread, or the renewal task) while the
+    /// others wait: keep it short, and do not ask the manager for a token from it.
     pub fn on_refresh(mut self, on_refresh: impl Fn(&TokenSet) + Send + Sync + 'static) -> Self {
         self.on_refresh = Some(Box::new(on_refresh));
         self
     }
 
-    /// Allows the access token to go to the origin of `url`; repeatable.
+    /// Allows the manager's `execute` to send the access token to the origin (scheme, host,
+    /// port) of `url`; repeatable. Without any, `execute` sends nothing.
     pub fn resource_origin(mut self, url: impl Into<String>) -> Self {
         self.origins.push(url.into());
         self
     }
+}
 
-    /// True when tokens were given.
-    #[must_use]
-    pub fn has_tokens(&self) -> bool {
-        self.tokens.is_some()
-    }
-
-    /// The origins given so far, as given.
-    #[must_use]
-    pub fn origin_urls(&self) -> &[String] {
-        &self.origins
-    }
-
-    /// Builds the keeper: saves the given tokens to the store, or else loads the store.
+impl<T: ManagedTransport> TokenManagerBuilder<T> {
+    /// Builds the manager: saves the tokens given to [`tokens`](Self::tokens), or else
+    /// loads the store (blocking on it).
     ///
     /// # Errors
     ///
     /// [`Error::Store`] when the store cannot be read or the tokens cannot be saved;
     /// [`ConfigError::InvalidUrl`](crate::ConfigError::InvalidUrl) for a resource origin
     /// that is not an absolute `http(s)` URL.
-    pub fn build(self, lifecycle: Lifecycle) -> Result<TokenKeeper, Error> {
+    pub fn build(self) -> Result<T::Manager, Error> {
         let origins = Origins::from_urls(&self.origins)?;
         let store = self.store.unwrap_or_else(|| Arc::new(MemoryStore::new()));
         let tokens = initial_tokens(store.as_ref(), self.tokens)?;
-        Ok(TokenKeeper {
-            machine: Mutex::new(RenewalMachine::new(lifecycle, tokens)),
+        let keeper = TokenKeeper {
+            machine: Mutex::new(RenewalMachine::new(self.lifecycle, tokens)),
             store,
             on_refresh: self.on_refresh,
             origins,
-        })
+        };
+        Ok(self.transport.manage(keeper))
     }
 }
 
-impl fmt::Debug for TokenKeeperBuilder {
+impl<T: fmt::Debug> fmt::Debug for TokenManagerBuilder<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("TokenKeeperBuilder")
+        f.debug_struct("TokenManagerBuilder")
+            .field("transport", &self.transport)
+            .field("lifecycle", &self.lifecycle)
             .field("has_tokens", &self.tokens.is_some())
             .field("origins", &self.origins)
             .finish_non_exhaustive()

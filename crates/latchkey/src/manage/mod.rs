@@ -10,6 +10,6 @@ pub(crate) mod store;
 
 pub use store::initial_tokens;
 
-pub use keeper::{TokenKeeper, TokenKeeperBuilder};
+pub use keeper::{ManagedTransport, TokenKeeper, TokenManagerBuilder};
 pub use lifecycle::{DEFAULT_MAX_RETRY_BACKOFF, DEFAULT_REFRESH_SKEW, DEFAULT_RETRY_BACKOFF};
 pub use renewal::{Landing, Poll, Renewal, RenewalMachine, RenewalStep, Ticket, Waited, Work};
