@@ -7,8 +7,8 @@
 //! RFC 9207 `iss` parameter, and runs in a [`Session`] that fails the case if any secret (client
 //! secret, code, PKCE verifier, token) shows up in anything formatted along the way.
 //!
-//! Without Node.js or `interop/node_modules` every case passes trivially after one "skipped"
-//! line on stderr, unless `LATCHKEY_INTEROP=required` (see the `latchkey_interop` docs).
+//! Without Node.js or `interop/node_modules` every case is compiled `#[ignore]`d, with the
+//! reason, unless `LATCHKEY_INTEROP=required` (see the `latchkey_interop` docs).
 
 use std::time::{Duration, SystemTime};
 
@@ -256,7 +256,7 @@ fn userinfo<D: Driver>(
 /// Authorization code + PKCE with the public client: tokens, ID token, refresh token, the
 /// `offline_access` scope kept, and userinfo claims for alice.
 fn code_pkce_public<D: Driver>() {
-    let Some(p) = Provider::shared() else { return };
+    let p = Provider::expect_shared();
     let s = Session::<D>::new();
     let client = public_client(p);
     let exchange = code(&s, p, &client, FULL_SCOPE);
@@ -276,7 +276,7 @@ fn code_pkce_public<D: Driver>() {
 
 /// Authorization code with the confidential `client_secret_basic` client.
 fn code_confidential_basic<D: Driver>() {
-    let Some(p) = Provider::shared() else { return };
+    let p = Provider::expect_shared();
     let s = Session::<D>::new();
     s.secret(CONF_BASIC_SECRET);
     let client = confidential(p, CONF_BASIC, CONF_BASIC_SECRET, ClientAuth::Basic);
@@ -290,7 +290,7 @@ fn code_confidential_basic<D: Driver>() {
 
 /// Authorization code with the confidential `client_secret_post` client.
 fn code_confidential_post<D: Driver>() {
-    let Some(p) = Provider::shared() else { return };
+    let p = Provider::expect_shared();
     let s = Session::<D>::new();
     s.secret(CONF_POST_SECRET);
     let client = confidential(p, CONF_POST, CONF_POST_SECRET, ClientAuth::Post);
@@ -303,7 +303,7 @@ fn code_confidential_post<D: Driver>() {
 /// (401) from the strict server; the same code then works with the right method, so the
 /// refusal was about the method alone.
 fn wrong_auth_method<D: Driver>(id: &str, secret: &str, registered: ClientAuth, used: ClientAuth) {
-    let Some(p) = Provider::shared() else { return };
+    let p = Provider::expect_shared();
     let s = Session::<D>::new();
     s.secret(secret);
     let wrong = confidential(p, id, secret, used);
@@ -350,7 +350,7 @@ fn post_client_sending_basic_is_invalid_client<D: Driver>() {
 /// `invalid_grant`, and that reuse revokes the grant, so the new one fails too (RFC 9700
 /// §4.14.2 reuse detection).
 fn refresh_rotates_for_the_public_client<D: Driver>() {
-    let Some(p) = Provider::shared() else { return };
+    let p = Provider::expect_shared();
     let s = Session::<D>::new();
     let client = public_client(p);
     let first = tokens(&s, code(&s, p, &client, FULL_SCOPE));
@@ -377,7 +377,7 @@ fn refresh_rotates_for_the_public_client<D: Driver>() {
 /// rotates confidential clients' tokens only late in their life), so the token set keeps the
 /// refresh token, which works again.
 fn refresh_keeps_the_token_for_confidential_clients<D: Driver>() {
-    let Some(p) = Provider::shared() else { return };
+    let p = Provider::expect_shared();
     let s = Session::<D>::new();
     for (id, secret, auth) in [
         (CONF_BASIC, CONF_BASIC_SECRET, ClientAuth::Basic),
@@ -411,7 +411,7 @@ fn refresh_keeps_the_token_for_confidential_clients<D: Driver>() {
 
 /// Userinfo: the claims follow the user and the scopes; a bogus token is `invalid_token`.
 fn userinfo_claims_follow_user_and_scope<D: Driver>() {
-    let Some(p) = Provider::shared() else { return };
+    let p = Provider::expect_shared();
     let s = Session::<D>::new();
     let client = public_client(p);
 
@@ -445,7 +445,7 @@ fn userinfo_claims_follow_user_and_scope<D: Driver>() {
 /// Client credentials with `cc-client` (Basic): a bearer token for `api:read`, no refresh
 /// token. The body secret and a wrong secret are `invalid_client`.
 fn client_credentials<D: Driver>() {
-    let Some(p) = Provider::shared() else { return };
+    let p = Provider::expect_shared();
     let s = Session::<D>::new();
     s.secret(CC_CLIENT_SECRET);
     let client = confidential(p, CC_CLIENT, CC_CLIENT_SECRET, ClientAuth::Basic);
@@ -475,7 +475,7 @@ fn client_credentials<D: Driver>() {
 /// code is looked at; one without `iss` is refused because the server promises it; the
 /// untouched callback is accepted and its code works.
 fn tampered_iss_is_rejected<D: Driver>() {
-    let Some(p) = Provider::shared() else { return };
+    let p = Provider::expect_shared();
     assert!(p.promises_iss(), "discovery does not promise iss");
     let s = Session::<D>::new();
     let client = public_client(p);
@@ -502,7 +502,7 @@ fn tampered_iss_is_rejected<D: Driver>() {
 /// `iss`), which becomes `Error::Server` without an HTTP status. A tampered `iss` on the error
 /// redirect is still a mix-up.
 fn access_denied<D: Driver>() {
-    let Some(p) = Provider::shared() else { return };
+    let p = Provider::expect_shared();
     let s = Session::<D>::new();
     let client = public_client(p);
     let (pending, callback) = authorize(&s, p, &client, FULL_SCOPE, &Login::new().deny());
@@ -526,7 +526,7 @@ fn access_denied<D: Driver>() {
 /// failed attempt does not consume the code in oidc-provider 9.13.3, so the genuine verifier
 /// then works: the refusal was about the verifier alone.
 fn wrong_pkce_verifier_is_invalid_grant<D: Driver>() {
-    let Some(p) = Provider::shared() else { return };
+    let p = Provider::expect_shared();
     let s = Session::<D>::new();
     let client = public_client(p);
     let (pending, callback) = authorize(&s, p, &client, "openid", &Login::new());
@@ -548,7 +548,7 @@ fn wrong_pkce_verifier_is_invalid_grant<D: Driver>() {
 /// A code is single-use: sending the exchange again is `invalid_grant`, and oidc-provider then
 /// revokes what the code produced (RFC 6749 §4.1.2), so the access token stops working.
 fn code_replay_is_invalid_grant_and_revokes<D: Driver>() {
-    let Some(p) = Provider::shared() else { return };
+    let p = Provider::expect_shared();
     let s = Session::<D>::new();
     let client = public_client(p);
     let exchange = code(&s, p, &client, "openid email");
@@ -575,6 +575,10 @@ macro_rules! suite {
         mod $adapter {
             $(
                 #[test]
+                #[cfg_attr(
+                    not(interop_server),
+                    ignore = "interop: node or interop/node_modules missing; run `cd interop && npm ci` or set LATCHKEY_INTEROP=required"
+                )]
                 fn $case() {
                     super::$case::<$driver>();
                 }
@@ -613,8 +617,12 @@ interop! {
 
 /// What the cases rely on from discovery: the issuer, RFC 9207, the methods, S256.
 #[test]
+#[cfg_attr(
+    not(interop_server),
+    ignore = "interop: node or interop/node_modules missing; run `cd interop && npm ci` or set LATCHKEY_INTEROP=required"
+)]
 fn discovery_advertises_what_the_cases_rely_on() {
-    let Some(p) = Provider::shared() else { return };
+    let p = Provider::expect_shared();
     let d = p.discovery();
     assert_eq!(d["issuer"], p.issuer());
     assert_eq!(d["authorization_response_iss_parameter_supported"], true);
@@ -643,8 +651,12 @@ fn discovery_advertises_what_the_cases_rely_on() {
 /// `login` on its own: a plain authorization URL comes back as a loopback callback with a
 /// code, the state and `iss` (and the redirect is never requested).
 #[test]
+#[cfg_attr(
+    not(interop_server),
+    ignore = "interop: node or interop/node_modules missing; run `cd interop && npm ci` or set LATCHKEY_INTEROP=required"
+)]
 fn login_returns_the_callback_without_requesting_it() {
-    let Some(p) = Provider::shared() else { return };
+    let p = Provider::expect_shared();
     let client = public_client(p);
     let (url, pending) = client
         .authorization_code()

@@ -16,8 +16,8 @@
 //! was interrupted"), so the device cases ask for `openid`, and one uses that to see
 //! `access_denied` come through the poller.
 //!
-//! Without Node.js or `interop/node_modules` every case passes trivially after one "skipped"
-//! line on stderr, unless `LATCHKEY_INTEROP=required`.
+//! Without Node.js or `interop/node_modules` every case is compiled `#[ignore]`d, with the
+//! reason, unless `LATCHKEY_INTEROP=required` (see the `latchkey_interop` docs).
 
 use std::process::{Command, Stdio};
 use std::sync::{Arc, Mutex};
@@ -105,7 +105,7 @@ fn code_tokens(a: &Adapter, client: &Client, scope: &str) -> TokenSet {
 
 /// Both well-known documents, the same issuer; a different spelling of it is refused.
 fn discovery_at_both_well_known_paths(a: &Adapter) {
-    let Some(p) = Provider::shared() else { return };
+    let p = Provider::expect_shared();
     let mut seen = Vec::new();
     for kind in [
         WellKnown::OAuthAuthorizationServer,
@@ -154,7 +154,7 @@ fn discovery_at_both_well_known_paths(a: &Adapter) {
 /// The device flow end to end: the adapter polls while `login.mjs --device` enters the user
 /// code, logs in as alice and consents on the provider's pages.
 fn device_flow(a: &Adapter) {
-    let Some(p) = Provider::shared() else { return };
+    let p = Provider::expect_shared();
     let client = client(a, p, DEVICE_CLIENT, None);
     let auth = a
         .send(
@@ -210,7 +210,7 @@ fn device_flow(a: &Adapter) {
 /// The user's side ends without consent (see the module docs): the poller stops with the
 /// server's `access_denied`.
 fn device_flow_access_denied(a: &Adapter) {
-    let Some(p) = Provider::shared() else { return };
+    let p = Provider::expect_shared();
     let client = client(a, p, DEVICE_CLIENT, None);
     let auth = a
         .send(client.device_authorization().expect("device endpoint"))
@@ -242,7 +242,7 @@ fn device_flow_access_denied(a: &Adapter) {
 /// A device code is redeemed once: polling again with it, after the tokens came, is
 /// `invalid_grant`.
 fn device_code_is_single_use(a: &Adapter) {
-    let Some(p) = Provider::shared() else { return };
+    let p = Provider::expect_shared();
     let client = client(a, p, DEVICE_CLIENT, None);
     let auth = a
         .send(
@@ -274,7 +274,7 @@ fn device_code_is_single_use(a: &Adapter) {
 /// showing `active: false`; for a client-credentials access token and for a refresh token
 /// from the code flow (revoked with its hint).
 fn revocation_then_introspection(a: &Adapter) {
-    let Some(p) = Provider::shared() else { return };
+    let p = Provider::expect_shared();
     let cc = client(a, p, CC_CLIENT, Some(CC_CLIENT_SECRET));
     let tokens = a
         .send(cc.client_credentials().expect("cc").scope("api:read"))
@@ -326,7 +326,7 @@ fn revocation_then_introspection(a: &Adapter) {
 /// PAR (RFC 9126) then the code exchange, for the confidential Basic client and the public
 /// PKCE client; `iss` checked on the callback, and a forged or missing one refused.
 fn pushed_authorization_then_code_exchange(a: &Adapter) {
-    let Some(p) = Provider::shared() else { return };
+    let p = Provider::expect_shared();
     for client in [
         client(a, p, CONF_BASIC, Some(CONF_BASIC_SECRET)),
         client(a, p, PUBLIC_PKCE, None),
@@ -385,7 +385,7 @@ fn pushed_authorization_then_code_exchange(a: &Adapter) {
 
 /// An error response carries `iss` too, and it is checked before the error is believed.
 fn iss_on_error_responses(a: &Adapter) {
-    let Some(p) = Provider::shared() else { return };
+    let p = Provider::expect_shared();
     let client = client(a, p, PUBLIC_PKCE, None);
     let (url, pending) = a
         .send(client.authorization_code().push().expect("PAR request"))
@@ -402,10 +402,24 @@ fn iss_on_error_responses(a: &Adapter) {
 macro_rules! through_both {
     ($($case:ident),+ $(,)?) => {
         mod ureq {
-            $( #[test] fn $case() { super::$case(&super::Adapter::ureq()); } )+
+            $(
+                #[test]
+                #[cfg_attr(
+                    not(interop_server),
+                    ignore = "interop: node or interop/node_modules missing; run `cd interop && npm ci` or set LATCHKEY_INTEROP=required"
+                )]
+                fn $case() { super::$case(&super::Adapter::ureq()); }
+            )+
         }
         mod reqwest {
-            $( #[test] fn $case() { super::$case(&super::Adapter::reqwest()); } )+
+            $(
+                #[test]
+                #[cfg_attr(
+                    not(interop_server),
+                    ignore = "interop: node or interop/node_modules missing; run `cd interop && npm ci` or set LATCHKEY_INTEROP=required"
+                )]
+                fn $case() { super::$case(&super::Adapter::reqwest()); }
+            )+
         }
     };
 }
@@ -423,8 +437,12 @@ through_both! {
 /// The device flow's polling is bounded by the core: it never polls faster than the
 /// server's interval, so oidc-provider never answers `slow_down`.
 #[test]
+#[cfg_attr(
+    not(interop_server),
+    ignore = "interop: node or interop/node_modules missing; run `cd interop && npm ci` or set LATCHKEY_INTEROP=required"
+)]
 fn device_polling_respects_the_interval() {
-    let Some(p) = Provider::shared() else { return };
+    let p = Provider::expect_shared();
     let a = Adapter::ureq();
     let client = client(&a, p, DEVICE_CLIENT, None);
     let auth = a
