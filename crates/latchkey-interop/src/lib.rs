@@ -171,12 +171,16 @@ fn missing_prerequisite() -> Option<String> {
 }
 
 /// Why a test that needs the server cannot run here.
-fn unavailable() -> String {
-    let reason =
-        missing_prerequisite().unwrap_or_else(|| "the interop server did not start".to_owned());
+fn unavailable(reason: &str) -> String {
+    let context = if required() {
+        format!("{REQUIRED_VAR}=required, but")
+    } else {
+        // Compiled where the server could run (or run with `--include-ignored`).
+        "this test was not ignored, but".to_owned()
+    };
     format!(
-        "latchkey-interop: {reason}: install Node.js 20 or later and run `cd interop && npm ci` \
-         (the interop tests are ignored where they cannot run, unless {REQUIRED_VAR}=required)"
+        "latchkey-interop: {context} {reason}: install Node.js 20 or later and run \
+         `cd interop && npm ci`"
     )
 }
 
@@ -190,6 +194,9 @@ pub struct Provider {
 }
 
 static SHARED: LazyLock<Option<Provider>> = LazyLock::new(Provider::start);
+
+/// What [`missing_prerequisite`] said the first time [`Provider::expect_shared`] asked.
+static MISSING: LazyLock<Option<String>> = LazyLock::new(missing_prerequisite);
 
 impl Provider {
     /// Starts a new server and reads its discovery document.
@@ -237,7 +244,12 @@ impl Provider {
     /// [`start`](Self::start) panics.
     #[must_use]
     pub fn expect_shared() -> &'static Self {
-        Self::shared().unwrap_or_else(|| panic!("{}", unavailable()))
+        // Checked apart from the server, so that every test says what is missing, not only
+        // the first one (the others would see a poisoned `SHARED`).
+        if let Some(reason) = MISSING.as_deref() {
+            panic!("{}", unavailable(reason));
+        }
+        Self::shared().unwrap_or_else(|| panic!("{}", unavailable("the server did not start")))
     }
 
     fn spawn() -> Self {
@@ -674,7 +686,12 @@ mod tests {
         ignore = "interop: node or interop/node_modules missing; run `cd interop && npm ci` or set LATCHKEY_INTEROP=required"
     )]
     fn a_provider_starts_serves_discovery_and_stops_on_drop() {
-        let provider = Provider::start().unwrap_or_else(|| panic!("{}", unavailable()));
+        let provider = Provider::start().unwrap_or_else(|| {
+            panic!(
+                "{}",
+                unavailable(&missing_prerequisite().unwrap_or_default())
+            )
+        });
         assert!(provider.issuer().starts_with("http://127.0.0.1:"));
         assert!(provider.promises_iss());
         assert_eq!(
