@@ -9,8 +9,9 @@
 //! ```no_run
 //! use latchkey_interop::{Provider, clients, login, query_param};
 //!
-//! // None (after one "skipped" line on stderr) when Node.js or interop/node_modules is missing.
-//! let Some(provider) = Provider::shared() else { return Ok(()) };
+//! // Panics when Node.js or interop/node_modules is missing: a test that calls it is marked
+//! // `#[cfg_attr(not(interop_server), ignore = "…")]` (see below).
+//! let provider = Provider::expect_shared();
 //! let client = provider
 //!     .client_builder(clients::PUBLIC_PKCE)
 //!     .redirect_uri(latchkey_interop::loopback_redirect_uri())
@@ -26,13 +27,35 @@
 //! ## When Node.js is missing
 //!
 //! The server needs Node.js 20 or later on `PATH` and `interop/node_modules` (`cd interop &&
-//! npm ci`). When either is missing, [`Provider::start`] and [`Provider::shared`]:
+//! npm ci`). This crate's build script decides, when the tests are compiled, whether they can
+//! run, and sets `cfg(interop_server)` when
 //!
-//! - with the environment variable `LATCHKEY_INTEROP=required` (CI sets it), **panic** with a
-//!   message that says what is missing;
-//! - otherwise write one line `latchkey-interop: skipped: … run `cd interop && npm ci`` to
-//!   stderr (past the test harness's output capture) and return `None`, so the interop tests
-//!   pass trivially on a machine without Node.js.
+//! - the environment variable `LATCHKEY_INTEROP=required` is set (CI sets it): the tests run
+//!   and fail loudly if the server cannot start; or
+//! - `node --version` runs and `interop/node_modules/oidc-provider` is installed.
+//!
+//! The build script runs again when `LATCHKEY_INTEROP` or `PATH` changes and when
+//! `node_modules` appears or goes. Each test that needs the server is marked
+//!
+//! ```text
+//! #[test]
+//! #[cfg_attr(
+//!     not(interop_server),
+//!     ignore = "interop: node or interop/node_modules missing; run `cd interop && npm ci` or set LATCHKEY_INTEROP=required"
+//! )]
+//! ```
+//!
+//! so that without Node.js `cargo test` lists it as `ignored`, with that reason, instead of
+//! counting it as passed, and calls [`Provider::expect_shared`] (or [`Provider::start`] with
+//! `expect`), which panics with what is missing if it runs anyway (`--include-ignored`).
+//!
+//! The cfg is set for this package's own targets only. Another package whose tests start the
+//! server gets it with a `build.rs` of one line, `include!("../latchkey-interop/build.rs");`,
+//! and the same attribute on its tests.
+//!
+//! [`Provider::start`] and [`Provider::shared`] keep their older contract for tests not yet
+//! marked that way: when a prerequisite is missing they panic with `LATCHKEY_INTEROP=required`,
+//! and otherwise write one line `latchkey-interop: skipped: …` to stderr and return `None`.
 //!
 //! Anything else that goes wrong (the server does not print its `ISSUER=` line within
 //! [`START_TIMEOUT`], discovery fails, `login.mjs` fails) panics whatever the variable says,
@@ -147,6 +170,20 @@ fn missing_prerequisite() -> Option<String> {
     None
 }
 
+/// Why a test that needs the server cannot run here.
+fn unavailable(reason: &str) -> String {
+    let context = if required() {
+        format!("{REQUIRED_VAR}=required, but")
+    } else {
+        // Compiled where the server could run (or run with `--include-ignored`).
+        "this test was not ignored, but".to_owned()
+    };
+    format!(
+        "latchkey-interop: {context} {reason}: install Node.js 20 or later and run \
+         `cd interop && npm ci`"
+    )
+}
+
 /// A running oidc-provider on `127.0.0.1`, killed on drop.
 #[derive(Debug)]
 pub struct Provider {
@@ -157,6 +194,9 @@ pub struct Provider {
 }
 
 static SHARED: LazyLock<Option<Provider>> = LazyLock::new(Provider::start);
+
+/// What [`missing_prerequisite`] said the first time [`Provider::expect_shared`] asked.
+static MISSING: LazyLock<Option<String>> = LazyLock::new(missing_prerequisite);
 
 impl Provider {
     /// Starts a new server and reads its discovery document.
@@ -191,6 +231,25 @@ impl Provider {
     #[must_use]
     pub fn shared() -> Option<&'static Self> {
         SHARED.as_ref()
+    }
+
+    /// The binary's shared server, like [`shared`](Self::shared), for a test that is ignored
+    /// where the server cannot run (`#[cfg_attr(not(interop_server), ignore = "…")]`, see the
+    /// crate docs).
+    ///
+    /// # Panics
+    ///
+    /// When Node.js or `interop/node_modules` is missing (the test was run anyway, or the
+    /// machine changed since it was compiled), with what is missing; and as
+    /// [`start`](Self::start) panics.
+    #[must_use]
+    pub fn expect_shared() -> &'static Self {
+        // Checked apart from the server, so that every test says what is missing, not only
+        // the first one (the others would see a poisoned `SHARED`).
+        if let Some(reason) = MISSING.as_deref() {
+            panic!("{}", unavailable(reason));
+        }
+        Self::shared().unwrap_or_else(|| panic!("{}", unavailable("the server did not start")))
     }
 
     fn spawn() -> Self {
@@ -622,10 +681,17 @@ mod tests {
     }
 
     #[test]
+    #[cfg_attr(
+        not(interop_server),
+        ignore = "interop: node or interop/node_modules missing; run `cd interop && npm ci` or set LATCHKEY_INTEROP=required"
+    )]
     fn a_provider_starts_serves_discovery_and_stops_on_drop() {
-        let Some(provider) = Provider::start() else {
-            return;
-        };
+        let provider = Provider::start().unwrap_or_else(|| {
+            panic!(
+                "{}",
+                unavailable(&missing_prerequisite().unwrap_or_default())
+            )
+        });
         assert!(provider.issuer().starts_with("http://127.0.0.1:"));
         assert!(provider.promises_iss());
         assert_eq!(

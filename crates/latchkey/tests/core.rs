@@ -1,19 +1,48 @@
-//! The core's one integration-test binary. Modules live in `tests/core/` so that cargo does
+//! The core's one integration-test binary. Its modules live in `tests/core/` so that cargo does
 //! not also build each of them as a binary of its own; add new ones here with `#[path]`.
+//!
+//! One file per flow or feature; the five provider documents each have their own file of
+//! document tests under `providers/`; property tests are grouped by subject under
+//! `proptests/`; shared helpers are in `support.rs`.
 
-#[path = "core/flows.rs"]
-mod flows;
-#[path = "core/fuzz_corpus.rs"]
-mod fuzz_corpus;
-#[path = "core/prop_parse.rs"]
-mod prop_parse;
-#[path = "core/prop_pkce.rs"]
-mod prop_pkce;
-#[path = "core/prop_url.rs"]
-mod prop_url;
-#[path = "core/protocol.rs"]
-mod protocol;
+// Flows and protocol features.
+#[path = "core/authorization_code.rs"]
+mod authorization_code;
+#[path = "core/device.rs"]
+mod device;
+#[path = "core/discovery.rs"]
+mod discovery;
+#[path = "core/exchanges.rs"]
+mod exchanges;
+#[path = "core/introspection.rs"]
+mod introspection;
+#[path = "core/issuer_identification.rs"]
+mod issuer_identification;
+#[path = "core/par.rs"]
+mod par;
+#[path = "core/parameters.rs"]
+mod parameters;
+#[path = "core/revocation.rs"]
+mod revocation;
+#[path = "core/token_responses.rs"]
+mod token_responses;
+
+// Cross-cutting: stored values, secrets in formatted output.
+#[path = "core/persistence.rs"]
+mod persistence;
 #[path = "core/secrets.rs"]
 mod secrets;
-#[path = "core/serde_wire.rs"]
-mod serde_wire;
+
+// The provider documents, one file each.
+#[path = "core/providers/mod.rs"]
+mod providers;
+
+// Generated and recorded inputs.
+#[path = "core/fuzz_corpus.rs"]
+mod fuzz_corpus;
+#[path = "core/proptests/mod.rs"]
+mod proptests;
+
+// Helpers for the modules above.
+#[path = "core/support.rs"]
+mod support;

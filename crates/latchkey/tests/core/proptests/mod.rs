@@ -1,0 +1,8 @@
+//! Property tests (proptest), by subject: the parsers of network input, PKCE and `state`, and
+//! latchkey's URL rules.
+
+mod callbacks;
+mod challenges;
+mod pkce;
+mod token_responses;
+mod url;
