@@ -195,7 +195,7 @@ fn visit(url: &str) -> String {
 /// One query parameter of a URL.
 fn param(url: &str, name: &str) -> Option<String> {
     let query = url.split_once('?').map_or("", |(_, q)| q);
-    url::form_urlencoded::parse(query.as_bytes())
+    form_urlencoded::parse(query.as_bytes())
         .find(|(k, _)| k == name)
         .map(|(_, v)| v.into_owned())
 }
@@ -340,8 +340,7 @@ fn authorize_with_issuer_pushes_when_required_and_checks_iss() {
     assert_eq!(server.requests_to("/token")[0].param("resource"), Some(API));
 
     // A forged iss (mix-up attack) and a missing one are refused.
-    let issuer =
-        url::form_urlencoded::byte_serialize(server.issuer().as_bytes()).collect::<String>();
+    let issuer = form_urlencoded::byte_serialize(server.issuer().as_bytes()).collect::<String>();
     let (done, _) = authorize(&|l| l.replace(&issuer, "https%3A%2F%2Fevil.example"));
     assert!(done.failure(1).contains("iss"), "{}", done.stderr);
     let (done, _) = authorize(&|l| l.replace(&format!("&iss={issuer}"), ""));
