@@ -204,7 +204,7 @@ impl Target {
 /// The stand-in browser only ever visits the mock.
 fn loopback_only(url: &AuthorizationUrl) -> Result<Url> {
     let url = url.to_url()?;
-    if !latchkey::is_loopback(&url) {
+    if !latchkey::drive::is_loopback(&url) {
         bail!(
             "the browser stand-in only visits latchkey-mock on loopback, not {}",
             url.host_str().unwrap_or("?")

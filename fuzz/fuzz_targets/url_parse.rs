@@ -12,7 +12,7 @@ fuzz_target!(|data: &[u8]| {
             Ok(url) => {
                 let again = parse_url(url.as_str()).expect("accepted text is accepted again");
                 assert_eq!(again, url, "accepting is idempotent");
-                let _ = (latchkey::host_port(&url), latchkey::is_loopback(&url));
+                let _ = (latchkey::host_port(&url), latchkey::drive::is_loopback(&url));
             }
             Err(e) => {
                 let _ = e.to_string();

@@ -9,7 +9,10 @@
 use std::path::Path;
 use std::time::SystemTime;
 
-use latchkey::{Client, Error, Lifecycle, NextStep, TokenSet, TokenSource, TokenStore as _, Url};
+use latchkey::manage::{Landing, Poll, RenewalMachine, RenewalStep, Work};
+use latchkey::{
+    Client, Error, Lifecycle, ReauthorizeError, TokenSet, TokenSource, TokenStore as _, Url,
+};
 use latchkey_ureq::{FileStore, Transport};
 
 use crate::context::{print_tokens, send};
@@ -100,17 +103,23 @@ impl Cache {
             say!("latchkey: the token set in {path} lacks scope {missing}; not using it");
             return Ok(None);
         }
+        // The renewal machine the token managers drive decides, on one thread here.
         let now = SystemTime::now();
-        let step = Lifecycle::new(client.clone(), source).next_step(Some(&cached), now, false);
-        let refresh = match step {
-            Ok(NextStep::UseToken(_)) => {
+        let lifecycle = Lifecycle::new(client.clone(), source);
+        let mut machine = RenewalMachine::new(lifecycle, Some(cached.clone()));
+        let renewal = match machine.poll(now, false) {
+            Ok(Poll::Use(_)) => {
                 say!(
                     "latchkey: using the cached token from {path}{}",
                     lifetime(&cached, now)
                 );
                 return Ok(Some(cached));
             }
-            Ok(NextStep::Refresh(refresh)) => refresh,
+            Ok(Poll::Start(renewal))
+                if matches!(renewal.work, Work::Fetch(RenewalStep::Refresh(_))) =>
+            {
+                renewal
+            }
             _ => {
                 say!(
                     "latchkey: the cached token from {path} is no longer usable{} and cannot be \
@@ -127,21 +136,28 @@ impl Cache {
             "latchkey: the cached token from {path} is about to expire{}; refreshing at {token_url}",
             lifetime(&cached, now)
         );
-        match send(transport, refresh, verbose) {
-            Ok(tokens) => {
+        let Work::Fetch(step) = renewal.work else {
+            return Ok(None);
+        };
+        let fetched = match send(transport, step, verbose) {
+            Ok(tokens) => Ok(tokens),
+            Err(Failure::OAuth(error)) => Err(error),
+            Err(other) => return Err(other),
+        };
+        match machine.fetched(renewal.ticket, fetched, SystemTime::now()) {
+            Landing::Save(tokens) => {
                 self.save(&tokens)?;
                 Ok(Some(tokens))
             }
-            Err(Failure::OAuth(Error::Server(e)))
-                if e.code == latchkey::ErrorCode::InvalidGrant =>
-            {
+            Landing::Done(Err(Error::Reauthorize(ReauthorizeError::InvalidGrant(e)))) => {
                 say!(
                     "latchkey: the server refused the cached refresh token ({}); starting over",
                     e.code.as_str()
                 );
                 Ok(None)
             }
-            Err(other) => Err(other),
+            Landing::Done(Err(error)) => Err(Failure::OAuth(error)),
+            Landing::Done(Ok(_)) => Ok(None),
         }
     }
 

@@ -12,7 +12,8 @@ use std::io::{self, IsTerminal as _, Write as _};
 use std::sync::Mutex;
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use latchkey::{Headers, TokenSet};
+use latchkey::TokenSet;
+use latchkey::drive::Headers;
 use serde::ser::{Serialize, SerializeMap, Serializer};
 use serde_json::Value;
 

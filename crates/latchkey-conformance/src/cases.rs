@@ -1133,6 +1133,54 @@ pub fn execute_sends_one_request<D: Driver>() {
     assert_eq!(response.status, 401);
 }
 
+/// Every header, repeated ones in order, and the body arrive as the request described them.
+pub fn headers_and_body_arrive_as_sent<D: Driver>() {
+    let server = MockServer::builder().start();
+    let s = Session::<D>::new();
+    let url = Url::parse(&server.endpoint("/.well-known/oauth-authorization-server")).unwrap();
+    let mut request = Request::new(Method::Post, url, RetryMode::Idempotent);
+    request.headers.append("content-type", "text/plain");
+    request.headers.append("x-twice", "1");
+    request.headers.append("x-twice", "2");
+    request.body = b"exactly these bytes".to_vec();
+    let _ = s.execute(&request).unwrap();
+    let seen = server.requests();
+    let seen = seen.last().unwrap();
+    let twice: Vec<&str> = seen
+        .headers
+        .iter()
+        .filter(|(n, _)| n == "x-twice")
+        .map(|(_, v)| v.as_str())
+        .collect();
+    assert_eq!(twice, ["1", "2"], "{}", D::NAME);
+    assert_eq!(seen.body, b"exactly these bytes", "{}", D::NAME);
+}
+
+/// A header the HTTP client cannot write is refused before anything is sent, and not tried
+/// again.
+pub fn an_invalid_header_is_refused_before_sending<D: Driver>() {
+    let server = MockServer::builder().start();
+    let s = Session::<D>::new();
+    let url = Url::parse(&server.endpoint("/.well-known/oauth-authorization-server")).unwrap();
+    for (name, value) in [("x-bad", "a\r\nb"), ("bad name", "v")] {
+        let mut request = Request::new(Method::Get, url.clone(), RetryMode::Idempotent);
+        request.headers.append(name, value);
+        let error = s.execute(&request).unwrap_err();
+        assert!(
+            matches!(error, Error::Transport(_)),
+            "{}: {error:?}",
+            D::NAME
+        );
+        let error = s.send(request).unwrap_err();
+        assert!(
+            matches!(error, Error::Transport(_)),
+            "{}: {error:?}",
+            D::NAME
+        );
+    }
+    assert!(server.requests().is_empty(), "{}", D::NAME);
+}
+
 /// Every case's name, in order, for the macro in `tests/conformance.rs` to check against.
 pub const ALL: &[&str] = &[
     "code_pkce_public_form",
@@ -1164,6 +1212,8 @@ pub const ALL: &[&str] = &[
     "connect_failure_is_retried_for_code",
     "dropped_connection_is_other",
     "execute_sends_one_request",
+    "headers_and_body_arrive_as_sent",
+    "an_invalid_header_is_refused_before_sending",
 ];
 
 #[cfg(test)]
@@ -1177,7 +1227,7 @@ mod tests {
             "Sun, 06 Nov 1994 08:49:37 GMT"
         );
         let now = SystemTime::now();
-        let parsed = latchkey::parse_http_date(&http_date(now)).unwrap();
+        let parsed = latchkey::drive::parse_http_date(&http_date(now)).unwrap();
         assert!(now.duration_since(parsed).unwrap() < Duration::from_secs(1));
     }
 }

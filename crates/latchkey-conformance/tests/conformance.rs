@@ -54,6 +54,8 @@ macro_rules! conformance {
                 connect_failure_is_retried_for_code,
                 dropped_connection_is_other,
                 execute_sends_one_request,
+                headers_and_body_arrive_as_sent,
+                an_invalid_header_is_refused_before_sending,
             }
         )+
     };

@@ -59,7 +59,10 @@ impl Adapter {
         Self::Reqwest(transport, runtime)
     }
 
-    fn send<E: Exchange + Send>(&self, exchange: E) -> Result<E::Output, Error> {
+    fn send<E: Exchange + Send>(&self, exchange: E) -> Result<E::Output, Error>
+    where
+        E::Output: Send,
+    {
         match self {
             Self::Ureq(transport) => transport.send(exchange),
             Self::Reqwest(transport, runtime) => runtime.block_on(transport.send(exchange)),

@@ -1,192 +1,44 @@
-//! # latchkey-reqwest: the async adapter
-//!
-//! [`latchkey`] describes every OAuth 2.0 network step as an [`Exchange`]; this crate carries
-//! those steps over [reqwest](https://docs.rs/reqwest) on tokio. [`Transport::send`] asks the
-//! exchange for its request, sends it, and hands the answer back:
-//!
-//! ```text
-//! exchange.request() ──► Transport: check URL ─► send ─► no redirects, size cap, timeouts
-//!                                    ▲                         │
-//!                                    └── sleep ◄── retry? ◄────┤ (the core decides)
-//! exchange.response(Response) ◄──────────────────────────────┘
-//! ```
-//!
-//! It is method for method the same as `latchkey-ureq`'s blocking transport, with `async`
-//! [`send`](Transport::send) and [`execute`](Transport::execute). Their futures are `Send`,
-//! so they can run in `tokio::spawn` and in axum handlers.
-//!
-//! ## Quickstart
-//!
-//! ```
-//! # use latchkey_mock::{MockClient, MockServer};
-//! # #[tokio::main(flavor = "current_thread")]
-//! # async fn main() -> Result<(), latchkey::Error> {
-//! # let server = MockServer::builder().client(MockClient::new("my-app").secret("s3cret")).start();
-//! # let token_endpoint = server.token_endpoint();
-//! use latchkey::Client;
-//! use latchkey_reqwest::Transport;
-//!
-//! let client = Client::builder("my-app")
-//!     .client_secret("s3cret")
-//!     .token_endpoint(token_endpoint) // e.g. "https://auth.example.com/oauth/token"
-//!     .build()?;
-//!
-//! let transport = Transport::new();
-//! let tokens = transport.send(client.client_credentials()?.scope("read")).await?;
-//! assert!(!tokens.access_token().expose_secret().is_empty());
-//! # Ok(())
-//! # }
-//! ```
-//!
-//! ## What the transport enforces
-//!
-//! The core decides, the transport carries out. On every request, by default:
-//!
-//! - **No redirects.** A 3xx answer is an [`Error::Transport`] of kind
-//!   [`Redirect`](TransportErrorKind::Redirect); nothing is sent to its `Location`, so a code,
-//!   a secret or a token is never forwarded to another host. (The core marks every OAuth
-//!   request `follow_redirects = false`; this transport follows none either way.) A
-//!   caller's own [`reqwest::ClientBuilder`] gets `redirect(Policy::none())` before it is
-//!   built (see [`TransportBuilder::client_builder`]).
-//! - **A size cap** on the response body: the smaller of
-//!   [`TransportBuilder::max_response_bytes`] (1 MiB by default) and the request's own
-//!   `max_response_bytes`. A larger `Content-Length` is refused at once; any other body is
-//!   read chunk by chunk and dropped as soon as it passes the cap
-//!   ([`TooLarge`](TransportErrorKind::TooLarge)).
-//! - **Timeouts**: 10 s to connect, 30 s in all, body included
-//!   ([`Timeout`](TransportErrorKind::Timeout)).
-//! - **Only `https`**, or `http` to a loopback host, unless
-//!   [`allow_insecure_http`](TransportBuilder::allow_insecure_http) is set. A refused URL is
-//!   refused before any DNS lookup.
-//! - **Retries only where safe**, as [`RetryPolicy::decide`] says: client credentials and
-//!   userinfo are sent again after a timeout, a dropped connection, 429, 502, 503 or 504
-//!   (honouring `Retry-After`); an authorization code or a refresh token only when connecting
-//!   failed, so it certainly never reached the server.
-//!
-//! HTTP error statuses (4xx, 5xx) are not transport errors: they go to
-//! [`Exchange::response`], which turns them into the server's own OAuth error. Every response
-//! header is passed through (`WWW-Authenticate`, `Retry-After`, `DPoP-Nonce`...). Error
-//! messages name the host, never a request body, an `Authorization` header or a URL.
-//!
-//! ## Token manager
-//!
-//! [`TokenManager`] keeps one grant's tokens and hands out a valid access token to every
-//! task that asks, renewing it (refresh token, or client credentials again) when it is
-//! within the [`Lifecycle`](latchkey::Lifecycle)'s skew of its expiry:
-//!
-//! - **Exactly one renewal in flight**, however many tasks call
-//!   [`access_token`](TokenManager::access_token) at once; the others wait and share its token
-//!   or its error. A failed renewal is retried by the next call, after a backoff;
-//!   `invalid_grant` becomes [`Error::Reauthorize`].
-//! - **Saved before use**: every new token set goes to the [`TokenStore`] ([`MemoryStore`] by
-//!   default, or the atomic, mode-0600 `FileStore` of the `file-store` feature) and then to
-//!   `on_refresh`, before any caller gets the new access token, so a rotated refresh token
-//!   is never only in memory.
-//! - **Bearer requests**: [`execute`](TokenManager::execute) sends a [`Request`] with
-//!   `Authorization: Bearer`, only to the configured origins, never through a redirect, and
-//!   after a `401` with `error="invalid_token"` renews once and retries once.
-//! - **Cancellation-safe**: the renewal runs in a task of its own; a caller that is dropped
-//!   cancels only its wait, and a renewal task that dies is taken over by the next caller.
-//!
-//! ```
-//! # use latchkey_mock::{MockClient, MockServer};
-//! # #[tokio::main(flavor = "current_thread")]
-//! # async fn main() -> Result<(), latchkey::Error> {
-//! # let server = MockServer::builder().client(MockClient::new("svc").secret("s3cret")).start();
-//! use latchkey::{Client, Lifecycle, Method, Request, RetryMode, TokenSource, Url};
-//! use latchkey_reqwest::{TokenManager, Transport};
-//!
-//! let client = Client::builder("svc")
-//!     .client_secret("s3cret")
-//!     .token_endpoint(server.token_endpoint())
-//!     .build()?;
-//! let source = TokenSource::ClientCredentials { scope: "read".into(), params: Vec::new() };
-//! let manager = TokenManager::builder(Transport::new(), Lifecycle::new(client, source))
-//!     .resource_origin(server.url()) // e.g. "https://api.example.com"
-//!     .build()?;
-//!
-//! // Fetched once, then reused until 60 s before it expires.
-//! let token = manager.access_token().await?;
-//! assert_eq!(manager.access_token().await?.expose_secret(), token.expose_secret());
-//!
-//! let url = Url::parse(&server.userinfo_endpoint()).expect("a URL");
-//! let response = manager.execute(&Request::new(Method::Get, url, RetryMode::Idempotent)).await?;
-//! assert_eq!(response.status, 200);
-//! # Ok(())
-//! # }
-//! ```
-//!
-//! ## Features
-//!
-//! - `rustls` (default): TLS through rustls, reqwest 0.13's own flavour (aws-lc-rs with the
-//!   platform verifier). reqwest 0.13 no longer has a ring/webpki-roots flavour; its
-//!   `rustls-no-provider` would make this crate install a process-wide crypto provider,
-//!   which can break an application's own `install_default()`.
-//! - `native-tls`: the platform's TLS library; use with `default-features = false`.
-
+#![doc = include_str!("../README.md")]
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 #![warn(missing_debug_implementations)]
 
-use std::collections::hash_map::RandomState;
-use std::fmt;
-use std::hash::BuildHasher;
-use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::time::{Duration, Instant, SystemTime};
+use std::time::{Duration, SystemTime};
 
+use latchkey::drive::{
+    Action, Clock, DevicePolling, Drive, Headers, Reach, SendDriver, TransportSettings,
+};
 use latchkey::{
-    Error, Exchange, Failure, Headers, Request, Response, RetryPolicy, TransportError,
+    DevicePoll, Error, Exchange, Request, Response, RetryPolicy, TokenSet, TransportError,
     TransportErrorKind,
 };
 
 mod manager;
 
-pub use latchkey::{MemoryStore, StoreError, TokenStore};
+pub use latchkey::{DeviceWait, MemoryStore, StoreError, TokenStore};
 #[cfg(feature = "file-store")]
 pub use latchkey_store::FileStore;
 pub use manager::{TokenManager, TokenManagerBuilder};
 
-/// Sends latchkey exchanges over reqwest: async, no redirects, a response size cap, timeouts
-/// and safe retries.
-///
-/// Cheap to clone (the client and its connection pool are shared); `Send + Sync`. Needs a
-/// tokio runtime to send.
-#[derive(Clone)]
+/// Sends latchkey exchanges over reqwest, async: the core's drivers decide every step (see
+/// [`latchkey::drive`]); this type sends, sleeps, and enforces the cap and the timeouts.
+/// Cheap to clone (the pool is shared); `Send + Sync`; its futures are `Send`; needs tokio.
+#[derive(Clone, Debug)]
 pub struct Transport {
     client: reqwest::Client,
-    settings: Settings,
+    settings: TransportSettings,
     clock: Clock,
 }
 
 /// Configures a [`Transport`]. Created by [`Transport::builder`].
 #[must_use]
+#[derive(Debug, Default)]
 pub struct TransportBuilder {
     client_builder: Option<reqwest::ClientBuilder>,
-    settings: Settings,
-    clock: Option<Clock>,
+    settings: TransportSettings,
+    clock: Clock,
 }
-
-impl fmt::Debug for TransportBuilder {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("TransportBuilder")
-            .field("client_builder", &self.client_builder)
-            .field("settings", &self.settings)
-            .field("clock", &self.clock.as_ref().map(|_| "custom"))
-            .finish()
-    }
-}
-
-/// The wall clock the transport stamps responses with (and token managers decide by).
-type Clock = Arc<dyn Fn() -> SystemTime + Send + Sync>;
-
-fn system_clock() -> Clock {
-    Arc::new(SystemTime::now)
-}
-
-/// The safety settings, applied to every request (defined in the core, shared by both
-/// adapters).
-type Settings = latchkey::TransportSettings;
 
 impl Default for Transport {
     fn default() -> Self {
@@ -194,23 +46,14 @@ impl Default for Transport {
     }
 }
 
-impl fmt::Debug for Transport {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Transport")
-            .field("settings", &self.settings)
-            .finish_non_exhaustive()
-    }
-}
-
 impl Transport {
-    /// A transport with the safe defaults: no redirects, 1 MiB response cap, 10 s connect
-    /// timeout, 30 s overall timeout, `https` only (or `http` to loopback),
-    /// [`RetryPolicy::default`].
+    /// A transport with the safe defaults ([`TransportSettings::default`]): no redirects,
+    /// 1 MiB response cap, 10 s to connect, 30 s in all, `https` only (or `http` to
+    /// loopback), [`RetryPolicy::default`].
     ///
     /// # Panics
     ///
-    /// When the TLS backend cannot be initialised, as `reqwest::Client::new` does; see
-    /// [`TransportBuilder::try_build`].
+    /// When TLS cannot be initialised, as `reqwest::Client::new` does.
     #[must_use]
     pub fn new() -> Self {
         Self::builder().build()
@@ -218,113 +61,100 @@ impl Transport {
 
     /// Starts configuring a transport.
     pub fn builder() -> TransportBuilder {
-        TransportBuilder {
-            client_builder: None,
-            settings: Settings::default(),
-            clock: None,
-        }
+        TransportBuilder::default()
     }
 
-    /// The current time by this transport's clock ([`SystemTime::now`] unless
-    /// [`TransportBuilder::clock`] set another). Responses are stamped with it, so token
-    /// lifetimes and a [`TokenManager`]'s decisions use the same time.
+    /// The time by this transport's clock: responses are stamped with it, and token
+    /// managers decide by it.
     #[must_use]
     pub fn now(&self) -> SystemTime {
-        (self.clock)()
+        self.clock.now()
     }
 
-    /// Sends `exchange`'s request, retrying where its [`RetryMode`](latchkey::RetryMode) and
-    /// the retry policy allow, and feeds the answer to [`Exchange::response`].
-    ///
-    /// Waits between attempts with `tokio::time::sleep`. The future is `Send`.
+    /// Sends `exchange`'s request through the core's [`SendDriver`] (URL rule, retries,
+    /// `Retry-After`, redirects refused) and feeds the answer to [`Exchange::response`].
+    /// Waits between attempts with `tokio::time::sleep`.
     ///
     /// # Errors
     ///
-    /// [`Error::Transport`] when no usable answer arrived (refused URL, connection failure,
-    /// timeout, redirect, oversized body), else whatever [`Exchange::response`] returns: the
-    /// server's OAuth error ([`Error::Server`]) or an unusable answer ([`Error::Response`]).
-    pub async fn send<E: Exchange + Send>(&self, exchange: E) -> Result<E::Output, Error> {
-        let start = Instant::now();
-        let mut request = exchange.request()?;
-        request.check_url_security(self.settings.allow_insecure_http)?;
-        let mut attempts: u32 = 1;
-        loop {
-            let delay = match self.attempt(&request).await {
-                Ok(response) if response.is_success() => return exchange.response(response),
-                Ok(response) => {
-                    let failure = Failure::Status {
-                        status: response.status,
-                        retry_after: response.headers.get("retry-after"),
-                    };
-                    match retry_delay(
-                        &self.settings,
-                        &request,
-                        attempts,
-                        start,
-                        failure,
-                        self.now(),
-                    ) {
-                        Some(delay) => delay,
-                        None => return exchange.response(response),
-                    }
-                }
-                Err(failed) => {
-                    let delay = failed.retry.and_then(|failure| {
-                        retry_delay(
-                            &self.settings,
-                            &request,
-                            attempts,
-                            start,
-                            failure,
-                            self.now(),
-                        )
-                    });
-                    match delay {
-                        Some(delay) => delay,
-                        None => return Err(failed.error.into()),
-                    }
-                }
-            };
-            tokio::time::sleep(delay).await;
-            request = exchange.request()?;
-            attempts = attempts.saturating_add(1);
-        }
+    /// [`Error::Transport`] when no usable answer arrived, else what
+    /// [`Exchange::response`] returns ([`Error::Server`], [`Error::Response`]).
+    pub async fn send<E>(&self, exchange: E) -> Result<E::Output, Error>
+    where
+        E: Exchange + Send,
+        E::Output: Send,
+    {
+        self.run(SendDriver::new(exchange, &self.settings)).await
     }
 
-    /// Sends one request once: no retry, but every safety setting applied (URL check, no
-    /// redirects, size cap, timeouts). A 4xx or 5xx answer is an `Ok` [`Response`].
+    /// Sends one request once, every safety setting applied; a 4xx or 5xx answer is `Ok`.
     ///
     /// # Errors
     ///
     /// [`Error::Transport`] when no usable answer arrived.
     pub async fn execute(&self, request: &Request) -> Result<Response, Error> {
-        request.check_url_security(self.settings.allow_insecure_http)?;
-        self.attempt(request)
+        self.run(SendDriver::once(request.clone(), &self.settings))
             .await
-            .map_err(|failed| failed.error.into())
     }
 
-    /// One attempt within the overall timeout.
+    /// Polls the token endpoint until the user approves the device, as the core's
+    /// [`DevicePolling`] says (the interval, `slow_down`, expiry); see the
+    /// [crate docs](crate#device-authorization). Dropping the future stops polling.
     ///
-    /// The timeout is a `tokio` timer around the attempt rather than reqwest's own `timeout`,
-    /// which costs two more allocations per request (a boxed timer, and a boxed wrapper
-    /// around the response body) for the same deadline: connecting, sending, the headers and
-    /// the body, all within [`TransportBuilder::timeout`].
-    async fn attempt(&self, request: &Request) -> Result<Response, Failed> {
-        let answered = AtomicBool::new(false);
-        match tokio::time::timeout(
-            self.settings.timeout,
-            self.attempt_untimed(request, &answered),
-        )
-        .await
-        {
-            Ok(result) => result,
-            Err(_elapsed) => Err(Failed::timed_out(
+    /// # Errors
+    ///
+    /// [`Error::Server`] (`access_denied`, `expired_token`, ...); [`Error::Transport`].
+    pub async fn poll_device(&self, poll: DevicePoll) -> Result<TokenSet, Error> {
+        self.run(DevicePolling::new(poll, &self.settings)).await
+    }
+
+    /// [`poll_device`](Self::poll_device), calling `on_wait` before every poll and about
+    /// once a second while waiting.
+    ///
+    /// # Errors
+    ///
+    /// As [`poll_device`](Self::poll_device).
+    pub async fn poll_device_with(
+        &self,
+        poll: DevicePoll,
+        on_wait: impl FnMut(DeviceWait) + Send,
+    ) -> Result<TokenSet, Error> {
+        let polling = DevicePolling::with_progress(poll, &self.settings, on_wait);
+        self.run(polling).await
+    }
+
+    /// Runs any core driver to its end on this transport's clock: the one loop every
+    /// method above is.
+    ///
+    /// # Errors
+    ///
+    /// What the driver finishes with.
+    pub async fn run<D>(&self, mut driver: D) -> Result<D::Output, Error>
+    where
+        D: Drive + Send,
+        D::Output: Send,
+    {
+        loop {
+            match driver.next(self.now()) {
+                Action::Send(request) => driver.received(self.attempt(&request).await, self.now()),
+                Action::Sleep(wait) => tokio::time::sleep(wait).await,
+                Action::Done(outcome) => return outcome,
+            }
+        }
+    }
+
+    /// One attempt within the overall timeout: a `tokio` timer rather than reqwest's own
+    /// `timeout`, which costs two more allocations per request for the same deadline.
+    async fn attempt(&self, request: &Request) -> Result<Response, TransportError> {
+        let (answered, timeout) = (AtomicBool::new(false), self.settings.timeout);
+        let attempt = tokio::time::timeout(timeout, self.attempt_untimed(request, &answered));
+        attempt.await.unwrap_or_else(|_elapsed| {
+            Err(timed_out(
                 request,
                 answered.load(Ordering::Relaxed),
-                self.settings.timeout,
-            )),
-        }
+                timeout,
+            ))
+        })
     }
 
     /// One attempt: send, refuse redirects, read the body up to the cap. `answered` is set
@@ -333,66 +163,43 @@ impl Transport {
         &self,
         request: &Request,
         answered: &AtomicBool,
-    ) -> Result<Response, Failed> {
-        let cap = self
-            .settings
+    ) -> Result<Response, TransportError> {
+        let host = latchkey::host_port(&request.url);
+        let cap = request
             .max_response_bytes
-            .min(request.max_response_bytes.unwrap_or(u64::MAX));
+            .unwrap_or(self.settings.max_response_bytes);
         // Neither the URL nor header values go into the message: they may hold secrets.
         let outgoing = to_reqwest(request).ok_or_else(|| {
-            Failed::local(format!(
-                "cannot build the request to {}: invalid method, URL or header",
-                latchkey::host_port(&request.url)
-            ))
+            let message = format!("cannot build the request to {host}: invalid header");
+            TransportError::new(TransportErrorKind::Other, message).final_failure()
         })?;
         let mut response = self
             .client
             .execute(outgoing)
             .await
-            .map_err(|e| Failed::from_reqwest(e, request, false))?;
+            .map_err(|e| from_reqwest(e, &host, false))?;
 
         answered.store(true, Ordering::Relaxed);
         let status = response.status().as_u16();
-        let headers = copy_headers(response.headers());
-        if (300..400).contains(&status) {
-            return Err(Failed::redirect(
-                status,
-                &latchkey::host_port(&request.url),
-                headers.get("location"),
-            ));
-        }
+        let wire = response.headers().iter();
+        let headers = Headers::from_wire(wire.map(|(n, v)| (n.as_str(), v.as_bytes())));
         let announced = response.content_length();
-        if let Some(length) = announced {
-            if length > cap {
-                return Err(Failed::too_large(
-                    cap,
-                    format!(
-                        "{} announced {length} bytes",
-                        latchkey::host_port(&request.url)
-                    ),
-                ));
-            }
+        if let Some(length) = announced.filter(|length| *length > cap) {
+            let message = format!("{host} announced {length} bytes");
+            return Err(TransportError::too_large(cap, message));
         }
         // Sized by the announced length, which is within the cap.
-        let mut body = Vec::with_capacity(
-            announced
-                .and_then(|length| usize::try_from(length).ok())
-                .unwrap_or(0),
-        );
+        let capacity = announced.and_then(|length| usize::try_from(length).ok());
+        let mut body = Vec::with_capacity(capacity.unwrap_or(0));
         while let Some(chunk) = response
             .chunk()
             .await
-            .map_err(|e| Failed::from_reqwest(e, request, true))?
+            .map_err(|e| from_reqwest(e, &host, true))?
         {
             let total = u64::try_from(body.len().saturating_add(chunk.len())).unwrap_or(u64::MAX);
             if total > cap {
-                return Err(Failed::too_large(
-                    cap,
-                    format!(
-                        "{} sent more; the rest was not read",
-                        latchkey::host_port(&request.url)
-                    ),
-                ));
+                let message = format!("{host} sent more; the rest was not read");
+                return Err(TransportError::too_large(cap, message));
             }
             body.extend_from_slice(&chunk);
         }
@@ -400,13 +207,9 @@ impl Transport {
     }
 }
 
-/// The request as reqwest's, or `None` when its method or a header is not valid HTTP.
-///
-/// The body and every header value are copied into one buffer that they then share: reqwest
-/// keeps a copy of each request (for its own protocol-level retries), and copies of shared
-/// bytes are reference counts, where copies of separately allocated values would each
-/// allocate again. `Authorization` is marked sensitive (kept out of HTTP/2 header tables and
-/// of `Debug`).
+/// The request as reqwest's, or `None` when its method or a header is not valid HTTP. The
+/// body and the header values share one buffer (reqwest copies each request, and copies of
+/// shared bytes are reference counts); `Authorization` is marked sensitive.
 fn to_reqwest(request: &Request) -> Option<reqwest::Request> {
     use reqwest::header::{AUTHORIZATION, HeaderMap, HeaderName, HeaderValue};
 
@@ -441,19 +244,8 @@ fn to_reqwest(request: &Request) -> Option<reqwest::Request> {
     Some(outgoing)
 }
 
-/// Every response header, in order (invalid UTF-8 replaced; common names not copied).
-fn copy_headers(map: &reqwest::header::HeaderMap) -> Headers {
-    let mut headers = Headers::new();
-    headers.reserve(map.len());
-    for (name, value) in map {
-        headers.append_from_wire(name.as_str(), value.as_bytes());
-    }
-    headers
-}
-
 impl TransportBuilder {
-    /// Caps every response body at this many bytes (default 1 MiB). A request's own, lower
-    /// `max_response_bytes` wins.
+    /// Caps every response body (default 1 MiB); a request's own, lower cap wins.
     pub fn max_response_bytes(mut self, bytes: u64) -> Self {
         self.settings.max_response_bytes = bytes;
         self
@@ -465,43 +257,35 @@ impl TransportBuilder {
         self
     }
 
-    /// The longest time one attempt may take, from connecting to the last body byte
-    /// (default 30 s). Waits between retries are bounded by the retry policy instead.
+    /// The longest one attempt may take, body included (default 30 s).
     pub fn timeout(mut self, timeout: Duration) -> Self {
         self.settings.timeout = timeout;
         self
     }
 
-    /// Allows plain `http://` to hosts other than loopback (default `false`). Only for tests
-    /// and closed networks: codes, secrets and tokens then travel in clear text.
+    /// Allows plain `http://` to hosts other than loopback (default `false`): only for tests
+    /// and closed networks.
     pub fn allow_insecure_http(mut self, allow: bool) -> Self {
         self.settings.allow_insecure_http = allow;
         self
     }
 
-    /// How [`Transport::send`] retries (default [`RetryPolicy::default`]; use
-    /// [`RetryPolicy::never`] to send each request once).
+    /// How [`Transport::send`] retries (default [`RetryPolicy::default`]).
     pub fn retry_policy(mut self, policy: RetryPolicy) -> Self {
         self.settings.retry_policy = policy;
         self
     }
 
-    /// Reads the time from `clock` instead of [`SystemTime::now`]: responses are stamped
-    /// with it (so token lifetimes count from it) and a [`TokenManager`] decides by it. For
-    /// tests that move time across an expiry without sleeping.
+    /// Reads the time from `clock` instead of [`SystemTime::now`] (responses, token
+    /// lifetimes, backoff and token managers all follow it): for tests.
     pub fn clock(mut self, clock: impl Fn() -> SystemTime + Send + Sync + 'static) -> Self {
-        self.clock = Some(Arc::new(clock));
+        self.clock = Clock::new(clock);
         self
     }
 
-    /// Builds the HTTP client from a caller's builder, for its proxy, TLS or pool settings.
-    ///
-    /// The builder gets `redirect(Policy::none())` and this transport's connect timeout
-    /// before it is built, whatever it said before; the transport's overall timeout is
-    /// applied around every attempt (a `timeout` of the builder's own applies as well). A built
-    /// [`reqwest::Client`] is not accepted: its redirect policy can be neither inspected nor
-    /// overridden per request, so a client that follows redirects would send codes, secrets
-    /// and tokens on to wherever a `Location` header points.
+    /// Builds the HTTP client from a caller's builder (proxy, TLS, pool), with
+    /// `redirect(Policy::none())` and this connect timeout. A built client is not accepted:
+    /// its redirect policy could carry secrets on to a `Location`.
     pub fn client_builder(mut self, builder: reqwest::ClientBuilder) -> Self {
         self.client_builder = Some(builder);
         self
@@ -511,8 +295,7 @@ impl TransportBuilder {
     ///
     /// # Errors
     ///
-    /// An [`Error::Transport`] of kind [`Other`](TransportErrorKind::Other) when reqwest
-    /// cannot build its client (for example, the TLS backend fails to initialise).
+    /// An [`Error::Transport`] when reqwest cannot build its client (say, TLS fails).
     pub fn try_build(self) -> Result<Transport, Error> {
         let builder = self.client_builder.unwrap_or_else(reqwest::Client::builder);
         // The overall timeout is applied around each attempt (see `Transport::attempt`).
@@ -524,10 +307,11 @@ impl TransportBuilder {
                 TransportError::new(TransportErrorKind::Other, "cannot build the HTTP client")
                     .with_source(e.without_url())
             })?;
+        let (settings, clock) = (self.settings, self.clock);
         Ok(Transport {
             client,
-            settings: self.settings,
-            clock: self.clock.unwrap_or_else(system_clock),
+            settings,
+            clock,
         })
     }
 
@@ -535,8 +319,7 @@ impl TransportBuilder {
     ///
     /// # Panics
     ///
-    /// When reqwest cannot build its client, as `reqwest::Client::new` does; use
-    /// [`try_build`](Self::try_build) to handle that.
+    /// When reqwest cannot build its client (see [`try_build`](Self::try_build)).
     pub fn build(self) -> Transport {
         match self.try_build() {
             Ok(transport) => transport,
@@ -545,193 +328,39 @@ impl TransportBuilder {
     }
 }
 
-/// Asks the core whether to try again, and how long to wait first.
-fn retry_delay(
-    settings: &Settings,
-    request: &Request,
-    attempts: u32,
-    start: Instant,
-    failure: Failure<'_>,
-    now: SystemTime,
-) -> Option<Duration> {
-    let jitter = RandomState::new().hash_one(attempts);
-    settings.retry_policy.delay(
-        request.retry,
-        attempts,
-        start.elapsed(),
-        failure,
-        now,
-        jitter,
-    )
+/// The overall timeout ran out. The request may have reached the server.
+fn timed_out(request: &Request, reading_body: bool, timeout: Duration) -> TransportError {
+    let host = latchkey::host_port(&request.url);
+    let what = if reading_body {
+        "reading the body"
+    } else {
+        "waiting for the answer"
+    };
+    let message = format!("{host}: {what}: timed out after {timeout:?}");
+    TransportError::new(TransportErrorKind::Timeout, message)
 }
 
-/// A failed attempt and what it means for retrying: `None` never retries (a redirect, an
-/// oversized body, a request that cannot be built).
-struct Failed {
-    error: TransportError,
-    retry: Option<Failure<'static>>,
-}
-
-impl Failed {
-    fn new(kind: TransportErrorKind, message: String, retry: Option<Failure<'static>>) -> Self {
-        Self {
-            error: TransportError::new(kind, message),
-            retry,
-        }
-    }
-
-    fn local(message: String) -> Self {
-        Self::new(TransportErrorKind::Other, message, None)
-    }
-
-    fn redirect(status: u16, host: &str, location: Option<&str>) -> Self {
-        Self {
-            error: TransportError::redirect(status, host, location),
-            retry: None,
-        }
-    }
-
-    fn too_large(limit: u64, message: String) -> Self {
-        Self::new(TransportErrorKind::TooLarge { limit }, message, None)
-    }
-
-    /// The overall timeout ran out. The request may have reached the server.
-    fn timed_out(request: &Request, reading_body: bool, timeout: Duration) -> Self {
-        let what = if reading_body {
-            "reading the response body"
-        } else {
-            "waiting for the answer"
-        };
-        Self::new(
-            TransportErrorKind::Timeout,
-            format!(
-                "{}: {what}: timed out after {timeout:?}",
-                latchkey::host_port(&request.url)
-            ),
-            Some(Failure::Transport),
+/// Classifies a reqwest failure. Only a failure to connect means the request certainly
+/// never reached the server; anything while reading the body comes after the server
+/// answered.
+fn from_reqwest(error: reqwest::Error, host: &str, reading_body: bool) -> TransportError {
+    use TransportErrorKind::{Connect, Other, Timeout};
+    let timeout_or = |kind| if error.is_timeout() { Timeout } else { kind };
+    let (kind, reach, what) = if reading_body {
+        (
+            timeout_or(Other),
+            Reach::MaybeSent,
+            "reading the response body",
         )
-    }
-
-    /// Classifies a reqwest failure. Only a failure to connect means the request certainly
-    /// never reached the server; anything while reading the body comes after the server
-    /// answered.
-    fn from_reqwest(error: reqwest::Error, request: &Request, reading_body: bool) -> Self {
-        use TransportErrorKind::{Connect, Other, Timeout};
-        let never_sent = Some(Failure::Connect);
-        let maybe_sent = Some(Failure::Transport);
-        let (kind, retry, what) = if reading_body {
-            let kind = if error.is_timeout() { Timeout } else { Other };
-            (kind, maybe_sent, "reading the response body")
-        } else if error.is_builder() {
-            (Other, None, "building the request")
-        } else if error.is_connect() {
-            let kind = if error.is_timeout() { Timeout } else { Connect };
-            (kind, never_sent, "connecting")
-        } else if error.is_timeout() {
-            (Timeout, maybe_sent, "waiting for the answer")
-        } else {
-            (Other, maybe_sent, "sending the request")
-        };
-        // Without its URL, the error's text names no path or query.
-        let error = error.without_url();
-        let message = format!(
-            "{}: {what}: {}",
-            latchkey::host_port(&request.url),
-            chain(&error)
-        );
-        Self {
-            error: TransportError::new(kind, message).with_source(error),
-            retry,
-        }
-    }
-}
-
-/// An error and its sources as one line (reqwest's own text says little without them).
-fn chain(error: &(dyn std::error::Error + 'static)) -> String {
-    let mut text = error.to_string();
-    let mut source = error.source();
-    while let Some(inner) = source {
-        let inner_text = inner.to_string();
-        if !text.contains(&inner_text) {
-            text.push_str(": ");
-            text.push_str(&inner_text);
-        }
-        source = inner.source();
-    }
-    text
-}
-
-// The device authorization grant (RFC 8628): `Transport::poll_device`.
-mod device;
-
-pub use latchkey::DeviceWait;
-
-#[cfg(test)]
-mod tests {
-    use latchkey::{Method, RetryMode, Url};
-
-    use super::*;
-
-    fn request() -> Request {
-        let url = Url::parse("https://auth.example.com/token?x=1").expect("url");
-        let mut request = Request::new(Method::Post, url, RetryMode::Idempotent);
-        request.headers.append("authorization", "Basic YTpi");
-        request
-            .headers
-            .append("content-type", "application/x-www-form-urlencoded");
-        request.headers.append("x-twice", "1");
-        request.headers.append("x-twice", "2");
-        request.body = b"grant_type=client_credentials".to_vec();
-        request
-    }
-
-    #[test]
-    fn the_reqwest_request_carries_every_header_and_the_body() {
-        let outgoing = to_reqwest(&request()).expect("valid");
-        assert_eq!(outgoing.method(), reqwest::Method::POST);
-        assert_eq!(
-            outgoing.url().as_str(),
-            "https://auth.example.com/token?x=1"
-        );
-        let headers = outgoing.headers();
-        assert_eq!(headers.len(), 4);
-        assert_eq!(headers["authorization"], "Basic YTpi");
-        assert!(headers["authorization"].is_sensitive());
-        assert_eq!(headers["content-type"], "application/x-www-form-urlencoded");
-        assert!(!headers["content-type"].is_sensitive());
-        let twice: Vec<_> = headers.get_all("x-twice").iter().collect();
-        assert_eq!(twice, ["1", "2"]);
-        let body = outgoing.body().and_then(reqwest::Body::as_bytes);
-        assert_eq!(body, Some(&b"grant_type=client_credentials"[..]));
-    }
-
-    #[test]
-    fn an_invalid_header_builds_no_request() {
-        let mut bad_value = request();
-        bad_value.headers.append("x-bad", "a\r\nb");
-        assert!(to_reqwest(&bad_value).is_none());
-        let mut bad_name = request();
-        bad_name.headers.append("bad name", "v");
-        assert!(to_reqwest(&bad_name).is_none());
-    }
-
-    #[test]
-    fn copied_headers_keep_order_and_replace_invalid_utf8() {
-        use reqwest::header::{HeaderMap, HeaderValue};
-        let mut map = HeaderMap::new();
-        map.append("content-type", HeaderValue::from_static("application/json"));
-        map.append(
-            "x-raw",
-            HeaderValue::from_bytes(b"caf\xc3\xa9 \xff").expect("obs-text"),
-        );
-        let headers = copy_headers(&map);
-        let fields: Vec<_> = headers.iter().collect();
-        assert_eq!(
-            fields,
-            [
-                ("content-type", "application/json"),
-                ("x-raw", "café \u{fffd}")
-            ]
-        );
-    }
+    } else if error.is_builder() {
+        (Other, Reach::Final, "building the request")
+    } else if error.is_connect() {
+        (timeout_or(Connect), Reach::NotSent, "connecting")
+    } else {
+        (timeout_or(Other), Reach::MaybeSent, "sending the request")
+    };
+    // Without its URL, the error's text names no path or query.
+    TransportError::new(kind, format!("{host}: {what}"))
+        .reached(reach)
+        .with_source_chain(error.without_url())
 }

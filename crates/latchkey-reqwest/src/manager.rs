@@ -1,583 +1,234 @@
 //! [`TokenManager`]: a valid access token for however many tasks ask, with exactly one
 //! renewal in flight.
 
-use std::fmt;
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
-use std::time::{Duration, Instant};
+use std::sync::Arc;
 
-use latchkey::bearer::{self, Origins};
+use latchkey::manage::bearer;
+use latchkey::manage::{
+    Landing, ManagedTransport, Poll, Renewal, Ticket, TokenKeeper, Waited, Work,
+};
 use latchkey::{
-    AccessToken, Error, Lifecycle, MemoryStore, NextStep, Request, Response, StoreError, TokenSet,
-    TokenStore, TransportError, TransportErrorKind,
+    AccessToken, Error, Lifecycle, Request, Response, StoreError, TokenSet, TokenStore,
 };
 use tokio::sync::watch;
 
 use crate::Transport;
 
-type OnRefresh = Box<dyn Fn(&TokenSet) + Send + Sync>;
-
-/// What every task waiting for one renewal gets.
-type Outcome = Result<AccessToken, Error>;
-
-/// Hands out a valid access token to any number of tasks, renewing it when needed with
-/// exactly one request in flight; saves every new token set before handing it out; sends
-/// bearer-authenticated requests.
-///
-/// Cheap to clone (clones share one state); `Send + Sync`; every future it returns is
-/// `Send`. The renewal policy (refresh skew, refresh token or client credentials, backoff)
-/// is the core's [`Lifecycle`]; time is the [`Transport`]'s clock. Needs a tokio runtime.
-///
-/// ```text
-/// access_token() ──► token good for longer than the skew? ──yes──► the token (no I/O, no await)
-///                         │ no
-///                         ▼
-///       a renewal under way? ──yes──► await it: its token, or its error
-///                         │ no
-///                         ▼
-///   tokio::spawn(renewal): backoff ─► send ─► store.save ─► on_refresh ─► publish to all
-/// ```
-///
-/// # Cancellation
-///
-/// The renewal runs in a task of its own, so a caller that is cancelled (dropped, timed
-/// out, aborted), even the one that started the renewal, cancels nothing but its own wait:
-/// the request, and with refresh token rotation the only copy of the new refresh token, is
-/// never cut off halfway by a caller going away. If the renewal task itself dies (its
-/// runtime shuts down, or a store or `on_refresh` callback panics), every waiter is woken
-/// and takes over, starting from whatever the store saved; a call gives up with an error
-/// only if the renewal it took over dies too.
-///
-/// # Errors and retries
-///
-/// A failed renewal is reported to every task that waited for it; the next call tries
-/// again, after the lifecycle's backoff (doubling with each failure in a row). A refresh token
-/// the server refuses (`invalid_grant`) becomes [`Error::Reauthorize`], for every waiter and
-/// every later call, until [`set_tokens`](Self::set_tokens) hands in tokens from a new
-/// authorization.
-#[derive(Clone)]
+/// Hands out a valid access token to any number of tasks with exactly one renewal in
+/// flight, saves every new token set before handing it out, and sends bearer requests (see
+/// the [crate docs](crate#token-manager)). Every decision is the core's
+/// [`RenewalMachine`](latchkey::manage::RenewalMachine); this is a `Mutex` and a `watch` around it, on the [`Transport`]'s
+/// clock. Cheap to clone (clones share one state); `Send + Sync`; its futures are `Send`.
+/// The renewal runs in a task of its own, so a cancelled caller cancels only its own wait.
+#[derive(Clone, Debug)]
 pub struct TokenManager {
     inner: Arc<Inner>,
 }
 
 /// Configures a [`TokenManager`]. Created by [`TokenManager::builder`].
-#[must_use]
-pub struct TokenManagerBuilder {
-    transport: Transport,
-    lifecycle: Lifecycle,
-    store: Option<Arc<dyn TokenStore>>,
-    tokens: Option<TokenSet>,
-    on_refresh: Option<OnRefresh>,
-    origins: Vec<String>,
-}
+pub type TokenManagerBuilder = latchkey::manage::TokenManagerBuilder<Transport>;
 
+#[derive(Debug)]
 struct Inner {
     transport: Transport,
-    lifecycle: Lifecycle,
-    store: Arc<dyn TokenStore>,
-    on_refresh: Option<OnRefresh>,
-    origins: Origins,
-    state: Mutex<State>,
-}
-
-#[derive(Default)]
-struct State {
-    tokens: Option<TokenSet>,
-    /// A resource server rejected the current access token: renew even if it looks valid.
-    rejected: bool,
-    /// The current token set is not in the store yet (the store failed): save it before
-    /// handing it out.
-    unsaved: bool,
-    /// The renewal under way, if any.
-    flight: Option<Flight>,
-    /// Renewals started so far.
-    started: u64,
-    /// Failed renewals in a row, and when the next one may start.
-    failures: u32,
-    retry_at: Option<Instant>,
-    /// Set when only a new authorization can help (`invalid_grant`).
-    reauthorize: Option<Error>,
-}
-
-/// The renewal under way: its number and where its outcome will appear.
-struct Flight {
-    id: u64,
-    outcome: watch::Receiver<Option<Outcome>>,
-}
-
-/// What one renewal does.
-enum Renewal {
-    Refresh(latchkey::Refresh),
-    ClientCredentials(latchkey::ClientCredentials),
-    /// Save the current (unsaved) token set again.
-    Save(TokenSet),
-    /// Save token sets handed in by the application.
-    Replace(TokenSet),
-}
-
-/// How a renewal ended.
-enum Renewed {
-    /// New tokens, in the store.
-    Saved(TokenSet),
-    /// New tokens the store refused: kept in memory, saved again on the next call.
-    Unsaved(TokenSet, Error),
-    /// No new tokens.
-    Failed(Error),
+    keeper: TokenKeeper,
+    /// Bumped whenever a renewal ends, however it ends.
+    landed: watch::Sender<u64>,
 }
 
 impl TokenManager {
-    /// A manager with an empty [`MemoryStore`]: for client credentials, whose first call
-    /// gets the first token. Equivalent to `TokenManager::builder(transport,
-    /// lifecycle).build()`.
+    /// A manager with an empty [`MemoryStore`](latchkey::MemoryStore): for client
+    /// credentials, whose first call gets the first token.
     #[must_use]
     pub fn new(transport: Transport, lifecycle: Lifecycle) -> Self {
-        Self::from_parts(
-            transport,
-            lifecycle,
-            Arc::new(MemoryStore::new()),
-            None,
-            None,
-            Origins::new(),
-        )
+        transport.manage(TokenKeeper::new(lifecycle))
     }
 
     /// Starts configuring a manager that renews with `lifecycle` over `transport`.
     pub fn builder(transport: Transport, lifecycle: Lifecycle) -> TokenManagerBuilder {
-        TokenManagerBuilder {
-            transport,
-            lifecycle,
-            store: None,
-            tokens: None,
-            on_refresh: None,
-            origins: Vec::new(),
-        }
+        TokenManagerBuilder::new(transport, lifecycle)
     }
 
-    fn from_parts(
-        transport: Transport,
-        lifecycle: Lifecycle,
-        store: Arc<dyn TokenStore>,
-        tokens: Option<TokenSet>,
-        on_refresh: Option<OnRefresh>,
-        origins: Origins,
-    ) -> Self {
-        Self {
-            inner: Arc::new(Inner {
-                transport,
-                lifecycle,
-                store,
-                on_refresh,
-                origins,
-                state: Mutex::new(State {
-                    tokens,
-                    ..State::default()
-                }),
-            }),
-        }
-    }
-
-    /// Returns an access token that does not expire within the lifecycle's skew, renewing
-    /// first when needed. However many tasks call at once, one renewal request is sent; the
-    /// others await it and share its token or its error.
+    /// An access token that does not expire within the lifecycle's skew, renewed first when
+    /// needed; one renewal request however many tasks call at once.
     ///
     /// # Errors
     ///
-    /// [`Error::Reauthorize`] when only a new authorization can help (no tokens, no refresh
-    /// token, or `invalid_grant`); [`Error::Store`] when the new token set could not be
-    /// saved; else whatever the renewal met (the server's error, a transport error).
+    /// [`Error::Reauthorize`] when only a new authorization can help; [`Error::Store`] when
+    /// the new token set could not be saved; else what the renewal met.
     pub async fn access_token(&self) -> Result<AccessToken, Error> {
-        self.run(Want::Token { force: false }).await
+        self.obtain(false).await
     }
 
-    /// Renews now, even if the current token looks valid, and returns the new token. If a
-    /// renewal is already under way, awaits it and returns its token instead of sending
-    /// another.
+    /// Renews now even if the token looks valid (or joins a renewal under way).
     ///
     /// # Errors
     ///
     /// As [`access_token`](Self::access_token).
     pub async fn force_refresh(&self) -> Result<AccessToken, Error> {
-        self.run(Want::Token { force: true }).await
+        self.obtain(true).await
     }
 
-    /// Marks `rejected` as refused by a resource server (a 401 with `invalid_token`): the
-    /// next [`access_token`](Self::access_token) renews even though it has not expired. A
-    /// token that was already replaced is ignored, so many tasks reporting the same 401
-    /// cause one renewal.
+    /// Marks `rejected` as refused by a resource server: the next call renews (once).
     pub fn invalidate(&self, rejected: &AccessToken) {
-        let mut state = self.inner.lock();
-        if state
-            .tokens
-            .as_ref()
-            .is_some_and(|t| t.access_token().expose_secret() == rejected.expose_secret())
-        {
-            state.rejected = true;
-        }
+        self.inner.keeper.invalidate(rejected);
     }
 
-    /// The current token set, if any (for display or for an application's own storage).
+    /// The current token set, if any.
     #[must_use]
     pub fn tokens(&self) -> Option<TokenSet> {
-        self.inner.lock().tokens.clone()
+        self.inner.keeper.tokens()
     }
 
-    /// Replaces the tokens (after a new authorization, typically following
-    /// [`Error::Reauthorize`]): waits for a renewal under way, saves `tokens` to the store
-    /// and makes them current.
+    /// Replaces the tokens (after a new authorization): waits for a renewal under way, then
+    /// saves `tokens` and makes them current.
     ///
     /// # Errors
     ///
-    /// [`Error::Store`] when the store refused them; they are current anyway and saved
-    /// again on the next call.
+    /// [`Error::Store`] when the store refused them (current anyway, saved again next call).
     pub async fn set_tokens(&self, tokens: TokenSet) -> Result<(), Error> {
-        self.run(Want::Replace(tokens)).await.map(|_| ())
+        loop {
+            let now = self.inner.transport.now();
+            let replaced = self.inner.keeper.lock().replace(tokens.clone(), now);
+            let (ticket, mine) = match replaced {
+                Ok(renewal) => (self.inner.start(renewal), true),
+                Err(ticket) => (ticket, false),
+            };
+            match self.inner.wait_for(ticket).await {
+                Some(outcome) if mine => return outcome.map(drop),
+                _ => {}
+            }
+        }
     }
 
-    /// Sends `request` to a resource server with `Authorization: Bearer <access token>`,
-    /// once, through [`Transport::execute`] (no redirects followed, size cap, timeouts). On a
-    /// `401` whose `WWW-Authenticate` says `Bearer error="invalid_token"`, renews the token
-    /// once and sends the request once more; any other answer, 4xx and 5xx included, is
-    /// returned as is.
-    ///
-    /// The token is only ever sent to the origins given to
-    /// [`TokenManagerBuilder::resource_origin`]; a request for any other origin is refused
-    /// before anything is sent. A redirect is never followed (the token would travel with
-    /// it): it is an [`Error::Transport`] of kind
-    /// [`Redirect`](latchkey::TransportErrorKind::Redirect).
+    /// Sends `request` with `Authorization: Bearer` through [`Transport::execute`], only to
+    /// the origins given to [`TokenManagerBuilder::resource_origin`]; after a `401` with
+    /// `error="invalid_token"`, renews once and sends once more. The future is `Send`.
     ///
     /// # Errors
     ///
     /// [`ConfigError::ForeignOrigin`](latchkey::ConfigError::ForeignOrigin) for another
-    /// origin; whatever [`access_token`](Self::access_token) returns; [`Error::Transport`]
-    /// when no usable answer arrived.
+    /// origin; what [`access_token`](Self::access_token) returns; [`Error::Transport`].
     pub async fn execute(&self, request: &Request) -> Result<Response, Error> {
-        self.inner.origins.check(&request.url)?;
-        let token = self.access_token().await?;
-        let response = self.send_with(request, &token).await?;
-        if !bearer::token_rejected(&response) {
-            return Ok(response);
-        }
-        self.invalidate(&token);
-        let token = self.access_token().await?;
-        self.send_with(request, &token).await
-    }
-
-    async fn send_with(&self, request: &Request, token: &AccessToken) -> Result<Response, Error> {
-        let mut request = request.clone();
-        bearer::authorize(&mut request, token);
-        self.inner.transport.execute(&request).await
-    }
-
-    async fn run(&self, want: Want) -> Result<AccessToken, Error> {
-        let mut abandoned = 0;
+        self.inner.keeper.origins().check(&request.url)?;
+        let mut retried = false;
         loop {
-            let (mine, mut outcome) = match self.inner.decide(&want)? {
-                Next::Use(token) => return Ok(token),
-                Next::Join(outcome) => (false, outcome),
-                Next::Started(outcome) => (true, outcome),
+            let token = self.obtain(false).await?;
+            let authorized = bearer::authorized(request, &token);
+            let response = self.inner.transport.execute(&authorized).await?;
+            if retried || !bearer::token_rejected(&response) {
+                return Ok(response);
+            }
+            self.invalidate(&token);
+            retried = true;
+        }
+    }
+
+    async fn obtain(&self, force: bool) -> Result<AccessToken, Error> {
+        loop {
+            let now = self.inner.transport.now();
+            let polled = self.inner.keeper.lock().poll(now, force)?;
+            let ticket = match polled {
+                Poll::Use(token) => return Ok(token),
+                Poll::Start(renewal) => self.inner.start(renewal),
+                Poll::Wait(ticket) => ticket,
             };
-            // `None` until the renewal lands; a closed channel without an outcome means its
-            // task died, and the next round takes over.
-            let landed = outcome
-                .wait_for(Option::is_some)
-                .await
-                .ok()
-                .and_then(|outcome| outcome.clone());
-            match (landed, &want) {
-                (Some(outcome), Want::Token { .. }) => return outcome,
-                // Someone else's renewal finished: now replace.
-                (Some(_), Want::Replace(_)) if !mine => {}
-                (Some(outcome), Want::Replace(_)) => return outcome,
-                // Take over, but do not chase a renewal that keeps dying.
-                (None, _) => {
-                    abandoned += 1;
-                    if abandoned > 1 {
-                        return Err(TransportError::new(
-                            TransportErrorKind::Other,
-                            "the token renewal was abandoned twice (its task died)",
-                        )
-                        .into());
-                    }
-                }
+            if let Some(outcome) = self.inner.wait_for(ticket).await {
+                return outcome;
             }
         }
     }
-}
-
-/// What a caller wants.
-enum Want {
-    Token { force: bool },
-    Replace(TokenSet),
-}
-
-/// What a caller does next.
-enum Next {
-    Use(AccessToken),
-    Join(watch::Receiver<Option<Outcome>>),
-    Started(watch::Receiver<Option<Outcome>>),
 }
 
 impl Inner {
-    fn lock(&self) -> MutexGuard<'_, State> {
-        self.state.lock().unwrap_or_else(PoisonError::into_inner)
-    }
-
-    /// Under the lock, without awaiting: use the token, join the renewal under way, or start
-    /// one.
-    fn decide(self: &Arc<Self>, want: &Want) -> Result<Next, Error> {
-        let mut state = self.lock();
-        if let Some(flight) = &state.flight {
-            if let Want::Token { force } = want {
-                if let Some(token) = self.usable(&state, *force) {
-                    return Ok(Next::Use(token));
-                }
-            }
-            return Ok(Next::Join(flight.outcome.clone()));
-        }
-        let renewal = match want {
-            Want::Replace(tokens) => {
-                state.reauthorize = None;
-                state.failures = 0;
-                state.retry_at = None;
-                Renewal::Replace(tokens.clone())
-            }
-            Want::Token { force } => {
-                if let Some(token) = self.usable(&state, *force) {
-                    return Ok(Next::Use(token));
-                }
-                if let Some(error) = &state.reauthorize {
-                    return Err(error.clone());
-                }
-                match &state.tokens {
-                    Some(tokens) if state.unsaved => Renewal::Save(tokens.clone()),
-                    tokens => {
-                        let now = self.transport.now();
-                        let force = *force || state.rejected;
-                        match self.lifecycle.next_step(tokens.as_ref(), now, force)? {
-                            NextStep::UseToken(token) => return Ok(Next::Use(token)),
-                            NextStep::Refresh(step) => Renewal::Refresh(step),
-                            NextStep::ClientCredentials(step) => Renewal::ClientCredentials(step),
-                            _ => return Err(self.lifecycle.reauthorize_error(tokens.as_ref())),
-                        }
-                    }
-                }
-            }
-        };
-        state.started += 1;
-        let id = state.started;
-        let (sender, outcome) = watch::channel(None);
-        state.flight = Some(Flight {
-            id,
-            outcome: outcome.clone(),
-        });
-        let backoff = state.retry_at.map_or(Duration::ZERO, |at| {
-            at.saturating_duration_since(Instant::now())
-        });
-        drop(state);
-        let landing = Landing {
+    /// Runs `renewal` in a task of its own, so that no caller going away cuts it off.
+    fn start(self: &Arc<Self>, renewal: Renewal) -> Ticket {
+        let ticket = renewal.ticket;
+        let flight = Flight {
             inner: Arc::clone(self),
-            id,
-            sender: Some(sender),
+            ticket,
+            landed: false,
         };
-        tokio::spawn(landing.fly(renewal, backoff));
-        Ok(Next::Started(outcome))
+        tokio::spawn(flight.fly(renewal));
+        ticket
     }
 
-    /// The current access token, if it can be used as is.
-    fn usable(&self, state: &State, force: bool) -> Option<AccessToken> {
-        if state.reauthorize.is_some() || state.unsaved {
-            return None;
+    /// Waits until renewal `ticket` ends: its outcome, or `None` to poll again.
+    async fn wait_for(&self, ticket: Ticket) -> Option<Result<AccessToken, Error>> {
+        // Subscribed before looking, so a landing in between is not missed.
+        let mut landed = self.landed.subscribe();
+        loop {
+            match self.keeper.lock().waited(ticket) {
+                Waited::Pending => {}
+                Waited::Done(outcome) => return Some(outcome),
+                _ => return None,
+            }
+            if landed.changed().await.is_err() {
+                return None;
+            }
         }
-        let now = self.transport.now();
-        self.lifecycle
-            .usable(state.tokens.as_ref(), now, force || state.rejected)
-            .cloned()
     }
 
-    /// Saves before anything else sees the tokens (on the blocking pool: a file store
-    /// syncs to disk), then tells `on_refresh`.
-    async fn persist(&self, tokens: TokenSet) -> Renewed {
-        let store = Arc::clone(&self.store);
+    /// Saves on the blocking pool (a file store syncs to disk).
+    async fn save(&self, tokens: &TokenSet) -> Result<(), StoreError> {
+        let store = Arc::clone(self.keeper.store());
         let saving = tokens.clone();
-        let saved = tokio::task::spawn_blocking(move || store.save(&saving))
+        tokio::task::spawn_blocking(move || store.save(&saving))
             .await
-            .unwrap_or_else(|_| Err(StoreError::new("the save was cancelled or panicked")));
-        if let Err(error) = saved {
-            return Renewed::Unsaved(tokens, error.into());
-        }
-        if let Some(on_refresh) = &self.on_refresh {
-            on_refresh(&tokens);
-        }
-        Renewed::Saved(tokens)
+            .unwrap_or_else(|_| Err(StoreError::new("the save was cancelled or panicked")))
     }
 }
 
-/// The renewal task's hold on its flight. Landing publishes the outcome; dropped unlanded
-/// (the task was dropped mid-flight or panicked), it clears the flight first and then
-/// closes the channel, so every waiter wakes and the next caller takes over.
-struct Landing {
+/// The renewal task's hold on its renewal; dropped unlanded (the task was dropped, its
+/// runtime shut down, a store or callback panicked), it reports the renewal abandoned and
+/// wakes every waiter to take over.
+struct Flight {
     inner: Arc<Inner>,
-    id: u64,
-    sender: Option<watch::Sender<Option<Outcome>>>,
+    ticket: Ticket,
+    landed: bool,
 }
 
-impl Landing {
-    async fn fly(mut self, renewal: Renewal, backoff: Duration) {
-        if !backoff.is_zero() {
-            tokio::time::sleep(backoff).await;
-        }
+impl Flight {
+    async fn fly(mut self, renewal: Renewal) {
         let inner = Arc::clone(&self.inner);
-        let fetched = match renewal {
-            Renewal::Refresh(step) => inner.transport.send(step).await,
-            Renewal::ClientCredentials(step) => inner.transport.send(step).await,
-            Renewal::Save(tokens) | Renewal::Replace(tokens) => Ok(tokens),
-        };
-        let renewed = match fetched {
-            Ok(tokens) => inner.persist(tokens).await,
-            Err(error) => Renewed::Failed(inner.lifecycle.renewal_failed(error)),
-        };
-        let outcome = self.land(renewed);
-        if let Some(sender) = self.sender.take() {
-            sender.send_replace(Some(outcome));
+        if !renewal.delay.is_zero() {
+            tokio::time::sleep(renewal.delay).await;
         }
-    }
-
-    fn land(&self, renewed: Renewed) -> Outcome {
-        let inner = &self.inner;
-        let mut state = inner.lock();
-        let result = match renewed {
-            Renewed::Saved(tokens) => {
-                let token = tokens.access_token().clone();
-                state.tokens = Some(tokens);
-                state.rejected = false;
-                state.unsaved = false;
-                state.failures = 0;
-                state.retry_at = None;
-                Ok(token)
-            }
-            Renewed::Unsaved(tokens, error) => {
-                state.tokens = Some(tokens);
-                state.rejected = false;
-                state.unsaved = true;
-                Err(error)
-            }
-            Renewed::Failed(error) => {
-                if error.is_reauthorization_required() {
-                    state.reauthorize = Some(error.clone());
-                }
-                Err(error)
-            }
+        let fetched = match renewal.work {
+            Work::Fetch(step) => inner.transport.send(step).await,
+            Work::Save(tokens) => Ok(tokens),
         };
-        if result.is_err() {
-            state.failures = state.failures.saturating_add(1);
-            state.retry_at = Some(Instant::now() + inner.lifecycle.retry_delay(state.failures));
+        let now = inner.transport.now();
+        let landing = inner.keeper.lock().fetched(self.ticket, fetched, now);
+        if let Landing::Save(tokens) = landing {
+            let saved = inner.save(&tokens).await;
+            let now = inner.transport.now();
+            let _ = inner.keeper.saved(self.ticket, &tokens, saved, now);
         }
-        if state.flight.as_ref().is_some_and(|f| f.id == self.id) {
-            state.flight = None;
-        }
-        result
+        self.landed = true;
+        inner.landed.send_modify(|n| *n = n.wrapping_add(1));
     }
 }
 
-impl Drop for Landing {
+impl Drop for Flight {
     fn drop(&mut self) {
-        if self.sender.is_none() {
-            return;
+        if !self.landed {
+            self.inner.keeper.abandoned(self.ticket);
+            self.inner.landed.send_modify(|n| *n = n.wrapping_add(1));
         }
-        // Whatever was saved before the task died is the newest token set there is.
-        let saved = self.inner.store.load().ok().flatten();
-        let mut state = self.inner.lock();
-        if let Some(saved) = saved {
-            state.tokens = Some(saved);
-            state.unsaved = false;
-        }
-        if state.flight.as_ref().is_some_and(|f| f.id == self.id) {
-            state.flight = None;
-        }
-        // The sender drops after this: waiters wake to a closed channel and take over.
     }
 }
 
-impl TokenManagerBuilder {
-    /// Loads and saves the token set here (default: a new [`MemoryStore`]). Pass an
-    /// `Arc<S>` to keep a handle on the store. `save` runs on tokio's blocking pool.
-    pub fn store(mut self, store: impl TokenStore + 'static) -> Self {
-        self.store = Some(Arc::new(store));
-        self
-    }
+impl ManagedTransport for Transport {
+    type Manager = TokenManager;
 
-    /// Starts with these tokens (from an authorization flow) instead of what the store
-    /// holds; they are saved to the store by [`build`](Self::build).
-    pub fn tokens(mut self, tokens: TokenSet) -> Self {
-        self.tokens = Some(tokens);
-        self
-    }
-
-    /// Calls `on_refresh` with every new token set once the store has saved it and before
-    /// any task gets its access token: for applications that persist tokens elsewhere. It
-    /// runs in the renewal task while the others wait, so keep it short and non-blocking.
-    pub fn on_refresh(mut self, on_refresh: impl Fn(&TokenSet) + Send + Sync + 'static) -> Self {
-        self.on_refresh = Some(Box::new(on_refresh));
-        self
-    }
-
-    /// Allows [`TokenManager::execute`] to send the access token to the origin (scheme,
-    /// host, port) of `url`; repeatable. Without any, `execute` sends nothing.
-    pub fn resource_origin(mut self, url: impl Into<String>) -> Self {
-        self.origins.push(url.into());
-        self
-    }
-
-    /// Builds the manager: saves the tokens given to [`tokens`](Self::tokens), or else
-    /// loads the store. Blocks on the store (call it before serving, or from
-    /// `spawn_blocking` for a slow store).
-    ///
-    /// # Errors
-    ///
-    /// [`Error::Store`] when the store cannot be read or the given tokens cannot be saved;
-    /// [`ConfigError::InvalidUrl`](latchkey::ConfigError::InvalidUrl) for a resource origin
-    /// that is not an absolute `http(s)` URL.
-    pub fn build(self) -> Result<TokenManager, Error> {
-        let mut origins = Origins::new();
-        for origin in &self.origins {
-            origins = origins.allow(origin)?;
-        }
-        let store = self.store.unwrap_or_else(|| Arc::new(MemoryStore::new()));
-        let tokens = match self.tokens {
-            Some(tokens) => {
-                store.save(&tokens)?;
-                Some(tokens)
-            }
-            None => store.load()?,
-        };
-        Ok(TokenManager::from_parts(
-            self.transport,
-            self.lifecycle,
-            store,
-            tokens,
-            self.on_refresh,
-            origins,
-        ))
-    }
-}
-
-impl fmt::Debug for TokenManager {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let state = self.inner.lock();
-        f.debug_struct("TokenManager")
-            .field("has_tokens", &state.tokens.is_some())
-            .field("renewing", &state.flight.is_some())
-            .field("failures", &state.failures)
-            .field("origins", &self.inner.origins)
-            .finish_non_exhaustive()
-    }
-}
-
-impl fmt::Debug for TokenManagerBuilder {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("TokenManagerBuilder")
-            .field("lifecycle", &self.lifecycle)
-            .field("has_tokens", &self.tokens.is_some())
-            .field("origins", &self.origins)
-            .finish_non_exhaustive()
+    fn manage(self, keeper: TokenKeeper) -> TokenManager {
+        let (transport, landed) = (self, watch::Sender::new(0));
+        let inner = Arc::new(Inner {
+            transport,
+            keeper,
+            landed,
+        });
+        TokenManager { inner }
     }
 }

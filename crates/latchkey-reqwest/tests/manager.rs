@@ -678,7 +678,7 @@ async fn execute_retries_only_once() {
     server.expire_all_access_tokens();
     let response = manager.execute(&userinfo(&server)).await.unwrap();
     assert_eq!(response.status, 401);
-    assert!(latchkey::bearer::token_rejected(&response));
+    assert!(latchkey::manage::bearer::token_rejected(&response));
     assert_eq!(server.request_count("/userinfo"), 2);
     assert_eq!(server.refresh_count(), 1);
 }

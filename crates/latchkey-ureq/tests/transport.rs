@@ -101,3 +101,28 @@ fn the_default_agent_reaches_a_literal_and_a_name() {
         Err(other) => panic!("{other}"),
     }
 }
+
+/// The transport's own agent carries every safety setting itself (its requests get no
+/// per-request configuration), with the builder's timeouts; a caller's agent is kept as it
+/// is (the settings then travel with every request).
+#[test]
+fn the_default_agent_is_built_with_the_safety_settings() {
+    let transport = Transport::builder()
+        .connect_timeout(Duration::from_secs(3))
+        .timeout(Duration::from_secs(7))
+        .build();
+    let config = transport.agent().config();
+    assert_eq!(config.max_redirects(), 0);
+    assert!(!config.max_redirects_will_error());
+    assert!(!config.save_redirect_history());
+    assert!(!config.http_status_as_error());
+    let timeouts = config.timeouts();
+    assert_eq!(timeouts.resolve, Some(Duration::from_secs(3)));
+    assert_eq!(timeouts.connect, Some(Duration::from_secs(3)));
+    assert_eq!(timeouts.global, Some(Duration::from_secs(7)));
+
+    let caller = Transport::builder()
+        .agent(ureq::Agent::new_with_defaults())
+        .build();
+    assert_ne!(caller.agent().config().max_redirects(), 0);
+}

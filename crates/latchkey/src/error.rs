@@ -4,15 +4,11 @@
 //! output. Text that came from the network (an `error_description`, an excerpt of an HTML page)
 //! is kept short and has its control characters escaped when displayed.
 
-use std::borrow::Cow;
 use std::fmt;
 use std::ops::Deref;
 use std::sync::Arc;
 
-use serde::Deserialize;
-
 use crate::redact::Escaped;
-use crate::token::optional_text;
 
 /// Every way a latchkey operation can fail.
 ///
@@ -48,7 +44,7 @@ pub enum Error {
     Reauthorize(#[from] ReauthorizeError),
     /// A [`TokenStore`](crate::TokenStore) could not read or save the token set.
     #[error(transparent)]
-    Store(#[from] crate::store::StoreError),
+    Store(#[from] StoreError),
 }
 
 impl Error {
@@ -213,36 +209,6 @@ impl ServerError {
             status: None,
         }
     }
-
-    /// Parses an RFC 6749 §5.2 JSON error object. Returns `None` when `body` is not a JSON
-    /// object with a string `error` member.
-    #[must_use]
-    pub fn from_json(status: Option<u16>, body: &[u8]) -> Option<Self> {
-        // Only an object: derive would also read a JSON array as the members in order.
-        if !crate::token::looks_like_json_object(body) {
-            return None;
-        }
-        let wire: ErrorWire<'_> = serde_json::from_slice(body).ok()?;
-        Some(Self {
-            code: ErrorCode::parse(&wire.error?),
-            description: wire.error_description.map(|d| bounded(&d, MAX_DESCRIPTION)),
-            uri: wire.error_uri.map(|u| bounded(&u, MAX_DESCRIPTION)),
-            status,
-        })
-    }
-}
-
-/// An RFC 6749 §5.2 error object as sent, its strings borrowed from the body when they have no
-/// escapes. Other members are skipped; a `null` member is absent; `error` is required (checked
-/// by the caller); a repeated member is refused.
-#[derive(Deserialize)]
-struct ErrorWire<'a> {
-    #[serde(default, borrow, deserialize_with = "optional_text")]
-    error: Option<Cow<'a, str>>,
-    #[serde(default, borrow, deserialize_with = "optional_text")]
-    error_description: Option<Cow<'a, str>>,
-    #[serde(default, borrow, deserialize_with = "optional_text")]
-    error_uri: Option<Cow<'a, str>>,
 }
 
 /// Why the tokens cannot be renewed without the user (see [`Error::Reauthorize`]).
@@ -404,16 +370,78 @@ pub struct TransportError {
     kind: TransportErrorKind,
     message: String,
     source: Option<SharedSource>,
+    reach: Reach,
+}
+
+/// How far a failed attempt got, which decides whether sending it again is safe or useful
+/// (see [`TransportError::reached`]).
+#[non_exhaustive]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Reach {
+    /// The request certainly never reached the server: safe to send again, even a code.
+    NotSent,
+    /// The request may have reached the server: only an idempotent request is sent again.
+    MaybeSent,
+    /// Sending again cannot help (a redirect, an oversized body, a request that cannot be
+    /// built, a refused URL).
+    Final,
 }
 
 impl TransportError {
     /// A transport error with a message (which must not contain secrets).
+    ///
+    /// Whether the request may be sent again follows from the kind: after
+    /// [`Connect`](TransportErrorKind::Connect) it certainly never reached the server; after
+    /// [`Timeout`](TransportErrorKind::Timeout) or [`Other`](TransportErrorKind::Other) it may
+    /// have; the other kinds are final. [`never_sent`](Self::never_sent) and
+    /// [`final_failure`](Self::final_failure) say otherwise.
     pub fn new(kind: TransportErrorKind, message: impl Into<String>) -> Self {
+        let reach = match kind {
+            TransportErrorKind::Connect => Reach::NotSent,
+            TransportErrorKind::Timeout | TransportErrorKind::Other => Reach::MaybeSent,
+            _ => Reach::Final,
+        };
         Self {
             kind,
             message: message.into(),
             source: None,
+            reach,
         }
+    }
+
+    /// Says how far the request got; [`new`](Self::new) guesses from the kind.
+    #[must_use]
+    pub fn reached(mut self, reach: Reach) -> Self {
+        self.reach = reach;
+        self
+    }
+
+    /// Marks the request as certainly never having reached the server (a DNS lookup or a
+    /// connection that timed out): the send driver may then send even a code exchange again.
+    #[must_use]
+    pub fn never_sent(mut self) -> Self {
+        self.reach = Reach::NotSent;
+        self
+    }
+
+    /// Marks the failure as one that sending again cannot mend (the HTTP client could not
+    /// build the request, say): the send driver gives up at once.
+    #[must_use]
+    pub fn final_failure(mut self) -> Self {
+        self.reach = Reach::Final;
+        self
+    }
+
+    /// True when the request may have reached the server before it failed.
+    #[must_use]
+    pub fn may_have_been_sent(&self) -> bool {
+        self.reach != Reach::NotSent
+    }
+
+    /// True unless sending the request again cannot help.
+    #[must_use]
+    pub fn is_retryable(&self) -> bool {
+        self.reach != Reach::Final
     }
 
     /// A redirect an adapter refused to follow: `from` (a [`host_port`](crate::host_port))
@@ -435,6 +463,31 @@ impl TransportError {
             None => format!("{from} redirected; not followed"),
         };
         Self::new(TransportErrorKind::Redirect { status }, message)
+    }
+
+    /// A response body over the cap of `limit` bytes (never worth sending again).
+    #[must_use]
+    pub fn too_large(limit: u64, message: impl Into<String>) -> Self {
+        Self::new(TransportErrorKind::TooLarge { limit }, message)
+    }
+
+    /// Attaches the underlying error, and adds its text and its sources' to the message
+    /// (for HTTP clients whose errors say little without their sources).
+    #[must_use]
+    pub fn with_source_chain(
+        mut self,
+        source: impl std::error::Error + Send + Sync + 'static,
+    ) -> Self {
+        let mut next: Option<&(dyn std::error::Error + 'static)> = Some(&source);
+        while let Some(error) = next {
+            let text = error.to_string();
+            if !self.message.contains(&text) {
+                self.message.push_str(": ");
+                self.message.push_str(&text);
+            }
+            next = error.source();
+        }
+        self.with_source(source)
     }
 
     /// Attaches the underlying error.
@@ -534,52 +587,52 @@ impl<T: fmt::Display> fmt::Display for IfSome<T> {
         }
     }
 }
+/// A [`TokenStore`](crate::TokenStore) failed: the token set could not be read or made durable.
+///
+/// Created by store implementations; its message must not contain a token.
+#[derive(Clone, thiserror::Error)]
+#[error("token store: {message}{}", IfSome(": ", .source.as_ref(), ""))]
+pub struct StoreError {
+    message: String,
+    source: Option<SharedSource>,
+}
 
-/// Longest server-supplied description kept, in characters.
-pub(crate) const MAX_DESCRIPTION: usize = 512;
-/// Longest body excerpt kept in a [`ResponseError`], in characters.
-pub(crate) const MAX_EXCERPT: usize = 160;
+impl StoreError {
+    /// A store error with a message (which must not contain secrets).
+    pub fn new(message: impl Into<String>) -> Self {
+        Self {
+            message: message.into(),
+            source: None,
+        }
+    }
 
-/// Keeps at most `max` characters of `s`.
-pub(crate) fn bounded(s: &str, max: usize) -> String {
-    match s.char_indices().nth(max) {
-        Some((cut, _)) => format!("{}…", &s[..cut]),
-        None => s.to_owned(),
+    /// Attaches the underlying error (for example an `io::Error`).
+    #[must_use]
+    pub fn with_source(mut self, source: impl std::error::Error + Send + Sync + 'static) -> Self {
+        self.source = Some(SharedSource(Arc::new(source)));
+        self
+    }
+
+    /// The message.
+    #[must_use]
+    pub fn message(&self) -> &str {
+        &self.message
     }
 }
 
-/// A short, printable excerpt of a body: credentials in a JSON body replaced by structure
-/// (the members [`redact`](crate::redact) names), then every spelling of the request's
-/// `secrets` masked, then bounded and escaped ([`Escaped::quoted`](crate::redact::Escaped)),
-/// ready to be shown between quotes.
-pub(crate) fn excerpt(body: &[u8], secrets: &[&str]) -> String {
-    let text = match serde_json::from_slice::<serde_json::Value>(body) {
-        Ok(mut json) => {
-            redact_json(&mut json, secrets);
-            json.to_string()
-        }
-        Err(_) => String::from_utf8_lossy(body).into_owned(),
-    };
-    let masked = crate::redact::mask(&text, secrets);
-    Escaped::quoted(&bounded(masked.trim(), MAX_EXCERPT)).to_string()
+impl PartialEq for StoreError {
+    fn eq(&self, other: &Self) -> bool {
+        self.message == other.message
+    }
 }
 
-/// Replaces the values of credential members, wherever they appear, and masks `secrets` in
-/// every other string (where a server's message quotes them).
-fn redact_json(value: &mut serde_json::Value, secrets: &[&str]) {
-    match value {
-        serde_json::Value::Object(map) => {
-            for (k, v) in map.iter_mut() {
-                if crate::redact::is_secret_parameter(k) {
-                    *v = serde_json::Value::String(crate::redact::REDACTED.into());
-                } else {
-                    redact_json(v, secrets);
-                }
-            }
-        }
-        serde_json::Value::Array(items) => items.iter_mut().for_each(|v| redact_json(v, secrets)),
-        serde_json::Value::String(s) => *s = crate::redact::mask(s, secrets),
-        _ => {}
+impl Eq for StoreError {}
+
+impl fmt::Debug for StoreError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("StoreError")
+            .field("message", &self.message)
+            .finish_non_exhaustive()
     }
 }
 
@@ -617,15 +670,6 @@ mod tests {
         );
         assert!(ServerError::from_json(None, b"<html>").is_none());
         assert!(ServerError::from_json(None, br#"{"error":5}"#).is_none());
-    }
-
-    #[test]
-    fn excerpt_masks_secrets_and_bounds() {
-        let body = format!("<html>code=abcdef1234 {}</html>", "x".repeat(1000));
-        let e = excerpt(body.as_bytes(), &["abcdef1234"]);
-        assert!(!e.contains("abcdef1234"));
-        assert!(e.contains("<redacted>"));
-        assert!(e.chars().count() <= MAX_EXCERPT + 1);
     }
 
     #[test]

@@ -104,37 +104,30 @@
     deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)
 )]
 
-pub mod bearer;
-mod callback;
-mod challenge;
 mod client;
-mod dialect;
-mod encode;
+pub mod drive;
 mod error;
-mod exchange;
-pub mod flow;
-mod http;
-pub mod lifecycle;
+mod flow;
+pub mod manage;
 mod pkce;
 pub mod random;
 pub mod redact;
-mod retry;
 mod secret;
 mod state;
-mod store;
 mod token;
 mod url;
+mod wire;
 
 pub use crate::url::{Url, UrlError, host_port, parse_url};
-pub use callback::CallbackParams;
-pub use challenge::Challenge;
+pub use client::dialect::{BodyEncoding, ClientAuth, Dialect};
 pub use client::{Client, ClientBuilder};
-pub use dialect::{BodyEncoding, ClientAuth, Dialect};
+pub use drive::exchange::Exchange;
+pub use drive::http::{Method, Request, Response, RetryMode};
+pub use drive::retry::RetryPolicy;
 pub use error::{
     CallbackError, ConfigError, Error, ErrorCode, ReauthorizeError, ResponseError, ServerError,
-    TransportError, TransportErrorKind,
+    StoreError, TransportError, TransportErrorKind,
 };
-pub use exchange::Exchange;
 pub use flow::AuthorizationUrl;
 pub use flow::authorization_code::{
     AuthorizationRequest, CodeExchange, PendingAuthorization, PushedAuthorization,
@@ -151,14 +144,11 @@ pub use flow::refresh::Refresh;
 pub use flow::revocation::{Revocation, TokenToSend, TokenTypeHint};
 pub use flow::token_exchange::{ExchangedToken, TOKEN_EXCHANGE_GRANT, TokenExchange, token_types};
 pub use flow::userinfo::UserInfoRequest;
-pub use http::{Headers, Method, Request, Response, RetryMode, TransportSettings, is_loopback};
-pub use lifecycle::{
-    DEFAULT_MAX_RETRY_BACKOFF, DEFAULT_REFRESH_SKEW, DEFAULT_RETRY_BACKOFF, Lifecycle, NextStep,
-    TokenSource,
-};
+pub use manage::lifecycle::{Lifecycle, TokenSource};
+pub use manage::store::{MemoryStore, TokenStore};
 pub use pkce::{PkceChallenge, PkceMethod, PkceVerifier};
-pub use retry::{Failure, RetryDecision, RetryPolicy, parse_http_date, parse_retry_after};
 pub use secret::{AccessToken, AuthorizationCode, ClientSecret, RefreshToken};
 pub use state::State;
-pub use store::{MemoryStore, StoreError, TokenStore};
 pub use token::{TokenSet, TokenType};
+pub use wire::callback::CallbackParams;
+pub use wire::challenge::Challenge;

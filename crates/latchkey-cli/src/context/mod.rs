@@ -162,7 +162,7 @@ pub(crate) fn check_url(flag: &str, url: &str, insecure_http: bool) -> Result<()
     let parsed = latchkey::parse_url(url).map_err(|e| Failure::Usage(format!("{flag}: {e}")))?;
     match parsed.scheme() {
         "https" => Ok(()),
-        "http" if insecure_http || latchkey::is_loopback(&parsed) => Ok(()),
+        "http" if insecure_http || latchkey::drive::is_loopback(&parsed) => Ok(()),
         "http" => Err(Failure::Usage(format!(
             "{flag}: http:// to a host other than loopback sends credentials in clear text; \
              use https or pass --insecure-http"

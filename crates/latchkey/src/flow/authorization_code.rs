@@ -12,14 +12,14 @@ use serde::{Deserialize, Serialize};
 
 use crate::url::Url;
 
-use crate::callback::CallbackParams;
+use crate::drive::http::{Request, Response, RetryMode};
 use crate::error::CallbackError;
 use crate::flow::{AuthorizationParams, AuthorizationUrl, check_authorization_response};
-use crate::http::{Request, Response, RetryMode};
 use crate::pkce::{PkceMethod, PkceVerifier};
 use crate::secret::AuthorizationCode;
 use crate::state::State;
 use crate::token::TokenSet;
+use crate::wire::callback::CallbackParams;
 use crate::{Client, Error, Exchange, random};
 
 #[derive(Debug)]
@@ -380,7 +380,7 @@ struct ParWire {
     request_uri: String,
     #[allow(dead_code)]
     #[serde(default)]
-    expires_in: Option<crate::token::Seconds>,
+    expires_in: Option<crate::wire::token_response::Seconds>,
 }
 
 impl Exchange for PushedAuthorization {
@@ -407,10 +407,16 @@ impl Exchange for PushedAuthorization {
     fn response(self, response: Response) -> Result<Self::Output, Error> {
         let secrets = [self.client.secret_str()];
         if !response.is_success() {
-            return Err(crate::token::error_response(&response, &secrets));
+            return Err(crate::wire::error_response::error_response(
+                &response, &secrets,
+            ));
         }
         let wire: ParWire = serde_json::from_slice(&response.body).map_err(|e| {
-            crate::token::unexpected(&response, &format!("invalid PAR response: {e}"), &secrets)
+            crate::wire::error_response::unexpected(
+                &response,
+                &format!("invalid PAR response: {e}"),
+                &secrets,
+            )
         })?;
         let mut url = crate::flow::QueryWriter::new(&self.authorization_endpoint);
         url.pair("client_id", self.client.client_id());

@@ -3,8 +3,8 @@
 
 use crate::url::Url;
 
+use crate::drive::http::{Request, Response, RetryMode};
 use crate::error::ConfigError;
-use crate::http::{Request, Response, RetryMode};
 use crate::token::TokenSet;
 use crate::{Client, Error, Exchange};
 

@@ -20,9 +20,10 @@ use serde::Deserialize;
 
 use crate::url::Url;
 
+use crate::drive::http::{Request, Response, RetryMode};
 use crate::error::{ErrorCode, ResponseError, ServerError};
-use crate::http::{Request, Response, RetryMode};
-use crate::token::{TokenSet, unexpected};
+use crate::token::TokenSet;
+use crate::wire::error_response::unexpected;
 use crate::{Client, Error, Exchange};
 
 /// The device code grant type.
@@ -109,9 +110,9 @@ struct Wire {
     verification_uri: String,
     #[serde(default, alias = "verification_url_complete")]
     verification_uri_complete: Option<String>,
-    expires_in: crate::token::Seconds,
+    expires_in: crate::wire::token_response::Seconds,
     #[serde(default)]
-    interval: Option<crate::token::Seconds>,
+    interval: Option<crate::wire::token_response::Seconds>,
 }
 
 impl Exchange for DeviceAuthorizationRequest {
@@ -133,7 +134,9 @@ impl Exchange for DeviceAuthorizationRequest {
     fn response(self, response: Response) -> Result<DeviceAuthorization, Error> {
         let secrets = [self.client.secret_str()];
         if !response.is_success() {
-            return Err(crate::token::error_response(&response, &secrets));
+            return Err(crate::wire::error_response::error_response(
+                &response, &secrets,
+            ));
         }
         if let Some(error) = ServerError::from_json(Some(response.status), &response.body) {
             return Err(error.into());
@@ -145,12 +148,14 @@ impl Exchange for DeviceAuthorizationRequest {
                 &secrets,
             )
         })?;
-        let seconds = |s: crate::token::Seconds, field: &'static str| match s {
-            crate::token::Seconds::Valid(n) => Ok(Duration::from_secs(n)),
-            crate::token::Seconds::Invalid => Err(Error::from(ResponseError::InvalidField {
-                field,
-                reason: "not a non-negative number of seconds".into(),
-            })),
+        let seconds = |s: crate::wire::token_response::Seconds, field: &'static str| match s {
+            crate::wire::token_response::Seconds::Valid(n) => Ok(Duration::from_secs(n)),
+            crate::wire::token_response::Seconds::Invalid => {
+                Err(Error::from(ResponseError::InvalidField {
+                    field,
+                    reason: "not a non-negative number of seconds".into(),
+                }))
+            }
         };
         let expires_in = seconds(wire.expires_in, "expires_in")?;
         let interval = match wire.interval {

@@ -10,9 +10,9 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use crate::client::parse_endpoint;
+use crate::drive::http::{Method, Request, Response, RetryMode};
 use crate::error::ResponseError;
-use crate::http::{Method, Request, Response, RetryMode};
-use crate::token::unexpected;
+use crate::wire::error_response::unexpected;
 use crate::{Error, Exchange};
 
 /// Which well-known document to ask for.
@@ -169,7 +169,7 @@ impl Exchange for Discovery {
                 field: "issuer",
                 reason: format!(
                     "the document is for {:?}, not the requested {:?} (RFC 8414 §3.3)",
-                    crate::error::bounded(&metadata.issuer, 200),
+                    crate::wire::error_response::bounded(&metadata.issuer, 200),
                     self.issuer
                 ),
             }

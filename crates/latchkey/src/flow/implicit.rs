@@ -11,11 +11,12 @@ use std::time::SystemTime;
 
 use serde::{Deserialize, Serialize};
 
-use crate::callback::CallbackParams;
 use crate::error::CallbackError;
 use crate::flow::{AuthorizationParams, AuthorizationUrl, check_authorization_response};
 use crate::state::State;
-use crate::token::{RawToken, Seconds, TokenSet};
+use crate::token::TokenSet;
+use crate::wire::callback::CallbackParams;
+use crate::wire::token_response::{RawToken, Seconds};
 use crate::{Client, Error, random};
 
 /// Builds an implicit-flow request. Created by [`Client::implicit`].

@@ -7,9 +7,9 @@ use serde::{Deserialize, Serialize};
 
 use serde_json::{Map, Value};
 
+use crate::drive::http::{Request, Response};
 use crate::flow::revocation::{TokenCall, TokenToSend};
-use crate::http::{Request, Response};
-use crate::token::unexpected;
+use crate::wire::error_response::unexpected;
 use crate::{Client, Error, Exchange};
 
 /// An introspection answer (RFC 7662 §2.2): whether the token is active, and the standard
@@ -130,7 +130,9 @@ impl Exchange for IntrospectionRequest {
     fn response(self, response: Response) -> Result<Introspection, Error> {
         let secrets = self.0.secrets();
         if !response.is_success() {
-            return Err(crate::token::error_response(&response, &secrets));
+            return Err(crate::wire::error_response::error_response(
+                &response, &secrets,
+            ));
         }
         serde_json::from_slice(&response.body).map_err(|e| {
             unexpected(

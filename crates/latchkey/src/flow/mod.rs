@@ -2,16 +2,16 @@
 //! the [`Client`], a pending value or an [`Exchange`](crate::Exchange) owns its
 //! data, and consuming a step makes it impossible to use twice.
 
-pub mod authorization_code;
-pub mod client_credentials;
-pub mod device;
-pub mod discovery;
-pub mod implicit;
-pub mod introspection;
-pub mod refresh;
-pub mod revocation;
-pub mod token_exchange;
-pub mod userinfo;
+pub(crate) mod authorization_code;
+pub(crate) mod client_credentials;
+pub(crate) mod device;
+pub(crate) mod discovery;
+pub(crate) mod implicit;
+pub(crate) mod introspection;
+pub(crate) mod refresh;
+pub(crate) mod revocation;
+pub(crate) mod token_exchange;
+pub(crate) mod userinfo;
 
 use std::fmt;
 
@@ -19,9 +19,9 @@ use crate::url::Url;
 
 use crate::Client;
 use crate::Error;
-use crate::encode::{percent_encode_into, percent_encoded_max_len};
 use crate::error::{CallbackError, ErrorCode, ServerError};
 use crate::state::State;
+use crate::wire::encode::{percent_encode_into, percent_encoded_max_len};
 
 /// The URL to send the user's browser to. Not secret (it travels through the browser), but
 /// the `state` in it is what the callback is checked against.
@@ -383,14 +383,18 @@ pub(crate) fn check_authorization_response(
     if let Some(code) = params.error.as_deref() {
         return Err(ServerError {
             code: ErrorCode::parse(code),
-            description: params
-                .error_description
-                .as_deref()
-                .map(|d| crate::error::bounded(d, crate::error::MAX_DESCRIPTION)),
-            uri: params
-                .error_uri
-                .as_deref()
-                .map(|u| crate::error::bounded(u, crate::error::MAX_DESCRIPTION)),
+            description: params.error_description.as_deref().map(|d| {
+                crate::wire::error_response::bounded(
+                    d,
+                    crate::wire::error_response::MAX_DESCRIPTION,
+                )
+            }),
+            uri: params.error_uri.as_deref().map(|u| {
+                crate::wire::error_response::bounded(
+                    u,
+                    crate::wire::error_response::MAX_DESCRIPTION,
+                )
+            }),
             status: None,
         }
         .into());

@@ -2,7 +2,7 @@
 
 use crate::url::Url;
 
-use crate::http::{Request, Response, RetryMode};
+use crate::drive::http::{Request, Response, RetryMode};
 use crate::secret::RefreshToken;
 use crate::token::TokenSet;
 use crate::{Client, Error, Exchange};

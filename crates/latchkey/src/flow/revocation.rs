@@ -2,7 +2,7 @@
 
 use crate::url::Url;
 
-use crate::http::{Request, Response, RetryMode};
+use crate::drive::http::{Request, Response, RetryMode};
 use crate::{Client, Error, Exchange};
 
 /// Which kind of token is passed (RFC 7009 §2.1, RFC 7662 §2.1): a hint the server may use
@@ -144,6 +144,9 @@ impl Exchange for Revocation {
         if response.is_success() {
             return Ok(());
         }
-        Err(crate::token::error_response(&response, &self.0.secrets()))
+        Err(crate::wire::error_response::error_response(
+            &response,
+            &self.0.secrets(),
+        ))
     }
 }

@@ -4,7 +4,7 @@
 
 use crate::url::Url;
 
-use crate::http::{Request, Response, RetryMode};
+use crate::drive::http::{Request, Response, RetryMode};
 use crate::token::{TokenSet, TokenType};
 use crate::{Client, Error, Exchange, ResponseError};
 
@@ -156,9 +156,10 @@ impl Exchange for TokenExchange {
         )?;
         if let TokenType::Other(other) = tokens.token_type() {
             if other != "N_A" && !self.client.dialect().accept_any_token_type {
-                return Err(
-                    ResponseError::UnsupportedTokenType(crate::error::bounded(other, 40)).into(),
-                );
+                return Err(ResponseError::UnsupportedTokenType(
+                    crate::wire::error_response::bounded(other, 40),
+                )
+                .into());
             }
         }
         if tokens.issued_token_type().is_none() {

@@ -7,11 +7,11 @@ use crate::url::Url;
 use serde::de::DeserializeOwned;
 use serde_json::{Map, Value};
 
-use crate::challenge::Challenge;
+use crate::drive::http::{Method, Request, Response, RetryMode};
 use crate::error::{ErrorCode, ServerError};
-use crate::http::{Method, Request, Response, RetryMode};
 use crate::secret::AccessToken;
-use crate::token::unexpected;
+use crate::wire::challenge::Challenge;
+use crate::wire::error_response::unexpected;
 use crate::{Client, Error, Exchange};
 
 /// A userinfo request; its output is `T`, by default a JSON object.
@@ -108,9 +108,12 @@ pub(crate) fn resource_error(response: &Response, secrets: &[&str]) -> Error {
         };
         return ServerError {
             code,
-            description: challenge
-                .param("error_description")
-                .map(|d| crate::error::bounded(d, crate::error::MAX_DESCRIPTION)),
+            description: challenge.param("error_description").map(|d| {
+                crate::wire::error_response::bounded(
+                    d,
+                    crate::wire::error_response::MAX_DESCRIPTION,
+                )
+            }),
             uri: challenge.param("error_uri").map(str::to_owned),
             status: Some(response.status),
         }

@@ -8,8 +8,9 @@
 use std::collections::BTreeMap;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
+use latchkey::drive::Headers;
 use latchkey::{
-    BodyEncoding, CallbackError, Client, ClientAuth, Error, ErrorCode, Exchange, Headers, Method,
+    BodyEncoding, CallbackError, Client, ClientAuth, Error, ErrorCode, Exchange, Method,
     PkceVerifier, RefreshToken, Response, RetryMode, State, TokenType,
 };
 

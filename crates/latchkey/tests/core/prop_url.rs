@@ -2,7 +2,8 @@
 //! accepted as exactly the `url` crate's, anything the `url` crate would repair or guess at is
 //! refused without echoing the query, and only real loopback hosts count as loopback.
 
-use latchkey::{Client, Method, Request, RetryMode, Url, is_loopback, parse_url};
+use latchkey::drive::is_loopback;
+use latchkey::{Client, Method, Request, RetryMode, Url, parse_url};
 use proptest::prelude::*;
 
 fn mixed_case(s: String, upper: Vec<bool>) -> String {

@@ -2,9 +2,10 @@
 
 use std::time::{Duration, UNIX_EPOCH};
 
+use latchkey::drive::Headers;
 use latchkey::{
-    AccessToken, BodyEncoding, Client, ClientAuth, Exchange, Headers, PkceVerifier, RefreshToken,
-    Response, State,
+    AccessToken, BodyEncoding, Client, ClientAuth, Exchange, PkceVerifier, RefreshToken, Response,
+    State,
 };
 
 const CLIENT_SECRET: &str = "S3CRET-client-value";

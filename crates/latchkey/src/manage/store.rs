@@ -13,7 +13,7 @@
 use std::fmt;
 use std::sync::{Arc, Mutex, PoisonError};
 
-use crate::error::{IfSome, SharedSource};
+use crate::error::StoreError;
 use crate::token::TokenSet;
 
 /// Keeps one token set: the one a token manager loads when it starts and saves after every
@@ -57,6 +57,26 @@ impl<T: TokenStore + ?Sized> TokenStore for Box<T> {
 
     fn save(&self, tokens: &TokenSet) -> Result<(), StoreError> {
         (**self).save(tokens)
+    }
+}
+
+/// The tokens a token manager starts from: `given` (from an authorization flow), saved to
+/// `store` first; or else what `store` holds.
+///
+/// # Errors
+///
+/// [`Error::Store`](crate::Error::Store) when the store cannot be read or `given` cannot be
+/// saved.
+pub fn initial_tokens(
+    store: &dyn TokenStore,
+    given: Option<TokenSet>,
+) -> Result<Option<TokenSet>, crate::Error> {
+    match given {
+        Some(tokens) => {
+            store.save(&tokens)?;
+            Ok(Some(tokens))
+        }
+        None => Ok(store.load()?),
     }
 }
 
@@ -115,55 +135,6 @@ impl TokenStore for MemoryStore {
     fn save(&self, tokens: &TokenSet) -> Result<(), StoreError> {
         *self.slot.lock().unwrap_or_else(PoisonError::into_inner) = Some(tokens.clone());
         Ok(())
-    }
-}
-
-/// A [`TokenStore`] failed: the token set could not be read or made durable.
-///
-/// Created by store implementations; its message must not contain a token.
-#[derive(Clone, thiserror::Error)]
-#[error("token store: {message}{}", IfSome(": ", .source.as_ref(), ""))]
-pub struct StoreError {
-    message: String,
-    source: Option<SharedSource>,
-}
-
-impl StoreError {
-    /// A store error with a message (which must not contain secrets).
-    pub fn new(message: impl Into<String>) -> Self {
-        Self {
-            message: message.into(),
-            source: None,
-        }
-    }
-
-    /// Attaches the underlying error (for example an `io::Error`).
-    #[must_use]
-    pub fn with_source(mut self, source: impl std::error::Error + Send + Sync + 'static) -> Self {
-        self.source = Some(SharedSource(Arc::new(source)));
-        self
-    }
-
-    /// The message.
-    #[must_use]
-    pub fn message(&self) -> &str {
-        &self.message
-    }
-}
-
-impl PartialEq for StoreError {
-    fn eq(&self, other: &Self) -> bool {
-        self.message == other.message
-    }
-}
-
-impl Eq for StoreError {}
-
-impl fmt::Debug for StoreError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("StoreError")
-            .field("message", &self.message)
-            .finish_non_exhaustive()
     }
 }
 

@@ -125,9 +125,9 @@ impl<'a> CallbackParams<'a> {
                 }
             };
             if slot.is_some() {
-                return Err(CallbackError::DuplicateParameter(crate::error::bounded(
-                    &name, 40,
-                )));
+                return Err(CallbackError::DuplicateParameter(
+                    crate::wire::error_response::bounded(&name, 40),
+                ));
             }
             *slot = Some(value);
         }

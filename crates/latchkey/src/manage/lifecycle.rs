@@ -1,6 +1,7 @@
-//! Token lifecycle decisions: given the current token set and `now`, use the access token or
-//! say which step gets a new one. The adapters' token managers carry the decision out (one
-//! refresh in flight, however many callers wait); the core holds no locks and reads no clock.
+//! The renewal policy of one grant ([`Lifecycle`]): given the current token set and `now`, use
+//! the access token or say which step gets a new one. The
+//! [`RenewalMachine`](crate::manage::RenewalMachine) asks it; the core holds no locks and
+//! reads no clock.
 //!
 //! ```text
 //!  tokens, now, force ──► Lifecycle::next_step ──► UseToken(access token)
@@ -50,7 +51,7 @@ pub enum TokenSource {
 /// What to do to get a usable access token.
 #[non_exhaustive]
 #[derive(Debug)]
-pub enum NextStep {
+pub(crate) enum NextStep {
     /// The access token is good to use (or its expiry is unknown: use it until a resource
     /// server answers 401).
     UseToken(AccessToken),
@@ -125,7 +126,7 @@ impl Lifecycle {
     /// skew of `now` (and `force` is not set). The cheap half of [`next_step`](Self::next_step):
     /// it builds no renewal step.
     #[must_use]
-    pub fn usable<'a>(
+    pub(crate) fn usable<'a>(
         &self,
         tokens: Option<&'a TokenSet>,
         now: SystemTime,
@@ -139,7 +140,7 @@ impl Lifecycle {
     /// How long to wait before the next renewal attempt after `failures` failures in a row
     /// (zero for none).
     #[must_use]
-    pub fn retry_delay(&self, failures: u32) -> Duration {
+    pub(crate) fn retry_delay(&self, failures: u32) -> Duration {
         match failures {
             0 => Duration::ZERO,
             n => self
@@ -154,7 +155,7 @@ impl Lifecycle {
     /// again); anything else is passed through, and renewal may be tried again after
     /// [`retry_delay`](Self::retry_delay).
     #[must_use]
-    pub fn renewal_failed(&self, error: Error) -> Error {
+    pub(crate) fn renewal_failed(&self, error: Error) -> Error {
         match error {
             Error::Server(e)
                 if e.code == crate::ErrorCode::InvalidGrant
@@ -168,7 +169,7 @@ impl Lifecycle {
 
     /// The error for [`NextStep::Reauthorize`] with these tokens.
     #[must_use]
-    pub fn reauthorize_error(&self, tokens: Option<&TokenSet>) -> Error {
+    pub(crate) fn reauthorize_error(&self, tokens: Option<&TokenSet>) -> Error {
         match tokens {
             None => ReauthorizeError::NoTokens.into(),
             Some(_) => ReauthorizeError::NoRefreshToken.into(),
@@ -182,7 +183,7 @@ impl Lifecycle {
     ///
     /// [`ConfigError`](crate::ConfigError) when the client cannot make the renewal request
     /// (no token endpoint, or client credentials for a public client).
-    pub fn next_step(
+    pub(crate) fn next_step(
         &self,
         tokens: Option<&TokenSet>,
         now: SystemTime,

@@ -1,7 +1,7 @@
 //! [`Exchange`]: the one shape of every network step.
 
 use crate::Error;
-use crate::http::{Request, Response};
+use crate::drive::http::{Request, Response};
 
 /// One network step: describe the HTTP request, then consume the HTTP response.
 ///

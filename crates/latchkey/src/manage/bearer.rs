@@ -16,10 +16,10 @@ use ::url::Origin;
 
 use crate::url::Url;
 
-use crate::challenge::Challenge;
+use crate::drive::http::{Request, Response};
 use crate::error::ConfigError;
-use crate::http::{Request, Response};
 use crate::secret::AccessToken;
+use crate::wire::challenge::Challenge;
 use crate::{Error, client::parse_endpoint};
 
 /// The origins an access token may be sent to. Empty by default: nothing is allowed until
@@ -49,6 +49,16 @@ impl Origins {
         Ok(self)
     }
 
+    /// Allows the origin of every URL in `urls`.
+    ///
+    /// # Errors
+    ///
+    /// [`ConfigError::InvalidUrl`] for the first that is not an absolute `http(s)` URL.
+    pub fn from_urls(urls: &[String]) -> Result<Self, Error> {
+        urls.iter()
+            .try_fold(Self::new(), |origins, url| origins.allow(url))
+    }
+
     /// True when `url`'s origin is allowed.
     #[must_use]
     pub fn contains(&self, url: &Url) -> bool {
@@ -74,6 +84,14 @@ impl Origins {
             Err(ConfigError::ForeignOrigin(url.origin().ascii_serialization()).into())
         }
     }
+}
+
+/// A copy of `request` with `Authorization: Bearer <token>`, never to follow a redirect
+/// (see [`authorize`]).
+pub fn authorized(request: &Request, token: &AccessToken) -> Request {
+    let mut request = request.clone();
+    authorize(&mut request, token);
+    request
 }
 
 /// Sets `Authorization: Bearer <token>` on `request` (replacing any `Authorization` it had)
@@ -105,7 +123,7 @@ mod tests {
     use std::time::UNIX_EPOCH;
 
     use super::*;
-    use crate::http::{Headers, Method, RetryMode};
+    use crate::drive::http::{Headers, Method, RetryMode};
 
     #[test]
     fn origins_compare_scheme_host_and_port() {

@@ -6,11 +6,13 @@ use std::sync::Arc;
 use crate::url::{Url, parse_url};
 
 use crate::Error;
-use crate::dialect::{BodyEncoding, ClientAuth, Dialect};
-use crate::encode;
+pub(crate) mod dialect;
+
+use crate::drive::http::{Method, Request, RetryMode};
 use crate::error::ConfigError;
-use crate::http::{Method, Request, RetryMode};
 use crate::secret::ClientSecret;
+use crate::wire::encode;
+use dialect::{BodyEncoding, ClientAuth, Dialect};
 
 /// An OAuth 2.0 client: one concrete type, cheap to clone (it is an `Arc` inside), `Send +
 /// Sync + 'static`, so it can sit in an axum state or a `static`.

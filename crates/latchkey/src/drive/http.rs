@@ -142,6 +142,16 @@ impl Headers {
         self.0.push((name, Text::Owned(value)));
     }
 
+    /// Every field of a response as it came off the wire, in order (see
+    /// [`append_from_wire`](Self::append_from_wire)): for adapters.
+    pub fn from_wire<'a>(fields: impl Iterator<Item = (&'a str, &'a [u8])>) -> Self {
+        let mut headers = Self(Vec::with_capacity(fields.size_hint().0));
+        for (name, value) in fields {
+            headers.append_from_wire(name, value);
+        }
+        headers
+    }
+
     /// Room for `additional` more fields without growing.
     pub fn reserve(&mut self, additional: usize) {
         self.0.reserve(additional);
@@ -356,7 +366,7 @@ impl Request {
                 Err(_) => format!("<{} bytes of JSON>", self.body.len()),
             }
         } else if content_type.starts_with("multipart/form-data") {
-            match crate::encode::parse_multipart(content_type, &self.body) {
+            match crate::wire::encode::parse_multipart(content_type, &self.body) {
                 Some(parts) => parts
                     .into_iter()
                     .map(|(k, v)| {
@@ -386,6 +396,45 @@ impl fmt::Debug for Request {
             .field("max_response_bytes", &self.max_response_bytes)
             .field("retry", &self.retry)
             .finish()
+    }
+}
+
+/// The wall clock an adapter stamps responses with and drives the core's machines by:
+/// [`SystemTime::now`] unless a test supplies another. Cheap to clone.
+#[derive(Clone)]
+pub struct Clock(Arc<dyn Fn() -> SystemTime + Send + Sync>);
+
+impl Clock {
+    /// The system clock.
+    #[must_use]
+    // The core never calls it: its machines take `now` as an argument. This is the
+    // adapters' default, read only by them.
+    #[allow(clippy::disallowed_methods)]
+    pub fn system() -> Self {
+        Self(Arc::new(SystemTime::now))
+    }
+
+    /// A clock that reads `now` (for tests that move time without sleeping).
+    pub fn new(now: impl Fn() -> SystemTime + Send + Sync + 'static) -> Self {
+        Self(Arc::new(now))
+    }
+
+    /// The time now.
+    #[must_use]
+    pub fn now(&self) -> SystemTime {
+        (self.0)()
+    }
+}
+
+impl Default for Clock {
+    fn default() -> Self {
+        Self::system()
+    }
+}
+
+impl fmt::Debug for Clock {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Clock")
     }
 }
 
@@ -527,6 +576,25 @@ mod tests {
     }
 
     #[test]
+    fn headers_from_the_wire_keep_order_and_replace_invalid_utf8() {
+        let wire: [(&str, &[u8]); 3] = [
+            ("content-type", b"application/json"),
+            ("x-raw", b"caf\xc3\xa9 \xff"),
+            ("content-type", b"text/plain"),
+        ];
+        let headers = Headers::from_wire(wire.into_iter());
+        let fields: Vec<_> = headers.iter().collect();
+        assert_eq!(
+            fields,
+            [
+                ("content-type", "application/json"),
+                ("x-raw", "café \u{fffd}"),
+                ("content-type", "text/plain"),
+            ]
+        );
+    }
+
+    #[test]
     fn url_security() {
         let check = |u: &str, allow: bool| {
             Request::new(Method::Get, Url::parse(u).unwrap(), RetryMode::Idempotent)
@@ -586,7 +654,7 @@ mod tests {
             Url::parse("https://as.example/token").unwrap(),
             RetryMode::Idempotent,
         );
-        let (content_type, body) = crate::encode::multipart(&[
+        let (content_type, body) = crate::wire::encode::multipart(&[
             ("grant_type", "authorization_code"),
             ("note", "ok\r\nlatchkey: token accepted\u{1b}[2J"),
             ("code", "c0de-secret"),

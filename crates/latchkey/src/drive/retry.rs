@@ -7,7 +7,7 @@
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use crate::http::RetryMode;
+use crate::drive::http::RetryMode;
 
 /// What went wrong with one attempt.
 #[non_exhaustive]

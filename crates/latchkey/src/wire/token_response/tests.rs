@@ -77,7 +77,7 @@ fn error_status_with_json() {
 
 #[test]
 fn html_error_page_is_a_response_error_with_excerpt() {
-    let mut headers = crate::Headers::new();
+    let mut headers = crate::drive::Headers::new();
     headers.append("Content-Type", "text/html");
     let r = Response::new(
         502,
@@ -104,7 +104,7 @@ fn html_error_page_is_a_response_error_with_excerpt() {
     // The same page with 200 is not "a missing access_token" either.
     let r = Response::new(
         200,
-        crate::Headers::new(),
+        crate::drive::Headers::new(),
         b"<html>oops</html>".to_vec(),
         at(0),
     );

@@ -1,0 +1,205 @@
+//! [`TokenKeeper`]: what every token manager holds, whatever its way of waiting.
+
+use std::fmt;
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::time::SystemTime;
+
+use crate::error::{Error, StoreError};
+use crate::manage::bearer::Origins;
+use crate::manage::lifecycle::Lifecycle;
+use crate::manage::renewal::{RenewalMachine, Ticket};
+use crate::manage::store::{MemoryStore, TokenStore, initial_tokens};
+use crate::secret::AccessToken;
+use crate::token::TokenSet;
+
+/// A callback told of every new token set once it is saved.
+type OnRefresh = Box<dyn Fn(&TokenSet) + Send + Sync>;
+
+/// One grant's [`RenewalMachine`] behind a lock, with its store, its `on_refresh` hook and
+/// the origins its access token may go to. An adapter's token manager is a `TokenKeeper`
+/// plus its way of waiting (a `Condvar`, a tokio `watch`) and of sending.
+pub struct TokenKeeper {
+    machine: Mutex<RenewalMachine>,
+    store: Arc<dyn TokenStore>,
+    on_refresh: Option<OnRefresh>,
+    origins: Origins,
+}
+
+impl TokenKeeper {
+    /// A keeper of `lifecycle`'s grant with an empty [`MemoryStore`] and no origins.
+    #[must_use]
+    pub fn new(lifecycle: Lifecycle) -> Self {
+        Self {
+            machine: Mutex::new(RenewalMachine::new(lifecycle, None)),
+            store: Arc::new(MemoryStore::new()),
+            on_refresh: None,
+            origins: Origins::new(),
+        }
+    }
+
+    /// The machine, locked (a poisoned lock is taken over: the machine's state is
+    /// consistent between calls).
+    pub fn lock(&self) -> MutexGuard<'_, RenewalMachine> {
+        self.machine.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// The store.
+    #[must_use]
+    pub fn store(&self) -> &Arc<dyn TokenStore> {
+        &self.store
+    }
+
+    /// The origins the access token may be sent to.
+    #[must_use]
+    pub fn origins(&self) -> &Origins {
+        &self.origins
+    }
+
+    /// The current token set.
+    #[must_use]
+    pub fn tokens(&self) -> Option<TokenSet> {
+        self.lock().tokens().cloned()
+    }
+
+    /// See [`RenewalMachine::invalidate`].
+    pub fn invalidate(&self, rejected: &AccessToken) {
+        self.lock().invalidate(rejected);
+    }
+
+    /// Reports the store's answer for `tokens` of renewal `ticket`: tells `on_refresh` of
+    /// saved tokens first, then the machine ([`RenewalMachine::saved`]).
+    ///
+    /// # Errors
+    ///
+    /// As [`RenewalMachine::saved`].
+    pub fn saved(
+        &self,
+        ticket: Ticket,
+        tokens: &TokenSet,
+        result: Result<(), StoreError>,
+        now: SystemTime,
+    ) -> Result<AccessToken, Error> {
+        if let (Ok(()), Some(on_refresh)) = (&result, &self.on_refresh) {
+            on_refresh(tokens);
+        }
+        self.lock().saved(ticket, result, now)
+    }
+
+    /// The renewer of `ticket` died: tells the machine, with what the store holds now.
+    pub fn abandoned(&self, ticket: Ticket) {
+        let stored = self.store.load().ok().flatten();
+        self.lock().abandoned(ticket, stored);
+    }
+}
+
+impl fmt::Debug for TokenKeeper {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let machine = self.lock();
+        f.debug_struct("TokenKeeper")
+            .field("has_tokens", &machine.tokens().is_some())
+            .field("renewing", &machine.is_renewing())
+            .field("failures", &machine.failures())
+            .field("origins", &self.origins)
+            .finish_non_exhaustive()
+    }
+}
+
+/// A transport that token managers can be built around: each adapter's `Transport`.
+pub trait ManagedTransport: Sized {
+    /// The adapter's token manager.
+    type Manager;
+
+    /// The manager of `keeper`'s grant, renewing over this transport.
+    fn manage(self, keeper: TokenKeeper) -> Self::Manager;
+}
+
+/// Configures a token manager: its transport and lifecycle, the store, the first tokens, the
+/// `on_refresh` hook and the resource origins. Each adapter's `TokenManagerBuilder` is this
+/// type over its `Transport`, created by its `TokenManager::builder`.
+#[must_use]
+pub struct TokenManagerBuilder<T> {
+    transport: T,
+    lifecycle: Lifecycle,
+    store: Option<Arc<dyn TokenStore>>,
+    tokens: Option<TokenSet>,
+    on_refresh: Option<OnRefresh>,
+    origins: Vec<String>,
+}
+
+impl<T> TokenManagerBuilder<T> {
+    /// A manager renewing with `lifecycle` over `transport`.
+    pub fn new(transport: T, lifecycle: Lifecycle) -> Self {
+        Self {
+            transport,
+            lifecycle,
+            store: None,
+            tokens: None,
+            on_refresh: None,
+            origins: Vec::new(),
+        }
+    }
+
+    /// Loads and saves the token set here (default: a new [`MemoryStore`]). Pass an
+    /// `Arc<S>` to keep a handle on the store.
+    pub fn store(mut self, store: impl TokenStore + 'static) -> Self {
+        self.store = Some(Arc::new(store));
+        self
+    }
+
+    /// Starts with these tokens (from an authorization flow) instead of what the store
+    /// holds; saved to the store by [`build`](Self::build).
+    pub fn tokens(mut self, tokens: TokenSet) -> Self {
+        self.tokens = Some(tokens);
+        self
+    }
+
+    /// Calls `on_refresh` with every new token set once the store has saved it and before
+    /// anyone gets its access token: for applications that persist tokens elsewhere. It
+    /// runs where the renewal runs (the renewing thread, or the renewal task) while the
+    /// others wait: keep it short, and do not ask the manager for a token from it.
+    pub fn on_refresh(mut self, on_refresh: impl Fn(&TokenSet) + Send + Sync + 'static) -> Self {
+        self.on_refresh = Some(Box::new(on_refresh));
+        self
+    }
+
+    /// Allows the manager's `execute` to send the access token to the origin (scheme, host,
+    /// port) of `url`; repeatable. Without any, `execute` sends nothing.
+    pub fn resource_origin(mut self, url: impl Into<String>) -> Self {
+        self.origins.push(url.into());
+        self
+    }
+}
+
+impl<T: ManagedTransport> TokenManagerBuilder<T> {
+    /// Builds the manager: saves the tokens given to [`tokens`](Self::tokens), or else
+    /// loads the store (blocking on it).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Store`] when the store cannot be read or the tokens cannot be saved;
+    /// [`ConfigError::InvalidUrl`](crate::ConfigError::InvalidUrl) for a resource origin
+    /// that is not an absolute `http(s)` URL.
+    pub fn build(self) -> Result<T::Manager, Error> {
+        let origins = Origins::from_urls(&self.origins)?;
+        let store = self.store.unwrap_or_else(|| Arc::new(MemoryStore::new()));
+        let tokens = initial_tokens(store.as_ref(), self.tokens)?;
+        let keeper = TokenKeeper {
+            machine: Mutex::new(RenewalMachine::new(self.lifecycle, tokens)),
+            store,
+            on_refresh: self.on_refresh,
+            origins,
+        };
+        Ok(self.transport.manage(keeper))
+    }
+}
+
+impl<T: fmt::Debug> fmt::Debug for TokenManagerBuilder<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("TokenManagerBuilder")
+            .field("transport", &self.transport)
+            .field("lifecycle", &self.lifecycle)
+            .field("has_tokens", &self.tokens.is_some())
+            .field("origins", &self.origins)
+            .finish_non_exhaustive()
+    }
+}

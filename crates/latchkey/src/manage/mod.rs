@@ -1,0 +1,15 @@
+//! Managing one grant's tokens over time: the [`RenewalMachine`] that token managers drive,
+//! the renewal policy ([`Lifecycle`](crate::Lifecycle)), the [`TokenStore`](crate::TokenStore)
+//! contract, and sending an access token to a resource server ([`bearer`]).
+
+pub mod bearer;
+mod keeper;
+pub(crate) mod lifecycle;
+mod renewal;
+pub(crate) mod store;
+
+pub use store::initial_tokens;
+
+pub use keeper::{ManagedTransport, TokenKeeper, TokenManagerBuilder};
+pub use lifecycle::{DEFAULT_MAX_RETRY_BACKOFF, DEFAULT_REFRESH_SKEW, DEFAULT_RETRY_BACKOFF};
+pub use renewal::{Landing, Poll, Renewal, RenewalMachine, RenewalStep, Ticket, Waited, Work};

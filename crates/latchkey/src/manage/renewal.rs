@@ -1,0 +1,438 @@
+//! The renewal machine: one grant's token state, with at most one renewal in flight.
+//!
+//! A token manager keeps a `RenewalMachine` behind a lock and drives it; the machine decides
+//! everything and does no I/O. Time comes in as `now` on every call, so expiry and backoff
+//! run on one clock, and a test moves both without sleeping.
+//!
+//! ```text
+//!  poll(now, force) ──► Use(token)                 the token is good: no I/O
+//!                   ├─► Wait(ticket) ──► waited(ticket): Pending | Done(outcome) | Again
+//!                   └─► Start(renewal) ─► sleep renewal.delay (backoff)
+//!                                         send the step (or take the tokens to save)
+//!                                         fetched(ticket, tokens, now) ─► Done(error)
+//!                                                                      └► Save(tokens)
+//!                                         store.save(tokens), on_refresh
+//!                                         saved(ticket, result, now) ─► the access token
+//!  the renewer died ──► abandoned(ticket, what the store holds): waiters take over
+//! ```
+//!
+//! The order "save the rotated refresh token, then hand out the access token" is the
+//! machine's: no access token from a renewal is handed out before [`saved`] reports the
+//! save, and a token set the store refused is saved again before it is used.
+//!
+//! [`saved`]: RenewalMachine::saved
+
+use std::time::{Duration, SystemTime};
+
+use crate::drive::exchange::Exchange;
+use crate::drive::http::{Request, Response};
+use crate::error::{Error, StoreError, TransportError, TransportErrorKind};
+use crate::flow::client_credentials::ClientCredentials;
+use crate::flow::refresh::Refresh;
+use crate::manage::lifecycle::{Lifecycle, NextStep};
+use crate::secret::AccessToken;
+use crate::token::TokenSet;
+
+/// Names one renewal: waiters hold it to learn that renewal's outcome.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Ticket(u64);
+
+/// What [`RenewalMachine::poll`] says to do.
+#[must_use = "a poll says what the caller must do next"]
+#[derive(Debug)]
+pub enum Poll {
+    /// Use this access token.
+    Use(AccessToken),
+    /// A renewal is under way: wait for it (see [`RenewalMachine::waited`]).
+    Wait(Ticket),
+    /// Carry out this renewal; everyone else waits for it.
+    Start(Renewal),
+}
+
+/// A renewal to carry out: sleep [`delay`](Self::delay), do the [`work`](Self::work), then
+/// report with [`RenewalMachine::fetched`].
+#[derive(Debug)]
+#[non_exhaustive]
+pub struct Renewal {
+    /// The renewal's ticket, for every report about it.
+    pub ticket: Ticket,
+    /// The backoff after earlier failures: wait this long first.
+    pub delay: Duration,
+    /// What to do.
+    pub work: Work,
+}
+
+/// The work of one renewal.
+#[derive(Debug)]
+pub enum Work {
+    /// Send this step; its tokens (or its error) go to [`RenewalMachine::fetched`].
+    Fetch(RenewalStep),
+    /// Nothing to fetch: these tokens (handed in, or refused by the store before) only need
+    /// saving; pass them straight to [`RenewalMachine::fetched`].
+    Save(TokenSet),
+}
+
+/// The step that renews a grant: a refresh, or the client credentials grant again. An
+/// [`Exchange`] like any other, so an adapter sends it with its `send`.
+#[derive(Debug)]
+pub enum RenewalStep {
+    /// Refresh with the refresh token.
+    Refresh(Refresh),
+    /// Ask for a new token with the client's credentials.
+    ClientCredentials(ClientCredentials),
+}
+
+impl Exchange for RenewalStep {
+    type Output = TokenSet;
+
+    fn request(&self) -> Result<Request, Error> {
+        match self {
+            Self::Refresh(step) => step.request(),
+            Self::ClientCredentials(step) => step.request(),
+        }
+    }
+
+    fn response(self, response: Response) -> Result<TokenSet, Error> {
+        match self {
+            Self::Refresh(step) => step.response(response),
+            Self::ClientCredentials(step) => step.response(response),
+        }
+    }
+}
+
+/// What [`RenewalMachine::fetched`] says to do.
+#[must_use = "a landing says what the renewer must do next"]
+#[derive(Debug)]
+pub enum Landing {
+    /// Save these tokens to the store (then call `on_refresh`, if any), and report with
+    /// [`RenewalMachine::saved`].
+    Save(TokenSet),
+    /// The renewal is over with this outcome, already published to every waiter: wake them.
+    Done(Result<AccessToken, Error>),
+}
+
+/// What a waiter learns from [`RenewalMachine::waited`].
+#[derive(Debug)]
+pub enum Waited {
+    /// The renewal is still under way: keep waiting.
+    Pending,
+    /// The renewal ended with this outcome.
+    Done(Result<AccessToken, Error>),
+    /// That renewal is gone (abandoned, or long superseded): poll again.
+    Again,
+}
+
+/// How a finished renewal ended.
+#[derive(Clone, Debug)]
+enum Ended {
+    Landed(Result<AccessToken, Error>),
+    Abandoned,
+}
+
+/// The renewal in flight.
+#[derive(Debug)]
+struct Flight {
+    ticket: Ticket,
+    /// The tokens being saved, once fetched.
+    saving: Option<TokenSet>,
+}
+
+/// One grant's token state and its renewals: the current token set, the renewal in flight,
+/// the last outcome for its waiters, backoff after failures, and whether only a new
+/// authorization can help. See the [module docs](self).
+#[derive(Debug)]
+pub struct RenewalMachine {
+    lifecycle: Lifecycle,
+    tokens: Option<TokenSet>,
+    /// A resource server refused the current access token: renew even if it looks valid.
+    rejected: bool,
+    /// The current token set is not in the store yet: save it before handing it out.
+    unsaved: bool,
+    flight: Option<Flight>,
+    issued: u64,
+    /// The last renewal that ended, and how.
+    last: Option<(Ticket, Ended)>,
+    /// Renewals abandoned in a row (their renewer died).
+    abandoned: u32,
+    /// Failed renewals in a row, and when the next may start.
+    failures: u32,
+    retry_at: Option<SystemTime>,
+    /// Set when only a new authorization can help (`invalid_grant`, no refresh token).
+    reauthorize: Option<Error>,
+}
+
+impl RenewalMachine {
+    /// A machine renewing as `lifecycle` says, starting from `tokens` (loaded from the store,
+    /// or fresh from an authorization).
+    #[must_use]
+    pub fn new(lifecycle: Lifecycle, tokens: Option<TokenSet>) -> Self {
+        Self {
+            lifecycle,
+            tokens,
+            rejected: false,
+            unsaved: false,
+            flight: None,
+            issued: 0,
+            last: None,
+            abandoned: 0,
+            failures: 0,
+            retry_at: None,
+            reauthorize: None,
+        }
+    }
+
+    /// The renewal policy.
+    #[must_use]
+    pub fn lifecycle(&self) -> &Lifecycle {
+        &self.lifecycle
+    }
+
+    /// The current token set.
+    #[must_use]
+    pub fn tokens(&self) -> Option<&TokenSet> {
+        self.tokens.as_ref()
+    }
+
+    /// True while a renewal is in flight.
+    #[must_use]
+    pub fn is_renewing(&self) -> bool {
+        self.flight.is_some()
+    }
+
+    /// Failed renewals in a row.
+    #[must_use]
+    pub fn failures(&self) -> u32 {
+        self.failures
+    }
+
+    /// What to do for an access token at `now`. `force` renews even a token that looks
+    /// valid (joining a renewal already under way instead of starting another).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Reauthorize`] when only a new authorization can help (no tokens, no refresh
+    /// token, or an earlier `invalid_grant`); a [`ConfigError`](crate::ConfigError) when the
+    /// client cannot make the renewal request.
+    pub fn poll(&mut self, now: SystemTime, force: bool) -> Result<Poll, Error> {
+        if let Some(token) = self.usable(now, force) {
+            return Ok(Poll::Use(token.clone()));
+        }
+        if let Some(flight) = &self.flight {
+            return Ok(Poll::Wait(flight.ticket));
+        }
+        if let Some(error) = &self.reauthorize {
+            return Err(error.clone());
+        }
+        let work = match &self.tokens {
+            Some(tokens) if self.unsaved => Work::Save(tokens.clone()),
+            tokens => {
+                let force = force || self.rejected;
+                match self.lifecycle.next_step(tokens.as_ref(), now, force)? {
+                    NextStep::UseToken(token) => return Ok(Poll::Use(token)),
+                    NextStep::Refresh(step) => Work::Fetch(RenewalStep::Refresh(step)),
+                    NextStep::ClientCredentials(step) => {
+                        Work::Fetch(RenewalStep::ClientCredentials(step))
+                    }
+                    NextStep::Reauthorize => {
+                        return Err(self.lifecycle.reauthorize_error(tokens.as_ref()));
+                    }
+                }
+            }
+        };
+        Ok(Poll::Start(self.start(work, now)))
+    }
+
+    /// The access token if it can be handed out as is: fast, allocation-free, and the same
+    /// answer [`poll`](Self::poll) gives first.
+    #[must_use]
+    pub fn usable(&self, now: SystemTime, force: bool) -> Option<&AccessToken> {
+        if self.reauthorize.is_some() || self.unsaved {
+            return None;
+        }
+        self.lifecycle
+            .usable(self.tokens.as_ref(), now, force || self.rejected)
+    }
+
+    /// Replaces the tokens (after a new authorization): `Ok` with the renewal that saves
+    /// them, or `Err` with the ticket of a renewal under way to wait for first (then call
+    /// again). Clears an earlier `invalid_grant` and the backoff.
+    ///
+    /// # Errors
+    ///
+    /// The ticket of the renewal in flight.
+    pub fn replace(&mut self, tokens: TokenSet, now: SystemTime) -> Result<Renewal, Ticket> {
+        if let Some(flight) = &self.flight {
+            return Err(flight.ticket);
+        }
+        self.reauthorize = None;
+        self.failures = 0;
+        self.retry_at = None;
+        Ok(self.start(Work::Save(tokens), now))
+    }
+
+    /// Marks `rejected` as refused by a resource server (a 401 with `invalid_token`): the
+    /// next poll renews. A token that was already replaced is ignored, so many callers
+    /// reporting the same 401 cause one renewal.
+    pub fn invalidate(&mut self, rejected: &AccessToken) {
+        if self
+            .tokens
+            .as_ref()
+            .is_some_and(|t| t.access_token().expose_secret() == rejected.expose_secret())
+        {
+            self.rejected = true;
+        }
+    }
+
+    /// The renewal `ticket` fetched `tokens` (or failed to). Fresh tokens must be saved
+    /// before anyone sees them; a failure ends the renewal (`invalid_grant` from a refresh
+    /// becomes [`Error::Reauthorize`], for every later call too) and sets the backoff.
+    pub fn fetched(
+        &mut self,
+        ticket: Ticket,
+        tokens: Result<TokenSet, Error>,
+        now: SystemTime,
+    ) -> Landing {
+        let Some(flight) = self.flight.as_mut().filter(|f| f.ticket == ticket) else {
+            return Landing::Done(Err(stale()));
+        };
+        match tokens {
+            Ok(tokens) => {
+                flight.saving = Some(tokens.clone());
+                Landing::Save(tokens)
+            }
+            Err(error) => {
+                let error = self.lifecycle.renewal_failed(error);
+                Landing::Done(self.end(ticket, Err(error), now))
+            }
+        }
+    }
+
+    /// The store's answer for the tokens of renewal `ticket`. Saved: they become current
+    /// and their access token is the outcome. Refused: they become current anyway, but are
+    /// saved again before any use, and the store's error is the outcome.
+    ///
+    /// # Errors
+    ///
+    /// The store's error; an error for a ticket that is not in flight or fetched nothing.
+    pub fn saved(
+        &mut self,
+        ticket: Ticket,
+        result: Result<(), StoreError>,
+        now: SystemTime,
+    ) -> Result<AccessToken, Error> {
+        let Some(tokens) = self
+            .flight
+            .as_mut()
+            .filter(|f| f.ticket == ticket)
+            .and_then(|f| f.saving.take())
+        else {
+            return Err(stale());
+        };
+        let token = tokens.access_token().clone();
+        self.tokens = Some(tokens);
+        self.rejected = false;
+        self.unsaved = result.is_err();
+        match result {
+            Ok(()) => {
+                self.failures = 0;
+                self.retry_at = None;
+                self.end(ticket, Ok(token), now)
+            }
+            Err(error) => self.end(ticket, Err(error.into()), now),
+        }
+    }
+
+    /// The renewer of `ticket` died before it reported (a panic, a cancelled task).
+    /// `stored` is what the store holds now, the newest token set there is. Waiters are
+    /// told to poll again, and one of them takes over; if the renewal it takes over dies
+    /// too, its waiters get an error instead of chasing renewals that keep dying.
+    pub fn abandoned(&mut self, ticket: Ticket, stored: Option<TokenSet>) {
+        if self.flight.as_ref().is_none_or(|f| f.ticket != ticket) {
+            return;
+        }
+        self.flight = None;
+        if let Some(stored) = stored {
+            self.tokens = Some(stored);
+            self.unsaved = false;
+        }
+        self.abandoned = self.abandoned.saturating_add(1);
+        self.last = Some((ticket, Ended::Abandoned));
+    }
+
+    /// What a waiter for `ticket` learns now.
+    #[must_use]
+    pub fn waited(&self, ticket: Ticket) -> Waited {
+        if self.flight.as_ref().is_some_and(|f| f.ticket == ticket) {
+            return Waited::Pending;
+        }
+        match &self.last {
+            Some((last, Ended::Landed(outcome))) if *last == ticket => {
+                Waited::Done(outcome.clone())
+            }
+            Some((last, Ended::Abandoned)) if *last == ticket && self.abandoned > 1 => {
+                Waited::Done(Err(abandoned_twice()))
+            }
+            _ => Waited::Again,
+        }
+    }
+
+    fn start(&mut self, work: Work, now: SystemTime) -> Renewal {
+        self.issued += 1;
+        let ticket = Ticket(self.issued);
+        self.flight = Some(Flight {
+            ticket,
+            saving: None,
+        });
+        let delay = self
+            .retry_at
+            .and_then(|at| at.duration_since(now).ok())
+            .unwrap_or_default();
+        Renewal {
+            ticket,
+            delay,
+            work,
+        }
+    }
+
+    fn end(
+        &mut self,
+        ticket: Ticket,
+        outcome: Result<AccessToken, Error>,
+        now: SystemTime,
+    ) -> Result<AccessToken, Error> {
+        if let Err(error) = &outcome {
+            if error.is_reauthorization_required() {
+                self.reauthorize = Some(error.clone());
+            }
+            self.failures = self.failures.saturating_add(1);
+            self.retry_at = Some(now + self.lifecycle.retry_delay(self.failures));
+        }
+        self.flight = None;
+        self.abandoned = 0;
+        self.last = Some((ticket, Ended::Landed(outcome.clone())));
+        outcome
+    }
+}
+
+/// A report about a renewal that is not in flight.
+fn stale() -> Error {
+    TransportError::new(
+        TransportErrorKind::Other,
+        "a report about a token renewal that is not in flight",
+    )
+    .final_failure()
+    .into()
+}
+
+/// What waiters get when renewal after renewal is abandoned.
+fn abandoned_twice() -> Error {
+    TransportError::new(
+        TransportErrorKind::Other,
+        "the token renewal was abandoned twice (its renewer died)",
+    )
+    .final_failure()
+    .into()
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,419 @@
+//! The renewal machine on virtual time: no threads, no sleeps. "Callers" are polls; a
+//! renewal's I/O is whatever the test reports back.
+
+use std::time::UNIX_EPOCH;
+
+use super::*;
+use crate::manage::lifecycle::TokenSource;
+use crate::{Client, ErrorCode, RefreshToken, ServerError, TokenType};
+
+fn client() -> Client {
+    Client::builder("id")
+        .client_secret("s")
+        .token_endpoint("https://as.example/token")
+        .build()
+        .unwrap()
+}
+
+fn at(secs: u64) -> SystemTime {
+    UNIX_EPOCH + Duration::from_secs(secs)
+}
+
+fn tokens(access: &str, expires: u64, refresh: Option<&str>) -> TokenSet {
+    TokenSet::new(AccessToken::new(access), TokenType::Bearer)
+        .with_expires_at(Some(at(expires)))
+        .with_refresh_token(refresh.map(RefreshToken::new))
+}
+
+fn user(start: Option<TokenSet>) -> RenewalMachine {
+    RenewalMachine::new(Lifecycle::new(client(), TokenSource::User), start)
+}
+
+fn client_credentials() -> RenewalMachine {
+    let source = TokenSource::ClientCredentials {
+        scope: "read".into(),
+        params: Vec::new(),
+    };
+    RenewalMachine::new(Lifecycle::new(client(), source), None)
+}
+
+fn secret(token: &AccessToken) -> &str {
+    token.expose_secret()
+}
+
+fn used(poll: Result<Poll, Error>) -> String {
+    match poll {
+        Ok(Poll::Use(token)) => secret(&token).to_owned(),
+        other => panic!("expected a token, got {other:?}"),
+    }
+}
+
+fn started(poll: Result<Poll, Error>) -> Renewal {
+    match poll {
+        Ok(Poll::Start(renewal)) => renewal,
+        other => panic!("expected a renewal, got {other:?}"),
+    }
+}
+
+fn waiting(poll: Result<Poll, Error>) -> Ticket {
+    match poll {
+        Ok(Poll::Wait(ticket)) => ticket,
+        other => panic!("expected to wait, got {other:?}"),
+    }
+}
+
+fn done(waited: Waited) -> Result<AccessToken, Error> {
+    match waited {
+        Waited::Done(outcome) => outcome,
+        other => panic!("expected an outcome, got {other:?}"),
+    }
+}
+
+/// Fetches `new` for `renewal` and saves it successfully.
+fn land(machine: &mut RenewalMachine, renewal: &Renewal, new: TokenSet, now: SystemTime) {
+    let Landing::Save(saving) = machine.fetched(renewal.ticket, Ok(new), now) else {
+        panic!("fresh tokens are saved first");
+    };
+    assert!(machine.is_renewing(), "nobody sees them before the save");
+    drop(saving);
+    machine.saved(renewal.ticket, Ok(()), now).unwrap();
+}
+
+fn server(code: ErrorCode) -> Error {
+    ServerError::new(code).into()
+}
+
+#[test]
+fn a_thousand_callers_across_an_expiry_start_one_renewal() {
+    let mut machine = user(Some(tokens("at-1", 1_000, Some("rt-1"))));
+    // Before the skew (60 s): everyone uses the token, no renewal.
+    for _ in 0..1_000 {
+        assert_eq!(used(machine.poll(at(939), false)), "at-1");
+    }
+    // Across it: the first caller starts the one renewal; the other 999 wait for it.
+    let renewal = started(machine.poll(at(941), false));
+    assert!(matches!(
+        &renewal.work,
+        Work::Fetch(RenewalStep::Refresh(_))
+    ));
+    assert_eq!(renewal.delay, Duration::ZERO);
+    let tickets: Vec<Ticket> = (0..999)
+        .map(|_| waiting(machine.poll(at(941), false)))
+        .collect();
+    assert!(tickets.iter().all(|t| *t == renewal.ticket));
+    assert!(matches!(machine.waited(renewal.ticket), Waited::Pending));
+    land(
+        &mut machine,
+        &renewal,
+        tokens("at-2", 5_000, Some("rt-2")),
+        at(942),
+    );
+    for ticket in tickets {
+        assert_eq!(secret(&done(machine.waited(ticket)).unwrap()), "at-2");
+    }
+    assert_eq!(used(machine.poll(at(942), false)), "at-2");
+    assert!(!machine.is_renewing());
+}
+
+#[test]
+fn the_clock_crosses_the_skew_boundary() {
+    let lifecycle = Lifecycle::new(client(), TokenSource::User).skew(Duration::from_secs(10));
+    let mut machine = RenewalMachine::new(lifecycle, Some(tokens("at", 100, Some("rt"))));
+    assert_eq!(used(machine.poll(at(89), false)), "at");
+    assert!(machine.usable(at(89), false).is_some());
+    assert!(machine.usable(at(90), false).is_none());
+    started(machine.poll(at(90), false));
+}
+
+#[test]
+fn a_failure_is_shared_then_retried_after_a_backoff_on_the_same_clock() {
+    let lifecycle = Lifecycle::new(client(), TokenSource::User)
+        .backoff(Duration::from_secs(2), Duration::from_secs(8));
+    let mut machine = RenewalMachine::new(lifecycle, Some(tokens("at-1", 100, Some("rt"))));
+    let renewal = started(machine.poll(at(100), false));
+    let waiter = waiting(machine.poll(at(100), false));
+    let Landing::Done(outcome) = machine.fetched(
+        renewal.ticket,
+        Err(server(ErrorCode::TemporarilyUnavailable)),
+        at(100),
+    ) else {
+        panic!("a failure ends the renewal");
+    };
+    assert!(outcome.is_err());
+    let shared = done(machine.waited(waiter)).unwrap_err();
+    assert_eq!(shared, server(ErrorCode::TemporarilyUnavailable));
+    assert_eq!(machine.failures(), 1);
+    // The next renewal waits out the backoff (2 s from t=100), on the caller's clock.
+    let second = started(machine.poll(at(101), false));
+    assert_eq!(second.delay, Duration::from_secs(1));
+    // It fails too: the backoff doubles (4 s from t=101).
+    let _ = machine.fetched(second.ticket, Err(server(ErrorCode::ServerError)), at(101));
+    let renewal = started(machine.poll(at(102), false));
+    assert_eq!(renewal.delay, Duration::from_secs(3));
+    land(
+        &mut machine,
+        &renewal,
+        tokens("at-2", 900, Some("rt")),
+        at(105),
+    );
+    assert_eq!(machine.failures(), 0);
+    assert_eq!(used(machine.poll(at(105), false)), "at-2");
+}
+
+#[test]
+fn invalid_grant_means_reauthorize_for_every_waiter_until_new_tokens() {
+    let mut machine = user(Some(tokens("at-1", 100, Some("rt"))));
+    let renewal = started(machine.poll(at(100), false));
+    let waiter = waiting(machine.poll(at(100), false));
+    let _ = machine.fetched(
+        renewal.ticket,
+        Err(server(ErrorCode::InvalidGrant)),
+        at(100),
+    );
+    let error = done(machine.waited(waiter)).unwrap_err();
+    assert!(error.is_reauthorization_required());
+    // Every later call too, with no renewal, until new tokens are handed in.
+    for _ in 0..3 {
+        assert!(
+            machine
+                .poll(at(500), false)
+                .unwrap_err()
+                .is_reauthorization_required()
+        );
+    }
+    let save = machine
+        .replace(tokens("at-new", 9_000, Some("rt-new")), at(500))
+        .unwrap();
+    assert!(matches!(save.work, Work::Save(_)));
+    assert_eq!(
+        save.delay,
+        Duration::ZERO,
+        "a new authorization clears the backoff"
+    );
+    land(
+        &mut machine,
+        &save,
+        tokens("at-new", 9_000, Some("rt-new")),
+        at(500),
+    );
+    assert_eq!(used(machine.poll(at(501), false)), "at-new");
+}
+
+#[test]
+fn a_client_credentials_grant_has_nobody_to_send_back() {
+    let mut machine = client_credentials();
+    let renewal = started(machine.poll(at(0), false));
+    let _ = machine.fetched(renewal.ticket, Err(server(ErrorCode::InvalidGrant)), at(0));
+    // Not a reauthorization: asked again after the backoff.
+    assert!(matches!(
+        started(machine.poll(at(10), false)).work,
+        Work::Fetch(RenewalStep::ClientCredentials(_))
+    ));
+}
+
+#[test]
+fn no_refresh_token_means_reauthorize_without_a_renewal() {
+    let mut machine = user(Some(tokens("at", 100, None)));
+    assert_eq!(used(machine.poll(at(10), false)), "at");
+    let error = machine.poll(at(100), false).unwrap_err();
+    assert_eq!(
+        error,
+        Error::Reauthorize(crate::ReauthorizeError::NoRefreshToken)
+    );
+    assert!(!machine.is_renewing());
+    let mut empty = user(None);
+    assert_eq!(
+        empty.poll(at(0), false).unwrap_err(),
+        Error::Reauthorize(crate::ReauthorizeError::NoTokens)
+    );
+}
+
+#[test]
+fn the_store_is_written_before_anyone_gets_the_new_token() {
+    let mut machine = user(Some(tokens("at-1", 100, Some("rt-1"))));
+    let renewal = started(machine.poll(at(100), false));
+    let Landing::Save(to_save) = machine.fetched(
+        renewal.ticket,
+        Ok(tokens("at-2", 900, Some("rt-2"))),
+        at(100),
+    ) else {
+        panic!("save first");
+    };
+    assert_eq!(to_save.refresh_token().unwrap().expose_secret(), "rt-2");
+    // While the save runs: the new token is nowhere to be had.
+    assert_eq!(waiting(machine.poll(at(100), false)), renewal.ticket);
+    assert_eq!(secret(machine.tokens().unwrap().access_token()), "at-1");
+    assert!(machine.usable(at(100), false).is_none());
+    assert_eq!(
+        secret(&machine.saved(renewal.ticket, Ok(()), at(100)).unwrap()),
+        "at-2"
+    );
+}
+
+#[test]
+fn a_store_failure_is_shared_and_saved_again_without_another_refresh() {
+    let mut machine = user(Some(tokens("at-1", 100, Some("rt-1"))));
+    let renewal = started(machine.poll(at(100), false));
+    let waiter = waiting(machine.poll(at(100), false));
+    let _ = machine.fetched(
+        renewal.ticket,
+        Ok(tokens("at-2", 900, Some("rt-2"))),
+        at(100),
+    );
+    let refused = machine.saved(renewal.ticket, Err(StoreError::new("disk full")), at(100));
+    assert!(matches!(refused, Err(Error::Store(_))));
+    assert!(matches!(done(machine.waited(waiter)), Err(Error::Store(_))));
+    // The rotated tokens are kept, but not handed out until they are saved.
+    assert_eq!(secret(machine.tokens().unwrap().access_token()), "at-2");
+    assert!(machine.usable(at(100), false).is_none());
+    let again = started(machine.poll(at(200), false));
+    let Work::Save(tokens_again) = &again.work else {
+        panic!(
+            "the same tokens are saved again, not refreshed: {:?}",
+            again.work
+        );
+    };
+    assert_eq!(
+        tokens_again.refresh_token().unwrap().expose_secret(),
+        "rt-2"
+    );
+    let Work::Save(tokens_again) = again.work else {
+        unreachable!()
+    };
+    let ticket = again.ticket;
+    let _ = machine.fetched(ticket, Ok(tokens_again), at(200));
+    assert_eq!(
+        secret(&machine.saved(ticket, Ok(()), at(200)).unwrap()),
+        "at-2"
+    );
+    assert_eq!(used(machine.poll(at(200), false)), "at-2");
+}
+
+#[test]
+fn an_abandoned_renewal_is_taken_over_once_then_given_up() {
+    let mut machine = user(Some(tokens("at-1", 100, Some("rt-1"))));
+    let first = started(machine.poll(at(100), false));
+    let waiter = waiting(machine.poll(at(100), false));
+    // The renewer died after the store saved rotated tokens.
+    machine.abandoned(first.ticket, Some(tokens("at-2", 100, Some("rt-2"))));
+    assert!(matches!(machine.waited(waiter), Waited::Again));
+    // The waiter takes over, from what the store saved.
+    let second = started(machine.poll(at(100), false));
+    let Work::Fetch(RenewalStep::Refresh(step)) = &second.work else {
+        panic!("{:?}", second.work);
+    };
+    let body = String::from_utf8(step.request().unwrap().body).unwrap();
+    assert!(body.contains("refresh_token=rt-2"), "{body}");
+    let late = waiting(machine.poll(at(100), false));
+    machine.abandoned(second.ticket, None);
+    // Twice in a row: an error, not a loop.
+    assert!(done(machine.waited(late)).is_err());
+    // A report from a dead renewer changes nothing.
+    assert!(matches!(
+        machine.fetched(first.ticket, Ok(tokens("x", 1, None)), at(100)),
+        Landing::Done(Err(_))
+    ));
+    assert!(machine.saved(first.ticket, Ok(()), at(100)).is_err());
+    // A later caller starts afresh, and a landing resets the count.
+    let third = started(machine.poll(at(100), false));
+    land(
+        &mut machine,
+        &third,
+        tokens("at-3", 900, Some("rt-3")),
+        at(100),
+    );
+    assert_eq!(used(machine.poll(at(100), false)), "at-3");
+}
+
+#[test]
+fn many_callers_reporting_the_same_401_cause_one_renewal() {
+    let mut machine = user(Some(tokens("at-1", 10_000, Some("rt"))));
+    let rejected = AccessToken::new("at-1");
+    for _ in 0..100 {
+        machine.invalidate(&rejected);
+    }
+    let renewal = started(machine.poll(at(0), false));
+    for _ in 0..100 {
+        assert_eq!(waiting(machine.poll(at(0), false)), renewal.ticket);
+    }
+    land(
+        &mut machine,
+        &renewal,
+        tokens("at-2", 10_000, Some("rt")),
+        at(0),
+    );
+    // Late reports about the old token are ignored.
+    machine.invalidate(&rejected);
+    assert_eq!(used(machine.poll(at(1), false)), "at-2");
+}
+
+#[test]
+fn force_joins_a_renewal_under_way() {
+    let mut machine = user(Some(tokens("at-1", 10_000, Some("rt"))));
+    let renewal = started(machine.poll(at(0), true));
+    assert_eq!(waiting(machine.poll(at(0), true)), renewal.ticket);
+    land(
+        &mut machine,
+        &renewal,
+        tokens("at-2", 10_000, Some("rt")),
+        at(0),
+    );
+    assert_eq!(used(machine.poll(at(0), false)), "at-2");
+}
+
+#[test]
+fn client_credentials_are_fetched_then_reused_then_fetched_again() {
+    let mut machine = client_credentials();
+    let first = started(machine.poll(at(0), false));
+    land(&mut machine, &first, tokens("cc-1", 3_600, None), at(0));
+    for s in [1, 1_000, 3_539] {
+        assert_eq!(used(machine.poll(at(s), false)), "cc-1");
+    }
+    let second = started(machine.poll(at(3_540), false));
+    assert!(matches!(
+        second.work,
+        Work::Fetch(RenewalStep::ClientCredentials(_))
+    ));
+}
+
+#[test]
+fn replacing_waits_for_a_renewal_under_way() {
+    let mut machine = user(Some(tokens("at-1", 100, Some("rt"))));
+    let renewal = started(machine.poll(at(100), false));
+    let ticket = machine
+        .replace(tokens("at-new", 900, None), at(100))
+        .unwrap_err();
+    assert_eq!(ticket, renewal.ticket);
+    land(
+        &mut machine,
+        &renewal,
+        tokens("at-2", 900, Some("rt")),
+        at(100),
+    );
+    let save = machine
+        .replace(tokens("at-new", 900, None), at(100))
+        .unwrap();
+    land(&mut machine, &save, tokens("at-new", 900, None), at(100));
+    assert_eq!(used(machine.poll(at(100), false)), "at-new");
+}
+
+#[test]
+fn a_waiter_whose_renewal_was_superseded_polls_again() {
+    let mut machine = user(Some(tokens("at-1", 100, Some("rt"))));
+    let first = started(machine.poll(at(100), false));
+    let waiter = waiting(machine.poll(at(100), false));
+    land(
+        &mut machine,
+        &first,
+        tokens("at-2", 100, Some("rt")),
+        at(100),
+    );
+    let second = started(machine.poll(at(200), false));
+    land(
+        &mut machine,
+        &second,
+        tokens("at-3", 900, Some("rt")),
+        at(200),
+    );
+    assert!(matches!(machine.waited(waiter), Waited::Again));
+}
