@@ -15,9 +15,9 @@ use std::sync::mpsc;
 use std::thread;
 use std::time::{Duration, Instant};
 
-use url::{Host, Url};
+use latchkey::Url;
 
-use crate::Failure;
+use crate::failure::Failure;
 use crate::output::escape_html;
 
 /// Longest request head (request line and header fields) read from one connection.
@@ -63,9 +63,9 @@ impl Listener {
     /// [`Failure::Other`] when the address cannot be bound.
     pub(crate) fn bind(redirect_uri: Option<&str>) -> Result<Self, Failure> {
         let mut uri = match redirect_uri {
-            Some(uri) => Url::parse(uri)
+            Some(uri) => latchkey::parse_url(uri)
                 .map_err(|e| Failure::Usage(format!("invalid --redirect-uri: {e}")))?,
-            None => Url::parse("http://127.0.0.1:0/callback")
+            None => latchkey::parse_url("http://127.0.0.1:0/callback")
                 .map_err(|e| Failure::Other(e.to_string()))?,
         };
         if uri.scheme() != "http" || uri.fragment().is_some() {
@@ -75,19 +75,12 @@ impl Listener {
                     .into(),
             ));
         }
-        let ip = match uri.host() {
-            Some(Host::Ipv4(ip)) if ip.is_loopback() => IpAddr::V4(ip),
-            Some(Host::Ipv6(ip)) if ip.is_loopback() => IpAddr::V6(ip),
-            Some(Host::Domain(d)) if d.eq_ignore_ascii_case("localhost") => {
-                IpAddr::V4(Ipv4Addr::LOCALHOST)
-            }
-            _ => {
-                return Err(Failure::Usage(
-                    "the loopback listener needs a --redirect-uri on 127.0.0.1, [::1] or \
-                     localhost (use --callback for other redirect URIs)"
-                        .into(),
-                ));
-            }
+        let Some(ip) = loopback_ip(&uri) else {
+            return Err(Failure::Usage(
+                "the loopback listener needs a --redirect-uri on 127.0.0.1, [::1] or \
+                 localhost (use --callback for other redirect URIs)"
+                    .into(),
+            ));
         };
         let port = uri.port_or_known_default().unwrap_or(80);
         let listener = TcpListener::bind(SocketAddr::new(ip, port)).map_err(|e| {
@@ -203,6 +196,23 @@ impl Listener {
             page.send(&mut incoming.stream, head);
         }
     }
+}
+
+/// The address to listen on for a redirect URI on a loopback host: its IP address (a
+/// loopback one), or 127.0.0.1 for `localhost`. `None` for any other host.
+fn loopback_ip(uri: &Url) -> Option<IpAddr> {
+    let host = uri.host_str()?;
+    if host.eq_ignore_ascii_case("localhost") {
+        return Some(IpAddr::V4(Ipv4Addr::LOCALHOST));
+    }
+    // An IP address (an IPv6 one in brackets); a domain name does not parse as one.
+    let ip: IpAddr = host
+        .strip_prefix('[')
+        .and_then(|h| h.strip_suffix(']'))
+        .unwrap_or(host)
+        .parse()
+        .ok()?;
+    ip.is_loopback().then_some(ip)
 }
 
 /// Asks the accept loop to stop when the waiting ends, however it ends.
@@ -479,7 +489,7 @@ mod tests {
     #[test]
     fn one_callback_others_get_404() {
         let listener = Listener::bind(None).unwrap();
-        let uri = Url::parse(listener.redirect_uri()).unwrap();
+        let uri = latchkey::parse_url(listener.redirect_uri()).unwrap();
         assert_eq!(uri.path(), "/callback");
         assert_ne!(uri.port(), Some(0));
         let addr = format!("127.0.0.1:{}", uri.port().unwrap());
@@ -504,7 +514,10 @@ mod tests {
     fn fragment_mode_serves_the_relay_page() {
         let listener = Listener::bind(Some("http://127.0.0.1:0/cb/")).unwrap();
         assert_eq!(listener.fragment_path(), "/cb/fragment");
-        let port = Url::parse(listener.redirect_uri()).unwrap().port().unwrap();
+        let port = latchkey::parse_url(listener.redirect_uri())
+            .unwrap()
+            .port()
+            .unwrap();
         let addr = format!("127.0.0.1:{port}");
         let client = thread::spawn(move || {
             let page = get(&addr, "/cb/");
@@ -551,7 +564,10 @@ mod tests {
     #[test]
     fn oversized_heads_are_refused() {
         let listener = Listener::bind(None).unwrap();
-        let port = Url::parse(listener.redirect_uri()).unwrap().port().unwrap();
+        let port = latchkey::parse_url(listener.redirect_uri())
+            .unwrap()
+            .port()
+            .unwrap();
         let addr = format!("127.0.0.1:{port}");
         let client = thread::spawn(move || {
             let mut s = TcpStream::connect(&addr).unwrap();

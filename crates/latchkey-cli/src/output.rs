@@ -234,7 +234,7 @@ pub(crate) fn add_url_secrets(url: &str) {
         if let Some((name, value)) = pair.split_once('=') {
             if latchkey::redact::is_secret_parameter(name) {
                 add_secret(value);
-                for (_, decoded) in url::form_urlencoded::parse(format!("v={value}").as_bytes()) {
+                for (_, decoded) in form_urlencoded::parse(format!("v={value}").as_bytes()) {
                     add_secret(&decoded);
                 }
             }

@@ -129,7 +129,7 @@ fn callback(server: &MockServer, client_id: &str, state: &str) -> String {
 }
 
 fn browse(server: &MockServer, client_id: &str, state: &str, response_type: &str) -> String {
-    let mut query = url::form_urlencoded::Serializer::new(String::new());
+    let mut query = form_urlencoded::Serializer::new(String::new());
     query
         .append_pair("response_type", response_type)
         .append_pair("client_id", client_id)

@@ -283,7 +283,7 @@ fn visit(url: &str) -> String {
 /// One query or fragment parameter of a URL.
 fn param(url: &str, name: &str) -> Option<String> {
     let pairs = url.split(['?', '#']).skip(1).collect::<Vec<_>>().join("&");
-    url::form_urlencoded::parse(pairs.as_bytes())
+    form_urlencoded::parse(pairs.as_bytes())
         .find(|(k, _)| k == name)
         .map(|(_, v)| v.into_owned())
 }
@@ -296,7 +296,7 @@ fn authorize_directly(
     pkce: bool,
     scope: &str,
 ) -> String {
-    let mut query = url::form_urlencoded::Serializer::new(String::new());
+    let mut query = form_urlencoded::Serializer::new(String::new());
     query
         .append_pair("response_type", "code")
         .append_pair("client_id", client_id)
@@ -683,7 +683,7 @@ fn implicit_with_the_callback_on_stdin() {
 #[test]
 fn implicit_with_a_callback_url() {
     let server = server();
-    let mut query = url::form_urlencoded::Serializer::new(String::new());
+    let mut query = form_urlencoded::Serializer::new(String::new());
     query
         .append_pair("response_type", "token")
         .append_pair("client_id", "spa")

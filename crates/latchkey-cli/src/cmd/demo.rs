@@ -13,12 +13,13 @@ use std::io::{self, Write as _};
 use std::thread;
 use std::time::{Duration, Instant, SystemTime};
 
+use clap::Args;
 use latchkey::{BodyEncoding, Client, ClientAuth, Exchange, RetryPolicy, TokenSet};
 use latchkey_mock::{AuthMethod, Encoding, GrantType, MockClient, MockServer, ResponseStyle};
 use latchkey_ureq::Transport;
 use serde_json::{Map, Value};
 
-use crate::Failure;
+use crate::failure::Failure;
 use crate::listener::{Listener, Mode};
 use crate::output::{
     add_secret, add_token_secrets, add_url_secrets, redact_url, sanitize, token_object,
@@ -114,12 +115,16 @@ struct Demo {
     browser: ureq::Agent,
 }
 
-/// Runs every flow and prints the summary table.
+/// `latchkey demo` (no flags of its own).
+#[derive(Debug, Args)]
+pub(crate) struct DemoArgs {}
+
+/// Runs `latchkey demo`: every flow, then the summary table.
 ///
 /// # Errors
 ///
 /// [`Failure::Other`] when the mock cannot start or any flow failed.
-pub(crate) fn run() -> Result<(), Failure> {
+pub(crate) fn run(_: &DemoArgs) -> Result<(), Failure> {
     let started = Instant::now();
     for secret in [COLOOP_SECRET, BLOOMA_SECRET, LOOPTIE_SECRET] {
         add_secret(secret);

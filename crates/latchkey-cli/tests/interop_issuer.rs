@@ -1,9 +1,9 @@
-//! The `latchkey` subcommands past RFC 6749 against a real third-party authorization server,
-//! panva's oidc-provider on loopback (started by `latchkey-interop`), configured with
-//! `--issuer` alone: `discover` (both well-known documents, exact issuer), `device` with
-//! `login.mjs --device` as the user, `introspect` / `revoke` / `introspect`, and `authorize
-//! --par` with the `iss` check the metadata turns on. Every run prints one JSON object on
-//! stdout (or nothing, on failure) and no secret on stderr.
+//! The `latchkey` subcommands configured with `--issuer` alone (every endpoint from the
+//! server's metadata) against a real third-party authorization server, panva's oidc-provider
+//! on loopback (started by `latchkey-interop`): `discover` (both well-known documents, exact
+//! issuer), `device` with `login.mjs --device` as the user, `introspect` / `revoke` /
+//! `introspect`, and `authorize --par` with the `iss` check the metadata turns on. Every run
+//! prints one JSON object on stdout (or nothing, on failure) and no secret on stderr.
 //!
 //! Without Node.js or `interop/node_modules` every test passes trivially after one "skipped"
 //! line on stderr, unless `LATCHKEY_INTEROP=required`.

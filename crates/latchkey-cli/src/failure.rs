@@ -1,0 +1,60 @@
+//! [`Failure`]: why a command did not succeed, its exit status and its one-line message.
+
+use crate::output;
+
+/// Why a command did not succeed.
+#[derive(Debug)]
+pub(crate) enum Failure {
+    /// The flags cannot work together (exit status 2).
+    Usage(String),
+    /// latchkey (core or adapter) reported an error.
+    OAuth(latchkey::Error),
+    /// Anything else: the listener timed out, stdin closed, stdout failed (exit status 1).
+    Other(String),
+}
+
+impl From<latchkey::Error> for Failure {
+    fn from(error: latchkey::Error) -> Self {
+        Self::OAuth(error)
+    }
+}
+
+impl Failure {
+    /// The process exit status: 2 for usage and configuration errors, 1 otherwise.
+    pub(crate) fn exit_code(&self) -> u8 {
+        match self {
+            Self::Usage(_) | Self::OAuth(latchkey::Error::Config(_)) => 2,
+            Self::OAuth(_) | Self::Other(_) => 1,
+        }
+    }
+
+    /// The message, unescaped: for the server's error, its code, description, HTTP status
+    /// and error URI.
+    pub(crate) fn message(&self) -> String {
+        match self {
+            Self::Usage(message) => format!("{message} (see --help)"),
+            Self::Other(message) => message.clone(),
+            Self::OAuth(latchkey::Error::Server(e)) => {
+                let mut message = format!("the server answered {}", e.code.as_str());
+                if let Some(description) = &e.description {
+                    message.push_str(": ");
+                    message.push_str(description);
+                }
+                match e.status {
+                    Some(status) => message.push_str(&format!(" (HTTP {status})")),
+                    None => message.push_str(" (in the redirect)"),
+                }
+                if let Some(uri) = &e.uri {
+                    message.push_str(&format!(" [see {uri}]"));
+                }
+                message
+            }
+            Self::OAuth(error) => error.to_string(),
+        }
+    }
+
+    /// The message for the browser page (secrets masked; the page escapes HTML).
+    pub(crate) fn page_message(&self) -> String {
+        output::redact(&self.message())
+    }
+}
