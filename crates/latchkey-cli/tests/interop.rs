@@ -301,12 +301,12 @@ fn browser_get(url: &str) -> u16 {
         .as_u16()
 }
 
+latchkey_interop::interop_test! {
 /// Public client, code + PKCE through the loopback listener on a free port; then `refresh`
 /// (the token rotates), `userinfo` with the new access token, and the old refresh token
 /// refused as `invalid_grant`.
-#[test]
 fn authorize_public_pkce_through_the_listener_then_refresh_and_userinfo() {
-    let Some(p) = Provider::shared() else { return };
+    let p = Provider::expect_shared();
     let running = spawn(authorize(
         p,
         PUBLIC_PKCE,
@@ -357,13 +357,14 @@ fn authorize_public_pkce_through_the_listener_then_refresh_and_userinfo() {
     assert!(error.contains("invalid_grant"), "{error}");
     done.no_secrets(&secrets.iter().map(String::as_str).collect::<Vec<_>>());
 }
+}
 
+latchkey_interop::interop_test! {
 /// `conf-basic` with the callback pasted on stdin and the secret from
 /// `LATCHKEY_CLIENT_SECRET`; then `refresh` (no rotation: the same refresh token comes back)
 /// and `userinfo`.
-#[test]
 fn authorize_conf_basic_with_the_callback_on_stdin() {
-    let Some(p) = Provider::shared() else { return };
+    let p = Provider::expect_shared();
     let mut command = authorize(p, CONF_BASIC, "openid offline_access email");
     command
         .args(["--callback", "-", "--auth-method", "basic"])
@@ -398,13 +399,14 @@ fn authorize_conf_basic_with_the_callback_on_stdin() {
     assert_eq!(claims["email"], "carol@example.com");
     done.no_secrets(&secrets.iter().map(String::as_str).collect::<Vec<_>>());
 }
+}
 
+latchkey_interop::interop_test! {
 /// `conf-post` with the callback pasted on stdin, the secret as a flag and a given PKCE
 /// verifier (from `LATCHKEY_CODE_VERIFIER`, so the test can check it never reaches stderr);
 /// then `refresh` with the body secret.
-#[test]
 fn authorize_conf_post_with_the_callback_on_stdin() {
-    let Some(p) = Provider::shared() else { return };
+    let p = Provider::expect_shared();
     let verifier = "interop-verifier-0123456789-abcdefghijklmnopqrstuvwxyz";
     let mut command = authorize(p, CONF_POST, "openid email");
     command
@@ -431,12 +433,13 @@ fn authorize_conf_post_with_the_callback_on_stdin() {
     secrets.extend(credentials(&second));
     done.no_secrets(&secrets.iter().map(String::as_str).collect::<Vec<_>>());
 }
+}
 
+latchkey_interop::interop_test! {
 /// `conf-basic` sending its secret in the body: the strict server answers `invalid_client`,
 /// which is the one error line; nothing on stdout, no secret on stderr.
-#[test]
 fn authorize_with_the_wrong_auth_method_is_invalid_client() {
-    let Some(p) = Provider::shared() else { return };
+    let p = Provider::expect_shared();
     let mut command = authorize(p, CONF_BASIC, "openid");
     command.args([
         "--callback",
@@ -452,11 +455,12 @@ fn authorize_with_the_wrong_auth_method_is_invalid_client() {
     assert!(error.contains("HTTP 401"), "{error}");
     done.no_secrets(&[&query_param(&callback, "code").expect("a code")]);
 }
+}
 
+latchkey_interop::interop_test! {
 /// Cancelling at the login page: `access_denied` from the redirect, exit status 1.
-#[test]
 fn authorize_denied_is_access_denied() {
-    let Some(p) = Provider::shared() else { return };
+    let p = Provider::expect_shared();
     let mut command = authorize(p, PUBLIC_PKCE, "openid");
     command.args(["--callback", "-"]);
     let (done, _) = authorize_on_stdin(p, command, &Login::new().deny());
@@ -464,12 +468,13 @@ fn authorize_denied_is_access_denied() {
     assert!(error.contains("access_denied"), "{error}");
     done.no_secrets(&[]);
 }
+}
 
+latchkey_interop::interop_test! {
 /// `client-credentials` for `cc-client` with `--verbose`: a token for `api:read`, no refresh
 /// token, and the request shown on stderr without the secret or the token.
-#[test]
 fn client_credentials_for_cc_client() {
-    let Some(p) = Provider::shared() else { return };
+    let p = Provider::expect_shared();
     let mut command = latchkey("client-credentials");
     command.args([
         "--token-url",
@@ -511,4 +516,5 @@ fn client_credentials_for_cc_client() {
     let done = run(command);
     assert!(done.failure().contains("invalid_client"), "{}", done.stderr);
     done.no_secrets(&[]);
+}
 }

@@ -109,9 +109,9 @@ fn interact(mut command: Command, mut on_line: impl FnMut(&str) -> Option<String
     }
 }
 
-#[test]
+latchkey_interop::interop_test! {
 fn discover_both_documents_with_the_exact_issuer() {
-    let Some(p) = Provider::shared() else { return };
+    let p = Provider::expect_shared();
     for kind in ["oauth", "openid"] {
         let mut command = latchkey(p, "discover");
         command.args(["--well-known", kind]);
@@ -133,10 +133,11 @@ fn discover_both_documents_with_the_exact_issuer() {
     assert!(done.stdout.is_empty());
     assert!(done.stderr.contains("issuer"), "{}", done.stderr);
 }
+}
 
-#[test]
+latchkey_interop::interop_test! {
 fn device_with_login_mjs_as_the_user() {
-    let Some(p) = Provider::shared() else { return };
+    let p = Provider::expect_shared();
     let mut command = latchkey(p, "device");
     command.args([
         "--client-id",
@@ -174,10 +175,11 @@ fn device_with_login_mjs_as_the_user() {
         assert!(!done.stderr.contains(value), "{member} on stderr");
     }
 }
+}
 
-#[test]
+latchkey_interop::interop_test! {
 fn introspect_revoke_introspect() {
-    let Some(p) = Provider::shared() else { return };
+    let p = Provider::expect_shared();
     let cc = |subcommand: &str| {
         let mut command = latchkey(p, subcommand);
         command.args(["--client-id", CC_CLIENT]);
@@ -205,10 +207,11 @@ fn introspect_revoke_introspect() {
     );
     assert_eq!(introspect(), serde_json::json!({ "active": false }));
 }
+}
 
-#[test]
+latchkey_interop::interop_test! {
 fn authorize_par_with_iss_checked() {
-    let Some(p) = Provider::shared() else { return };
+    let p = Provider::expect_shared();
     let mut command = latchkey(p, "authorize");
     command.args(["--client-id", PUBLIC_PKCE, "--scope", "openid", "--par"]);
     command.args(["--no-browser", "--callback", "-"]);
@@ -228,4 +231,5 @@ fn authorize_par_with_iss_checked() {
     let tokens = done.json(&[&code]);
     assert!(tokens["id_token"].is_string());
     assert!(done.stderr.contains("pushing the authorization request"));
+}
 }

@@ -646,6 +646,41 @@ pub fn without_query_param(url: &str, name: &str) -> String {
     url.into()
 }
 
+/// Declares one interop test for a package other than this one: a `#[test]` when the
+/// interop server can run on this machine (decided when this crate is built: see its
+/// `build.rs`), else the same test marked ignored with the reason, so that `cargo test`
+/// reports it as ignored rather than passed.
+///
+/// ```ignore
+/// latchkey_interop::interop_test! {
+///     fn discovery_works() {
+///         let provider = latchkey_interop::Provider::expect_shared();
+///     }
+/// }
+/// ```
+#[cfg(interop_server)]
+#[macro_export]
+macro_rules! interop_test {
+    ($(#[$meta:meta])* fn $name:ident() $body:block) => {
+        $(#[$meta])*
+        #[test]
+        fn $name() $body
+    };
+}
+
+/// Declares one interop test for a package other than this one (see the other definition):
+/// here the interop server cannot run, so the test is ignored, with the reason.
+#[cfg(not(interop_server))]
+#[macro_export]
+macro_rules! interop_test {
+    ($(#[$meta:meta])* fn $name:ident() $body:block) => {
+        $(#[$meta])*
+        #[test]
+        #[ignore = "interop: node or interop/node_modules missing; run `cd interop && npm ci` or set LATCHKEY_INTEROP=required"]
+        fn $name() $body
+    };
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
