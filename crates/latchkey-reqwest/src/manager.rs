@@ -127,8 +127,7 @@ impl TokenManager {
     async fn obtain(&self, force: bool) -> Result<AccessToken, Error> {
         loop {
             let now = self.inner.transport.now();
-            let polled = self.inner.keeper.lock().poll(now, force)?;
-            let ticket = match polled {
+            let ticket = match self.inner.keeper.poll(now, force)? {
                 Poll::Use(token) => return Ok(token),
                 Poll::Start(renewal) => self.inner.start(renewal),
                 Poll::Wait(ticket) => ticket,
@@ -199,7 +198,7 @@ impl Flight {
             Work::Save(tokens) => Ok(tokens),
         };
         let now = inner.transport.now();
-        let landing = inner.keeper.lock().fetched(self.ticket, fetched, now);
+        let landing = inner.keeper.fetched(self.ticket, fetched, now);
         if let Landing::Save(tokens) = landing {
             let saved = inner.save(&tokens).await;
             let now = inner.transport.now();

@@ -123,18 +123,14 @@ impl TokenManager {
 
     fn obtain(&self, force: bool) -> Result<AccessToken, Error> {
         let inner = &*self.inner;
-        let mut machine = inner.keeper.lock();
         loop {
-            match machine.poll(inner.transport.now(), force)? {
+            let ticket = match inner.keeper.poll(inner.transport.now(), force)? {
                 Poll::Use(token) => return Ok(token),
-                Poll::Start(renewal) => {
-                    drop(machine);
-                    return inner.renew(renewal);
-                }
-                Poll::Wait(ticket) => match inner.wait_for(machine, ticket) {
-                    (_, Some(outcome)) => return outcome,
-                    (again, None) => machine = again,
-                },
+                Poll::Start(renewal) => return inner.renew(renewal),
+                Poll::Wait(ticket) => ticket,
+            };
+            if let (_, Some(outcome)) = inner.wait_for(inner.keeper.lock(), ticket) {
+                return outcome;
             }
         }
     }
@@ -177,7 +173,7 @@ impl Inner {
             Work::Save(tokens) => Ok(tokens),
         };
         let now = self.transport.now();
-        let landing = self.keeper.lock().fetched(renewal.ticket, fetched, now);
+        let landing = self.keeper.fetched(renewal.ticket, fetched, now);
         let outcome = match landing {
             Landing::Save(tokens) => {
                 let saved = self.keeper.store().save(&tokens);

@@ -9,15 +9,16 @@ macro_rules! secret_type {
         /// `Debug` prints a redaction, there is no `Display`, and the value is only reachable
         /// through [`expose_secret`](Self::expose_secret), a name meant to stand out in review.
         ///
-        /// Serialized as the bare string.
+        /// Serialized as the bare string. Cloning shares the value (a reference count): a
+        /// token handed to many callers is not copied for each.
         #[derive(Clone, serde::Serialize, serde::Deserialize)]
-        #[serde(transparent)]
-        pub struct $name(String);
+        #[serde(from = "String", into = "String")]
+        pub struct $name(std::sync::Arc<str>);
 
         impl $name {
             /// Wraps a secret value.
             pub fn new(value: impl Into<String>) -> Self {
-                Self(value.into())
+                Self(value.into().into())
             }
 
             /// Returns the secret itself, for sending it where it belongs.
@@ -39,13 +40,19 @@ macro_rules! secret_type {
 
         impl From<String> for $name {
             fn from(value: String) -> Self {
-                Self(value)
+                Self(value.into())
             }
         }
 
         impl From<&str> for $name {
             fn from(value: &str) -> Self {
-                Self(value.to_owned())
+                Self(value.into())
+            }
+        }
+
+        impl From<$name> for String {
+            fn from(value: $name) -> Self {
+                value.0.as_ref().to_owned()
             }
         }
     };

@@ -7,25 +7,43 @@
 //! embedder with hyper or a WASM fetch) writes one short loop around a [`Drive`]:
 //!
 //! ```
+//! use std::time::{Duration, SystemTime, UNIX_EPOCH};
 //! use latchkey::drive::{Action, Drive, SendDriver, TransportSettings};
-//! use latchkey::{Error, Exchange, Request, Response, TransportError};
-//! use std::time::SystemTime;
+//! use latchkey::{Client, Error, Request, Response, TransportError};
 //!
+//! /// The whole adapter: send, sleep, repeat until the driver is done.
 //! fn run<D: Drive>(
 //!     mut driver: D,
-//!     send: impl Fn(&Request) -> Result<Response, TransportError>,
-//!     sleep: impl Fn(std::time::Duration),
+//!     mut send: impl FnMut(&Request) -> Result<Response, TransportError>,
 //!     now: impl Fn() -> SystemTime,
 //! ) -> Result<D::Output, Error> {
 //!     loop {
 //!         match driver.next(now()) {
 //!             Action::Send(request) => driver.received(send(&request), now()),
-//!             Action::Sleep(duration) => sleep(duration),
+//!             Action::Sleep(duration) => std::thread::sleep(duration),
 //!             Action::Done(result) => return result,
 //!         }
 //!     }
 //! }
-//! # let _ = run::<SendDriver<Request>>;
+//!
+//! let client = Client::builder("svc")
+//!     .client_secret("s3cret")
+//!     .token_endpoint("https://as.example/token")
+//!     .build()?;
+//! let now = || UNIX_EPOCH + Duration::from_secs(1_700_000_000);
+//! // A server that is busy once, then answers (the driver waits out its `Retry-After: 0`).
+//! let mut answers = vec![
+//!     Response::json(200, r#"{"access_token":"at","token_type":"Bearer"}"#, now()),
+//!     Response::json(503, "{}", now()),
+//! ];
+//! let mut busy = answers.remove(1);
+//! busy.headers.insert("retry-after", "0");
+//! answers.push(busy);
+//! let step = client.client_credentials()?.scope("read");
+//! let driver = SendDriver::new(step, &TransportSettings::default());
+//! let tokens = run(driver, |_request| Ok(answers.pop().expect("an answer")), now)?;
+//! assert_eq!(tokens.access_token().expose_secret(), "at");
+//! # Ok::<(), latchkey::Error>(())
 //! ```
 
 mod device;

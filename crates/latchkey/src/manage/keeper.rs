@@ -1,13 +1,13 @@
 //! [`TokenKeeper`]: what every token manager holds, whatever its way of waiting.
 
 use std::fmt;
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError, RwLock};
 use std::time::SystemTime;
 
 use crate::error::{Error, StoreError};
 use crate::manage::bearer::Origins;
 use crate::manage::lifecycle::Lifecycle;
-use crate::manage::renewal::{RenewalMachine, Ticket};
+use crate::manage::renewal::{Landing, Poll, RenewalMachine, Ticket};
 use crate::manage::store::{MemoryStore, TokenStore, initial_tokens};
 use crate::secret::AccessToken;
 use crate::token::TokenSet;
@@ -15,10 +15,20 @@ use crate::token::TokenSet;
 /// A callback told of every new token set once it is saved.
 type OnRefresh = Box<dyn Fn(&TokenSet) + Send + Sync>;
 
+/// The access token the machine would hand out as is, and until when (see
+/// [`RenewalMachine::usable_until`]).
+type Usable = Option<(AccessToken, Option<SystemTime>)>;
+
 /// One grant's [`RenewalMachine`] behind a lock, with its store, its `on_refresh` hook and
 /// the origins its access token may go to. An adapter's token manager is a `TokenKeeper`
 /// plus its way of waiting (a `Condvar`, a tokio `watch`) and of sending.
+///
+/// The fresh-token path takes no lock that writers contend for: what the machine would hand
+/// out as is sits behind a read-write lock, published again whenever the keeper reports to
+/// the machine ([`fetched`](Self::fetched), [`saved`](Self::saved),
+/// [`abandoned`](Self::abandoned), [`invalidate`](Self::invalidate)).
 pub struct TokenKeeper {
+    usable: RwLock<Usable>,
     machine: Mutex<RenewalMachine>,
     store: Arc<dyn TokenStore>,
     on_refresh: Option<OnRefresh>,
@@ -30,6 +40,7 @@ impl TokenKeeper {
     #[must_use]
     pub fn new(lifecycle: Lifecycle) -> Self {
         Self {
+            usable: RwLock::new(None),
             machine: Mutex::new(RenewalMachine::new(lifecycle, None)),
             store: Arc::new(MemoryStore::new()),
             on_refresh: None,
@@ -38,9 +49,46 @@ impl TokenKeeper {
     }
 
     /// The machine, locked (a poisoned lock is taken over: the machine's state is
-    /// consistent between calls).
+    /// consistent between calls). Report renewals through the keeper's own methods, which
+    /// keep the fresh-token path in step.
     pub fn lock(&self) -> MutexGuard<'_, RenewalMachine> {
         self.machine.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// What to do for an access token at `now` ([`RenewalMachine::poll`]), the fresh token
+    /// first without locking the machine.
+    ///
+    /// # Errors
+    ///
+    /// As [`RenewalMachine::poll`].
+    pub fn poll(&self, now: SystemTime, force: bool) -> Result<Poll, Error> {
+        if !force {
+            let usable = self.usable.read().unwrap_or_else(PoisonError::into_inner);
+            if let Some((token, until)) = &*usable {
+                if until.is_none_or(|until| now < until) {
+                    return Ok(Poll::Use(token.clone()));
+                }
+            }
+        }
+        self.lock().poll(now, force)
+    }
+
+    /// Reports what renewal `ticket` fetched ([`RenewalMachine::fetched`]).
+    pub fn fetched(
+        &self,
+        ticket: Ticket,
+        tokens: Result<TokenSet, Error>,
+        now: SystemTime,
+    ) -> Landing {
+        let mut machine = self.lock();
+        let landing = machine.fetched(ticket, tokens, now);
+        self.publish(&machine);
+        landing
+    }
+
+    /// Publishes what the machine would hand out as is, for [`poll`](Self::poll).
+    fn publish(&self, machine: &RenewalMachine) {
+        *self.usable.write().unwrap_or_else(PoisonError::into_inner) = machine.usable_until();
     }
 
     /// The store.
@@ -63,7 +111,9 @@ impl TokenKeeper {
 
     /// See [`RenewalMachine::invalidate`].
     pub fn invalidate(&self, rejected: &AccessToken) {
-        self.lock().invalidate(rejected);
+        let mut machine = self.lock();
+        machine.invalidate(rejected);
+        self.publish(&machine);
     }
 
     /// Reports the store's answer for `tokens` of renewal `ticket`: tells `on_refresh` of
@@ -82,13 +132,18 @@ impl TokenKeeper {
         if let (Ok(()), Some(on_refresh)) = (&result, &self.on_refresh) {
             on_refresh(tokens);
         }
-        self.lock().saved(ticket, result, now)
+        let mut machine = self.lock();
+        let outcome = machine.saved(ticket, result, now);
+        self.publish(&machine);
+        outcome
     }
 
     /// The renewer of `ticket` died: tells the machine, with what the store holds now.
     pub fn abandoned(&self, ticket: Ticket) {
         let stored = self.store.load().ok().flatten();
-        self.lock().abandoned(ticket, stored);
+        let mut machine = self.lock();
+        machine.abandoned(ticket, stored);
+        self.publish(&machine);
     }
 }
 
@@ -183,8 +238,10 @@ impl<T: ManagedTransport> TokenManagerBuilder<T> {
         let origins = Origins::from_urls(&self.origins)?;
         let store = self.store.unwrap_or_else(|| Arc::new(MemoryStore::new()));
         let tokens = initial_tokens(store.as_ref(), self.tokens)?;
+        let machine = RenewalMachine::new(self.lifecycle, tokens);
         let keeper = TokenKeeper {
-            machine: Mutex::new(RenewalMachine::new(self.lifecycle, tokens)),
+            usable: RwLock::new(machine.usable_until()),
+            machine: Mutex::new(machine),
             store,
             on_refresh: self.on_refresh,
             origins,

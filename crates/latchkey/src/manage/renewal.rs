@@ -253,6 +253,22 @@ impl RenewalMachine {
             .usable(self.tokens.as_ref(), now, force || self.rejected)
     }
 
+    /// The access token that [`usable`](Self::usable) hands out, and until when: `None` for
+    /// none; a `None` deadline for a token whose expiry is unknown. What a lock-free fast
+    /// path may cache until the machine changes again.
+    #[must_use]
+    pub fn usable_until(&self) -> Option<(AccessToken, Option<SystemTime>)> {
+        if self.reauthorize.is_some() || self.unsaved || self.rejected {
+            return None;
+        }
+        let tokens = self.tokens.as_ref()?;
+        let until = match tokens.expires_at() {
+            Some(at) => Some(at.checked_sub(self.lifecycle.refresh_skew())?),
+            None => None,
+        };
+        Some((tokens.access_token().clone(), until))
+    }
+
     /// Replaces the tokens (after a new authorization): `Ok` with the renewal that saves
     /// them, or `Err` with the ticket of a renewal under way to wait for first (then call
     /// again). Clears an earlier `invalid_grant` and the backoff.

@@ -417,3 +417,48 @@ fn a_waiter_whose_renewal_was_superseded_polls_again() {
     );
     assert!(matches!(machine.waited(waiter), Waited::Again));
 }
+
+/// What a fast path may cache agrees with `usable` at every step: a token with its deadline
+/// while it is good, nothing once it is rejected, unsaved or only a new authorization helps.
+#[test]
+fn usable_until_agrees_with_usable() {
+    let agree = |machine: &RenewalMachine, now: SystemTime| {
+        let cached = machine
+            .usable_until()
+            .filter(|(_, until)| until.is_none_or(|until| now < until))
+            .map(|(token, _)| token.expose_secret().to_owned());
+        let usable = machine
+            .usable(now, false)
+            .map(|t| t.expose_secret().to_owned());
+        assert_eq!(cached, usable, "at {now:?}");
+    };
+    let mut machine = user(Some(tokens("at-1", 1_000, Some("rt"))));
+    for s in [0, 939, 940, 941, 2_000] {
+        agree(&machine, at(s));
+    }
+    assert_eq!(machine.usable_until().unwrap().1, Some(at(940)));
+    machine.invalidate(&AccessToken::new("at-1"));
+    agree(&machine, at(0));
+    let renewal = started(machine.poll(at(0), false));
+    let _ = machine.fetched(renewal.ticket, Ok(tokens("at-2", 1_000, Some("rt"))), at(0));
+    let _ = machine.saved(renewal.ticket, Err(StoreError::new("full")), at(0));
+    agree(&machine, at(0));
+    assert!(machine.usable_until().is_none(), "unsaved");
+    let again = started(machine.poll(at(0), false));
+    let Work::Save(unsaved) = again.work else {
+        panic!("saved again")
+    };
+    let _ = machine.fetched(again.ticket, Ok(unsaved), at(0));
+    machine.saved(again.ticket, Ok(()), at(0)).unwrap();
+    agree(&machine, at(0));
+    let forced = started(machine.poll(at(0), true));
+    let _ = machine.fetched(forced.ticket, Err(server(ErrorCode::InvalidGrant)), at(0));
+    agree(&machine, at(0));
+    assert!(machine.usable_until().is_none(), "reauthorize");
+    let unknown = user(Some(TokenSet::new(
+        AccessToken::new("u"),
+        TokenType::Bearer,
+    )));
+    assert_eq!(unknown.usable_until().unwrap().1, None);
+    agree(&unknown, at(u32::MAX.into()));
+}
