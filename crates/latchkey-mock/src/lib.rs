@@ -14,7 +14,7 @@
 //!   an [issuer with a path](MockServerBuilder::issuer_path)) and
 //!   `/.well-known/openid-configuration`;
 //! * the device authorization grant (RFC 8628): `POST /device_authorization`, a `GET /device`
-//!   verification page, [`MockServer::approve_device`] / [`deny_device`](MockServer::deny_device)
+//!   verification page, [`Mock::approve_device`] / [`deny_device`](Mock::deny_device)
 //!   for tests, `authorization_pending`, and `slow_down` for polls that come too fast;
 //! * pushed authorization requests (RFC 9126) at `POST /par`, optionally
 //!   [required](MockServerBuilder::require_pushed_authorization_requests); `iss` in every
