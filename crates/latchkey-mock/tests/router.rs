@@ -1,4 +1,4 @@
-//! The in-memory router, [`Mock::route`], on a clock the test moves: no socket, no sleeping.
+//! The in-memory router, [`Mock::route`], on a clock the test moves: no socket, no waiting.
 //! Codes, tokens, pushed requests and device codes expire as the clock passes their
 //! lifetimes; faults only a socket can show come back as [`Routed::Fault`]; URLs come from
 //! the base URL; the router behind a running server shares its state.
