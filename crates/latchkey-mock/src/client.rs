@@ -95,7 +95,7 @@ impl GrantType {
 
 /// A client registration, built builder-style and handed to
 /// [`MockServerBuilder::client`](crate::MockServerBuilder::client) or
-/// [`MockServer::add_client`](crate::MockServer::add_client).
+/// [`Mock::add_client`](crate::Mock::add_client).
 ///
 /// ```
 /// use latchkey_mock::{AuthMethod, Encoding, MockClient, ResponseStyle};
@@ -191,8 +191,9 @@ impl MockClient {
         self
     }
 
-    /// Access token lifetime in seconds (default 3600). The server enforces it with the real
-    /// clock, also for the Doorkeeper style, which does not announce it.
+    /// Access token lifetime in seconds (default 3600). The server enforces it with its
+    /// [clock](crate::MockServerBuilder::clock), also for the Doorkeeper style, which does not
+    /// announce it.
     #[must_use]
     pub fn expires_in(mut self, seconds: u64) -> Self {
         self.expires_in = seconds;

@@ -3,7 +3,7 @@
 use std::time::Duration;
 
 /// A misbehaviour the server shows on the next requests to one path, armed with
-/// [`MockServer::inject`](crate::MockServer::inject).
+/// [`Mock::inject`](crate::Mock::inject).
 ///
 /// Faults that replace the answer ([`Status`](Self::Status), [`Oversized`](Self::Oversized),
 /// [`Redirect`](Self::Redirect), [`HtmlError`](Self::HtmlError),
@@ -11,6 +11,10 @@ use std::time::Duration;
 /// [`CloseConnection`](Self::CloseConnection)) skip the normal handling entirely: no code is
 /// consumed and no token issued. [`Delay`](Self::Delay), [`SlowBody`](Self::SlowBody) and
 /// [`Dribble`](Self::Dribble) change only the timing of the normal answer.
+///
+/// In memory ([`Mock::route`](crate::Mock::route)) the faults that replace the answer are
+/// plain answers; the others, which only a socket can show, come back as
+/// [`Routed::Fault`](crate::Routed::Fault) with the answer they delay or dribble, if any.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum Fault {
@@ -24,7 +28,8 @@ pub enum Fault {
         /// The `Retry-After` header value, sent verbatim when present.
         retry_after: Option<String>,
     },
-    /// Sleep this long before handling the request, then answer normally.
+    /// Sleep this long before handling the request, then answer normally. The sleep is real
+    /// time, for a client's timeouts; in memory the request is handled as at `now` plus this.
     Delay(Duration),
     /// Answer normally, but send the body slowly after the headers: 4 bytes every 100 ms
     /// (a typical token response then takes about five seconds).

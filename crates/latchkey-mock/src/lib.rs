@@ -14,18 +14,31 @@
 //!   an [issuer with a path](MockServerBuilder::issuer_path)) and
 //!   `/.well-known/openid-configuration`;
 //! * the device authorization grant (RFC 8628): `POST /device_authorization`, a `GET /device`
-//!   verification page, [`MockServer::approve_device`] / [`deny_device`](MockServer::deny_device)
+//!   verification page, [`Mock::approve_device`] / [`deny_device`](Mock::deny_device)
 //!   for tests, `authorization_pending`, and `slow_down` for polls that come too fast;
 //! * pushed authorization requests (RFC 9126) at `POST /par`, optionally
 //!   [required](MockServerBuilder::require_pushed_authorization_requests); `iss` in every
 //!   authorization response (RFC 9207, [on by default](MockServerBuilder::issuer_parameter));
 //!   token exchange (RFC 8693) for access and refresh tokens; `resource` indicators (RFC 8707)
 //!   checked, narrowed per token request and shown as `aud` by introspection;
-//! * fault injection per path ([`Fault`]) and a record of every request ([`RecordedRequest`]).
+//! * fault injection per path ([`Fault`]) and a record of every request ([`RecordedRequest`]);
+//! * time from an injectable clock ([`MockServerBuilder::clock`] with a [`MockClock`]), so a
+//!   test makes codes, tokens and device codes expire, or spaces device polls, by moving the
+//!   clock instead of sleeping.
 //!
-//! The server listens on `127.0.0.1` on an ephemeral port and runs its own tokio runtime on a
-//! background thread, so it is used the same way from synchronous tests and from
-//! `#[tokio::test]`s. Dropping the [`MockServer`] stops it.
+//! The same server runs two ways, built by one [`MockServerBuilder`]:
+//!
+//! * [`MockServer`] listens on `127.0.0.1` on an ephemeral port and runs its own tokio
+//!   runtime on a background thread, so it is used the same way from synchronous tests and
+//!   from `#[tokio::test]`s. Dropping it stops it.
+//! * [`Mock`] ([`MockServerBuilder::build`]) answers a [`Request`] in memory with
+//!   [`Mock::route`]`(now, request)`, no socket and no runtime, on whatever time the caller
+//!   passes: end-to-end tests on virtual time. Its URLs start with
+//!   [`base_url`](MockServerBuilder::base_url) (default `http://mock.invalid`). Faults that
+//!   only a socket can show come back as [`Routed::Fault`].
+//!
+//! The server is a thin layer over the router: every HTTP request is turned into a
+//! [`Request`], routed, and the [`Routed`] answer turned back.
 //!
 //! ```
 //! use latchkey_mock::{AuthMethod, Encoding, Fault, MockClient, MockServer, ResponseStyle};
@@ -59,17 +72,26 @@
 #![deny(missing_docs)]
 
 mod body;
+mod builder;
 mod client;
+mod clock;
+mod endpoint;
 mod fault;
 mod form;
+mod http;
 mod multipart;
-mod oauth;
 mod record;
+mod router;
 mod server;
+mod shared;
 mod user;
 
+pub use builder::{DEFAULT_BASE_URL, MockServerBuilder};
 pub use client::{AuthMethod, Encoding, GrantType, MockClient, ResponseStyle};
+pub use clock::MockClock;
 pub use fault::Fault;
+pub use http::{Request, Response, Routed, SocketFault};
 pub use record::RecordedRequest;
-pub use server::{MockServer, MockServerBuilder};
+pub use router::Mock;
+pub use server::MockServer;
 pub use user::MockUser;

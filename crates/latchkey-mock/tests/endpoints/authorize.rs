@@ -1,8 +1,8 @@
-//! `GET /authorize`: code and implicit responses, redirect URI rules, redirected errors.
+//! `GET /authorize`: code and implicit responses, redirect URI rules, redirected errors,
+//! `iss` (RFC 9207).
 
-mod common;
-
-use common::*;
+use crate::common::*;
+use crate::fixtures::*;
 use latchkey_mock::{GrantType, MockClient, MockServer};
 
 fn server() -> MockServer {
@@ -380,4 +380,60 @@ fn post_to_authorize_is_refused() {
     );
     assert_eq!(resp.status, 405);
     assert_eq!(resp.header("allow"), Some("GET"));
+}
+
+#[test]
+fn authorization_responses_carry_iss() {
+    let server = extensions();
+    let resp = authorize(
+        &server,
+        &[
+            ("response_type", "code"),
+            ("client_id", "web"),
+            ("redirect_uri", REDIRECT),
+            ("state", "s"),
+        ],
+    );
+    assert_eq!(query_param(&resp.location(), "iss"), Some(server.issuer()));
+    server.deny_next_authorization("access_denied");
+    let resp = authorize(
+        &server,
+        &[
+            ("response_type", "code"),
+            ("client_id", "web"),
+            ("redirect_uri", REDIRECT),
+        ],
+    );
+    let location = resp.location();
+    assert_eq!(
+        query_param(&location, "error").as_deref(),
+        Some("access_denied")
+    );
+    assert_eq!(query_param(&location, "iss"), Some(server.issuer()));
+    let resp = authorize(
+        &server,
+        &[
+            ("response_type", "token"),
+            ("client_id", "tv"),
+            ("redirect_uri", REDIRECT),
+        ],
+    );
+    assert_eq!(
+        fragment_param(&resp.location(), "iss"),
+        Some(server.issuer())
+    );
+
+    let quiet = MockServer::builder()
+        .client(MockClient::new("web"))
+        .issuer_parameter(false)
+        .start();
+    let resp = authorize(
+        &quiet,
+        &[
+            ("response_type", "code"),
+            ("client_id", "web"),
+            ("redirect_uri", REDIRECT),
+        ],
+    );
+    assert_eq!(query_param(&resp.location(), "iss"), None);
 }

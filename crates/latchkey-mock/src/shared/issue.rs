@@ -1,0 +1,154 @@
+//! Minting tokens and shaping token responses in the client's dialect.
+
+use std::time::SystemTime;
+
+use serde_json::{Map, Value};
+
+use crate::client::{GrantType, MockClient, ResponseStyle};
+use crate::clock::{after_secs, unix_secs};
+use crate::shared::records::{AccessToken, RefreshToken};
+use crate::shared::state::State;
+
+/// What a token response is issued for.
+#[derive(Debug, Default)]
+pub(crate) struct Grant {
+    /// The access token's scope.
+    pub(crate) scope: Option<String>,
+    /// A new refresh token's scope (the whole grant's).
+    pub(crate) refresh_scope: Option<String>,
+    /// The access token's audience.
+    pub(crate) resources: Vec<String>,
+    /// A new refresh token's resources (the whole grant's).
+    pub(crate) refresh_resources: Vec<String>,
+    /// `sub`.
+    pub(crate) subject: String,
+    /// The authorization code (or device code) the grant came from.
+    pub(crate) origin: Option<String>,
+}
+
+/// What a token response does about refresh tokens.
+#[derive(Debug)]
+pub(crate) enum RefreshPlan {
+    /// No refresh token.
+    None,
+    /// A new one.
+    New,
+    /// Hand back the one presented.
+    Keep(String),
+}
+
+/// Whether a token response for this scope carries a new refresh token: when the client may
+/// refresh and, for Auth0-style clients, the scope has `offline_access`.
+pub(crate) fn refresh_plan(client: &MockClient, scope: Option<&str>) -> RefreshPlan {
+    let wants_refresh = client.allows(GrantType::RefreshToken)
+        && (client.style != ResponseStyle::Auth0
+            || scope.is_some_and(|s| s.split(' ').any(|v| v == "offline_access")));
+    if wants_refresh {
+        RefreshPlan::New
+    } else {
+        RefreshPlan::None
+    }
+}
+
+/// Mints an access token of the client's lifetime, from `now`.
+pub(crate) fn new_access_token(
+    state: &mut State,
+    client: &MockClient,
+    grant: &Grant,
+    now: SystemTime,
+) -> String {
+    let token = state.random_token("at_");
+    state.issued_access += 1;
+    state.access.insert(
+        token.clone(),
+        AccessToken {
+            client_id: client.id.clone(),
+            issued_at: now,
+            expires_at: after_secs(now, client.expires_in),
+            lifetime: client.expires_in,
+            expired: false,
+            revoked: false,
+            origin_code: grant.origin.clone(),
+            scope: grant.scope.clone(),
+            subject: grant.subject.clone(),
+            resources: grant.resources.clone(),
+        },
+    );
+    token
+}
+
+/// Mints a refresh token for the whole grant.
+pub(crate) fn new_refresh_token(
+    state: &mut State,
+    client: &MockClient,
+    grant: &Grant,
+    now: SystemTime,
+) -> String {
+    let token = state.random_token("rt_");
+    state.issued_refresh += 1;
+    state.refresh.insert(
+        token.clone(),
+        RefreshToken {
+            client_id: client.id.clone(),
+            issued_at: now,
+            scope: grant.refresh_scope.clone(),
+            revoked: false,
+            origin_code: grant.origin.clone(),
+            subject: grant.subject.clone(),
+            resources: grant.refresh_resources.clone(),
+        },
+    );
+    token
+}
+
+/// Issues an access token (and maybe a refresh token) and shapes the response body.
+pub(crate) fn issue(
+    state: &mut State,
+    client: &MockClient,
+    grant: &Grant,
+    plan: RefreshPlan,
+    now: SystemTime,
+) -> Value {
+    let access = new_access_token(state, client, grant, now);
+    let scope = grant.scope.clone();
+    let refresh = match plan {
+        RefreshPlan::None => None,
+        RefreshPlan::Keep(token) => Some(token),
+        RefreshPlan::New => Some(new_refresh_token(state, client, grant, now)),
+    };
+    let mut body = Map::new();
+    let mut put = |k: &str, v: Value| {
+        body.insert(k.to_owned(), v);
+    };
+    match client.style {
+        ResponseStyle::Auth0 => {
+            put("access_token", access.into());
+            put("token_type", "Bearer".into());
+            put("expires_in", client.expires_in.into());
+            if let Some(scope) = scope {
+                put("scope", scope.into());
+            }
+            if let Some(refresh) = refresh {
+                put("refresh_token", refresh.into());
+            }
+        }
+        ResponseStyle::Clerk => {
+            put("access_token", access.into());
+            if let Some(refresh) = refresh {
+                put("refresh_token", refresh.into());
+            }
+            put("scope", scope.unwrap_or_default().into());
+            put("token_type", "bearer".into());
+            put("expires_in", client.expires_in.into());
+        }
+        ResponseStyle::Doorkeeper => {
+            put("access_token", access.into());
+            put("token_type", "bearer".into());
+            put("created_at", unix_secs(now).into());
+            if let Some(refresh) = refresh {
+                put("refresh_token", refresh.into());
+            }
+        }
+    }
+    Value::Object(body)
+}

@@ -1,0 +1,92 @@
+//! What the server remembers between requests: codes, tokens, device authorizations and
+//! pushed requests. Plain data; the endpoints give it meaning.
+
+use std::time::{Duration, SystemTime};
+
+/// A PKCE `code_challenge_method` (RFC 7636 §4.3).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum ChallengeMethod {
+    /// `S256`.
+    S256,
+    /// `plain`.
+    Plain,
+}
+
+/// An authorization code waiting to be exchanged.
+#[derive(Debug)]
+pub(crate) struct CodeGrant {
+    pub(crate) client_id: String,
+    /// The `redirect_uri` parameter of the authorization request, when one was sent.
+    pub(crate) redirect_uri_sent: Option<String>,
+    /// The redirect URI actually used.
+    pub(crate) redirect_uri: String,
+    pub(crate) scope: Option<String>,
+    pub(crate) resources: Vec<String>,
+    pub(crate) challenge: Option<(String, ChallengeMethod)>,
+    pub(crate) expires_at: SystemTime,
+    pub(crate) used: bool,
+}
+
+/// An access token the server issued.
+#[derive(Debug)]
+pub(crate) struct AccessToken {
+    pub(crate) client_id: String,
+    pub(crate) issued_at: SystemTime,
+    pub(crate) expires_at: SystemTime,
+    /// Its lifetime in seconds, as announced.
+    pub(crate) lifetime: u64,
+    /// Expired by hand, whatever the clock says.
+    pub(crate) expired: bool,
+    pub(crate) revoked: bool,
+    /// The authorization (or device) code its grant came from.
+    pub(crate) origin_code: Option<String>,
+    pub(crate) scope: Option<String>,
+    /// `sub`: the user's for user grants, the client's for client credentials.
+    pub(crate) subject: String,
+    /// The audience: the `resource` indicators (and token exchange `audience`s).
+    pub(crate) resources: Vec<String>,
+}
+
+/// A refresh token the server issued.
+#[derive(Debug)]
+pub(crate) struct RefreshToken {
+    pub(crate) client_id: String,
+    pub(crate) issued_at: SystemTime,
+    pub(crate) scope: Option<String>,
+    pub(crate) revoked: bool,
+    pub(crate) origin_code: Option<String>,
+    pub(crate) subject: String,
+    pub(crate) resources: Vec<String>,
+}
+
+/// Where a device authorization stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum DeviceStatus {
+    Pending,
+    Approved,
+    Denied,
+    Used,
+}
+
+/// A device authorization (RFC 8628 §3.2) waiting for the user.
+#[derive(Debug)]
+pub(crate) struct DeviceGrant {
+    pub(crate) device_code: String,
+    pub(crate) user_code: String,
+    pub(crate) client_id: String,
+    pub(crate) scope: Option<String>,
+    pub(crate) resources: Vec<String>,
+    pub(crate) expires_at: SystemTime,
+    /// The polling interval in force; `slow_down` makes it longer.
+    pub(crate) interval: Duration,
+    pub(crate) last_poll: Option<SystemTime>,
+    pub(crate) status: DeviceStatus,
+}
+
+/// A pushed authorization request (RFC 9126 §2), kept until its `request_uri` is used.
+#[derive(Debug)]
+pub(crate) struct Pushed {
+    pub(crate) client_id: String,
+    pub(crate) params: Vec<(String, String)>,
+    pub(crate) expires_at: SystemTime,
+}

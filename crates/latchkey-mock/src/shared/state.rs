@@ -1,0 +1,166 @@
+//! Everything the server knows, guarded by one mutex in the router, and the questions about
+//! tokens that several endpoints ask.
+
+use std::collections::{HashMap, VecDeque};
+use std::time::SystemTime;
+
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use sha2::{Digest, Sha256};
+
+use crate::client::MockClient;
+use crate::shared::records::{AccessToken, CodeGrant, DeviceGrant, Pushed, RefreshToken};
+use crate::user::MockUser;
+
+/// Server-wide settings from the [`MockServerBuilder`](crate::MockServerBuilder).
+#[derive(Debug, Clone)]
+pub(crate) struct Config {
+    /// The issuer's path (empty, or `/x/y`).
+    pub(crate) issuer_path: String,
+    /// Send `iss` in authorization responses (RFC 9207).
+    pub(crate) issuer_parameter: bool,
+    /// Accept only pushed authorization requests (RFC 9126 §5).
+    pub(crate) require_par: bool,
+    /// The device flow's polling interval, seconds.
+    pub(crate) device_interval: u64,
+    /// The device code lifetime, seconds.
+    pub(crate) device_expires_in: u64,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            issuer_path: String::new(),
+            issuer_parameter: true,
+            require_par: false,
+            device_interval: 5,
+            device_expires_in: 600,
+        }
+    }
+}
+
+/// The OAuth side of the server: registrations, grants, tokens and counters.
+#[derive(Debug)]
+pub(crate) struct State {
+    /// The issuer identifier.
+    pub(crate) issuer: String,
+    /// Where the endpoints are, e.g. `http://127.0.0.1:PORT`.
+    pub(crate) base: String,
+    pub(crate) config: Config,
+    pub(crate) clients: HashMap<String, MockClient>,
+    pub(crate) user: MockUser,
+    pub(crate) codes: HashMap<String, CodeGrant>,
+    pub(crate) access: HashMap<String, AccessToken>,
+    pub(crate) refresh: HashMap<String, RefreshToken>,
+    pub(crate) devices: Vec<DeviceGrant>,
+    pub(crate) pushed: HashMap<String, Pushed>,
+    /// Errors the next authorization requests fail with.
+    pub(crate) deny_next: VecDeque<String>,
+    pub(crate) refresh_count: u64,
+    pub(crate) issued_access: u64,
+    pub(crate) issued_refresh: u64,
+    token_counter: u64,
+}
+
+impl State {
+    pub(crate) fn new(
+        base: String,
+        config: Config,
+        clients: Vec<MockClient>,
+        user: MockUser,
+    ) -> Self {
+        Self {
+            issuer: format!("{base}{}", config.issuer_path),
+            base,
+            config,
+            clients: clients.into_iter().map(|c| (c.id.clone(), c)).collect(),
+            user,
+            codes: HashMap::new(),
+            access: HashMap::new(),
+            refresh: HashMap::new(),
+            devices: Vec::new(),
+            pushed: HashMap::new(),
+            deny_next: VecDeque::new(),
+            refresh_count: 0,
+            issued_access: 0,
+            issued_refresh: 0,
+            token_counter: 0,
+        }
+    }
+
+    /// A fresh unguessable value with this prefix.
+    pub(crate) fn random_token(&mut self, prefix: &str) -> String {
+        self.token_counter += 1;
+        let mut bytes = [0u8; 24];
+        if getrandom::fill(&mut bytes).is_err() {
+            // No OS randomness: still unique, merely predictable. The wall clock is entropy
+            // here, not time, so it is not the mock's clock.
+            let nanos = SystemTime::now()
+                .duration_since(SystemTime::UNIX_EPOCH)
+                .map_or(0, |d| d.as_nanos());
+            let digest = Sha256::new()
+                .chain_update(self.token_counter.to_le_bytes())
+                .chain_update(nanos.to_le_bytes())
+                .chain_update(self.issuer.as_bytes())
+                .finalize();
+            bytes.copy_from_slice(&digest[..24]);
+        }
+        format!("{prefix}{}", URL_SAFE_NO_PAD.encode(bytes))
+    }
+
+    /// The access token `token` if the server would accept it at `now`, else why not.
+    pub(crate) fn live_access_token(
+        &self,
+        token: &str,
+        now: SystemTime,
+    ) -> Result<&AccessToken, &'static str> {
+        let Some(record) = self.access.get(token) else {
+            return Err("unknown access token");
+        };
+        if record.revoked {
+            Err("the access token was revoked")
+        } else if record.expired || now >= record.expires_at {
+            Err("the access token has expired")
+        } else {
+            Ok(record)
+        }
+    }
+
+    /// The refresh token `token` if it was issued and not revoked (refresh tokens do not
+    /// expire).
+    pub(crate) fn live_refresh_token(&self, token: &str) -> Option<&RefreshToken> {
+        self.refresh.get(token).filter(|t| !t.revoked)
+    }
+
+    /// Expires every access token issued so far.
+    pub(crate) fn expire_all_access_tokens(&mut self) {
+        for token in self.access.values_mut() {
+            token.expired = true;
+        }
+    }
+
+    /// Revokes every access and refresh token issued so far.
+    pub(crate) fn revoke_all_tokens(&mut self) {
+        for token in self.access.values_mut() {
+            token.revoked = true;
+        }
+        for token in self.refresh.values_mut() {
+            token.revoked = true;
+        }
+    }
+
+    /// Revokes every token issued from the grant of this authorization (or device) code.
+    pub(crate) fn revoke_origin(&mut self, code: &str) {
+        let origin = Some(code);
+        for token in self.access.values_mut() {
+            if token.origin_code.as_deref() == origin {
+                token.revoked = true;
+            }
+        }
+        for token in self.refresh.values_mut() {
+            if token.origin_code.as_deref() == origin {
+                token.revoked = true;
+            }
+        }
+    }
+}
