@@ -27,6 +27,10 @@ mod revocation;
 #[path = "core/token_responses.rs"]
 mod token_responses;
 
+// The drivers and the renewal machine end to end against the in-memory mock, on virtual time.
+#[path = "core/virtual_time.rs"]
+mod virtual_time;
+
 // Cross-cutting: stored values, secrets in formatted output.
 #[path = "core/persistence.rs"]
 mod persistence;
