@@ -67,7 +67,7 @@
 //! - `state` is compared in constant time; PKCE S256 is on by default.
 //! - Every request is marked "never follow redirects"; adapters enforce it.
 //! - Plain `http://` is only sent to loopback (`localhost`, `127.0.0.0/8`, `[::1]`; see
-//!   [`is_loopback`]) unless the adapter is told otherwise ([`Request::check_url_security`]).
+//!   [`drive::is_loopback`]) unless the adapter is told otherwise ([`Request::check_url_security`]).
 //!
 //! ## URLs
 //!

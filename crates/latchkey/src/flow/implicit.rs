@@ -28,8 +28,15 @@ pub struct ImplicitRequest<'c> {
 }
 
 impl Client {
-    /// Starts an implicit flow (`response_type=token`). Legacy: see [the module
-    /// docs](crate::flow::implicit).
+    /// Starts an implicit flow (`response_type=token`).
+    ///
+    /// # Legacy
+    ///
+    /// RFC 9700 §2.1.2 says clients should not use the implicit grant: the access token
+    /// travels in the URL fragment, where browser history, extensions and referrers can see
+    /// it, and there is no way to bind it to the client. Prefer the authorization code flow
+    /// with PKCE. It is here, fully working, because providers such as Loom AI still
+    /// document it.
     pub fn implicit(&self) -> ImplicitRequest<'_> {
         ImplicitRequest {
             client: self,

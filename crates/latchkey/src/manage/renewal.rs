@@ -139,7 +139,7 @@ struct Flight {
 
 /// One grant's token state and its renewals: the current token set, the renewal in flight,
 /// the last outcome for its waiters, backoff after failures, and whether only a new
-/// authorization can help. See the [module docs](self).
+/// authorization can help. See the [module docs](crate::manage).
 #[derive(Debug)]
 pub struct RenewalMachine {
     lifecycle: Lifecycle,
