@@ -1,9 +1,11 @@
 //! A user logged in at a mock that rotates refresh tokens, a clock the test moves and a store
-//! that logs: what the token manager cases use, and what each adapter's stress test uses too.
+//! that logs: what the token manager cases use, and what each adapter's own tests (its
+//! stress test, its HTTP client's settings) use too.
 //!
 //! The adapters do not depend on this crate, so their tests include this file by its path:
 //! it uses nothing but `std`, `latchkey` and `latchkey-mock`.
 
+use std::fmt::Debug;
 use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::sync::atomic::{AtomicI64, Ordering};
@@ -12,8 +14,8 @@ use std::time::{Duration, SystemTime};
 
 use latchkey::manage::{ManagedTransport, TokenManagerBuilder};
 use latchkey::{
-    AccessToken, Client, CodeExchange, Lifecycle, StoreError, TokenSet, TokenSource, TokenStore,
-    Url,
+    AccessToken, Client, CodeExchange, Error, Lifecycle, StoreError, TokenSet, TokenSource,
+    TokenStore, TransportErrorKind, Url,
 };
 use latchkey_mock::{Fault, MockClient, MockServer, ResponseStyle};
 
@@ -110,6 +112,30 @@ pub fn visit(url: &str) -> String {
                 .then(|| value.trim().to_owned())
         })
         .expect("a Location header")
+}
+
+/// Checks that `outcome` is the transport refusing a redirect with `status`, and that the
+/// redirect's `target` saw nothing.
+///
+/// # Panics
+///
+/// When it is not so.
+pub fn assert_redirect_refused<T: Debug>(
+    outcome: Result<T, Error>,
+    status: u16,
+    target: &MockServer,
+) {
+    match outcome {
+        Err(Error::Transport(e)) => {
+            assert_eq!(e.kind(), TransportErrorKind::Redirect { status });
+        }
+        other => panic!("expected a refused redirect, got {other:?}"),
+    }
+    let contacted = target.requests();
+    assert!(
+        contacted.is_empty(),
+        "the target was contacted: {contacted:?}"
+    );
 }
 
 /// Wall-clock time plus an offset the test moves; a transport reads it through
@@ -217,8 +243,14 @@ impl Expiry {
     /// A [`rotating_server`], a clock at the wall-clock time and an empty store.
     #[must_use]
     pub fn new() -> Self {
+        Self::at(rotating_server())
+    }
+
+    /// The same at `server`, which must have [`rotating_server`]'s `app`, rotating or not.
+    #[must_use]
+    pub fn at(server: MockServer) -> Self {
         Self {
-            server: rotating_server(),
+            server,
             clock: TestClock::default(),
             store: Arc::default(),
         }
