@@ -1,7 +1,9 @@
 //! The conformance cases, each generic over a [`Driver`].
 //!
-//! Flows × dialects first, then faults. Each case starts its own [`MockServer`] (and, where it
-//! needs one, a tiny `std::net` server on loopback), so cases run in parallel.
+//! Flows × dialects first, then faults, then what every transport is; the token managers'
+//! cases are in `manager.rs`, the protocols past RFC 6749 in `protocol.rs`. Each case starts
+//! its own [`MockServer`] (and, where it needs one, a tiny `std::net` server on loopback), so
+//! cases run in parallel.
 
 use std::fmt::Debug;
 use std::io::{BufRead, BufReader, Read, Write};
@@ -17,7 +19,26 @@ use latchkey::{
 };
 use latchkey_mock::{AuthMethod, Encoding, Fault, MockClient, MockServer, ResponseStyle};
 
+use crate::fixture::visit;
 use crate::{Driver, Session, Settings};
+
+mod manager;
+mod protocol;
+
+pub use manager::{
+    a_panicking_renewer_wedges_nobody, manager_execute_never_follows_a_redirect_with_the_token,
+    manager_execute_never_sends_the_token_to_another_origin,
+    manager_execute_renews_once_and_retries_once_after_invalid_token,
+    manager_execute_retries_only_once, manager_execute_returns_other_answers_as_they_are,
+    manager_execute_sends_the_bearer_token, manager_is_clone_send_sync_debug_without_secrets,
+    reauthorize_until_set_tokens, the_store_is_written_before_any_caller_gets_the_token,
+};
+pub use protocol::{
+    device_flow_denied_or_expired, device_flow_polls_until_the_user_approves,
+    device_flow_slows_down_when_told, discovery_at_both_well_known_paths_with_an_exact_issuer,
+    pushed_authorization_with_iss_checked, revocation_then_introspection,
+    token_exchange_and_resource_indicators,
+};
 
 const SECRET: &str = "conformance-client-secret-41d7";
 const REDIRECT: &str = "http://127.0.0.1:9/callback";
@@ -39,31 +60,6 @@ fn endpoints(server: &MockServer, id: &str) -> ClientBuilder {
 /// A confidential client registered with the mock under `id`.
 fn confidential(id: &str) -> MockClient {
     MockClient::new(id).secret(SECRET)
-}
-
-/// `GET /authorize` without following the redirect, as a browser would start it; returns
-/// the `Location` the server sends the user back to.
-fn visit(url: &str) -> String {
-    let agent: ureq::Agent = ureq::Agent::config_builder()
-        .max_redirects(0)
-        .max_redirects_will_error(false)
-        .http_status_as_error(false)
-        .proxy(None)
-        .build()
-        .into();
-    let response = agent.get(url).call().expect("GET /authorize");
-    assert_eq!(
-        response.status().as_u16(),
-        302,
-        "authorize did not redirect"
-    );
-    response
-        .headers()
-        .get("location")
-        .expect("a Location header")
-        .to_str()
-        .expect("an ASCII Location")
-        .to_owned()
 }
 
 /// Runs the authorization step at the mock and accepts the callback; registers the verifier
@@ -1181,6 +1177,32 @@ pub fn an_invalid_header_is_refused_before_sending<D: Driver>() {
     assert!(server.requests().is_empty(), "{}", D::NAME);
 }
 
+/// A transport is cheap to clone, `Debug` (showing its settings), `Send + Sync`, has a
+/// default, and builds.
+pub fn transport_is_cheap_clone_debug_send_sync<D: Driver>() {
+    fn check<T: Clone + Debug + Send + Sync + Default + 'static>() {}
+    check::<D::Transport>();
+    let transport = D::build(Settings {
+        max_response_bytes: 7,
+        ..Settings::default()
+    })
+    .unwrap();
+    let debug = format!("{transport:?}");
+    assert!(
+        debug.contains("max_response_bytes: 7"),
+        "{}: {debug}",
+        D::NAME
+    );
+    let copy = transport.clone();
+    assert_eq!(format!("{copy:?}"), format!("{transport:?}"));
+    let default = format!("{:?}", D::Transport::default());
+    assert!(
+        default.contains("max_response_bytes: 1048576"),
+        "{}: {default}",
+        D::NAME
+    );
+}
+
 /// Every case's name, in order, for the macro in `tests/conformance.rs` to check against.
 pub const ALL: &[&str] = &[
     "code_pkce_public_form",
@@ -1214,6 +1236,24 @@ pub const ALL: &[&str] = &[
     "execute_sends_one_request",
     "headers_and_body_arrive_as_sent",
     "an_invalid_header_is_refused_before_sending",
+    "transport_is_cheap_clone_debug_send_sync",
+    "manager_execute_sends_the_bearer_token",
+    "manager_execute_renews_once_and_retries_once_after_invalid_token",
+    "manager_execute_retries_only_once",
+    "manager_execute_returns_other_answers_as_they_are",
+    "manager_execute_never_sends_the_token_to_another_origin",
+    "manager_execute_never_follows_a_redirect_with_the_token",
+    "the_store_is_written_before_any_caller_gets_the_token",
+    "a_panicking_renewer_wedges_nobody",
+    "reauthorize_until_set_tokens",
+    "manager_is_clone_send_sync_debug_without_secrets",
+    "discovery_at_both_well_known_paths_with_an_exact_issuer",
+    "device_flow_polls_until_the_user_approves",
+    "device_flow_denied_or_expired",
+    "device_flow_slows_down_when_told",
+    "revocation_then_introspection",
+    "pushed_authorization_with_iss_checked",
+    "token_exchange_and_resource_indicators",
 ];
 
 #[cfg(test)]

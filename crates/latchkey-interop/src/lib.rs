@@ -651,7 +651,7 @@ pub fn without_query_param(url: &str, name: &str) -> String {
 /// `build.rs`), else the same test marked ignored with the reason, so that `cargo test`
 /// reports it as ignored rather than passed.
 ///
-/// ```ignore
+/// ```text
 /// latchkey_interop::interop_test! {
 ///     fn discovery_works() {
 ///         let provider = latchkey_interop::Provider::expect_shared();

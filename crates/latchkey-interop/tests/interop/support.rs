@@ -7,9 +7,9 @@ use std::time::{Duration, SystemTime};
 
 use latchkey::{
     AccessToken, Client, ClientAuth, CodeExchange, Discovery, Error, ErrorCode, Exchange,
-    PendingAuthorization, Request, Response, ServerMetadata, TokenSet, TokenType, WellKnown,
+    PendingAuthorization, ServerMetadata, TokenSet, TokenType, WellKnown,
 };
-use latchkey_conformance::{Driver, Session, Settings};
+use latchkey_conformance::{Driver, Session};
 use latchkey_interop::clients::PUBLIC_PKCE;
 use latchkey_interop::{Login, Provider, login, loopback_redirect_uri, query_param};
 use serde_json::{Map, Value};
@@ -18,83 +18,10 @@ use serde_json::{Map, Value};
 pub(crate) const FULL_SCOPE: &str = "openid offline_access email profile";
 
 // ---------------------------------------------------------------------------------------------
-// Drivers: the two adapters, with proxies off whatever the environment says (loopback only).
+// Drivers: the two adapters as the conformance suite drives them.
 // ---------------------------------------------------------------------------------------------
 
-/// `latchkey_ureq::Transport`, called directly.
-#[derive(Debug)]
-pub(crate) struct Ureq(latchkey_ureq::Transport);
-
-impl Driver for Ureq {
-    const NAME: &'static str = "ureq";
-
-    fn new(settings: Settings) -> Self {
-        let agent: ::ureq::Agent = ::ureq::Agent::config_builder().proxy(None).build().into();
-        Self(
-            latchkey_ureq::Transport::builder()
-                .agent(agent)
-                .max_response_bytes(settings.max_response_bytes)
-                .connect_timeout(settings.connect_timeout)
-                .timeout(settings.timeout)
-                .retry_policy(settings.retry_policy)
-                .build(),
-        )
-    }
-
-    fn send<E>(&self, exchange: E) -> Result<E::Output, Error>
-    where
-        E: Exchange + Send + 'static,
-        E::Output: Send + 'static,
-    {
-        self.0.send(exchange)
-    }
-
-    fn execute(&self, request: &Request) -> Result<Response, Error> {
-        self.0.execute(request)
-    }
-}
-
-/// `latchkey_reqwest::Transport` on a current-thread tokio runtime.
-#[derive(Debug)]
-pub(crate) struct Reqwest {
-    transport: latchkey_reqwest::Transport,
-    runtime: tokio::runtime::Runtime,
-}
-
-impl Driver for Reqwest {
-    const NAME: &'static str = "reqwest";
-
-    fn new(settings: Settings) -> Self {
-        let runtime = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .expect("tokio runtime");
-        let transport = latchkey_reqwest::Transport::builder()
-            .client_builder(::reqwest::Client::builder().no_proxy())
-            .max_response_bytes(settings.max_response_bytes)
-            .connect_timeout(settings.connect_timeout)
-            .timeout(settings.timeout)
-            .retry_policy(settings.retry_policy)
-            .build();
-        Self { transport, runtime }
-    }
-
-    fn send<E>(&self, exchange: E) -> Result<E::Output, Error>
-    where
-        E: Exchange + Send + 'static,
-        E::Output: Send + 'static,
-    {
-        let transport = self.transport.clone();
-        let task = async move { transport.send(exchange).await };
-        self.runtime
-            .block_on(async move { tokio::spawn(task).await })
-            .expect("the send task panicked")
-    }
-
-    fn execute(&self, request: &Request) -> Result<Response, Error> {
-        self.runtime.block_on(self.transport.execute(request))
-    }
-}
+pub(crate) use latchkey_conformance::{Reqwest, Ureq};
 
 // ---------------------------------------------------------------------------------------------
 // Helpers

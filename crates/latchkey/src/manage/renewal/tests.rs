@@ -1,10 +1,14 @@
 //! The renewal machine on virtual time: no threads, no sleeps. "Callers" are polls; a
 //! renewal's I/O is whatever the test reports back.
 
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::sync::{Arc, Mutex, OnceLock, Weak};
 use std::time::UNIX_EPOCH;
 
 use super::*;
 use crate::manage::lifecycle::TokenSource;
+use crate::manage::store::{MemoryStore, TokenStore};
+use crate::manage::{ManagedTransport, TokenKeeper, TokenManagerBuilder};
 use crate::{Client, ErrorCode, RefreshToken, ServerError, TokenType};
 
 fn client() -> Client {
@@ -122,7 +126,18 @@ fn the_clock_crosses_the_skew_boundary() {
     assert_eq!(used(machine.poll(at(89), false)), "at");
     assert!(machine.usable(at(89), false).is_some());
     assert!(machine.usable(at(90), false).is_none());
-    started(machine.poll(at(90), false));
+    let renewal = started(machine.poll(at(90), false));
+    land(
+        &mut machine,
+        &renewal,
+        tokens("at-2", 3_690, Some("rt-2")),
+        at(90),
+    );
+    // The new token counts from the same clock: fresh again, nothing more to renew.
+    assert_eq!(used(machine.poll(at(91), false)), "at-2");
+    assert_eq!(used(machine.poll(at(3_679), false)), "at-2");
+    assert!(!machine.is_renewing());
+    started(machine.poll(at(3_680), false));
 }
 
 #[test]
@@ -164,22 +179,31 @@ fn a_failure_is_shared_then_retried_after_a_backoff_on_the_same_clock() {
 fn invalid_grant_means_reauthorize_for_every_waiter_until_new_tokens() {
     let mut machine = user(Some(tokens("at-1", 100, Some("rt"))));
     let renewal = started(machine.poll(at(100), false));
-    let waiter = waiting(machine.poll(at(100), false));
+    let waiters: Vec<Ticket> = (0..100)
+        .map(|_| waiting(machine.poll(at(100), false)))
+        .collect();
     let _ = machine.fetched(
         renewal.ticket,
         Err(server(ErrorCode::InvalidGrant)),
         at(100),
     );
-    let error = done(machine.waited(waiter)).unwrap_err();
-    assert!(error.is_reauthorization_required());
-    // Every later call too, with no renewal, until new tokens are handed in.
-    for _ in 0..3 {
+    for waiter in waiters {
+        match done(machine.waited(waiter)) {
+            Err(Error::Reauthorize(crate::ReauthorizeError::InvalidGrant(e))) => {
+                assert_eq!(e.code, ErrorCode::InvalidGrant);
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+    // Every later call too, forced or not, with no renewal, until new tokens are handed in.
+    for force in [false, true, false] {
         assert!(
             machine
-                .poll(at(500), false)
+                .poll(at(500), force)
                 .unwrap_err()
                 .is_reauthorization_required()
         );
+        assert!(!machine.is_renewing());
     }
     let save = machine
         .replace(tokens("at-new", 9_000, Some("rt-new")), at(500))
@@ -226,6 +250,17 @@ fn no_refresh_token_means_reauthorize_without_a_renewal() {
         empty.poll(at(0), false).unwrap_err(),
         Error::Reauthorize(crate::ReauthorizeError::NoTokens)
     );
+    assert!(!empty.is_renewing());
+    // Tokens without a refresh token handed in (a login): used until they expire, then the
+    // user is sent back, with no renewal.
+    let save = empty.replace(tokens("at", 100, None), at(0)).unwrap();
+    land(&mut empty, &save, tokens("at", 100, None), at(0));
+    assert_eq!(used(empty.poll(at(1), false)), "at");
+    assert_eq!(
+        empty.poll(at(100), false).unwrap_err(),
+        Error::Reauthorize(crate::ReauthorizeError::NoRefreshToken)
+    );
+    assert!(!empty.is_renewing());
 }
 
 #[test]
@@ -342,9 +377,14 @@ fn many_callers_reporting_the_same_401_cause_one_renewal() {
         tokens("at-2", 10_000, Some("rt")),
         at(0),
     );
-    // Late reports about the old token are ignored.
+    // Late reports about the old token, and reports about a token never held, are ignored.
     machine.invalidate(&rejected);
+    machine.invalidate(&AccessToken::new("unknown"));
     assert_eq!(used(machine.poll(at(1), false)), "at-2");
+    assert!(!machine.is_renewing());
+    // Forcing renews a token that is still valid.
+    let forced = started(machine.poll(at(2), true));
+    assert!(matches!(&forced.work, Work::Fetch(RenewalStep::Refresh(_))));
 }
 
 #[test]
@@ -365,7 +405,18 @@ fn force_joins_a_renewal_under_way() {
 fn client_credentials_are_fetched_then_reused_then_fetched_again() {
     let mut machine = client_credentials();
     let first = started(machine.poll(at(0), false));
+    let Work::Fetch(step) = &first.work else {
+        panic!("{:?}", first.work);
+    };
+    let body = String::from_utf8(step.request().unwrap().body).unwrap();
+    assert_eq!(body, "grant_type=client_credentials&scope=read");
+    let waiters: Vec<Ticket> = (0..99)
+        .map(|_| waiting(machine.poll(at(0), false)))
+        .collect();
     land(&mut machine, &first, tokens("cc-1", 3_600, None), at(0));
+    for waiter in waiters {
+        assert_eq!(secret(&done(machine.waited(waiter)).unwrap()), "cc-1");
+    }
     for s in [1, 1_000, 3_539] {
         assert_eq!(used(machine.poll(at(s), false)), "cc-1");
     }
@@ -461,4 +512,200 @@ fn usable_until_agrees_with_usable() {
     )));
     assert_eq!(unknown.usable_until().unwrap().1, None);
     agree(&unknown, at(u32::MAX.into()));
+}
+
+#[test]
+fn a_503_is_shared_by_every_waiter_then_their_retries_share_one_renewal() {
+    let lifecycle = Lifecycle::new(client(), TokenSource::User)
+        .backoff(Duration::from_millis(50), Duration::from_millis(200));
+    let mut machine = RenewalMachine::new(lifecycle, Some(tokens("at-1", 100, Some("rt"))));
+    let now = at(100);
+    let renewal = started(machine.poll(now, false));
+    let waiters: Vec<Ticket> = (0..49).map(|_| waiting(machine.poll(now, false))).collect();
+    let unavailable = Some(&ErrorCode::TemporarilyUnavailable);
+    let failed = server(ErrorCode::TemporarilyUnavailable);
+    let Landing::Done(Err(error)) = machine.fetched(renewal.ticket, Err(failed), now) else {
+        panic!("a 503 ends the renewal");
+    };
+    assert_eq!(error.server_code(), unavailable);
+    for waiter in &waiters {
+        let shared = done(machine.waited(*waiter)).unwrap_err();
+        assert_eq!(shared.server_code(), unavailable);
+    }
+    // All fifty ask again at once: one renewal, after the backoff; the others wait for it.
+    let retry = started(machine.poll(now, false));
+    assert_eq!(retry.delay, Duration::from_millis(50));
+    let again: Vec<Ticket> = (0..49).map(|_| waiting(machine.poll(now, false))).collect();
+    assert!(again.iter().all(|ticket| *ticket == retry.ticket));
+    let later = now + retry.delay;
+    land(
+        &mut machine,
+        &retry,
+        tokens("at-2", 5_000, Some("rt")),
+        later,
+    );
+    for ticket in again {
+        assert_eq!(secret(&done(machine.waited(ticket)).unwrap()), "at-2");
+    }
+    assert_eq!(machine.failures(), 0);
+    assert_eq!(used(machine.poll(later, false)), "at-2");
+}
+
+#[test]
+fn a_renewal_that_keeps_dying_ends_in_an_error_not_a_loop() {
+    let mut machine = user(Some(tokens("at-1", 100, Some("rt-1"))));
+    // The caller starts the renewal and waits for it, as the async manager does; the renewer
+    // dies, and the store has nothing newer to take over with.
+    let first = started(machine.poll(at(100), false));
+    machine.abandoned(first.ticket, None);
+    assert!(matches!(machine.waited(first.ticket), Waited::Again));
+    // The caller takes over: a second refresh, which dies too.
+    let second = started(machine.poll(at(100), false));
+    assert!(matches!(&second.work, Work::Fetch(RenewalStep::Refresh(_))));
+    machine.abandoned(second.ticket, None);
+    let error = done(machine.waited(second.ticket)).unwrap_err();
+    assert!(error.to_string().contains("abandoned twice"), "{error}");
+    assert!(!machine.is_renewing());
+}
+
+/// A transport whose manager is the bare [`TokenKeeper`], driven here as an adapter drives it.
+struct Bare;
+
+impl ManagedTransport for Bare {
+    type Manager = Arc<TokenKeeper>;
+
+    fn manage(self, keeper: TokenKeeper) -> Arc<TokenKeeper> {
+        Arc::new(keeper)
+    }
+}
+
+/// A store that logs every save, in one log with whatever the test notes.
+#[derive(Clone, Default)]
+struct Logged {
+    log: Arc<Mutex<Vec<String>>>,
+    held: Arc<Mutex<Option<TokenSet>>>,
+}
+
+impl Logged {
+    fn note(&self, entry: String) {
+        self.log.lock().unwrap().push(entry);
+    }
+
+    fn log(&self) -> Vec<String> {
+        self.log.lock().unwrap().clone()
+    }
+
+    fn held(&self) -> Option<String> {
+        let held = self.held.lock().unwrap();
+        held.as_ref().map(|t| secret(t.access_token()).to_owned())
+    }
+}
+
+impl TokenStore for Logged {
+    fn load(&self) -> Result<Option<TokenSet>, StoreError> {
+        Ok(self.held.lock().unwrap().clone())
+    }
+
+    fn save(&self, tokens: &TokenSet) -> Result<(), StoreError> {
+        *self.held.lock().unwrap() = Some(tokens.clone());
+        self.note(format!("saved {}", secret(tokens.access_token())));
+        Ok(())
+    }
+}
+
+#[test]
+fn the_store_then_on_refresh_are_told_before_any_caller_gets_the_token() {
+    let store = Logged::default();
+    let (hook_store, keeper_cell) = (
+        store.clone(),
+        Arc::new(OnceLock::<Weak<TokenKeeper>>::new()),
+    );
+    let hook_keeper = Arc::clone(&keeper_cell);
+    let keeper = TokenManagerBuilder::new(Bare, Lifecycle::new(client(), TokenSource::User))
+        .tokens(tokens("at-1", 100, Some("rt-1")))
+        .store(store.clone())
+        .on_refresh(move |new| {
+            let new = secret(new.access_token()).to_owned();
+            // Saved already; handed to nobody yet.
+            assert_eq!(hook_store.held().as_deref(), Some(new.as_str()));
+            let keeper = hook_keeper.get().and_then(Weak::upgrade).unwrap();
+            let machine = keeper.lock();
+            assert!(machine.is_renewing());
+            assert!(machine.usable(at(100), false).is_none());
+            hook_store.note(format!("on_refresh {new}"));
+        })
+        .build()
+        .unwrap();
+    keeper_cell.set(Arc::downgrade(&keeper)).unwrap();
+    assert_eq!(
+        store.log(),
+        ["saved at-1"],
+        "build saves the tokens it is given"
+    );
+
+    let renewal = started(keeper.lock().poll(at(100), false));
+    let waiters: Vec<Ticket> = (0..19)
+        .map(|_| waiting(keeper.lock().poll(at(100), false)))
+        .collect();
+    let fetched = Ok(tokens("at-2", 900, Some("rt-2")));
+    let Landing::Save(new) = keeper.lock().fetched(renewal.ticket, fetched, at(100)) else {
+        panic!("fresh tokens are saved first");
+    };
+    // As the adapters do: save with no lock held, then report.
+    let saved = keeper.store().save(&new);
+    assert!(matches!(keeper.lock().waited(waiters[0]), Waited::Pending));
+    let mut handed = vec![keeper.saved(renewal.ticket, &new, saved, at(100)).unwrap()];
+    handed.extend(
+        waiters
+            .iter()
+            .map(|w| done(keeper.lock().waited(*w)).unwrap()),
+    );
+    for token in &handed {
+        store.note(format!("returned {}", secret(token)));
+    }
+    let log = store.log();
+    assert_eq!(log[..3], ["saved at-1", "saved at-2", "on_refresh at-2"]);
+    assert_eq!(log.len(), 23, "{log:?}");
+    assert!(
+        log[3..].iter().all(|entry| entry == "returned at-2"),
+        "{log:?}"
+    );
+}
+
+#[test]
+fn a_renewer_panicking_after_the_save_is_taken_over_with_the_saved_token() {
+    let store = MemoryStore::new();
+    let keeper = TokenManagerBuilder::new(Bare, Lifecycle::new(client(), TokenSource::User))
+        .tokens(tokens("at-1", 100, Some("rt-1")))
+        .store(store.clone())
+        .on_refresh(|_| panic!("callback failed"))
+        .build()
+        .unwrap();
+    let renewal = started(keeper.lock().poll(at(100), false));
+    let waiters: Vec<Ticket> = (0..19)
+        .map(|_| waiting(keeper.lock().poll(at(100), false)))
+        .collect();
+    let fetched = Ok(tokens("at-2", 900, Some("rt-2")));
+    let Landing::Save(new) = keeper.lock().fetched(renewal.ticket, fetched, at(100)) else {
+        panic!("fresh tokens are saved first");
+    };
+    let saved = keeper.store().save(&new);
+    let report = catch_unwind(AssertUnwindSafe(|| {
+        keeper.saved(renewal.ticket, &new, saved, at(100))
+    }));
+    assert!(report.is_err(), "the callback panicked");
+    // The renewer's guard reports the renewal abandoned as it unwinds (both adapters do).
+    keeper.abandoned(renewal.ticket);
+    assert!(!keeper.lock().is_renewing());
+    // Every waiter polls again and takes up what the store saved: no second renewal.
+    for waiter in waiters {
+        assert!(matches!(keeper.lock().waited(waiter), Waited::Again));
+        assert_eq!(used(keeper.lock().poll(at(100), false)), "at-2");
+    }
+    assert!(!keeper.lock().is_renewing());
+    assert_eq!(
+        secret(store.get().unwrap().access_token()),
+        "at-2",
+        "the rotated tokens stay saved"
+    );
 }

@@ -1,22 +1,19 @@
-//! What is specific to the ureq adapter: a caller's agent cannot weaken the safety settings.
-//! Everything both adapters share is in `latchkey-conformance`.
+//! What is specific to the ureq adapter: its agent. A caller's agent cannot weaken the safety
+//! settings (redirects, error statuses, timeouts); the transport's own agent is built with
+//! them, and reaches the mock by IP literal and by name. Everything both adapters share is in
+//! `latchkey-conformance`.
 
 use std::time::Duration;
 
 use latchkey::{Client, Error, Exchange, TransportErrorKind};
-use latchkey_mock::{Fault, MockClient, MockServer};
+use latchkey_mock::{Fault, MockServer};
 use latchkey_ureq::Transport;
 
-const SECRET: &str = "ureq-adapter-secret-1f3a";
+#[allow(dead_code, unreachable_pub)]
+#[path = "../../latchkey-conformance/src/fixture.rs"]
+mod fixture;
 
-fn client(server: &MockServer) -> Client {
-    Client::builder("app")
-        .client_secret(SECRET)
-        .token_endpoint(server.token_endpoint())
-        .userinfo_endpoint(server.userinfo_endpoint())
-        .build()
-        .unwrap()
-}
+use fixture::{SECRET, client, rotating_server};
 
 /// An agent that follows redirects, turns 4xx into errors and times out at once.
 fn permissive_agent() -> ureq::Agent {
@@ -31,63 +28,35 @@ fn permissive_agent() -> ureq::Agent {
 
 #[test]
 fn a_caller_agent_never_follows_redirects() {
-    let server = MockServer::builder()
-        .client(MockClient::new("app").secret(SECRET))
-        .start();
-    let target = MockServer::start();
+    let (server, target) = (rotating_server(), MockServer::start());
     let transport = Transport::builder().agent(permissive_agent()).build();
     server.inject("/token", Fault::redirect(307, target.token_endpoint()), 1);
-    match transport.send(client(&server).client_credentials().unwrap()) {
-        Err(Error::Transport(e)) => {
-            assert_eq!(e.kind(), TransportErrorKind::Redirect { status: 307 });
-        }
-        other => panic!("{other:?}"),
-    }
-    assert_eq!(target.requests().len(), 0);
+    let outcome = transport.send(client(&server).client_credentials().unwrap());
+    fixture::assert_redirect_refused(outcome, 307, &target);
 }
 
 #[test]
 fn a_caller_agent_still_hands_back_error_statuses_with_the_transport_timeouts() {
-    let server = MockServer::builder()
-        .client(MockClient::new("app").secret(SECRET))
-        .start();
+    let server = rotating_server();
     let transport = Transport::builder().agent(permissive_agent()).build();
     // The agent's 1 ns timeout is replaced by the transport's.
-    let tokens = transport
-        .send(client(&server).client_credentials().unwrap())
-        .unwrap();
+    let cc = client(&server).client_credentials().unwrap();
+    let tokens = transport.send(cc).unwrap();
     server.revoke_all_tokens();
-    let request = client(&server)
-        .userinfo(tokens.access_token())
-        .unwrap()
-        .request()
-        .unwrap();
-    let response = transport.execute(&request).unwrap();
+    let userinfo = client(&server).userinfo(tokens.access_token()).unwrap();
+    let response = transport.execute(&userinfo.request().unwrap()).unwrap();
     assert_eq!(response.status, 401);
     assert!(response.headers.get("www-authenticate").is_some());
-}
-
-#[test]
-fn transport_is_cheap_clone_debug_send_sync() {
-    fn check<T: Clone + std::fmt::Debug + Send + Sync + Default + 'static>() {}
-    check::<Transport>();
-    let debug = format!("{:?}", Transport::builder().max_response_bytes(7).build());
-    assert!(debug.contains("max_response_bytes: 7"), "{debug}");
-    assert!(Transport::builder().try_build().is_ok());
 }
 
 /// The default agent (ureq's own resolver and connector) reaches an IP literal and a name.
 #[test]
 fn the_default_agent_reaches_a_literal_and_a_name() {
-    let server = MockServer::builder()
-        .client(MockClient::new("app").secret(SECRET))
-        .start();
+    let server = rotating_server();
     let transport = Transport::new();
-    let by_literal = client(&server);
     assert!(server.token_endpoint().starts_with("http://127.0.0.1:"));
-    transport
-        .send(by_literal.client_credentials().unwrap())
-        .unwrap();
+    let by_literal = client(&server).client_credentials().unwrap();
+    transport.send(by_literal).unwrap();
 
     let by_name = Client::builder("app")
         .client_secret(SECRET)
