@@ -7,7 +7,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, SystemTime};
 
 use latchkey::drive::{
-    Action, Clock, DevicePolling, Drive, Headers, Reach, SendDriver, TransportSettings,
+    Action, BodyCap, Clock, DevicePolling, Drive, Headers, Reach, SendDriver, TransportSettings,
 };
 use latchkey::{
     DevicePoll, Error, Exchange, Request, Response, RetryPolicy, TokenSet, TransportError,
@@ -164,43 +164,26 @@ impl Transport {
         request: &Request,
         answered: &AtomicBool,
     ) -> Result<Response, TransportError> {
-        let host = latchkey::host_port(&request.url);
-        let cap = request
-            .max_response_bytes
-            .unwrap_or(self.settings.max_response_bytes);
+        let (url, cap) = (&request.url, BodyCap::of(request, &self.settings));
         // Neither the URL nor header values go into the message: they may hold secrets.
-        let outgoing = to_reqwest(request).ok_or_else(|| {
-            let message = format!("cannot build the request to {host}: invalid header");
-            TransportError::new(TransportErrorKind::Other, message).final_failure()
-        })?;
+        let outgoing = to_reqwest(request)
+            .ok_or_else(|| TransportError::unbuildable(&latchkey::host_port(url)))?;
         let mut response = self
             .client
             .execute(outgoing)
             .await
-            .map_err(|e| from_reqwest(e, &host, false))?;
-
+            .map_err(|e| from_reqwest(e, url, false))?;
         answered.store(true, Ordering::Relaxed);
         let status = response.status().as_u16();
         let wire = response.headers().iter();
         let headers = Headers::from_wire(wire.map(|(n, v)| (n.as_str(), v.as_bytes())));
-        let announced = response.content_length();
-        if let Some(length) = announced.filter(|length| *length > cap) {
-            let message = format!("{host} announced {length} bytes");
-            return Err(TransportError::too_large(cap, message));
-        }
-        // Sized by the announced length, which is within the cap.
-        let capacity = announced.and_then(|length| usize::try_from(length).ok());
-        let mut body = Vec::with_capacity(capacity.unwrap_or(0));
+        let mut body = cap.buffer(response.content_length(), url)?;
         while let Some(chunk) = response
             .chunk()
             .await
-            .map_err(|e| from_reqwest(e, &host, true))?
+            .map_err(|e| from_reqwest(e, url, true))?
         {
-            let total = u64::try_from(body.len().saturating_add(chunk.len())).unwrap_or(u64::MAX);
-            if total > cap {
-                let message = format!("{host} sent more; the rest was not read");
-                return Err(TransportError::too_large(cap, message));
-            }
+            cap.check(body.len().saturating_add(chunk.len()), url)?;
             body.extend_from_slice(&chunk);
         }
         Ok(Response::new(status, headers, body, self.now()))
@@ -343,7 +326,7 @@ fn timed_out(request: &Request, reading_body: bool, timeout: Duration) -> Transp
 /// Classifies a reqwest failure. Only a failure to connect means the request certainly
 /// never reached the server; anything while reading the body comes after the server
 /// answered.
-fn from_reqwest(error: reqwest::Error, host: &str, reading_body: bool) -> TransportError {
+fn from_reqwest(error: reqwest::Error, url: &latchkey::Url, reading_body: bool) -> TransportError {
     use TransportErrorKind::{Connect, Other, Timeout};
     let timeout_or = |kind| if error.is_timeout() { Timeout } else { kind };
     let (kind, reach, what) = if reading_body {
@@ -360,6 +343,7 @@ fn from_reqwest(error: reqwest::Error, host: &str, reading_body: bool) -> Transp
         (timeout_or(Other), Reach::MaybeSent, "sending the request")
     };
     // Without its URL, the error's text names no path or query.
+    let host = latchkey::host_port(url);
     TransportError::new(kind, format!("{host}: {what}"))
         .reached(reach)
         .with_source_chain(error.without_url())

@@ -7,7 +7,7 @@ use std::io::{self, Read};
 use std::time::{Duration, SystemTime};
 
 use latchkey::drive::{
-    Action, Clock, DevicePolling, Drive, Headers, Reach, SendDriver, TransportSettings,
+    Action, BodyCap, Clock, DevicePolling, Drive, Headers, Reach, SendDriver, TransportSettings,
 };
 use latchkey::{
     DevicePoll, Error, Exchange, Request, Response, RetryPolicy, TokenSet, TransportError,
@@ -157,21 +157,17 @@ impl Transport {
     /// One attempt: send, read the body up to the cap the request carries. Every status,
     /// 3xx included, is an answer for the driver to judge.
     fn attempt(&self, request: &Request) -> Result<Response, TransportError> {
-        let host = latchkey::host_port(&request.url);
-        let cap = request
-            .max_response_bytes
-            .unwrap_or(self.settings.max_response_bytes);
+        let (url, cap) = (&request.url, BodyCap::of(request, &self.settings));
         let mut builder = ureq::http::Request::builder()
             .method(request.method.as_str())
-            .uri(request.url.as_str());
+            .uri(url.as_str());
         for (name, value) in request.headers.iter() {
             builder = builder.header(name, value);
         }
         // Neither the URL nor header values go into the message: they may hold secrets.
-        let http_request = builder.body(request.body.as_slice()).map_err(|_| {
-            let message = format!("cannot build the request to {host}: invalid header");
-            TransportError::new(TransportErrorKind::Other, message).final_failure()
-        })?;
+        let http_request = builder
+            .body(request.body.as_slice())
+            .map_err(|_| TransportError::unbuildable(&latchkey::host_port(url)))?;
         // A request-level configuration copies the whole agent configuration: only a
         // caller's agent needs one.
         let http_request = if self.agent_configured {
@@ -182,31 +178,20 @@ impl Transport {
         let response = self
             .agent
             .run(http_request)
-            .map_err(|e| from_ureq(e, &host))?;
+            .map_err(|e| from_ureq(e, url))?;
         let status = response.status().as_u16();
         let wire = response.headers().iter();
         let headers = Headers::from_wire(wire.map(|(n, v)| (n.as_str(), v.as_bytes())));
-        let announced: Option<u64> = headers
+        let announced = headers
             .get("content-length")
             .and_then(|l| l.trim().parse().ok());
-        if let Some(length) = announced.filter(|length| *length > cap) {
-            let message = format!("{host} announced {length} bytes");
-            return Err(TransportError::too_large(cap, message));
-        }
-        // Sized by the announced length, which is within the cap.
-        let capacity = announced.and_then(|length| usize::try_from(length).ok());
-        let mut body = Vec::with_capacity(capacity.unwrap_or(0));
-        let mut reader = response
-            .into_body()
-            .into_reader()
-            .take(cap.saturating_add(1));
+        let mut body = cap.buffer(announced, url)?;
+        let reader = response.into_body().into_reader();
+        let mut reader = reader.take(cap.bytes().saturating_add(1));
         reader
             .read_to_end(&mut body)
-            .map_err(|e| from_read(e, &host))?;
-        if u64::try_from(body.len()).unwrap_or(u64::MAX) > cap {
-            let message = format!("{host} sent more; the rest was not read");
-            return Err(TransportError::too_large(cap, message));
-        }
+            .map_err(|e| from_read(e, url))?;
+        cap.check(body.len(), url)?;
         Ok(Response::new(status, headers, body, self.now()))
     }
 }
@@ -285,7 +270,7 @@ impl TransportBuilder {
 
 /// Classifies a failure before the response headers arrived. Only a failure to connect
 /// means the request certainly never reached the server.
-fn from_ureq(error: ureq::Error, host: &str) -> TransportError {
+fn from_ureq(error: ureq::Error, url: &latchkey::Url) -> TransportError {
     use TransportErrorKind::{Connect, InsecureUrl, Other, Timeout};
     use ureq::Error as U;
     let (kind, reach) = match &error {
@@ -305,6 +290,7 @@ fn from_ureq(error: ureq::Error, host: &str) -> TransportError {
         U::BadUri(_) | U::Http(_) => (Other, Reach::Final),
         _ => (Other, Reach::MaybeSent),
     };
+    let host = latchkey::host_port(url);
     let out = TransportError::new(kind, format!("{host}: {}", describe(&error))).reached(reach);
     match generic_text(&error) {
         Some(_) => out,
@@ -314,7 +300,7 @@ fn from_ureq(error: ureq::Error, host: &str) -> TransportError {
 
 /// Classifies a failure while reading the body: the server has answered, so the request
 /// reached it.
-fn from_read(error: io::Error, host: &str) -> TransportError {
+fn from_read(error: io::Error, url: &latchkey::Url) -> TransportError {
     let inner = error
         .get_ref()
         .and_then(|e| e.downcast_ref::<ureq::Error>());
@@ -326,6 +312,7 @@ fn from_read(error: io::Error, host: &str) -> TransportError {
         TransportErrorKind::Other
     };
     let reason = inner.map_or_else(|| error.to_string(), describe);
+    let host = latchkey::host_port(url);
     TransportError::new(kind, format!("{host}: reading the response body: {reason}"))
 }
 

@@ -465,6 +465,14 @@ impl TransportError {
         Self::new(TransportErrorKind::Redirect { status }, message)
     }
 
+    /// The HTTP client could not build the request to `host` (an invalid header): final,
+    /// and naming no header value, which may hold a secret.
+    #[must_use]
+    pub fn unbuildable(host: &str) -> Self {
+        let message = format!("cannot build the request to {host}: invalid header");
+        Self::new(TransportErrorKind::Other, message).final_failure()
+    }
+
     /// A response body over the cap of `limit` bytes (never worth sending again).
     #[must_use]
     pub fn too_large(limit: u64, message: impl Into<String>) -> Self {

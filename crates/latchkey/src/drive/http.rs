@@ -262,6 +262,66 @@ impl Default for TransportSettings {
     }
 }
 
+/// The response body cap an adapter enforces on one request: the one the send driver stamped
+/// on it, else the settings' own. Refusals name the host, never the path or query.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct BodyCap(u64);
+
+impl BodyCap {
+    /// The cap for `request`.
+    #[must_use]
+    pub fn of(request: &Request, settings: &TransportSettings) -> Self {
+        Self(
+            request
+                .max_response_bytes
+                .unwrap_or(settings.max_response_bytes),
+        )
+    }
+
+    /// The cap in bytes.
+    #[must_use]
+    pub fn bytes(self) -> u64 {
+        self.0
+    }
+
+    /// An empty buffer for the body, sized by the length the server announced (which is then
+    /// within the cap).
+    ///
+    /// # Errors
+    ///
+    /// A [`TooLarge`](crate::TransportErrorKind::TooLarge) error when the announced length
+    /// is over the cap: nothing needs to be read.
+    pub fn buffer(
+        self,
+        announced: Option<u64>,
+        url: &Url,
+    ) -> Result<Vec<u8>, crate::TransportError> {
+        match announced {
+            Some(length) if length > self.0 => Err(crate::TransportError::too_large(
+                self.0,
+                format!("{} announced {length} bytes", crate::host_port(url)),
+            )),
+            Some(length) => Ok(Vec::with_capacity(usize::try_from(length).unwrap_or(0))),
+            None => Ok(Vec::new()),
+        }
+    }
+
+    /// Checks a body that has grown to `len` bytes.
+    ///
+    /// # Errors
+    ///
+    /// A [`TooLarge`](crate::TransportErrorKind::TooLarge) error past the cap: stop reading.
+    pub fn check(self, len: usize, url: &Url) -> Result<(), crate::TransportError> {
+        if u64::try_from(len).unwrap_or(u64::MAX) > self.0 {
+            return Err(crate::TransportError::too_large(
+                self.0,
+                format!("{} sent more; the rest was not read", crate::host_port(url)),
+            ));
+        }
+        Ok(())
+    }
+}
+
 /// An HTTP request for an adapter to send.
 #[must_use = "a request does nothing until an adapter sends it"]
 #[derive(Clone, PartialEq, Eq)]
@@ -592,6 +652,34 @@ mod tests {
                 ("content-type", "text/plain"),
             ]
         );
+    }
+
+    #[test]
+    fn the_body_cap_refuses_an_announced_or_a_read_length_over_it() {
+        let url = Url::parse("https://as.example:8443/token?code=c0de").unwrap();
+        let mut request = Request::new(Method::Get, url.clone(), RetryMode::Idempotent);
+        let settings = TransportSettings::default();
+        assert_eq!(BodyCap::of(&request, &settings).bytes(), 1024 * 1024);
+        request.max_response_bytes = Some(10);
+        let cap = BodyCap::of(&request, &settings);
+        assert_eq!(cap.buffer(Some(10), &url).unwrap().capacity(), 10);
+        assert!(cap.buffer(None, &url).is_ok());
+        assert!(cap.check(10, &url).is_ok());
+        for refused in [
+            cap.buffer(Some(11), &url).unwrap_err(),
+            cap.check(11, &url).unwrap_err(),
+        ] {
+            assert_eq!(
+                refused.kind(),
+                crate::TransportErrorKind::TooLarge { limit: 10 }
+            );
+            assert!(!refused.is_retryable());
+            let text = refused.to_string();
+            assert!(
+                text.contains("as.example:8443") && !text.contains("c0de"),
+                "{text}"
+            );
+        }
     }
 
     #[test]

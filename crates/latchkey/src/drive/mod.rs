@@ -54,6 +54,6 @@ mod send;
 
 pub use crate::error::Reach;
 pub use device::DevicePolling;
-pub use http::{Clock, Headers, TransportSettings, is_loopback};
+pub use http::{BodyCap, Clock, Headers, TransportSettings, is_loopback};
 pub use retry::{Failure, RetryDecision, parse_http_date, parse_retry_after};
 pub use send::{Action, Drive, SendDriver};
