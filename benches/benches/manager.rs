@@ -2,9 +2,9 @@
 //! through both adapters, uncontended and with 8 threads contending. The goal:
 //! at most 100 ns uncontended (a lock and a clone) and at most 1 µs median with 8 threads.
 //!
-//! The floor is what that path cannot avoid: a `Mutex` lock, a clock read and the clone of
-//! the token, measured in the same run. The async manager's future is polled once with a
-//! no-op waker: the fresh path never awaits, so no runtime is needed to measure it.
+//! Beside them, in the same run, the naive design as a floor: a `Mutex` lock, a clock read
+//! and a copy of the token. The async manager's future is polled once with a no-op waker:
+//! the fresh path never awaits, so no runtime is needed to measure it.
 
 use std::hint::black_box;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -62,7 +62,7 @@ fn reqwest_token(manager: &latchkey_reqwest::TokenManager) -> AccessToken {
     }
 }
 
-/// The floor: a lock, a clock read and a clone of the token.
+/// The floor: a lock, a clock read and a copy of the token.
 struct Floor(Mutex<(AccessToken, SystemTime)>);
 
 impl Floor {

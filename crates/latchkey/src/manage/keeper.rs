@@ -1,7 +1,9 @@
 //! [`TokenKeeper`]: what every token manager holds, whatever its way of waiting.
 
 use std::fmt;
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError, RwLock};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+
+use arc_swap::ArcSwapOption;
 use std::time::SystemTime;
 
 use crate::error::{Error, StoreError};
@@ -17,18 +19,18 @@ type OnRefresh = Box<dyn Fn(&TokenSet) + Send + Sync>;
 
 /// The access token the machine would hand out as is, and until when (see
 /// [`RenewalMachine::usable_until`]).
-type Usable = Option<(AccessToken, Option<SystemTime>)>;
+type Usable = (AccessToken, Option<SystemTime>);
 
 /// One grant's [`RenewalMachine`] behind a lock, with its store, its `on_refresh` hook and
 /// the origins its access token may go to. An adapter's token manager is a `TokenKeeper`
 /// plus its way of waiting (a `Condvar`, a tokio `watch`) and of sending.
 ///
-/// The fresh-token path takes no lock that writers contend for: what the machine would hand
-/// out as is sits behind a read-write lock, published again whenever the keeper reports to
-/// the machine ([`fetched`](Self::fetched), [`saved`](Self::saved),
+/// The fresh-token path takes no lock and writes nothing shared: what the machine would hand
+/// out as is sits in an `arc_swap` cell (a read is a few thread-local operations, however
+/// many threads read at once), published again whenever the keeper reports to the machine ([`fetched`](Self::fetched), [`saved`](Self::saved),
 /// [`abandoned`](Self::abandoned), [`invalidate`](Self::invalidate)).
 pub struct TokenKeeper {
-    usable: RwLock<Usable>,
+    usable: ArcSwapOption<Usable>,
     machine: Mutex<RenewalMachine>,
     store: Arc<dyn TokenStore>,
     on_refresh: Option<OnRefresh>,
@@ -40,7 +42,7 @@ impl TokenKeeper {
     #[must_use]
     pub fn new(lifecycle: Lifecycle) -> Self {
         Self {
-            usable: RwLock::new(None),
+            usable: ArcSwapOption::empty(),
             machine: Mutex::new(RenewalMachine::new(lifecycle, None)),
             store: Arc::new(MemoryStore::new()),
             on_refresh: None,
@@ -63,8 +65,7 @@ impl TokenKeeper {
     /// As [`RenewalMachine::poll`].
     pub fn poll(&self, now: SystemTime, force: bool) -> Result<Poll, Error> {
         if !force {
-            let usable = self.usable.read().unwrap_or_else(PoisonError::into_inner);
-            if let Some((token, until)) = &*usable {
+            if let Some((token, until)) = self.usable.load().as_deref() {
                 if until.is_none_or(|until| now < until) {
                     return Ok(Poll::Use(token.clone()));
                 }
@@ -88,7 +89,7 @@ impl TokenKeeper {
 
     /// Publishes what the machine would hand out as is, for [`poll`](Self::poll).
     fn publish(&self, machine: &RenewalMachine) {
-        *self.usable.write().unwrap_or_else(PoisonError::into_inner) = machine.usable_until();
+        self.usable.store(machine.usable_until().map(Arc::new));
     }
 
     /// The store.
@@ -240,7 +241,7 @@ impl<T: ManagedTransport> TokenManagerBuilder<T> {
         let tokens = initial_tokens(store.as_ref(), self.tokens)?;
         let machine = RenewalMachine::new(self.lifecycle, tokens);
         let keeper = TokenKeeper {
-            usable: RwLock::new(machine.usable_until()),
+            usable: ArcSwapOption::from(machine.usable_until().map(Arc::new)),
             machine: Mutex::new(machine),
             store,
             on_refresh: self.on_refresh,
