@@ -64,8 +64,7 @@ impl Transport {
         TransportBuilder::default()
     }
 
-    /// The time by this transport's clock: responses are stamped with it, and token
-    /// managers decide by it.
+    /// The time by this transport's clock, which responses and token managers go by.
     #[must_use]
     pub fn now(&self) -> SystemTime {
         self.clock.now()
@@ -108,8 +107,7 @@ impl Transport {
         self.run(DevicePolling::new(poll, &self.settings)).await
     }
 
-    /// [`poll_device`](Self::poll_device), calling `on_wait` before every poll and about
-    /// once a second while waiting.
+    /// [`poll_device`](Self::poll_device), calling `on_wait` before each poll and each second.
     ///
     /// # Errors
     ///
@@ -123,8 +121,7 @@ impl Transport {
         self.run(polling).await
     }
 
-    /// Runs any core driver to its end on this transport's clock: the one loop every
-    /// method above is.
+    /// Runs any core driver to its end on this transport's clock: the loop behind them all.
     ///
     /// # Errors
     ///

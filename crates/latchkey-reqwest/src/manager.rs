@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use latchkey::manage::bearer;
 use latchkey::manage::{
-    Landing, ManagedTransport, Poll, Renewal, Ticket, TokenKeeper, Waited, Work,
+    Landing, Leased, ManagedTransport, Poll, Renewal, Ticket, TokenKeeper, Waited, Work,
 };
 use latchkey::{
     AccessToken, Error, Lifecycle, Request, Response, StoreError, TokenSet, TokenStore,
@@ -14,12 +14,10 @@ use tokio::sync::watch;
 
 use crate::Transport;
 
-/// Hands out a valid access token to any number of tasks with exactly one renewal in
-/// flight, saves every new token set before handing it out, and sends bearer requests (see
-/// the [crate docs](crate#token-manager)). Every decision is the core's
-/// [`RenewalMachine`](latchkey::manage::RenewalMachine); this is a `Mutex` and a `watch` around it, on the [`Transport`]'s
-/// clock. Cheap to clone (clones share one state); `Send + Sync`; its futures are `Send`.
-/// The renewal runs in a task of its own, so a cancelled caller cancels only its own wait.
+/// A valid access token for any number of tasks, one renewal in flight, saved before use
+/// ([crate docs](crate#token-manager)): the core's `RenewalMachine` with a `watch`, on the
+/// [`Transport`]'s clock. Cheap to clone; `Send + Sync`; its futures are `Send`. The renewal
+/// runs in a task of its own, so a cancelled caller cancels only its own wait.
 #[derive(Clone, Debug)]
 pub struct TokenManager {
     inner: Arc<Inner>,
@@ -37,8 +35,7 @@ struct Inner {
 }
 
 impl TokenManager {
-    /// A manager with an empty [`MemoryStore`](latchkey::MemoryStore): for client
-    /// credentials, whose first call gets the first token.
+    /// A manager with an empty [`MemoryStore`](latchkey::MemoryStore), for client credentials.
     #[must_use]
     pub fn new(transport: Transport, lifecycle: Lifecycle) -> Self {
         transport.manage(TokenKeeper::new(lifecycle))
@@ -80,8 +77,7 @@ impl TokenManager {
         self.inner.keeper.tokens()
     }
 
-    /// Replaces the tokens (after a new authorization): waits for a renewal under way, then
-    /// saves `tokens` and makes them current.
+    /// Replaces the tokens (after a new authorization), once a renewal under way is over.
     ///
     /// # Errors
     ///
@@ -168,19 +164,33 @@ impl Inner {
         }
     }
 
-    /// Saves on the blocking pool (a file store syncs to disk).
-    async fn save(&self, tokens: &TokenSet) -> Result<(), StoreError> {
-        let store = Arc::clone(self.keeper.store());
-        let saving = tokens.clone();
-        tokio::task::spawn_blocking(move || store.save(&saving))
-            .await
-            .unwrap_or_else(|_| Err(StoreError::new("the save was cancelled or panicked")))
+    /// Reports what renewal `ticket` fetched; saves fresh tokens before anyone gets them.
+    async fn land(&self, ticket: Ticket, fetched: Result<TokenSet, Error>) {
+        let now = self.transport.now();
+        if let Landing::Save(tokens) = self.keeper.fetched(ticket, fetched, now) {
+            let (store, saving) = (Arc::clone(self.keeper.store()), tokens.clone());
+            let saved = blocking(move || store.save(&saving)).await;
+            let _ = self
+                .keeper
+                .saved(ticket, &tokens, saved, self.transport.now());
+        }
     }
 }
 
-/// The renewal task's hold on its renewal; dropped unlanded (the task was dropped, its
-/// runtime shut down, a store or callback panicked), it reports the renewal abandoned and
-/// wakes every waiter to take over.
+/// Runs store I/O on the blocking pool (a file store syncs to disk; a lease may wait).
+async fn blocking<T, E>(call: impl FnOnce() -> Result<T, E> + Send + 'static) -> Result<T, E>
+where
+    T: Send + 'static,
+    E: From<StoreError> + Send + 'static,
+{
+    let failed = || StoreError::new("the store call was cancelled or panicked").into();
+    tokio::task::spawn_blocking(call)
+        .await
+        .unwrap_or_else(|_| Err(failed()))
+}
+
+/// The renewal task's hold on its renewal; dropped unlanded (the task or its runtime died),
+/// it reports the renewal abandoned and wakes every waiter to take over.
 struct Flight {
     inner: Arc<Inner>,
     ticket: Ticket,
@@ -193,16 +203,26 @@ impl Flight {
         if !renewal.delay.is_zero() {
             tokio::time::sleep(renewal.delay).await;
         }
-        let fetched = match renewal.work {
-            Work::Fetch(step) => inner.transport.send(step).await,
-            Work::Save(tokens) => Ok(tokens),
-        };
-        let now = inner.transport.now();
-        let landing = inner.keeper.fetched(self.ticket, fetched, now);
-        if let Landing::Save(tokens) = landing {
-            let saved = inner.save(&tokens).await;
-            let now = inner.transport.now();
-            let _ = inner.keeper.saved(self.ticket, &tokens, saved, now);
+        let ticket = self.ticket;
+        // A refresh holds the store's lease (other processes) until its tokens are saved.
+        match renewal.work {
+            Work::Save(tokens) => inner.land(ticket, Ok(tokens)).await,
+            Work::Fetch(step) => {
+                let leasing = Arc::clone(&inner);
+                let lease = move || {
+                    leasing
+                        .keeper
+                        .lease(ticket, step, || leasing.transport.now())
+                };
+                match blocking(lease).await {
+                    Ok((_lease, Leased::Fetch(step))) => {
+                        let fetched = inner.transport.send(step).await;
+                        inner.land(ticket, fetched).await;
+                    }
+                    Ok((_lease, Leased::Done(_))) => {}
+                    Err(error) => inner.land(ticket, Err(error)).await,
+                }
+            }
         }
         self.landed = true;
         inner.landed.send_modify(|n| *n = n.wrapping_add(1));

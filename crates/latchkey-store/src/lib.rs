@@ -42,9 +42,13 @@ use std::fs::{self, File, OpenOptions};
 use std::io::{self, Write as _};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
+use latchkey::manage::Lease;
 use latchkey::{StoreError, TokenSet, TokenStore};
+
+/// How often a waiting process tries the lock file again.
+const LEASE_POLL: Duration = Duration::from_millis(20);
 
 /// A [`TokenStore`] on one JSON file: atomic replacement, mode `0600` on Unix.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -76,6 +80,18 @@ impl FileStore {
             Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(()),
             Err(e) => Err(self.error("cannot remove", e)),
         }
+    }
+
+    /// The lock file beside the token file (`tokens.json.lock`): its exclusive lock is the
+    /// renewal lease. It is never removed, so every process locks the same file.
+    #[must_use]
+    pub fn lock_path(&self) -> PathBuf {
+        let mut name = self
+            .path
+            .file_name()
+            .map_or_else(|| "tokens".into(), std::ffi::OsStr::to_os_string);
+        name.push(".lock");
+        self.path.with_file_name(name)
     }
 
     fn error(&self, what: &str, e: io::Error) -> StoreError {
@@ -141,6 +157,43 @@ impl TokenStore for FileStore {
         serde_json::from_slice(&bytes).map(Some).map_err(|e| {
             StoreError::new(format!("{} is not a token set: {e}", self.path.display()))
         })
+    }
+
+    /// Takes an exclusive lock on [`lock_path`](Self::lock_path) (the operating system's
+    /// advisory file lock, released when the holder exits or crashes), trying again every
+    /// 20 ms for at most `wait`.
+    fn lease(&self, wait: Duration) -> Result<Lease, StoreError> {
+        let path = self.lock_path();
+        let mut options = OpenOptions::new();
+        options.read(true).write(true).create(true).truncate(false);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::OpenOptionsExt as _;
+            options.mode(0o600);
+        }
+        let file = options.open(&path).map_err(|e| {
+            StoreError::new(format!("cannot open {}", path.display())).with_source(e)
+        })?;
+        let deadline = Instant::now() + wait;
+        loop {
+            match file.try_lock() {
+                Ok(()) => return Ok(Lease::holding(file)),
+                Err(fs::TryLockError::WouldBlock) if Instant::now() < deadline => {
+                    std::thread::sleep(LEASE_POLL.min(deadline - Instant::now()));
+                }
+                Err(fs::TryLockError::WouldBlock) => {
+                    return Err(StoreError::new(format!(
+                        "another process held {} for more than {wait:?}",
+                        path.display()
+                    )));
+                }
+                Err(fs::TryLockError::Error(e)) => {
+                    return Err(
+                        StoreError::new(format!("cannot lock {}", path.display())).with_source(e)
+                    );
+                }
+            }
+        }
     }
 
     /// Writes a private temporary file, syncs it, renames it over the file and syncs the

@@ -152,3 +152,35 @@ fn a_relative_path_in_the_current_directory_works() {
     assert!(store.load().unwrap().is_some());
     store.remove().unwrap();
 }
+
+/// The renewal lease is the lock file's exclusive lock: a second holder waits, then gives up
+/// with a typed error naming the lock file; dropping the first lets the next one in.
+#[test]
+fn the_lease_is_exclusive_until_dropped() {
+    use std::time::Instant;
+
+    let dir = TempDir::new();
+    let store = FileStore::new(dir.0.join("tokens.json"));
+    let other = FileStore::new(dir.0.join("tokens.json"));
+    assert_eq!(store.lock_path(), dir.0.join("tokens.json.lock"));
+    let first = store.lease(Duration::from_secs(1)).unwrap();
+    let started = Instant::now();
+    let refused = other.lease(Duration::from_millis(100)).unwrap_err();
+    assert!(started.elapsed() >= Duration::from_millis(100));
+    assert!(
+        refused.to_string().contains("tokens.json.lock"),
+        "{refused}"
+    );
+    drop(first);
+    let second = other.lease(Duration::from_millis(100)).unwrap();
+    assert!(format!("{second:?}").contains("held"));
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        let mode = fs::metadata(store.lock_path())
+            .unwrap()
+            .permissions()
+            .mode();
+        assert_eq!(mode & 0o777, 0o600);
+    }
+}

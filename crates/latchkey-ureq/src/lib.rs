@@ -85,8 +85,7 @@ impl Transport {
         &self.agent
     }
 
-    /// The time by this transport's clock: responses are stamped with it, and token
-    /// managers decide by it.
+    /// The time by this transport's clock, which responses and token managers go by.
     #[must_use]
     pub fn now(&self) -> SystemTime {
         self.clock.now()
@@ -124,8 +123,7 @@ impl Transport {
         self.run(DevicePolling::new(poll, &self.settings))
     }
 
-    /// [`poll_device`](Self::poll_device), calling `on_wait` before every poll and about
-    /// once a second while waiting.
+    /// [`poll_device`](Self::poll_device), calling `on_wait` before each poll and each second.
     ///
     /// # Errors
     ///
@@ -138,8 +136,7 @@ impl Transport {
         self.run(DevicePolling::with_progress(poll, &self.settings, on_wait))
     }
 
-    /// Runs any core driver to its end on this transport's clock: the one loop every
-    /// method above is.
+    /// Runs any core driver to its end on this transport's clock: the loop behind them all.
     ///
     /// # Errors
     ///

@@ -5,7 +5,8 @@ use std::sync::{Arc, Condvar, MutexGuard, PoisonError};
 
 use latchkey::manage::bearer;
 use latchkey::manage::{
-    Landing, ManagedTransport, Poll, Renewal, RenewalMachine, Ticket, TokenKeeper, Waited, Work,
+    Landing, Leased, ManagedTransport, Poll, Renewal, RenewalMachine, Ticket, TokenKeeper, Waited,
+    Work,
 };
 use latchkey::{AccessToken, Error, Lifecycle, Request, Response, TokenSet};
 
@@ -35,8 +36,7 @@ struct Inner {
 }
 
 impl TokenManager {
-    /// A manager with an empty [`MemoryStore`](latchkey::MemoryStore): for client
-    /// credentials, whose first call gets the first token.
+    /// A manager with an empty [`MemoryStore`](latchkey::MemoryStore), for client credentials.
     #[must_use]
     pub fn new(transport: Transport, lifecycle: Lifecycle) -> Self {
         transport.manage(TokenKeeper::new(lifecycle))
@@ -78,8 +78,7 @@ impl TokenManager {
         self.inner.keeper.tokens()
     }
 
-    /// Replaces the tokens (after a new authorization): waits for a renewal under way, then
-    /// saves `tokens` and makes them current.
+    /// Replaces the tokens (after a new authorization), once a renewal under way is over.
     ///
     /// # Errors
     ///
@@ -168,23 +167,33 @@ impl Inner {
         if !renewal.delay.is_zero() {
             std::thread::sleep(renewal.delay);
         }
-        let fetched = match renewal.work {
-            Work::Fetch(step) => self.transport.send(step),
-            Work::Save(tokens) => Ok(tokens),
-        };
-        let now = self.transport.now();
-        let landing = self.keeper.fetched(renewal.ticket, fetched, now);
-        let outcome = match landing {
-            Landing::Save(tokens) => {
-                let saved = self.keeper.store().save(&tokens);
-                let now = self.transport.now();
-                self.keeper.saved(renewal.ticket, &tokens, saved, now)
-            }
-            Landing::Done(outcome) => outcome,
+        let (ticket, now) = (renewal.ticket, || self.transport.now());
+        // A refresh holds the store's lease (other processes) until its tokens are saved.
+        let outcome = match renewal.work {
+            Work::Save(tokens) => self.land(ticket, Ok(tokens)),
+            Work::Fetch(step) => match self.keeper.lease(ticket, step, now) {
+                Ok((_lease, Leased::Fetch(step))) => self.land(ticket, self.transport.send(step)),
+                Ok((_lease, Leased::Done(outcome))) => outcome,
+                Err(error) => self.land(ticket, Err(error)),
+            },
         };
         flight.landed = true;
         self.landed.notify_all();
         outcome
+    }
+}
+
+impl Inner {
+    /// Reports what renewal `ticket` fetched; saves fresh tokens before anyone gets them.
+    fn land(&self, ticket: Ticket, fetched: Result<TokenSet, Error>) -> Result<AccessToken, Error> {
+        match self.keeper.fetched(ticket, fetched, self.transport.now()) {
+            Landing::Save(tokens) => {
+                let saved = self.keeper.store().save(&tokens);
+                self.keeper
+                    .saved(ticket, &tokens, saved, self.transport.now())
+            }
+            Landing::Done(outcome) => outcome,
+        }
     }
 }
 

@@ -9,8 +9,8 @@ use std::time::SystemTime;
 use crate::error::{Error, StoreError};
 use crate::manage::bearer::Origins;
 use crate::manage::lifecycle::Lifecycle;
-use crate::manage::renewal::{Landing, Poll, RenewalMachine, Ticket};
-use crate::manage::store::{MemoryStore, TokenStore, initial_tokens};
+use crate::manage::renewal::{Landing, Leased, Poll, RenewalMachine, RenewalStep, Ticket};
+use crate::manage::store::{Lease, MemoryStore, TokenStore, initial_tokens};
 use crate::secret::AccessToken;
 use crate::token::TokenSet;
 
@@ -72,6 +72,30 @@ impl TokenKeeper {
             }
         }
         self.lock().poll(now, force)
+    }
+
+    /// Takes the store's renewal lease for renewal `ticket` (waiting at most the lifecycle's
+    /// lease wait for another process), reads the store again and asks the machine how to go
+    /// on ([`RenewalMachine::leased`]). Hold the lease until the new tokens are saved. Blocks
+    /// on the store: an async adapter calls it on a blocking thread.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Store`] when the lease cannot be taken or the store cannot be read: report it
+    /// with [`fetched`](Self::fetched) as the renewal's failure.
+    pub fn lease(
+        &self,
+        ticket: Ticket,
+        step: RenewalStep,
+        now: impl Fn() -> SystemTime,
+    ) -> Result<(Lease, Leased), Error> {
+        let wait = self.lock().lifecycle().lease_wait_time();
+        let lease = self.store.lease(wait)?;
+        let stored = self.store.load()?;
+        let mut machine = self.lock();
+        let leased = machine.leased(ticket, step, stored, now());
+        self.publish(&machine);
+        Ok((lease, leased))
     }
 
     /// Reports what renewal `ticket` fetched ([`RenewalMachine::fetched`]).

@@ -28,6 +28,10 @@ pub const DEFAULT_REFRESH_SKEW: Duration = Duration::from_secs(60);
 /// every further failure.
 pub const DEFAULT_RETRY_BACKOFF: Duration = Duration::from_millis(500);
 
+/// How long a renewal waits, by default, for another process that holds the store's renewal
+/// lease (see [`TokenStore::lease`](crate::TokenStore::lease)).
+pub const DEFAULT_LEASE_WAIT: Duration = Duration::from_secs(30);
+
 /// The longest wait between failed renewals, by default.
 pub const DEFAULT_MAX_RETRY_BACKOFF: Duration = Duration::from_secs(30);
 
@@ -72,6 +76,7 @@ pub struct Lifecycle {
     skew: Duration,
     backoff: Duration,
     max_backoff: Duration,
+    lease_wait: Duration,
 }
 
 impl Lifecycle {
@@ -84,6 +89,7 @@ impl Lifecycle {
             skew: DEFAULT_REFRESH_SKEW,
             backoff: DEFAULT_RETRY_BACKOFF,
             max_backoff: DEFAULT_MAX_RETRY_BACKOFF,
+            lease_wait: DEFAULT_LEASE_WAIT,
         }
     }
 
@@ -102,6 +108,20 @@ impl Lifecycle {
         self.backoff = first;
         self.max_backoff = max.max(first);
         self
+    }
+
+    /// Waits at most this long for another process holding the store's renewal lease
+    /// (default [`DEFAULT_LEASE_WAIT`]).
+    #[must_use]
+    pub fn lease_wait(mut self, wait: Duration) -> Self {
+        self.lease_wait = wait;
+        self
+    }
+
+    /// How long a renewal waits for the store's renewal lease.
+    #[must_use]
+    pub fn lease_wait_time(&self) -> Duration {
+        self.lease_wait
     }
 
     /// The client.

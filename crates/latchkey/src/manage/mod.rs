@@ -8,8 +8,12 @@ pub(crate) mod lifecycle;
 mod renewal;
 pub(crate) mod store;
 
-pub use store::initial_tokens;
+pub use store::{Lease, initial_tokens};
 
 pub use keeper::{ManagedTransport, TokenKeeper, TokenManagerBuilder};
-pub use lifecycle::{DEFAULT_MAX_RETRY_BACKOFF, DEFAULT_REFRESH_SKEW, DEFAULT_RETRY_BACKOFF};
-pub use renewal::{Landing, Poll, Renewal, RenewalMachine, RenewalStep, Ticket, Waited, Work};
+pub use lifecycle::{
+    DEFAULT_LEASE_WAIT, DEFAULT_MAX_RETRY_BACKOFF, DEFAULT_REFRESH_SKEW, DEFAULT_RETRY_BACKOFF,
+};
+pub use renewal::{
+    Landing, Leased, Poll, Renewal, RenewalMachine, RenewalStep, Ticket, Waited, Work,
+};

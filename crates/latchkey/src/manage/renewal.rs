@@ -30,7 +30,7 @@ use crate::error::{Error, StoreError, TransportError, TransportErrorKind};
 use crate::flow::client_credentials::ClientCredentials;
 use crate::flow::refresh::Refresh;
 use crate::manage::lifecycle::{Lifecycle, NextStep};
-use crate::secret::AccessToken;
+use crate::secret::{AccessToken, RefreshToken};
 use crate::token::TokenSet;
 
 /// Names one renewal: waiters hold it to learn that renewal's outcome.
@@ -108,6 +108,18 @@ pub enum Landing {
     /// [`RenewalMachine::saved`].
     Save(TokenSet),
     /// The renewal is over with this outcome, already published to every waiter: wake them.
+    Done(Result<AccessToken, Error>),
+}
+
+/// What [`RenewalMachine::leased`] says once the renewal holds the store's lease.
+#[must_use = "the renewal must go on as this says"]
+#[derive(Debug)]
+pub enum Leased {
+    /// Send this step (the one the renewal started with, or one built from a token set
+    /// another process saved meanwhile), then report with [`RenewalMachine::fetched`].
+    Fetch(RenewalStep),
+    /// Nothing to send: another process renewed meanwhile and its tokens are in use now (or
+    /// only a new authorization can help). The renewal is over with this outcome.
     Done(Result<AccessToken, Error>),
 }
 
@@ -299,6 +311,49 @@ impl RenewalMachine {
         }
     }
 
+    /// The renewal `ticket` holds the store's lease and read `stored` from the store. When it
+    /// is the token set the renewal started from (or nothing), `step` goes out as planned.
+    /// When another process saved a different one meanwhile, presenting our refresh token
+    /// would reuse a rotated one: a usable stored set is adopted as is (it is in the store
+    /// already), and an expired one is renewed from its own refresh token instead.
+    pub fn leased(
+        &mut self,
+        ticket: Ticket,
+        step: RenewalStep,
+        stored: Option<TokenSet>,
+        now: SystemTime,
+    ) -> Leased {
+        if self.flight.as_ref().is_none_or(|f| f.ticket != ticket) {
+            return Leased::Done(Err(stale()));
+        }
+        let Some(stored) = stored.filter(|stored| !same_tokens(self.tokens.as_ref(), stored))
+        else {
+            return Leased::Fetch(step);
+        };
+        let usable = self.lifecycle.usable(Some(&stored), now, false).cloned();
+        self.tokens = Some(stored);
+        self.rejected = false;
+        self.unsaved = false;
+        if let Some(token) = usable {
+            self.failures = 0;
+            self.retry_at = None;
+            return Leased::Done(self.end(ticket, Ok(token), now));
+        }
+        let tokens = self.tokens.as_ref();
+        match self.lifecycle.next_step(tokens, now, false) {
+            Ok(NextStep::Refresh(step)) => Leased::Fetch(RenewalStep::Refresh(step)),
+            Ok(NextStep::ClientCredentials(step)) => {
+                Leased::Fetch(RenewalStep::ClientCredentials(step))
+            }
+            Ok(NextStep::UseToken(token)) => Leased::Done(self.end(ticket, Ok(token), now)),
+            Ok(NextStep::Reauthorize) => {
+                let error = self.lifecycle.reauthorize_error(tokens);
+                Leased::Done(self.end(ticket, Err(error), now))
+            }
+            Err(error) => Leased::Done(self.end(ticket, Err(error), now)),
+        }
+    }
+
     /// The renewal `ticket` fetched `tokens` (or failed to). Fresh tokens must be saved
     /// before anyone sees them; a failure ends the renewal (`invalid_grant` from a refresh
     /// becomes [`Error::Reauthorize`], for every later call too) and sets the backoff.
@@ -428,6 +483,15 @@ impl RenewalMachine {
         self.last = Some((ticket, Ended::Landed(outcome.clone())));
         outcome
     }
+}
+
+/// True when `stored` holds the same access and refresh tokens as `mine`.
+fn same_tokens(mine: Option<&TokenSet>, stored: &TokenSet) -> bool {
+    mine.is_some_and(|mine| {
+        mine.access_token().expose_secret() == stored.access_token().expose_secret()
+            && mine.refresh_token().map(RefreshToken::expose_secret)
+                == stored.refresh_token().map(RefreshToken::expose_secret)
+    })
 }
 
 /// A report about a renewal that is not in flight.

@@ -12,6 +12,7 @@
 
 use std::fmt;
 use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Duration;
 
 use crate::error::StoreError;
 use crate::token::TokenSet;
@@ -38,6 +39,55 @@ pub trait TokenStore: Send + Sync {
     /// A [`StoreError`] when the set could not be stored; the manager then reports the error
     /// to every caller waiting for the renewal and tries to save again on the next call.
     fn save(&self, tokens: &TokenSet) -> Result<(), StoreError>;
+
+    /// Takes the renewal lease: the right to renew this grant, exclusive across every process
+    /// that shares the store, held until the returned value is dropped (and released by the
+    /// operating system or by its expiry if the holder dies). Waits at most `wait` for
+    /// another holder to finish.
+    ///
+    /// A token manager takes it before it refreshes, then reads the store again: when another
+    /// process renewed meanwhile, it uses that token set instead of presenting a refresh token
+    /// that has already been rotated (which many servers take for theft, revoking the grant).
+    ///
+    /// The default is for a store that only one process uses ([`MemoryStore`]): no lease is
+    /// needed beyond the manager's own single flight.
+    ///
+    /// # Errors
+    ///
+    /// A [`StoreError`] when the lease cannot be taken within `wait`.
+    fn lease(&self, wait: Duration) -> Result<Lease, StoreError> {
+        let _ = wait;
+        Ok(Lease::unshared())
+    }
+}
+
+/// The renewal lease of a shared [`TokenStore`] (see [`TokenStore::lease`]): held until
+/// dropped.
+pub struct Lease(Option<Box<dyn Send + Sync>>);
+
+impl Lease {
+    /// A lease that holds `guard` (a locked file, a handle that deletes a key on drop...)
+    /// until it is dropped.
+    #[must_use]
+    pub fn holding(guard: impl Send + Sync + 'static) -> Self {
+        Self(Some(Box::new(guard)))
+    }
+
+    /// The lease of a store no other process shares: nothing to hold.
+    #[must_use]
+    pub fn unshared() -> Self {
+        Self(None)
+    }
+}
+
+impl fmt::Debug for Lease {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(if self.0.is_some() {
+            "Lease(held)"
+        } else {
+            "Lease(unshared)"
+        })
+    }
 }
 
 impl<T: TokenStore + ?Sized> TokenStore for Arc<T> {
@@ -48,6 +98,10 @@ impl<T: TokenStore + ?Sized> TokenStore for Arc<T> {
     fn save(&self, tokens: &TokenSet) -> Result<(), StoreError> {
         (**self).save(tokens)
     }
+
+    fn lease(&self, wait: Duration) -> Result<Lease, StoreError> {
+        (**self).lease(wait)
+    }
 }
 
 impl<T: TokenStore + ?Sized> TokenStore for Box<T> {
@@ -57,6 +111,10 @@ impl<T: TokenStore + ?Sized> TokenStore for Box<T> {
 
     fn save(&self, tokens: &TokenSet) -> Result<(), StoreError> {
         (**self).save(tokens)
+    }
+
+    fn lease(&self, wait: Duration) -> Result<Lease, StoreError> {
+        (**self).lease(wait)
     }
 }
 

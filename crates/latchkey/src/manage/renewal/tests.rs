@@ -709,3 +709,80 @@ fn a_renewer_panicking_after_the_save_is_taken_over_with_the_saved_token() {
         "the rotated tokens stay saved"
     );
 }
+
+fn fetch_step(renewal: Renewal) -> RenewalStep {
+    match renewal.work {
+        Work::Fetch(step) => step,
+        other => panic!("expected a fetch, got {other:?}"),
+    }
+}
+
+fn refresh_body(step: &RenewalStep) -> String {
+    String::from_utf8(step.request().unwrap().body).unwrap()
+}
+
+/// With the store's lease held, the store is read again: the same tokens mean the planned
+/// refresh goes out; another process's usable tokens are adopted without a request; its
+/// expired ones are refreshed from their own (rotated) refresh token, never from ours.
+#[test]
+fn a_leased_renewal_adopts_or_follows_what_another_process_saved() {
+    // The store holds what we started from: the planned step goes out.
+    let mut machine = user(Some(tokens("at-1", 100, Some("rt-1"))));
+    let renewal = started(machine.poll(at(100), false));
+    let ticket = renewal.ticket;
+    let step = fetch_step(renewal);
+    let same = Some(tokens("at-1", 100, Some("rt-1")));
+    let Leased::Fetch(step) = machine.leased(ticket, step, same, at(100)) else {
+        panic!("the planned refresh");
+    };
+    assert!(refresh_body(&step).contains("refresh_token=rt-1"));
+
+    // Another process renewed meanwhile: its fresh tokens are adopted, nothing is sent.
+    let mut machine = user(Some(tokens("at-1", 100, Some("rt-1"))));
+    let renewal = started(machine.poll(at(100), false));
+    let waiter = waiting(machine.poll(at(100), false));
+    let ticket = renewal.ticket;
+    let theirs = Some(tokens("at-2", 5_000, Some("rt-2")));
+    match machine.leased(ticket, fetch_step(renewal), theirs, at(100)) {
+        Leased::Done(Ok(token)) => assert_eq!(secret(&token), "at-2"),
+        other => panic!("adopted, got {other:?}"),
+    }
+    assert_eq!(secret(&done(machine.waited(waiter)).unwrap()), "at-2");
+    assert_eq!(used(machine.poll(at(101), false)), "at-2");
+    assert!(!machine.is_renewing());
+
+    // Theirs has expired too: refresh with their refresh token, not our rotated one.
+    let mut machine = user(Some(tokens("at-1", 100, Some("rt-1"))));
+    let renewal = started(machine.poll(at(1_000), false));
+    let ticket = renewal.ticket;
+    let stale_theirs = Some(tokens("at-2", 900, Some("rt-2")));
+    let Leased::Fetch(step) = machine.leased(ticket, fetch_step(renewal), stale_theirs, at(1_000))
+    else {
+        panic!("a refresh from the stored token");
+    };
+    assert!(
+        refresh_body(&step).contains("refresh_token=rt-2"),
+        "{}",
+        refresh_body(&step)
+    );
+    let _ = machine.fetched(ticket, Ok(tokens("at-3", 9_000, Some("rt-3"))), at(1_000));
+    machine.saved(ticket, Ok(()), at(1_000)).unwrap();
+    assert_eq!(used(machine.poll(at(1_001), false)), "at-3");
+
+    // Theirs expired and cannot be refreshed: only a new login helps.
+    let mut machine = user(Some(tokens("at-1", 100, Some("rt-1"))));
+    let renewal = started(machine.poll(at(1_000), false));
+    let ticket = renewal.ticket;
+    let dead = Some(tokens("at-2", 900, None));
+    match machine.leased(ticket, fetch_step(renewal), dead, at(1_000)) {
+        Leased::Done(Err(error)) => assert!(error.is_reauthorization_required()),
+        other => panic!("{other:?}"),
+    }
+
+    // A lease for a renewal that is over changes nothing.
+    let step = RenewalStep::Refresh(client().refresh(&RefreshToken::new("r")).unwrap());
+    assert!(matches!(
+        machine.leased(ticket, step, None, at(0)),
+        Leased::Done(Err(_))
+    ));
+}
