@@ -9,7 +9,9 @@
 use std::path::Path;
 use std::time::SystemTime;
 
-use latchkey::manage::{Landing, Poll, RenewalMachine, RenewalStep, Work};
+use latchkey::manage::{
+    DEFAULT_LEASE_WAIT, Landing, Leased, Poll, RenewalMachine, RenewalStep, Work,
+};
 use latchkey::{
     Client, Error, Lifecycle, ReauthorizeError, TokenSet, TokenSource, TokenStore as _, Url,
 };
@@ -129,6 +131,29 @@ impl Cache {
                 return Ok(None);
             }
         };
+        let Work::Fetch(step) = renewal.work else {
+            return Ok(None);
+        };
+        // Other runs on the same file (a cron minute, the replicas of a service) wait here
+        // while one refreshes, then use what it saved: a rotated refresh token is never
+        // presented twice.
+        let store_error = |e: latchkey::StoreError| Failure::Other(format!("--cache: {e}"));
+        let _lease = self.store.lease(DEFAULT_LEASE_WAIT).map_err(store_error)?;
+        let stored = self.store.load().map_err(store_error)?;
+        let step = match machine.leased(renewal.ticket, step, stored, SystemTime::now()) {
+            Leased::Fetch(step) => step,
+            Leased::Done(Ok(_)) => {
+                say!("latchkey: another run refreshed the token set in {path} meanwhile; using it");
+                let tokens = machine.tokens().cloned();
+                tokens.iter().for_each(add_token_secrets);
+                return Ok(tokens);
+            }
+            Leased::Done(Err(Error::Reauthorize(_))) => {
+                say!("latchkey: the token set in {path} can no longer be refreshed");
+                return Ok(None);
+            }
+            Leased::Done(Err(error)) => return Err(Failure::OAuth(error)),
+        };
         let token_url = client
             .token_endpoint()
             .map_or(String::new(), Url::to_string);
@@ -136,9 +161,6 @@ impl Cache {
             "latchkey: the cached token from {path} is about to expire{}; refreshing at {token_url}",
             lifetime(&cached, now)
         );
-        let Work::Fetch(step) = renewal.work else {
-            return Ok(None);
-        };
         let fetched = match send(transport, step, verbose) {
             Ok(tokens) => Ok(tokens),
             Err(Failure::OAuth(error)) => Err(error),

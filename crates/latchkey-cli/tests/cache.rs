@@ -96,6 +96,21 @@ impl Run {
 }
 
 fn latchkey(args: &[&str]) -> Run {
+    Run::from(command(args).output().expect("run latchkey"))
+}
+
+impl From<std::process::Output> for Run {
+    fn from(output: std::process::Output) -> Self {
+        Self {
+            code: output.status.code(),
+            stdout: String::from_utf8(output.stdout).unwrap(),
+            stderr: String::from_utf8(output.stderr).unwrap(),
+        }
+    }
+}
+
+/// `latchkey ARGS`, with no credentials or proxies from the environment and no stdin.
+fn command(args: &[&str]) -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_latchkey"));
     for var in [
         "LATCHKEY_CLIENT_SECRET",
@@ -111,16 +126,12 @@ fn latchkey(args: &[&str]) -> Run {
     ] {
         command.env_remove(var);
     }
-    let output = command
+    command
         .args(args)
         .stdin(Stdio::null())
-        .output()
-        .expect("run latchkey");
-    Run {
-        code: output.status.code(),
-        stdout: String::from_utf8(output.stdout).unwrap(),
-        stderr: String::from_utf8(output.stderr).unwrap(),
-    }
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    command
 }
 
 /// Plays the browser: the redirect `Location` of an authorization request with `state`.
@@ -149,10 +160,18 @@ fn browse(server: &MockServer, client_id: &str, state: &str, response_type: &str
 
 /// `latchkey authorize --cache FILE`, with a fresh callback in case the full flow runs.
 fn authorize(server: &MockServer, client_id: &str, cache: &CacheFile) -> Run {
+    Run::from(
+        authorize_command(server, client_id, cache)
+            .output()
+            .expect("run latchkey"),
+    )
+}
+
+fn authorize_command(server: &MockServer, client_id: &str, cache: &CacheFile) -> Command {
     let location = callback(server, client_id, "st-cache");
     let auth = server.authorization_endpoint();
     let token = server.token_endpoint();
-    latchkey(&[
+    command(&[
         "authorize",
         "--client-id",
         client_id,
@@ -434,4 +453,54 @@ fn help_documents_the_cache_on_every_token_producing_subcommand() {
         );
         assert!(run.stdout.contains("mode 0600"), "{}", run.stdout);
     }
+}
+
+/// Eight runs started together on an expired cached token (a cron minute, the replicas of a
+/// service): the cache file's lease lets one refresh while the others wait, and they use
+/// what it saved. One refresh at the server, eight identical outputs, the rotated refresh
+/// token still alive (a second use of the old one would be reuse).
+#[test]
+fn eight_runs_started_together_on_an_expired_cache_refresh_once() {
+    let server = server();
+    let cache = CacheFile::new();
+    let first = authorize(&server, "long-app", &cache).success();
+    let old_refresh = str_of(&first, "refresh_token").to_owned();
+    // The cached token expired an hour ago.
+    let mut aged = cache.json();
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs();
+    aged["expires_at"] = Value::from(now - 3600);
+    fs::write(&cache.path, serde_json::to_vec(&aged).unwrap()).unwrap();
+
+    let runs: Vec<_> = (0..8)
+        .map(|_| {
+            authorize_command(&server, "long-app", &cache)
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    let runs: Vec<Run> = runs
+        .into_iter()
+        .map(|child| Run::from(child.wait_with_output().unwrap()))
+        .collect();
+    let outputs: Vec<Value> = runs.iter().map(Run::success).collect();
+    assert_eq!(server.refresh_count(), 1, "{runs:#?}");
+    let access = str_of(&outputs[0], "access_token");
+    assert_ne!(access, str_of(&first, "access_token"));
+    assert!(outputs.iter().all(|o| str_of(o, "access_token") == access));
+    // One run refreshed; each other one either waited for it and took what it saved, or
+    // started after it and found a valid token. (Which is which depends on scheduling.)
+    let refreshed = runs
+        .iter()
+        .filter(|r| r.stderr.contains("refreshing at"))
+        .count();
+    assert_eq!(refreshed, 1, "{runs:#?}");
+    assert!(runs.iter().all(|r| r.stderr.contains("refreshing at")
+        || r.stderr.contains("another run refreshed")
+        || r.stderr.contains("using the cached token")));
+    let new_refresh = str_of(&cache.json(), "refresh_token").to_owned();
+    assert!(server.refresh_token_active(&new_refresh));
+    assert!(!server.refresh_token_active(&old_refresh));
 }
