@@ -40,6 +40,7 @@ use latchkey::{
 
 pub mod cases;
 pub mod fixture;
+pub mod fleet;
 
 /// How a case wants its transport configured.
 #[derive(Clone, Copy, Debug)]
