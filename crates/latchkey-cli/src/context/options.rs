@@ -192,7 +192,8 @@ pub(crate) struct CacheArgs {
     /// that is valid for more than 60 s without sending anything; refresh it (and save the
     /// new set, rotated refresh token included) when it is about to expire; run the full
     /// flow, and save its result, only when no refresh is possible (no file, no refresh
-    /// token, or the server refused it). Use one file per client and scope.
+    /// token, or the server refused it). Runs sharing FILE refresh one at a time (a lock on
+    /// FILE.lock) and use what the first saved. Use one file per client and scope.
     #[arg(long, value_name = "FILE", help_heading = "Cache")]
     pub(crate) cache: Option<PathBuf>,
 }
