@@ -1,5 +1,7 @@
 //! Registered clients and the dialect knobs each one carries.
 
+use std::time::Duration;
+
 /// How a client authenticates at the token endpoint (RFC 6749 §2.3.1, RFC 8414 names).
 ///
 /// The mock is strict: a client registered with one method that authenticates
@@ -119,6 +121,8 @@ pub struct MockClient {
     pub(crate) style: ResponseStyle,
     pub(crate) expires_in: u64,
     pub(crate) rotate_refresh_tokens: bool,
+    pub(crate) detect_refresh_reuse: bool,
+    pub(crate) refresh_reuse_grace: Duration,
     pub(crate) require_pkce: bool,
     pub(crate) redirect_uris: Vec<String>,
     pub(crate) grant_types: Option<Vec<GrantType>>,
@@ -141,6 +145,8 @@ impl MockClient {
             style: ResponseStyle::Auth0,
             expires_in: 3600,
             rotate_refresh_tokens: false,
+            detect_refresh_reuse: true,
+            refresh_reuse_grace: Duration::ZERO,
             require_pkce: false,
             redirect_uris: Vec::new(),
             grant_types: None,
@@ -201,10 +207,49 @@ impl MockClient {
     }
 
     /// Refresh token rotation: every refresh answer carries a new refresh token and the one
-    /// presented becomes invalid (a later use gets `invalid_grant`). Default off.
+    /// presented becomes invalid. Default off.
+    ///
+    /// With rotation comes reuse detection, as at oidc-provider, Auth0 or Okta (unless
+    /// [`detect_refresh_reuse`](Self::detect_refresh_reuse) turns it off): a rotated refresh
+    /// token presented again, after the [grace period](Self::refresh_reuse_grace) if any, is
+    /// taken for a stolen token. The answer is `400 invalid_grant`, and the whole grant is
+    /// revoked: every access and refresh token descended from the same authorization (code,
+    /// device code, or token exchange), the newest refresh token of the chain included. See
+    /// [`Mock::refresh_reuse_count`](crate::Mock::refresh_reuse_count) and
+    /// [`Mock::grant_revoked`](crate::Mock::grant_revoked).
     #[must_use]
     pub fn rotate_refresh_tokens(mut self, rotate: bool) -> Self {
         self.rotate_refresh_tokens = rotate;
+        self
+    }
+
+    /// Whether presenting a rotated refresh token again after the grace period revokes its
+    /// whole grant (default `true`, as at oidc-provider, Auth0 and Okta). With `false` the
+    /// reuse is only refused with `invalid_grant` and the grant lives on, as at Doorkeeper.
+    /// Only matters with [`rotate_refresh_tokens`](Self::rotate_refresh_tokens).
+    #[must_use]
+    pub fn detect_refresh_reuse(mut self, detect: bool) -> Self {
+        self.detect_refresh_reuse = detect;
+        self
+    }
+
+    /// How long a rotated refresh token stays usable after the refresh that rotated it, as
+    /// Auth0's reuse interval and Okta's grace period allow (default zero: not at all). Only
+    /// matters with [`rotate_refresh_tokens`](Self::rotate_refresh_tokens).
+    ///
+    /// Presented again while `now - rotation < grace`, on the mock's
+    /// [clock](crate::MockServerBuilder::clock) (or the time given to
+    /// [`Mock::route`](crate::Mock::route)), the rotated token is answered like a refresh:
+    /// a new access token, and as refresh token the newest one of the chain (the same one the
+    /// rotation issued, unless that one was rotated in turn). Nothing is rotated, revoked or
+    /// newly issued as refresh token, and [`Mock::refresh_count`](crate::Mock::refresh_count)
+    /// and [`Mock::refresh_grace_count`](crate::Mock::refresh_grace_count) count it. The
+    /// rotated token is not live in between: introspection says `active: false` and
+    /// [`Mock::refresh_token_active`](crate::Mock::refresh_token_active) `false`. From
+    /// `rotation + grace` on, presenting it is reuse.
+    #[must_use]
+    pub fn refresh_reuse_grace(mut self, grace: Duration) -> Self {
+        self.refresh_reuse_grace = grace;
         self
     }
 

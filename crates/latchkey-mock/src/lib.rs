@@ -9,6 +9,9 @@
 //! * `POST /token` with the `authorization_code`, `client_credentials` and `refresh_token`
 //!   grants, strict client authentication (`client_secret_basic`, `client_secret_post`,
 //!   `none`), form, JSON or multipart bodies, and Auth0-, Clerk- or Doorkeeper-shaped answers;
+//!   refresh token [rotation](MockClient::rotate_refresh_tokens) with reuse detection (a
+//!   rotated token presented again revokes its whole grant) and an optional
+//!   [grace period](MockClient::refresh_reuse_grace);
 //! * `GET|POST /userinfo`, `POST /revoke` (RFC 7009), `POST /introspect` (RFC 7662), and
 //!   metadata at `/.well-known/oauth-authorization-server` (RFC 8414, with path insertion for
 //!   an [issuer with a path](MockServerBuilder::issuer_path)) and

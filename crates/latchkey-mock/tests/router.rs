@@ -1,7 +1,8 @@
 //! The in-memory router, [`Mock::route`], on a clock the test moves: no socket, no waiting.
 //! Codes, tokens, pushed requests and device codes expire as the clock passes their
-//! lifetimes; faults only a socket can show come back as [`Routed::Fault`]; URLs come from
-//! the base URL; the router behind a running server shares its state.
+//! lifetimes, and a rotated refresh token's reuse grace period ends on the request's time;
+//! faults only a socket can show come back as [`Routed::Fault`]; URLs come from the base URL;
+//! the router behind a running server shares its state.
 
 mod common;
 
@@ -557,4 +558,118 @@ fn a_server_and_its_router_share_everything() {
     clock.advance(Duration::from_secs(60));
     assert_eq!(send(&server, userinfo).status, 401);
     assert_eq!(common::userinfo(&server, &access).status, 401);
+}
+
+/// A `refresh_token` grant for `spa`.
+fn refresh(refresh_token: &str) -> Request {
+    Request::post_form(
+        "/token",
+        &[
+            ("grant_type", "refresh_token"),
+            ("client_id", "spa"),
+            ("refresh_token", refresh_token),
+        ],
+    )
+}
+
+/// `spa` again, with Clerk-style answers (a refresh token every time), rotation and `grace`.
+fn rotating_spa(grace: Duration) -> MockClient {
+    MockClient::new("spa")
+        .response_style(ResponseStyle::Clerk)
+        .rotate_refresh_tokens(true)
+        .refresh_reuse_grace(grace)
+}
+
+fn string(value: &Value) -> String {
+    value.as_str().expect("a string").to_owned()
+}
+
+#[test]
+fn the_reuse_grace_period_ends_on_the_request_time() {
+    let (mock, clock) = mock();
+    mock.add_client(rotating_spa(Duration::from_secs(5)));
+    let first = json(&send(&mock, redeem(&authorize_code(&mock))));
+    let refresh0 = string(&first["refresh_token"]);
+    let answer = |millis: u64, token: &str| match mock
+        .route(start() + Duration::from_millis(millis), refresh(token))
+    {
+        Routed::Answer(response) => response,
+        other => panic!("expected an answer, got {other:?}"),
+    };
+    let refresh1 = string(&json(&answer(0, &refresh0))["refresh_token"]);
+    let refresh2 = string(&json(&answer(1_000, &refresh1))["refresh_token"]);
+
+    // Just inside refresh0's grace: the refresh is repeated, with the newest token of the
+    // chain (refresh1 was rotated in turn).
+    let repeat = answer(4_999, &refresh0);
+    assert_eq!(repeat.status, 200, "{}", repeat.body_text());
+    assert_eq!(string(&json(&repeat)["refresh_token"]), refresh2);
+    // Each rotated token has its own grace: refresh1's runs until 6 s.
+    let repeat = answer(5_000, &refresh1);
+    assert_eq!(repeat.status, 200, "{}", repeat.body_text());
+    assert_eq!(string(&json(&repeat)["refresh_token"]), refresh2);
+    assert_eq!(mock.revoked_grants(), 0);
+    assert!(mock.refresh_token_active(&refresh2));
+
+    // At 5 s sharp refresh0's grace is over: reuse, and the grant goes.
+    let reused = answer(5_000, &refresh0);
+    assert_eq!(error(&reused), "invalid_grant");
+    assert!(
+        json(&reused)["error_description"]
+            .as_str()
+            .unwrap()
+            .contains("reuse")
+    );
+    assert!(mock.grant_revoked(&refresh2));
+    assert!(!mock.refresh_token_active(&refresh2));
+    assert_eq!(error(&answer(5_001, &refresh2)), "invalid_grant");
+    assert_eq!(mock.refresh_count(), 4);
+    assert_eq!(mock.refresh_grace_count(), 2);
+    assert_eq!(mock.refresh_reuse_count(), 1);
+    assert_eq!(mock.issued_refresh_tokens(), 3);
+    // Only the request's time counted: the builder's clock never moved.
+    assert_eq!(clock.now(), start());
+}
+
+#[test]
+fn a_device_authorization_is_a_grant_of_its_own() {
+    let (mock, _clock) = mock();
+    mock.add_client(rotating_spa(Duration::ZERO));
+    let by_code = json(&send(&mock, redeem(&authorize_code(&mock))));
+    let authorization = json(&send(
+        &mock,
+        Request::post_form("/device_authorization", &[("client_id", "spa")]),
+    ));
+    assert!(mock.approve_device(authorization["user_code"].as_str().unwrap()));
+    let device_code = string(&authorization["device_code"]);
+    let by_device = json(&send(
+        &mock,
+        Request::post_form(
+            "/token",
+            &[
+                ("grant_type", DEVICE_GRANT),
+                ("client_id", "spa"),
+                ("device_code", &device_code),
+            ],
+        ),
+    ));
+    let refresh0 = string(&by_device["refresh_token"]);
+    let rotated = json(&send(&mock, refresh(&refresh0)));
+    assert_eq!(error(&send(&mock, refresh(&refresh0))), "invalid_grant");
+
+    // The device grant is revoked, all of it.
+    for access in [&by_device["access_token"], &rotated["access_token"]] {
+        assert!(!mock.access_token_active(access.as_str().unwrap()));
+    }
+    let newest = string(&rotated["refresh_token"]);
+    assert!(!mock.refresh_token_active(&newest));
+    assert!(mock.grant_revoked(&newest));
+    // The authorization code's grant, same client and user, is not.
+    let code_access = string(&by_code["access_token"]);
+    let code_refresh = string(&by_code["refresh_token"]);
+    assert!(mock.access_token_active(&code_access));
+    assert!(!mock.grant_revoked(&code_access));
+    assert_eq!(send(&mock, refresh(&code_refresh)).status, 200);
+    assert_eq!(mock.revoked_grants(), 1);
+    assert!(!mock.grant_revoked("rt_unknown"));
 }

@@ -142,9 +142,11 @@ fn authorize(
     if grant == GrantType::Implicit {
         let issued = Grant {
             scope: scope.clone(),
+            refresh_scope: None,
             resources,
+            refresh_resources: Vec::new(),
             subject: state.user.sub.clone(),
-            ..Grant::default()
+            family: state.new_family(),
         };
         let token = new_access_token(state, &client, &issued, now);
         let mut pairs = vec![
@@ -159,6 +161,7 @@ fn authorize(
     }
 
     let code = state.random_token("code_");
+    let family = state.new_family();
     state.codes.insert(
         code.clone(),
         CodeGrant {
@@ -170,6 +173,7 @@ fn authorize(
             challenge,
             expires_at: after(now, CODE_LIFETIME),
             used: false,
+            family,
         },
     );
     answer.send(vec![("code", code)], false)

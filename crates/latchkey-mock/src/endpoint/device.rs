@@ -206,7 +206,7 @@ pub(crate) fn poll(
                 resources: grant.resources.clone(),
                 refresh_resources: grant.resources.clone(),
                 subject,
-                origin: Some(device_code.to_owned()),
+                family: state.new_family(),
             };
             let plan = refresh_plan(client, issued.scope.as_deref());
             Reply::json(200, &issue(state, client, &issued, plan, now))

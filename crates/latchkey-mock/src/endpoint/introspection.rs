@@ -49,8 +49,11 @@ pub(crate) fn handle(state: &State, req: &Incoming) -> Reply {
         put("iat", issued_at.into());
         put("sub", record.subject.clone().into());
         put_audience(&mut put, &record.resources);
-    } else if let Some(record) = state.refresh.get(token) {
-        if record.revoked || !may_see(&record.client_id) {
+    } else if state.refresh.contains_key(token) {
+        let Some(record) = state.live_refresh_token(token) else {
+            return inactive();
+        };
+        if !may_see(&record.client_id) {
             return inactive();
         }
         put("active", true.into());

@@ -1,5 +1,6 @@
 //! `POST /revoke`, token revocation (RFC 7009): a client revokes its own access or refresh
-//! token; revoking a refresh token revokes the access tokens of its grant (§2.1).
+//! token; revoking a refresh token revokes its whole grant, the access tokens and the refresh
+//! tokens rotated from the same authorization included (§2.1).
 
 use crate::endpoint::client_auth::authenticate;
 use crate::shared::params::Incoming;
@@ -27,15 +28,13 @@ pub(crate) fn handle(state: &mut State, req: &Incoming) -> Reply {
             record.revoked = true;
         }
     }
-    let mut origin = None;
-    if let Some(record) = state.refresh.get_mut(token) {
-        if record.client_id == client.id {
-            record.revoked = true;
-            origin = record.origin_code.clone();
-        }
-    }
-    if let Some(origin) = origin {
-        state.revoke_origin(&origin);
+    let family = state
+        .refresh
+        .get(token)
+        .filter(|record| record.client_id == client.id)
+        .map(|record| record.family);
+    if let Some(family) = family {
+        state.revoke_family(family);
     }
     Reply {
         status: 200,

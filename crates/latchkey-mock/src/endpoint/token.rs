@@ -5,10 +5,12 @@
 use std::time::SystemTime;
 
 use crate::client::{GrantType, MockClient, ResponseStyle};
+use crate::clock::since;
 use crate::endpoint::client_auth::authenticate;
 use crate::endpoint::{device, token_exchange};
-use crate::shared::issue::{Grant, RefreshPlan, issue, refresh_plan};
+use crate::shared::issue::{Grant, RefreshPlan, issue, new_refresh_token, refresh_plan};
 use crate::shared::params::{Incoming, Params};
+use crate::shared::records::Rotation;
 use crate::shared::reply::Reply;
 use crate::shared::rules::{
     check_audience, check_resources, is_pkce_string, narrow_resources, normalize_scope,
@@ -79,7 +81,8 @@ fn authorization_code(
         return Reply::oauth_error("invalid_grant", "unknown authorization code");
     };
     if grant.used {
-        state.revoke_origin(code);
+        let family = grant.family;
+        state.revoke_family(family);
         return Reply::oauth_error(
             "invalid_grant",
             "the authorization code was already used; every token issued from it is revoked",
@@ -150,7 +153,7 @@ fn authorization_code(
         resources,
         refresh_resources: grant.resources.clone(),
         subject: state.user.sub.clone(),
-        origin: Some(code.to_owned()),
+        family: grant.family,
     };
     if let Some(grant) = state.codes.get_mut(code) {
         grant.used = true;
@@ -185,14 +188,20 @@ fn client_credentials(
     };
     let issued = Grant {
         scope,
+        refresh_scope: None,
         resources,
+        refresh_resources: Vec::new(),
         subject: client.id.clone(),
-        ..Grant::default()
+        family: state.new_family(),
     };
     Reply::json(200, &issue(state, client, &issued, RefreshPlan::None, now))
 }
 
-/// The `refresh_token` grant (RFC 6749 §6), with rotation when the client asks for it.
+/// The `refresh_token` grant (RFC 6749 §6), with rotation when the client asks for it, and
+/// then reuse detection: a rotated refresh token presented again within the client's
+/// [grace period](MockClient::refresh_reuse_grace) repeats the refresh (a new access token,
+/// and the newest refresh token of the chain back, nothing rotated or revoked); after it, it
+/// is taken for a stolen token and the whole grant is revoked.
 fn refresh_token(state: &mut State, client: &MockClient, p: &Params<'_>, now: SystemTime) -> Reply {
     if !client.allows(GrantType::RefreshToken) {
         return Reply::oauth_error(
@@ -207,16 +216,40 @@ fn refresh_token(state: &mut State, client: &MockClient, p: &Params<'_>, now: Sy
         return Reply::oauth_error("invalid_grant", "unknown refresh token");
     };
     if record.revoked {
-        return Reply::oauth_error(
-            "invalid_grant",
-            "the refresh token was revoked or already rotated",
-        );
+        return Reply::oauth_error("invalid_grant", "the refresh token was revoked");
     }
     if record.client_id != client.id {
         return Reply::oauth_error(
             "invalid_grant",
             "the refresh token was issued to another client",
         );
+    }
+    // A rotated token: within the grace period the refresh is repeated and answered with the
+    // newest refresh token of the chain, which must still be live.
+    let mut repeated = None;
+    if let Some(rotation) = &record.rotated {
+        let grace = client.refresh_reuse_grace;
+        if since(now, rotation.at) >= grace {
+            let family = record.family;
+            state.refresh_reuse_count += 1;
+            if !client.detect_refresh_reuse {
+                return Reply::oauth_error(
+                    "invalid_grant",
+                    "the refresh token was already used and rotated",
+                );
+            }
+            state.revoke_family(family);
+            return Reply::oauth_error(
+                "invalid_grant",
+                "refresh token reuse: the refresh token was already used and rotated, so the \
+                 grant is revoked with every access and refresh token issued from it",
+            );
+        }
+        let head = state.rotation_head(presented);
+        if state.live_refresh_token(head).is_none() {
+            return Reply::oauth_error("invalid_grant", "the refresh token was revoked");
+        }
+        repeated = Some(head.to_owned());
     }
     if let Err(why) = check_audience(client, p.get("audience"), false) {
         return Reply::oauth_error("invalid_request", &why);
@@ -248,13 +281,20 @@ fn refresh_token(state: &mut State, client: &MockClient, p: &Params<'_>, now: Sy
         resources,
         refresh_resources: record.resources.clone(),
         subject: record.subject.clone(),
-        origin: record.origin_code.clone(),
+        family: record.family,
     };
-    let plan = if client.rotate_refresh_tokens {
+    let plan = if let Some(head) = repeated {
+        state.refresh_grace_count += 1;
+        RefreshPlan::Keep(head)
+    } else if client.rotate_refresh_tokens {
+        let successor = new_refresh_token(state, client, &issued, now);
         if let Some(old) = state.refresh.get_mut(presented) {
-            old.revoked = true;
+            old.rotated = Some(Rotation {
+                at: now,
+                successor: successor.clone(),
+            });
         }
-        RefreshPlan::New
+        RefreshPlan::Keep(successor)
     } else if client.style == ResponseStyle::Auth0 {
         RefreshPlan::None
     } else {

@@ -66,7 +66,8 @@ pub(crate) fn exchange(
         resources: resources.clone(),
         refresh_resources: resources,
         subject,
-        origin: None,
+        // An exchanged token starts a grant of its own.
+        family: state.new_family(),
     };
     let mut body = Map::new();
     match p.get("requested_token_type").unwrap_or(ACCESS_TOKEN_TYPE) {

@@ -130,9 +130,44 @@ impl Mock {
         traffic.counts.clear();
     }
 
-    /// How many `refresh_token` grants succeeded.
+    /// How many `refresh_token` grants succeeded, those that presented a rotated refresh
+    /// token within the client's [grace period](MockClient::refresh_reuse_grace) included.
     pub fn refresh_count(&self) -> u64 {
         self.lock().refresh_count
+    }
+
+    /// How many of the [successful refreshes](Self::refresh_count) presented a refresh token
+    /// already rotated, within the client's [grace period](MockClient::refresh_reuse_grace).
+    pub fn refresh_grace_count(&self) -> u64 {
+        self.lock().refresh_grace_count
+    }
+
+    /// How many times a rotated refresh token was presented again after its grace period and
+    /// refused with `invalid_grant` as reuse (revoking its grant unless the client turned
+    /// [reuse detection](MockClient::detect_refresh_reuse) off). A token whose grant was
+    /// already revoked is refused as revoked and not counted.
+    pub fn refresh_reuse_count(&self) -> u64 {
+        self.lock().refresh_reuse_count
+    }
+
+    /// How many grants were revoked as a whole: for refresh token reuse, for a reused
+    /// authorization code, or at `/revoke` with one of their refresh tokens.
+    /// [`revoke_all_tokens`](Self::revoke_all_tokens) revokes tokens, not grants, and is not
+    /// counted.
+    pub fn revoked_grants(&self) -> u64 {
+        let count = self.lock().revoked_families.len();
+        u64::try_from(count).unwrap_or(u64::MAX)
+    }
+
+    /// Whether the grant `token` (an access or refresh token the server issued) belongs to
+    /// was revoked as a whole (see [`revoked_grants`](Self::revoked_grants)): then every
+    /// access and refresh token descended from the same authorization is revoked. False for
+    /// an unknown token.
+    pub fn grant_revoked(&self, token: &str) -> bool {
+        let state = self.lock();
+        state
+            .family_of(token)
+            .is_some_and(|family| state.revoked_families.contains(&family))
     }
 
     /// How many access tokens were issued (token endpoint and implicit grant).
@@ -150,7 +185,9 @@ impl Mock {
         self.lock().live_access_token(token, self.now()).is_ok()
     }
 
-    /// Whether `token` is a refresh token the server would accept.
+    /// Whether `token` is a refresh token the server would accept: issued, and neither
+    /// revoked nor rotated (a rotated one may still be repeated within a
+    /// [grace period](MockClient::refresh_reuse_grace)).
     pub fn refresh_token_active(&self, token: &str) -> bool {
         self.lock().live_refresh_token(token).is_some()
     }

@@ -10,7 +10,7 @@ use crate::shared::records::{AccessToken, RefreshToken};
 use crate::shared::state::State;
 
 /// What a token response is issued for.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub(crate) struct Grant {
     /// The access token's scope.
     pub(crate) scope: Option<String>,
@@ -22,8 +22,9 @@ pub(crate) struct Grant {
     pub(crate) refresh_resources: Vec<String>,
     /// `sub`.
     pub(crate) subject: String,
-    /// The authorization code (or device code) the grant came from.
-    pub(crate) origin: Option<String>,
+    /// The grant family the tokens join: the authorization's, from
+    /// [`State::new_family`] for a first issuance.
+    pub(crate) family: u64,
 }
 
 /// What a token response does about refresh tokens.
@@ -33,7 +34,8 @@ pub(crate) enum RefreshPlan {
     None,
     /// A new one.
     New,
-    /// Hand back the one presented.
+    /// Hand back this refresh token, already issued: the one presented, or the one a
+    /// rotation just minted.
     Keep(String),
 }
 
@@ -68,7 +70,7 @@ pub(crate) fn new_access_token(
             lifetime: client.expires_in,
             expired: false,
             revoked: false,
-            origin_code: grant.origin.clone(),
+            family: grant.family,
             scope: grant.scope.clone(),
             subject: grant.subject.clone(),
             resources: grant.resources.clone(),
@@ -93,7 +95,8 @@ pub(crate) fn new_refresh_token(
             issued_at: now,
             scope: grant.refresh_scope.clone(),
             revoked: false,
-            origin_code: grant.origin.clone(),
+            rotated: None,
+            family: grant.family,
             subject: grant.subject.clone(),
             resources: grant.refresh_resources.clone(),
         },

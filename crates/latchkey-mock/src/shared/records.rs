@@ -25,6 +25,9 @@ pub(crate) struct CodeGrant {
     pub(crate) challenge: Option<(String, ChallengeMethod)>,
     pub(crate) expires_at: SystemTime,
     pub(crate) used: bool,
+    /// The grant family every token issued from this code belongs to (see
+    /// [`AccessToken::family`]).
+    pub(crate) family: u64,
 }
 
 /// An access token the server issued.
@@ -38,8 +41,10 @@ pub(crate) struct AccessToken {
     /// Expired by hand, whatever the clock says.
     pub(crate) expired: bool,
     pub(crate) revoked: bool,
-    /// The authorization (or device) code its grant came from.
-    pub(crate) origin_code: Option<String>,
+    /// Its grant family: the tokens descended from one authorization (an authorization
+    /// code, a device code, or a first issuance such as token exchange), which are revoked
+    /// together.
+    pub(crate) family: u64,
     pub(crate) scope: Option<String>,
     /// `sub`: the user's for user grants, the client's for client credentials.
     pub(crate) subject: String,
@@ -53,10 +58,24 @@ pub(crate) struct RefreshToken {
     pub(crate) client_id: String,
     pub(crate) issued_at: SystemTime,
     pub(crate) scope: Option<String>,
+    /// Revoked by hand, at `/revoke` or with its whole grant family.
     pub(crate) revoked: bool,
-    pub(crate) origin_code: Option<String>,
+    /// Set when a refresh grant rotated it: it is then no longer live, and presenting it
+    /// again is reuse (or, within the client's grace period, a repeat of that refresh).
+    pub(crate) rotated: Option<Rotation>,
+    /// Its grant family (see [`AccessToken::family`]).
+    pub(crate) family: u64,
     pub(crate) subject: String,
     pub(crate) resources: Vec<String>,
+}
+
+/// When and into what a refresh token was rotated.
+#[derive(Debug, Clone)]
+pub(crate) struct Rotation {
+    /// The time of the refresh that rotated it.
+    pub(crate) at: SystemTime,
+    /// The refresh token that refresh issued in its place.
+    pub(crate) successor: String,
 }
 
 /// Where a device authorization stands.

@@ -1,7 +1,7 @@
 //! Everything the server knows, guarded by one mutex in the router, and the questions about
 //! tokens that several endpoints ask.
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::{HashMap, HashSet, VecDeque};
 use std::time::SystemTime;
 
 use base64::Engine as _;
@@ -56,10 +56,19 @@ pub(crate) struct State {
     pub(crate) pushed: HashMap<String, Pushed>,
     /// Errors the next authorization requests fail with.
     pub(crate) deny_next: VecDeque<String>,
+    /// Successful `refresh_token` grants, those within a reuse grace period included.
     pub(crate) refresh_count: u64,
+    /// Successful `refresh_token` grants that presented an already rotated refresh token
+    /// within the client's reuse grace period.
+    pub(crate) refresh_grace_count: u64,
+    /// Rotated refresh tokens presented again after the grace period, and refused.
+    pub(crate) refresh_reuse_count: u64,
     pub(crate) issued_access: u64,
     pub(crate) issued_refresh: u64,
+    /// The grant families revoked as a whole.
+    pub(crate) revoked_families: HashSet<u64>,
     token_counter: u64,
+    family_counter: u64,
 }
 
 impl State {
@@ -82,9 +91,13 @@ impl State {
             pushed: HashMap::new(),
             deny_next: VecDeque::new(),
             refresh_count: 0,
+            refresh_grace_count: 0,
+            refresh_reuse_count: 0,
             issued_access: 0,
             issued_refresh: 0,
+            revoked_families: HashSet::new(),
             token_counter: 0,
+            family_counter: 0,
         }
     }
 
@@ -108,6 +121,12 @@ impl State {
         format!("{prefix}{}", URL_SAFE_NO_PAD.encode(bytes))
     }
 
+    /// A new grant family, for the tokens of one authorization.
+    pub(crate) fn new_family(&mut self) -> u64 {
+        self.family_counter += 1;
+        self.family_counter
+    }
+
     /// The access token `token` if the server would accept it at `now`, else why not.
     pub(crate) fn live_access_token(
         &self,
@@ -126,10 +145,35 @@ impl State {
         }
     }
 
-    /// The refresh token `token` if it was issued and not revoked (refresh tokens do not
-    /// expire).
+    /// The refresh token `token` if it was issued and neither revoked nor rotated (refresh
+    /// tokens do not expire).
     pub(crate) fn live_refresh_token(&self, token: &str) -> Option<&RefreshToken> {
-        self.refresh.get(token).filter(|t| !t.revoked)
+        self.refresh
+            .get(token)
+            .filter(|t| !t.revoked && t.rotated.is_none())
+    }
+
+    /// The newest refresh token of the rotation chain `token` starts: `token` itself unless
+    /// it was rotated, else its successor's newest, and so on.
+    pub(crate) fn rotation_head<'a>(&'a self, token: &'a str) -> &'a str {
+        let mut head = token;
+        // A chain is at most as long as there are refresh tokens; the bound only guards
+        // against a cycle, which rotation cannot make.
+        for _ in 0..self.refresh.len() {
+            match self.refresh.get(head).and_then(|t| t.rotated.as_ref()) {
+                Some(rotation) => head = &rotation.successor,
+                None => break,
+            }
+        }
+        head
+    }
+
+    /// The grant family of an access or refresh token the server issued.
+    pub(crate) fn family_of(&self, token: &str) -> Option<u64> {
+        self.access
+            .get(token)
+            .map(|t| t.family)
+            .or_else(|| self.refresh.get(token).map(|t| t.family))
     }
 
     /// Expires every access token issued so far.
@@ -149,18 +193,19 @@ impl State {
         }
     }
 
-    /// Revokes every token issued from the grant of this authorization (or device) code.
-    pub(crate) fn revoke_origin(&mut self, code: &str) {
-        let origin = Some(code);
+    /// Revokes a grant as a whole: every access and refresh token of the family, rotated
+    /// ones included, and remembers that the grant was revoked.
+    pub(crate) fn revoke_family(&mut self, family: u64) {
         for token in self.access.values_mut() {
-            if token.origin_code.as_deref() == origin {
+            if token.family == family {
                 token.revoked = true;
             }
         }
         for token in self.refresh.values_mut() {
-            if token.origin_code.as_deref() == origin {
+            if token.family == family {
                 token.revoked = true;
             }
         }
+        self.revoked_families.insert(family);
     }
 }

@@ -13,6 +13,7 @@ mod introspection;
 mod metadata;
 mod par;
 mod recording;
+mod refresh_reuse;
 mod resource_indicators;
 mod revocation;
 mod token;

@@ -266,34 +266,36 @@ fn rotation_invalidates_the_previous_refresh_token() {
         ],
     )
     .json();
-    let mut current = json["refresh_token"].as_str().unwrap().to_owned();
-    for _ in 0..3 {
-        let resp = token(
+    let first = json["refresh_token"].as_str().unwrap().to_owned();
+    let refresh = |refresh_token: &str| {
+        token(
             &server,
             &[
                 ("grant_type", "refresh_token"),
                 ("client_id", "coloop-public"),
-                ("refresh_token", &current),
+                ("refresh_token", refresh_token),
             ],
-        );
+        )
+    };
+    let mut current = first.clone();
+    for _ in 0..3 {
+        let resp = refresh(&current);
         assert_eq!(resp.status, 200, "{}", resp.body);
         let next = resp.json()["refresh_token"].as_str().unwrap().to_owned();
         assert_ne!(next, current);
         assert!(!server.refresh_token_active(&current));
         assert!(server.refresh_token_active(&next));
-        let old = token(
-            &server,
-            &[
-                ("grant_type", "refresh_token"),
-                ("client_id", "coloop-public"),
-                ("refresh_token", &current),
-            ],
-        );
-        old.assert_error(400, "invalid_grant");
         current = next;
     }
     assert_eq!(server.refresh_count(), 3);
     assert_eq!(server.issued_refresh_tokens(), 4);
+    // A previous refresh token presented again is refused, as reuse: the grant is revoked,
+    // so the newest refresh token goes with it.
+    let why = refresh(&first).assert_error(400, "invalid_grant");
+    assert!(why.contains("reuse"), "{why}");
+    refresh(&current).assert_error(400, "invalid_grant");
+    assert_eq!(server.refresh_count(), 3);
+    assert_eq!(server.refresh_reuse_count(), 1);
 }
 
 #[test]
