@@ -496,8 +496,8 @@ pub fn refresh_without_rotation<D: Driver>() {
     assert_eq!(server.refresh_count(), 2);
 }
 
-/// Refresh with rotation: a new refresh token every time, and the old one is refused with
-/// `invalid_grant`.
+/// Refresh with rotation: a new refresh token every time; presenting an old one again is
+/// reuse, refused with `invalid_grant`, and the whole grant is revoked.
 pub fn refresh_with_rotation<D: Driver>() {
     let server = MockServer::builder()
         .client(
@@ -522,13 +522,23 @@ pub fn refresh_with_rotation<D: Driver>() {
     let new = second.refresh_token().unwrap();
     assert_ne!(new.expose_secret(), old.expose_secret());
 
+    let third = s.send(client.refresh(new).unwrap()).unwrap();
+    s.tokens(&third);
+
+    // Presenting a rotated refresh token again is reuse: refused, and the server revokes the
+    // whole grant (as oidc-provider, Auth0 and Okta do), the newest refresh token included.
     let reused = s.send(client.refresh(&old).unwrap());
     assert!(
         reused.as_ref().is_err_and(Error::is_invalid_grant),
         "{reused:?}"
     );
-    let third = s.send(client.refresh(new).unwrap()).unwrap();
-    s.tokens(&third);
+    let newest = third.refresh_token().unwrap();
+    assert!(server.grant_revoked(newest.expose_secret()));
+    let after = s.send(client.refresh(newest).unwrap());
+    assert!(
+        after.as_ref().is_err_and(Error::is_invalid_grant),
+        "{after:?}"
+    );
 }
 
 /// Userinfo with a valid token returns the claims.
