@@ -6,8 +6,9 @@ use std::fs;
 use std::path::PathBuf;
 use std::process::{Command, Stdio};
 use std::sync::atomic::{AtomicU32, Ordering};
+use std::time::{Duration, Instant};
 
-use latchkey_mock::{MockClient, MockServer, ResponseStyle};
+use latchkey_mock::{Fault, MockClient, MockServer, ResponseStyle};
 use serde_json::Value;
 
 const SECRET: &str = "cache-secret-9d2e41";
@@ -503,4 +504,135 @@ fn eight_runs_started_together_on_an_expired_cache_refresh_once() {
     let new_refresh = str_of(&cache.json(), "refresh_token").to_owned();
     assert!(server.refresh_token_active(&new_refresh));
     assert!(!server.refresh_token_active(&old_refresh));
+}
+
+/// `latchkey refresh --cache FILE` for `client_id` at `server`.
+fn refresh_command(server: &MockServer, client_id: &str, cache: &CacheFile) -> Command {
+    let token = server.token_endpoint();
+    command(&[
+        "refresh",
+        "--client-id",
+        client_id,
+        "--client-secret",
+        SECRET,
+        "--token-url",
+        &token,
+        "--cache",
+        cache.arg(),
+    ])
+}
+
+/// Logs in as `client_id` and leaves the cached token set expired an hour ago.
+fn expired_cache(server: &MockServer, client_id: &str) -> (CacheFile, Value) {
+    let cache = CacheFile::new();
+    let first = authorize(server, client_id, &cache).success();
+    let mut aged = cache.json();
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs();
+    aged["expires_at"] = Value::from(now - 3600);
+    fs::write(&cache.path, serde_json::to_vec(&aged).unwrap()).unwrap();
+    (cache, first)
+}
+
+/// Starts `latchkey refresh --cache` on an expired cache with `fault` on its refresh, kills
+/// it (SIGKILL) once the server has the request, and waits until the server is done with it.
+fn kill_mid_refresh(server: &MockServer, cache: &CacheFile, fault: Fault, rotated: bool) {
+    server.inject("/token", fault, 1);
+    let mut killed = refresh_command(server, "kill-app", cache).spawn().unwrap();
+    let started = Instant::now();
+    let arrived = |n| server.request_count("/token") >= n;
+    while !arrived(2) {
+        assert!(
+            started.elapsed() < Duration::from_secs(10),
+            "the refresh never arrived"
+        );
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    if rotated {
+        // The server answers (the token rotates) and is still sending the body.
+        while server.refresh_count() < 1 {
+            assert!(started.elapsed() < Duration::from_secs(10), "no rotation");
+            std::thread::sleep(Duration::from_millis(10));
+        }
+    }
+    killed.kill().unwrap();
+    let _ = killed.wait();
+}
+
+fn kill_app(grace: Option<Duration>) -> MockServer {
+    let mut client = MockClient::new("kill-app")
+        .secret(SECRET)
+        .response_style(ResponseStyle::Clerk)
+        .rotate_refresh_tokens(true)
+        .expires_in(3600);
+    if let Some(grace) = grace {
+        client = client.refresh_reuse_grace(grace);
+    }
+    MockServer::builder().client(client).start()
+}
+
+/// The run holding the lease is killed (SIGKILL) before the server handled its refresh: the
+/// operating system releases the lease, the next run takes over and its refresh succeeds.
+#[test]
+fn a_run_killed_before_its_refresh_was_handled_is_taken_over() {
+    let server = kill_app(None);
+    let (cache, first) = expired_cache(&server, "kill-app");
+    kill_mid_refresh(&server, &cache, Fault::Delay(Duration::from_secs(2)), false);
+    assert_eq!(
+        server.refresh_count(),
+        0,
+        "the dead run's refresh was never handled"
+    );
+    let next = Run::from(
+        refresh_command(&server, "kill-app", &cache)
+            .output()
+            .unwrap(),
+    );
+    let tokens = next.success();
+    assert_eq!(server.refresh_count(), 1);
+    assert_eq!(server.refresh_reuse_count(), 0);
+    assert_ne!(
+        str_of(&tokens, "refresh_token"),
+        str_of(&first, "refresh_token")
+    );
+    assert!(server.refresh_token_active(str_of(&tokens, "refresh_token")));
+}
+
+/// The run holding the lease is killed while the server's answer is on its way: the refresh
+/// token rotated and nobody saved the new one. The next run takes over and presents the old
+/// one: reuse. Without a grace period the server revokes the grant, and the run says it
+/// cannot refresh, prints no token and does not try again. With a grace period (as Auth0 and
+/// Okta keep one) the same takeover gets a live token.
+#[test]
+fn a_run_killed_after_the_server_rotated_is_taken_over_once() {
+    for grace in [None, Some(Duration::from_secs(60))] {
+        let server = kill_app(grace);
+        let (cache, _) = expired_cache(&server, "kill-app");
+        kill_mid_refresh(&server, &cache, Fault::SlowBody, true);
+        let next = Run::from(
+            refresh_command(&server, "kill-app", &cache)
+                .output()
+                .unwrap(),
+        );
+        next.no_secrets();
+        if grace.is_some() {
+            let tokens = next.success();
+            assert_eq!(server.refresh_grace_count(), 1);
+            assert!(server.refresh_token_active(str_of(&tokens, "refresh_token")));
+        } else {
+            assert_ne!(next.code, Some(0), "{next:?}");
+            assert!(next.stdout.is_empty(), "no token printed: {}", next.stdout);
+            assert!(
+                next.stderr.contains("refused the cached refresh token"),
+                "{}",
+                next.stderr
+            );
+            assert_eq!(server.refresh_reuse_count(), 1);
+            assert_eq!(server.revoked_grants(), 1);
+        }
+        // One takeover: the code, the dead run's refresh and the next run's, nothing more.
+        assert_eq!(server.request_count("/token"), 3, "{next:?}");
+    }
 }
