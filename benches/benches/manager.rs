@@ -43,6 +43,16 @@ fn ureq_manager() -> latchkey_ureq::TokenManager {
         .expect("manager")
 }
 
+/// The blocking manager on a `FileStore` shared with other processes: the fresh-token path
+/// reads no file and takes no lease, so it costs what the in-memory one does.
+fn ureq_file_manager(path: &std::path::Path) -> latchkey_ureq::TokenManager {
+    latchkey_ureq::TokenManager::builder(latchkey_ureq::Transport::new(), lifecycle())
+        .store(latchkey_store::FileStore::new(path))
+        .tokens(fresh())
+        .build()
+        .expect("manager")
+}
+
 fn reqwest_manager() -> latchkey_reqwest::TokenManager {
     latchkey_reqwest::TokenManager::builder(latchkey_reqwest::Transport::new(), lifecycle())
         .tokens(fresh())
@@ -110,6 +120,9 @@ fn uncontended(c: &mut Criterion) {
     let ureq = ureq_manager();
     let reqwest = reqwest_manager();
     let floor = Floor::new();
+    let dir = std::env::temp_dir().join(format!("latchkey-bench-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("a temporary directory");
+    let file = ureq_file_manager(&dir.join("tokens.json"));
     let mut g = c.benchmark_group("manager_fresh_token");
     g.bench_function("latchkey_ureq", |b| {
         b.iter(|| black_box(ureq.access_token().expect("token")));
@@ -117,8 +130,12 @@ fn uncontended(c: &mut Criterion) {
     g.bench_function("latchkey_reqwest", |b| {
         b.iter(|| black_box(reqwest_token(&reqwest)));
     });
+    g.bench_function("latchkey_ureq_file_store", |b| {
+        b.iter(|| black_box(file.access_token().expect("token")));
+    });
     g.bench_function("floor", |b| b.iter(|| black_box(floor.token())));
     g.finish();
+    let _ = std::fs::remove_dir_all(&dir);
 }
 
 fn eight_threads(c: &mut Criterion) {

@@ -72,6 +72,14 @@ const ROWS: &[Row] = &[
         goal: Goal::MedianAtMostNs(100.0),
     },
     Row {
+        operation: "(context) token manager on a FileStore shared by processes, fresh token: latchkey-ureq",
+        group: "manager_fresh_token",
+        ours: "latchkey_ureq_file_store",
+        peer: "latchkey_ureq",
+        peer_name: "the same on a MemoryStore",
+        goal: Goal::TimeInfo,
+    },
+    Row {
         operation: "token manager, fresh token, 8 threads contending: latchkey-ureq",
         group: "manager_fresh_token_8_threads",
         ours: "latchkey_ureq",
