@@ -110,15 +110,17 @@ pub(crate) fn store_error(kind: ErrorKind, message: impl Into<String>) -> StoreE
 /// error Redis itself answered.
 pub(crate) fn redis_failure(what: &str, at: &str, error: redis::RedisError) -> StoreError {
     let (kind, how) = if error.is_timeout() {
-        (ErrorKind::Unavailable, "timed out")
+        (ErrorKind::Unavailable, "timed out".to_owned())
     } else if error.is_connection_refusal() {
-        (ErrorKind::Unavailable, "connection refused")
+        (ErrorKind::Unavailable, "connection refused".to_owned())
     } else if error.is_connection_dropped() {
-        (ErrorKind::Unavailable, "connection dropped")
+        (ErrorKind::Unavailable, "connection dropped".to_owned())
     } else if error.is_io_error() {
-        (ErrorKind::Unavailable, "connection failed")
+        (ErrorKind::Unavailable, "connection failed".to_owned())
     } else {
-        (ErrorKind::Redis, "Redis returned an error")
+        // The kind's name only (`AuthenticationFailed`, `Server(ResponseError)`): the
+        // detail stays in the source.
+        (ErrorKind::Redis, format!("{:?}", error.kind()))
     };
     StoreError::new(format!("{what} at {at} ({how})")).with_source(RedisStoreError {
         kind,

@@ -679,3 +679,80 @@ fn redacted(url: &Url) -> String {
 fn millis(d: Duration) -> u64 {
     u64::try_from(d.as_millis()).unwrap_or(u64::MAX).max(1)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn config_error(builder: RedisStoreBuilder) -> String {
+        let error = builder.build().unwrap_err();
+        assert_eq!(ErrorKind::of(&error), Some(ErrorKind::Config), "{error}");
+        error.to_string()
+    }
+
+    #[test]
+    fn the_builder_takes_only_plain_redis_urls_a_prefix_and_nonzero_durations() {
+        for url in [
+            "rediss://127.0.0.1:6380/",
+            "redis+unix:///tmp/redis.sock",
+            "unix:///tmp/redis.sock",
+            "http://127.0.0.1:6379/",
+            "127.0.0.1:6379",
+            "redis://:pw-71c4@/",
+        ] {
+            let text = config_error(RedisStore::builder(url, "p"));
+            assert!(!text.contains("pw-71c4"), "{text}");
+        }
+        config_error(RedisStore::builder("redis://127.0.0.1/", ""));
+        config_error(RedisStore::builder("redis://127.0.0.1/", "p").lease_ttl(Duration::ZERO));
+        config_error(
+            RedisStore::builder("redis://127.0.0.1/", "p").poll_interval(Duration::from_micros(10)),
+        );
+        config_error(RedisStore::builder("redis://127.0.0.1/", "p").timeout(Duration::ZERO));
+        config_error(RedisStore::builder("redis://127.0.0.1/", "p").tokens_ttl(Duration::ZERO));
+
+        let store = RedisStore::builder("redis://u:pw-71c4@127.0.0.1:6390/2", "app:{grant}")
+            .encryption_key([0xab; 32])
+            .build()
+            .unwrap();
+        assert_eq!(store.prefix(), "app:{grant}");
+        assert_eq!(store.tokens_key(), "app:{grant}:tokens");
+        assert_eq!(store.lease_key(), "app:{grant}:lease");
+        assert_eq!(store.fence_key(), "app:{grant}:fence");
+        assert_eq!(store.released_channel(), "app:{grant}:released");
+        let debug = format!("{store:?}");
+        assert!(!debug.contains("pw-71c4"), "{debug}");
+        assert!(
+            debug.contains("redis://u:redacted@127.0.0.1:6390/2"),
+            "{debug}"
+        );
+        assert!(
+            !debug.contains("171") && !debug.contains("ab, ab"),
+            "{debug}"
+        );
+        let builder = format!(
+            "{:?}",
+            RedisStore::builder("redis://u:pw-71c4@h/", "p").encryption_key([0xab; 32])
+        );
+        assert!(
+            !builder.contains("pw-71c4") && !builder.contains("171"),
+            "{builder}"
+        );
+    }
+
+    #[test]
+    fn a_store_that_cannot_connect_says_where_and_why_with_a_kind() {
+        // Port 1 on loopback: nobody listens there.
+        let store = RedisStore::builder("redis://127.0.0.1:1/", "p")
+            .timeout(Duration::from_secs(1))
+            .build()
+            .unwrap();
+        let error = store.load().unwrap_err();
+        assert_eq!(ErrorKind::of(&error), Some(ErrorKind::Unavailable));
+        assert!(error.to_string().contains("127.0.0.1:1"), "{error}");
+        let source = std::error::Error::source(&error).unwrap();
+        let ours = source.downcast_ref::<RedisStoreError>().unwrap();
+        assert!(ours.redis_error().is_some());
+        assert!(ErrorKind::of(&StoreError::new("elsewhere")).is_none());
+    }
+}
