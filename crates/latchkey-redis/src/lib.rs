@@ -336,15 +336,22 @@ struct Held {
 }
 
 /// What a [`Lease`] from [`RedisStore`] holds: dropping it releases the lease if it is still
-/// this holder's.
+/// this holder's, over the connection that took it (one round trip on the dropping thread),
+/// or a new one if that connection broke meanwhile.
 struct LeaseGuard {
     shared: Arc<Shared>,
     value: String,
+    con: Mutex<Option<Connection>>,
 }
 
 impl Drop for LeaseGuard {
     fn drop(&mut self) {
-        self.shared.release(&self.value);
+        let con = self
+            .con
+            .get_mut()
+            .unwrap_or_else(PoisonError::into_inner)
+            .take();
+        self.shared.release(&self.value, con);
     }
 }
 
@@ -424,8 +431,9 @@ impl RedisStore {
             .map_err(|e| self.shared.failure(WHAT, e))
     }
 
-    /// Takes the lease if it is free: `Some` with it, `None` while another holder has it.
-    fn try_acquire(&self, con: &mut Connection) -> Result<Option<Lease>, StoreError> {
+    /// Takes the lease if it is free: `Some` with its value (which this store object now
+    /// holds), `None` while another holder has it.
+    fn try_acquire(&self, con: &mut Connection) -> Result<Option<String>, StoreError> {
         const WHAT: &str = "cannot take the lease";
         let mut random = [0u8; 16];
         getrandom::fill(&mut random)
@@ -458,10 +466,16 @@ impl RedisStore {
             value: value.clone(),
             fence,
         });
-        Ok(Some(Lease::holding(LeaseGuard {
+        Ok(Some(value))
+    }
+
+    /// The [`Lease`] for `value`, released over `con` when dropped.
+    fn holding(&self, value: String, con: Connection) -> Lease {
+        Lease::holding(LeaseGuard {
             shared: Arc::clone(&self.shared),
             value,
-        })))
+            con: Mutex::new(Some(con)),
+        })
     }
 
     fn busy(&self, wait: Duration) -> StoreError {
@@ -537,22 +551,29 @@ impl Shared {
         self.held.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    /// Releases the lease `value` if Redis still has it as the lease: a best effort (on
-    /// failure the lease ends at its TTL).
-    fn release(&self, value: &str) {
+    /// Releases the lease `value` if Redis still has it as the lease, over `con` or else a
+    /// new connection: a best effort (if Redis cannot be reached, the lease ends at its TTL).
+    /// The script is idempotent, so trying it again on a new connection is safe.
+    fn release(&self, value: &str, con: Option<Connection>) {
         {
             let mut held = self.held_lock();
             if held.as_ref().is_some_and(|h| h.value == value) {
                 *held = None;
             }
         }
-        if let Ok(mut con) = self.connect("cannot release the lease") {
-            let _: Result<i64, _> = self
-                .release
+        let run = |con: &mut Connection| {
+            self.release
                 .key(&self.lease_key)
                 .arg(value)
                 .arg(&self.released)
-                .invoke(&mut con);
+                .invoke::<i64>(con)
+                .is_ok()
+        };
+        if con.is_some_and(|mut con| run(&mut con)) {
+            return;
+        }
+        if let Ok(mut con) = self.connect("cannot release the lease") {
+            run(&mut con);
         }
     }
 }
@@ -625,8 +646,8 @@ impl TokenStore for RedisStore {
     fn lease(&self, wait: Duration) -> Result<Lease, StoreError> {
         let start = Instant::now();
         let mut con = self.shared.connect("cannot take the lease")?;
-        if let Some(lease) = self.try_acquire(&mut con)? {
-            return Ok(lease);
+        if let Some(value) = self.try_acquire(&mut con)? {
+            return Ok(self.holding(value, con));
         }
         if wait.is_zero() {
             return Err(self.busy(wait));
@@ -642,8 +663,8 @@ impl TokenStore for RedisStore {
         loop {
             // Tried again right after subscribing too: a release in between sent its message
             // before anyone listened.
-            if let Some(lease) = self.try_acquire(&mut con)? {
-                return Ok(lease);
+            if let Some(value) = self.try_acquire(&mut con)? {
+                return Ok(self.holding(value, con));
             }
             let Some(left) = wait.checked_sub(start.elapsed()).filter(|d| !d.is_zero()) else {
                 return Err(self.busy(wait));

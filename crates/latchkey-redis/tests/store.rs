@@ -21,7 +21,11 @@ fn tokens(access: &str, refresh: &str) -> TokenSet {
 }
 
 fn store(server: &RedisServer, prefix: &str) -> RedisStore {
-    RedisStore::builder(&server.url(), prefix).build().unwrap()
+    store_at(&server.url(), prefix)
+}
+
+fn store_at(url: &str, prefix: &str) -> RedisStore {
+    RedisStore::builder(url, prefix).build().unwrap()
 }
 
 fn kind(error: &StoreError) -> ErrorKind {
@@ -401,6 +405,9 @@ redis_test! {
             .unwrap();
         let saved = tokens("at-restart", "rt-restart");
         store.save(&saved).unwrap();
+        // Another store object holds the lease across the restart.
+        let holder = store_at(&server.url(), "restart");
+        let held = holder.lease(Duration::from_secs(1)).unwrap();
 
         server.kill();
         let started = Instant::now();
@@ -419,13 +426,19 @@ redis_test! {
         assert!(started.elapsed() < Duration::from_secs(10));
 
         // Back on the same port, empty (no persistence): the same store object recovers.
-        let _server = RedisServer::start_on(port);
+        let server = RedisServer::start_on(port);
         assert!(store.load().unwrap().is_none());
         store.save(&saved).unwrap();
         assert_same(&store.load().unwrap().unwrap(), &saved);
         let lease = store.lease(Duration::from_secs(1)).unwrap();
         store.save(&saved).unwrap();
+        // The lease from before the restart, released over a broken connection and then a
+        // new one, does not delete its successor's.
+        let successor = get(&server, "restart:lease").unwrap();
+        drop(held);
+        assert_eq!(get(&server, "restart:lease"), Some(successor));
         drop(lease);
+        assert_eq!(get(&server, "restart:lease"), None);
         assert_eq!(store.version().unwrap(), 2);
     }
 }
