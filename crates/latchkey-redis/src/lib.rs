@@ -82,10 +82,13 @@
 //!
 //! ## Connections
 //!
-//! Each call opens its own connection (a lease that waits opens a second one to subscribe),
-//! with the builder's [`timeout`](RedisStoreBuilder::timeout) for connecting, reading and
-//! writing. A token manager calls the store about once per renewal, so nothing is pooled,
-//! and a restarted Redis is simply reconnected to on the next call.
+//! Each call opens its own connection, with the builder's
+//! [`timeout`](RedisStoreBuilder::timeout) for connecting, reading and writing. A token
+//! manager calls the store about once per renewal, so nothing is pooled, and a restarted
+//! Redis is simply reconnected to on the next call. A lease that waits opens a second
+//! connection to subscribe; a lease keeps the connection that took it until it is dropped,
+//! and releases it over that connection: one round trip on the dropping thread (for the async
+//! manager, a runtime worker, bounded by the timeout).
 
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
