@@ -27,7 +27,7 @@
 //!
 //! | key | what |
 //! | --- | --- |
-//! | `<prefix>:tokens` | a hash: `value` (the token set, JSON or encrypted), `version` (incremented by every save), `fence` (the fencing number of the lease the last leased save held) |
+//! | `<prefix>:tokens` | a hash: `value` (the token set, JSON or encrypted), `version` (incremented by every save; it starts again at 1 after the hash expired or was removed), `fence` (the fencing number of the lease the last leased save held) |
 //! | `<prefix>:lease` | the renewal lease: `<fencing number>:<16 random bytes, base64url>`, with a TTL |
 //! | `<prefix>:fence` | the fencing counter: incremented once for every lease granted |
 //! | `<prefix>:released` | a pub/sub channel: a message every time a lease is released |
