@@ -62,6 +62,9 @@ impl RedisServer {
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn();
+        if child.is_err() {
+            let _ = std::fs::remove_dir_all(&dir);
+        }
         let child = match child {
             Ok(child) => child,
             Err(e) if e.kind() == ErrorKind::NotFound => panic!(
