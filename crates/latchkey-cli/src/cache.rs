@@ -131,17 +131,16 @@ impl Cache {
                 return Ok(None);
             }
         };
-        let Work::Fetch(step) = renewal.work else {
-            return Ok(None);
-        };
         // Other runs on the same file (a cron minute, the replicas of a service) wait here
         // while one refreshes, then use what it saved: a rotated refresh token is never
         // presented twice.
         let store_error = |e: latchkey::StoreError| Failure::Other(format!("--cache: {e}"));
         let _lease = self.store.lease(DEFAULT_LEASE_WAIT).map_err(store_error)?;
         let stored = self.store.load().map_err(store_error)?;
-        let step = match machine.leased(renewal.ticket, step, stored, SystemTime::now()) {
+        let step = match machine.leased(renewal.ticket, renewal.work, stored, SystemTime::now()) {
             Leased::Fetch(step) => step,
+            // Only a refresh starts here (checked above).
+            Leased::Save(_) => return Ok(None),
             Leased::Done(Ok(_)) => {
                 say!("latchkey: another run refreshed the token set in {path} meanwhile; using it");
                 let tokens = machine.tokens().cloned();

@@ -203,29 +203,29 @@ impl Flight {
         if !renewal.delay.is_zero() {
             tokio::time::sleep(renewal.delay).await;
         }
-        let ticket = self.ticket;
-        // A refresh holds the store's lease (other processes) until its tokens are saved.
-        match renewal.work {
-            Work::Save(tokens) => inner.land(ticket, Ok(tokens)).await,
-            Work::Fetch(step) => {
-                let leasing = Arc::clone(&inner);
-                let lease = move || {
-                    leasing
-                        .keeper
-                        .lease(ticket, step, || leasing.transport.now())
-                };
-                match blocking(lease).await {
-                    Ok((_lease, Leased::Fetch(step))) => {
-                        let fetched = inner.transport.send(step).await;
-                        inner.land(ticket, fetched).await;
-                    }
-                    Ok((_lease, Leased::Done(_))) => {}
-                    Err(error) => inner.land(ticket, Err(error)).await,
-                }
-            }
-        }
+        let (ticket, leasing) = (self.ticket, Arc::clone(&inner));
+        let lease = move |work| {
+            leasing
+                .keeper
+                .lease(ticket, work, || leasing.transport.now())
+        };
+        // The lease, if any, is held until the tokens are saved.
+        let (fetched, _lease) = match renewal.work {
+            Work::Save(tokens) => (Ok(tokens), None),
+            work => match blocking(move || lease(work)).await {
+                Ok((held, Leased::Fetch(step))) => (inner.transport.send(step).await, Some(held)),
+                Ok((held, Leased::Save(tokens))) => (Ok(tokens), Some(held)),
+                Ok((_, Leased::Done(_))) => return self.wake(),
+                Err(error) => (Err(error), None),
+            },
+        };
+        inner.land(ticket, fetched).await;
+        self.wake();
+    }
+
+    fn wake(&mut self) {
         self.landed = true;
-        inner.landed.send_modify(|n| *n = n.wrapping_add(1));
+        self.inner.landed.send_modify(|n| *n = n.wrapping_add(1));
     }
 }
 
@@ -233,7 +233,7 @@ impl Drop for Flight {
     fn drop(&mut self) {
         if !self.landed {
             self.inner.keeper.abandoned(self.ticket);
-            self.inner.landed.send_modify(|n| *n = n.wrapping_add(1));
+            self.wake();
         }
     }
 }

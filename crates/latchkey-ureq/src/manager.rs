@@ -171,8 +171,9 @@ impl Inner {
         // A refresh holds the store's lease (other processes) until its tokens are saved.
         let outcome = match renewal.work {
             Work::Save(tokens) => self.land(ticket, Ok(tokens)),
-            Work::Fetch(step) => match self.keeper.lease(ticket, step, now) {
+            work => match self.keeper.lease(ticket, work, now) {
                 Ok((_lease, Leased::Fetch(step))) => self.land(ticket, self.transport.send(step)),
+                Ok((_lease, Leased::Save(tokens))) => self.land(ticket, Ok(tokens)),
                 Ok((_lease, Leased::Done(outcome))) => outcome,
                 Err(error) => self.land(ticket, Err(error)),
             },

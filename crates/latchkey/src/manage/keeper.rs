@@ -9,7 +9,7 @@ use std::time::SystemTime;
 use crate::error::{Error, StoreError};
 use crate::manage::bearer::Origins;
 use crate::manage::lifecycle::Lifecycle;
-use crate::manage::renewal::{Landing, Leased, Poll, RenewalMachine, RenewalStep, Ticket};
+use crate::manage::renewal::{Landing, Leased, Poll, RenewalMachine, Ticket, Work};
 use crate::manage::store::{Lease, MemoryStore, TokenStore, initial_tokens};
 use crate::secret::AccessToken;
 use crate::token::TokenSet;
@@ -74,9 +74,9 @@ impl TokenKeeper {
         self.lock().poll(now, force)
     }
 
-    /// Takes the store's renewal lease for renewal `ticket` (waiting at most the lifecycle's
-    /// lease wait for another process), reads the store again and asks the machine how to go
-    /// on ([`RenewalMachine::leased`]). Hold the lease until the new tokens are saved. Blocks
+    /// Takes the store's renewal lease for renewal `ticket`'s `work` (waiting at most the
+    /// lifecycle's lease wait for another process), reads the store again and asks the
+    /// machine how to go on ([`RenewalMachine::leased`]). Hold the lease until the new tokens are saved. Blocks
     /// on the store: an async adapter calls it on a blocking thread.
     ///
     /// # Errors
@@ -86,14 +86,14 @@ impl TokenKeeper {
     pub fn lease(
         &self,
         ticket: Ticket,
-        step: RenewalStep,
+        work: Work,
         now: impl Fn() -> SystemTime,
     ) -> Result<(Lease, Leased), Error> {
         let wait = self.lock().lifecycle().lease_wait_time();
         let lease = self.store.lease(wait)?;
         let stored = self.store.load()?;
         let mut machine = self.lock();
-        let leased = machine.leased(ticket, step, stored, now());
+        let leased = machine.leased(ticket, work, stored, now());
         self.publish(&machine);
         Ok((lease, leased))
     }

@@ -67,9 +67,13 @@ pub struct Renewal {
 pub enum Work {
     /// Send this step; its tokens (or its error) go to [`RenewalMachine::fetched`].
     Fetch(RenewalStep),
-    /// Nothing to fetch: these tokens (handed in, or refused by the store before) only need
-    /// saving; pass them straight to [`RenewalMachine::fetched`].
+    /// Nothing to fetch: these tokens, handed in by a new authorization, only need saving;
+    /// pass them straight to [`RenewalMachine::fetched`].
     Save(TokenSet),
+    /// These tokens were refused by the store before: take the lease and read the store
+    /// first ([`RenewalMachine::leased`]), so that they never overwrite a newer set another
+    /// process saved meanwhile.
+    Resave(TokenSet),
 }
 
 /// The step that renews a grant: a refresh, or the client credentials grant again. An
@@ -118,6 +122,9 @@ pub enum Leased {
     /// Send this step (the one the renewal started with, or one built from a token set
     /// another process saved meanwhile), then report with [`RenewalMachine::fetched`].
     Fetch(RenewalStep),
+    /// Save these tokens (the store still holds what they were made from): report them
+    /// with [`RenewalMachine::fetched`] as for [`Work::Save`].
+    Save(TokenSet),
     /// Nothing to send: another process renewed meanwhile and its tokens are in use now (or
     /// only a new authorization can help). The renewal is over with this outcome.
     Done(Result<AccessToken, Error>),
@@ -160,6 +167,8 @@ pub struct RenewalMachine {
     rejected: bool,
     /// The current token set is not in the store yet: save it before handing it out.
     unsaved: bool,
+    /// While `unsaved`: what the store held when the unsaved set was made from it.
+    base: Option<TokenSet>,
     flight: Option<Flight>,
     issued: u64,
     /// The last renewal that ended, and how.
@@ -183,6 +192,7 @@ impl RenewalMachine {
             tokens,
             rejected: false,
             unsaved: false,
+            base: None,
             flight: None,
             issued: 0,
             last: None,
@@ -236,7 +246,7 @@ impl RenewalMachine {
             return Err(error.clone());
         }
         let work = match &self.tokens {
-            Some(tokens) if self.unsaved => Work::Save(tokens.clone()),
+            Some(tokens) if self.unsaved => Work::Resave(tokens.clone()),
             tokens => {
                 let force = force || self.rejected;
                 match self.lifecycle.next_step(tokens.as_ref(), now, force)? {
@@ -311,29 +321,48 @@ impl RenewalMachine {
         }
     }
 
-    /// The renewal `ticket` holds the store's lease and read `stored` from the store. When it
-    /// is the token set the renewal started from (or nothing), `step` goes out as planned.
-    /// When another process saved a different one meanwhile, presenting our refresh token
-    /// would reuse a rotated one: a usable stored set is adopted as is (it is in the store
-    /// already), and an expired one is renewed from its own refresh token instead.
+    /// The renewal `ticket` holds the store's lease and read `stored` from the store; `work`
+    /// is the renewal's [`Work`].
+    ///
+    /// - A refresh ([`Work::Fetch`]): when the store holds the set the renewal started from
+    ///   (or nothing), the step goes out as planned. When another process saved a different
+    ///   one meanwhile, presenting our refresh token would reuse a rotated one: a usable
+    ///   stored set is adopted as is (it is in the store already), and an expired one is
+    ///   renewed from its own refresh token instead.
+    /// - Tokens the store refused before ([`Work::Resave`]): saved when the store still holds
+    ///   what they were made from; else the store's set is followed as above.
     pub fn leased(
         &mut self,
         ticket: Ticket,
-        step: RenewalStep,
+        work: Work,
         stored: Option<TokenSet>,
         now: SystemTime,
     ) -> Leased {
         if self.flight.as_ref().is_none_or(|f| f.ticket != ticket) {
             return Leased::Done(Err(stale()));
         }
-        let Some(stored) = stored.filter(|stored| !same_tokens(self.tokens.as_ref(), stored))
-        else {
-            return Leased::Fetch(step);
+        let stored = match work {
+            Work::Save(tokens) => return Leased::Save(tokens),
+            Work::Fetch(step) => match stored {
+                Some(stored) if !same_tokens(self.tokens.as_ref(), &stored) => stored,
+                _ => return Leased::Fetch(step),
+            },
+            Work::Resave(tokens) => match stored {
+                Some(stored) if !same_tokens(self.base.as_ref(), &stored) => stored,
+                _ => return Leased::Save(tokens),
+            },
         };
+        self.follow(ticket, stored, now)
+    }
+
+    /// Goes on from `stored`, a token set another process saved: adopted when usable, else
+    /// renewed from its own refresh token (or, without one, a new authorization).
+    fn follow(&mut self, ticket: Ticket, stored: TokenSet, now: SystemTime) -> Leased {
         let usable = self.lifecycle.usable(Some(&stored), now, false).cloned();
         self.tokens = Some(stored);
         self.rejected = false;
         self.unsaved = false;
+        self.base = None;
         if let Some(token) = usable {
             self.failures = 0;
             self.retry_at = None;
@@ -400,9 +429,16 @@ impl RenewalMachine {
             return Err(stale());
         };
         let token = tokens.access_token().clone();
-        self.tokens = Some(tokens);
+        let previous = self.tokens.replace(tokens);
         self.rejected = false;
+        if result.is_err() && !self.unsaved {
+            // What the store still holds: the set the unsaved one was made from.
+            self.base = previous;
+        }
         self.unsaved = result.is_err();
+        if !self.unsaved {
+            self.base = None;
+        }
         match result {
             Ok(()) => {
                 self.failures = 0;

@@ -194,7 +194,7 @@ fn renew(v: &Virtual, machine: &mut RenewalMachine, force: bool) -> Result<Strin
     v.clock.advance(renewal.delay);
     let fetched = match renewal.work {
         Work::Fetch(step) => v.send(step),
-        Work::Save(tokens) => Ok(tokens),
+        Work::Save(tokens) | Work::Resave(tokens) => Ok(tokens),
     };
     match machine.fetched(renewal.ticket, fetched, v.now()) {
         Landing::Save(_) => machine

@@ -302,7 +302,7 @@ fn a_store_failure_is_shared_and_saved_again_without_another_refresh() {
     assert_eq!(secret(machine.tokens().unwrap().access_token()), "at-2");
     assert!(machine.usable(at(100), false).is_none());
     let again = started(machine.poll(at(200), false));
-    let Work::Save(tokens_again) = &again.work else {
+    let Work::Resave(tokens_again) = &again.work else {
         panic!(
             "the same tokens are saved again, not refreshed: {:?}",
             again.work
@@ -312,7 +312,7 @@ fn a_store_failure_is_shared_and_saved_again_without_another_refresh() {
         tokens_again.refresh_token().unwrap().expose_secret(),
         "rt-2"
     );
-    let Work::Save(tokens_again) = again.work else {
+    let Work::Resave(tokens_again) = again.work else {
         unreachable!()
     };
     let ticket = again.ticket;
@@ -496,7 +496,7 @@ fn usable_until_agrees_with_usable() {
     agree(&machine, at(0));
     assert!(machine.usable_until().is_none(), "unsaved");
     let again = started(machine.poll(at(0), false));
-    let Work::Save(unsaved) = again.work else {
+    let Work::Resave(unsaved) = again.work else {
         panic!("saved again")
     };
     let _ = machine.fetched(again.ticket, Ok(unsaved), at(0));
@@ -732,7 +732,7 @@ fn a_leased_renewal_adopts_or_follows_what_another_process_saved() {
     let ticket = renewal.ticket;
     let step = fetch_step(renewal);
     let same = Some(tokens("at-1", 100, Some("rt-1")));
-    let Leased::Fetch(step) = machine.leased(ticket, step, same, at(100)) else {
+    let Leased::Fetch(step) = machine.leased(ticket, Work::Fetch(step), same, at(100)) else {
         panic!("the planned refresh");
     };
     assert!(refresh_body(&step).contains("refresh_token=rt-1"));
@@ -743,7 +743,7 @@ fn a_leased_renewal_adopts_or_follows_what_another_process_saved() {
     let waiter = waiting(machine.poll(at(100), false));
     let ticket = renewal.ticket;
     let theirs = Some(tokens("at-2", 5_000, Some("rt-2")));
-    match machine.leased(ticket, fetch_step(renewal), theirs, at(100)) {
+    match machine.leased(ticket, Work::Fetch(fetch_step(renewal)), theirs, at(100)) {
         Leased::Done(Ok(token)) => assert_eq!(secret(&token), "at-2"),
         other => panic!("adopted, got {other:?}"),
     }
@@ -756,8 +756,12 @@ fn a_leased_renewal_adopts_or_follows_what_another_process_saved() {
     let renewal = started(machine.poll(at(1_000), false));
     let ticket = renewal.ticket;
     let stale_theirs = Some(tokens("at-2", 900, Some("rt-2")));
-    let Leased::Fetch(step) = machine.leased(ticket, fetch_step(renewal), stale_theirs, at(1_000))
-    else {
+    let Leased::Fetch(step) = machine.leased(
+        ticket,
+        Work::Fetch(fetch_step(renewal)),
+        stale_theirs,
+        at(1_000),
+    ) else {
         panic!("a refresh from the stored token");
     };
     assert!(
@@ -774,7 +778,7 @@ fn a_leased_renewal_adopts_or_follows_what_another_process_saved() {
     let renewal = started(machine.poll(at(1_000), false));
     let ticket = renewal.ticket;
     let dead = Some(tokens("at-2", 900, None));
-    match machine.leased(ticket, fetch_step(renewal), dead, at(1_000)) {
+    match machine.leased(ticket, Work::Fetch(fetch_step(renewal)), dead, at(1_000)) {
         Leased::Done(Err(error)) => assert!(error.is_reauthorization_required()),
         other => panic!("{other:?}"),
     }
@@ -782,7 +786,53 @@ fn a_leased_renewal_adopts_or_follows_what_another_process_saved() {
     // A lease for a renewal that is over changes nothing.
     let step = RenewalStep::Refresh(client().refresh(&RefreshToken::new("r")).unwrap());
     assert!(matches!(
-        machine.leased(ticket, step, None, at(0)),
+        machine.leased(ticket, Work::Fetch(step), None, at(0)),
         Leased::Done(Err(_))
+    ));
+}
+
+/// Tokens the store refused are saved again under the lease, after reading the store: when it
+/// still holds what they were made from, they are saved; when another process saved a newer
+/// set meanwhile (it took the lease over), that set wins and ours is never written over it.
+#[test]
+fn a_refused_save_is_retried_under_the_lease_and_never_overwrites_a_newer_set() {
+    let refused = |machine: &mut RenewalMachine| {
+        let renewal = started(machine.poll(at(100), false));
+        let _ = machine.fetched(
+            renewal.ticket,
+            Ok(tokens("at-2", 900, Some("rt-2"))),
+            at(100),
+        );
+        let lost = StoreError::new("the lease was lost to another holder");
+        assert!(machine.saved(renewal.ticket, Err(lost), at(100)).is_err());
+        started(machine.poll(at(101), false))
+    };
+
+    // The store still holds what at-2 was refreshed from: at-2 is saved.
+    let mut machine = user(Some(tokens("at-1", 100, Some("rt-1"))));
+    let again = refused(&mut machine);
+    let ticket = again.ticket;
+    let base = Some(tokens("at-1", 100, Some("rt-1")));
+    let Leased::Save(ours) = machine.leased(ticket, again.work, base, at(101)) else {
+        panic!("ours is the newest");
+    };
+    assert_eq!(ours.access_token().expose_secret(), "at-2");
+
+    // Another process saved a newer set meanwhile: it is adopted, ours is dropped.
+    let mut machine = user(Some(tokens("at-1", 100, Some("rt-1"))));
+    let again = refused(&mut machine);
+    let theirs = Some(tokens("at-9", 5_000, Some("rt-9")));
+    match machine.leased(again.ticket, again.work, theirs, at(101)) {
+        Leased::Done(Ok(token)) => assert_eq!(secret(&token), "at-9"),
+        other => panic!("theirs wins, got {other:?}"),
+    }
+    assert_eq!(used(machine.poll(at(102), false)), "at-9");
+
+    // Nothing in the store at all: ours is saved.
+    let mut machine = user(Some(tokens("at-1", 100, Some("rt-1"))));
+    let again = refused(&mut machine);
+    assert!(matches!(
+        machine.leased(again.ticket, again.work, None, at(101)),
+        Leased::Save(_)
     ));
 }
