@@ -463,17 +463,8 @@ fn help_documents_the_cache_on_every_token_producing_subcommand() {
 #[test]
 fn eight_runs_started_together_on_an_expired_cache_refresh_once() {
     let server = server();
-    let cache = CacheFile::new();
-    let first = authorize(&server, "long-app", &cache).success();
+    let (cache, first) = expired_cache(&server, "long-app");
     let old_refresh = str_of(&first, "refresh_token").to_owned();
-    // The cached token expired an hour ago.
-    let mut aged = cache.json();
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_secs();
-    aged["expires_at"] = Value::from(now - 3600);
-    fs::write(&cache.path, serde_json::to_vec(&aged).unwrap()).unwrap();
 
     let runs: Vec<_> = (0..8)
         .map(|_| {

@@ -27,16 +27,10 @@ pub(crate) fn handle(state: &mut State, req: &Incoming) -> Reply {
     if req.method != "POST" {
         return Reply::method_not_allowed("POST");
     }
-    if let Some(why) = &req.decode_error {
-        return Reply::oauth_error("invalid_request", why);
-    }
-    let p = req.params();
-    if let Some(name) = p.duplicate() {
-        return Reply::oauth_error(
-            "invalid_request",
-            &format!("the {name} parameter was sent more than once"),
-        );
-    }
+    let p = match req.unique_params(&[]) {
+        Ok(p) => p,
+        Err(reply) => return reply,
+    };
     let client = match authenticate(state, req) {
         Ok(client) => client,
         Err(reply) => return reply,

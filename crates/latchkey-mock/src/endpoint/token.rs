@@ -23,23 +23,17 @@ pub(crate) fn handle(state: &mut State, req: &Incoming) -> Reply {
     if req.method != "POST" {
         return Reply::method_not_allowed("POST");
     }
-    if let Some(why) = &req.decode_error {
-        return Reply::oauth_error("invalid_request", why);
-    }
-    let p = req.params();
     let token_exchange = GrantType::TokenExchange.as_str();
     // RFC 8693 §2.1 lets token exchange repeat `audience` too.
-    let repeatable: &[&str] = if p.get("grant_type") == Some(token_exchange) {
+    let repeatable: &[&str] = if req.params().get("grant_type") == Some(token_exchange) {
         &["resource", "audience"]
     } else {
         &["resource"]
     };
-    if let Some(name) = p.duplicate_except(repeatable) {
-        return Reply::oauth_error(
-            "invalid_request",
-            &format!("the {name} parameter was sent more than once"),
-        );
-    }
+    let p = match req.unique_params(repeatable) {
+        Ok(p) => p,
+        Err(reply) => return reply,
+    };
     let client = match authenticate(state, req) {
         Ok(client) => client,
         Err(reply) => return reply,

@@ -3,6 +3,7 @@
 use std::time::SystemTime;
 
 use crate::client::Encoding;
+use crate::shared::reply::Reply;
 
 /// A decoded request, as the handlers need it.
 #[derive(Debug)]
@@ -25,6 +26,23 @@ impl Incoming {
     /// The parameters, with RFC 6749 look-up rules.
     pub(crate) fn params(&self) -> Params<'_> {
         Params(&self.params)
+    }
+
+    /// The parameters of a request an endpoint answers with an OAuth error object: refused
+    /// with `invalid_request` when the body could not be decoded or a parameter other than
+    /// `repeatable` was sent more than once.
+    pub(crate) fn unique_params(&self, repeatable: &[&str]) -> Result<Params<'_>, Reply> {
+        if let Some(why) = &self.decode_error {
+            return Err(Reply::oauth_error("invalid_request", why));
+        }
+        let p = self.params();
+        match p.duplicate_except(repeatable) {
+            Some(name) => Err(Reply::oauth_error(
+                "invalid_request",
+                &format!("the {name} parameter was sent more than once"),
+            )),
+            None => Ok(p),
+        }
     }
 }
 
