@@ -260,3 +260,15 @@ fn bodies_read_as_str_or_bytes_give_serde_json_errors() {
         "{e}"
     );
 }
+
+/// Found by the property test: a fractional `expires_in` near 5e14 is read the same as a
+/// number and as text (serde_json's `float_roundtrip`: exact, not one unit off).
+#[test]
+fn a_large_fractional_expires_in_reads_the_same_as_number_and_text() {
+    let number =
+        parse(r#"{"access_token":"a","token_type":"Bearer","expires_in":500000000197174.945}"#);
+    let text =
+        parse(r#"{"access_token":"a","token_type":"Bearer","expires_in":"500000000197174.945"}"#);
+    assert_eq!(number.unwrap().expires_in(), Some(500_000_000_197_174));
+    assert_eq!(text.unwrap().expires_in(), Some(500_000_000_197_174));
+}
