@@ -472,6 +472,23 @@ impl RedisStore {
         Ok(Some(value))
     }
 
+    /// One try at the lease over `con` (opened first when `None`, and dropped after a
+    /// failure so the next try opens a new one): `Some` once taken, `None` while another
+    /// holder has it.
+    fn attempt(&self, con: &mut Option<Connection>) -> Result<Option<Lease>, StoreError> {
+        let mut open = match con.take() {
+            Some(open) => open,
+            None => self.shared.connect("cannot take the lease")?,
+        };
+        match self.try_acquire(&mut open)? {
+            Some(value) => Ok(Some(self.holding(value, open))),
+            None => {
+                *con = Some(open);
+                Ok(None)
+            }
+        }
+    }
+
     /// The [`Lease`] for `value`, released over `con` when dropped.
     fn holding(&self, value: String, con: Connection) -> Lease {
         Lease::holding(LeaseGuard {
@@ -645,18 +662,27 @@ impl TokenStore for RedisStore {
     }
 
     /// Takes `<prefix>:lease` (see the [crate docs](crate#the-lease-and-fencing)), waiting at
-    /// most `wait` for another holder: woken by its release message, or polling.
+    /// most `wait` for another holder: woken by its release message, or polling. Redis out of
+    /// reach meanwhile ([`ErrorKind::Unavailable`]) is waited out too, on a new connection;
+    /// when `wait` ends with Redis still out of reach, that is the error.
     fn lease(&self, wait: Duration) -> Result<Lease, StoreError> {
         let start = Instant::now();
-        let mut con = self.shared.connect("cannot take the lease")?;
-        if let Some(value) = self.try_acquire(&mut con)? {
-            return Ok(self.holding(value, con));
+        let mut con = None;
+        // `Ok(None)`: try again; Redis out of reach is waited out too.
+        let attempt = |con: &mut Option<Connection>| match self.attempt(con) {
+            Ok(lease) => Ok((lease, None)),
+            Err(e) if ErrorKind::of(&e) == Some(ErrorKind::Unavailable) => Ok((None, Some(e))),
+            Err(e) => Err(e),
+        };
+        let (taken, mut unreachable) = attempt(&mut con)?;
+        if let Some(lease) = taken {
+            return Ok(lease);
         }
         if wait.is_zero() {
-            return Err(self.busy(wait));
+            return Err(unreachable.unwrap_or_else(|| self.busy(wait)));
         }
-        // A second connection listens for releases. Without it (pub/sub refused, the
-        // connection lost), polling alone goes on.
+        // A second connection listens for releases. Without it (pub/sub refused, Redis out
+        // of reach, the connection lost), polling alone goes on.
         let mut listener = self.shared.connect("cannot listen for releases").ok();
         let mut pubsub = listener.as_mut().and_then(|con| {
             let mut pubsub = con.as_pubsub();
@@ -664,14 +690,16 @@ impl TokenStore for RedisStore {
             Some(pubsub)
         });
         loop {
-            // Tried again right after subscribing too: a release in between sent its message
-            // before anyone listened.
-            if let Some(value) = self.try_acquire(&mut con)? {
-                return Ok(self.holding(value, con));
-            }
             let Some(left) = wait.checked_sub(start.elapsed()).filter(|d| !d.is_zero()) else {
-                return Err(self.busy(wait));
+                return Err(unreachable.unwrap_or_else(|| self.busy(wait)));
             };
+            // Tried first right after subscribing: a release in between sent its message
+            // before anyone listened.
+            let (taken, failure) = attempt(&mut con)?;
+            if let Some(lease) = taken {
+                return Ok(lease);
+            }
+            unreachable = failure;
             let slice = self.poll_interval.min(left).max(Duration::from_millis(1));
             match pubsub.as_mut() {
                 Some(listening) => {

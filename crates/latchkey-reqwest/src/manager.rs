@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use latchkey::manage::bearer;
 use latchkey::manage::{
-    Landing, Leased, ManagedTransport, Poll, Renewal, Ticket, TokenKeeper, Waited, Work,
+    Leased, ManagedTransport, Poll, Renewal, Ticket, TokenKeeper, Waited, Work,
 };
 use latchkey::{
     AccessToken, Error, Lifecycle, Request, Response, StoreError, TokenSet, TokenStore,
@@ -164,15 +164,18 @@ impl Inner {
         }
     }
 
-    /// Reports what renewal `ticket` fetched; saves fresh tokens before anyone gets them.
+    /// Reports what renewal `ticket` fetched; saves fresh tokens before anyone gets them
+    /// (again, after a pause, while the store cannot be reached for a moment).
     async fn land(&self, ticket: Ticket, fetched: Result<TokenSet, Error>) {
-        let now = self.transport.now();
-        if let Landing::Save(tokens) = self.keeper.fetched(ticket, fetched, now) {
-            let (store, saving) = (Arc::clone(self.keeper.store()), tokens.clone());
+        let (keeper, now) = (&self.keeper, || self.transport.now());
+        let mut landing = keeper.fetched(ticket, fetched, now());
+        while let Ok((tokens, after)) = landing.into_save() {
+            if !after.is_zero() {
+                tokio::time::sleep(after).await;
+            }
+            let (store, saving) = (Arc::clone(keeper.store()), tokens.clone());
             let saved = blocking(move || store.save(&saving)).await;
-            let _ = self
-                .keeper
-                .saved(ticket, &tokens, saved, self.transport.now());
+            landing = keeper.saved(ticket, &tokens, saved, now());
         }
     }
 }

@@ -142,25 +142,21 @@ impl TokenKeeper {
     }
 
     /// Reports the store's answer for `tokens` of renewal `ticket`: tells `on_refresh` of
-    /// saved tokens first, then the machine ([`RenewalMachine::saved`]).
-    ///
-    /// # Errors
-    ///
-    /// As [`RenewalMachine::saved`].
+    /// saved tokens first, then the machine ([`RenewalMachine::saved`]): done, or save again.
     pub fn saved(
         &self,
         ticket: Ticket,
         tokens: &TokenSet,
         result: Result<(), StoreError>,
         now: SystemTime,
-    ) -> Result<AccessToken, Error> {
+    ) -> Landing {
         if let (Ok(()), Some(on_refresh)) = (&result, &self.on_refresh) {
             on_refresh(tokens);
         }
         let mut machine = self.lock();
-        let outcome = machine.saved(ticket, result, now);
+        let landing = machine.saved(ticket, result, now);
         self.publish(&machine);
-        outcome
+        landing
     }
 
     /// The renewer of `ticket` died: tells the machine, with what the store holds now.
