@@ -525,3 +525,38 @@ redis_test! {
         assert!(error.is_transient());
     }
 }
+
+/// How many connections the server has accepted since it started.
+fn connections_received(server: &RedisServer) -> u64 {
+    let info: String = redis::cmd("INFO")
+        .arg("stats")
+        .query(&mut raw(server))
+        .unwrap();
+    info.lines()
+        .find_map(|l| l.strip_prefix("total_connections_received:"))
+        .and_then(|n| n.trim().parse().ok())
+        .expect("INFO stats names total_connections_received")
+}
+
+redis_test! {
+    fn one_connection_serves_call_after_call_and_a_dead_one_is_replaced_at_once() {
+        let mut server = RedisServer::start();
+        let store = store(&server, "reuse");
+        let before = connections_received(&server);
+        for i in 0..20 {
+            store.save(&tokens(&format!("at-{i}"), "rt")).unwrap();
+            store.load().unwrap().unwrap();
+            drop(store.lease(Duration::ZERO).unwrap());
+        }
+        // The store's one connection, and `connections_received`'s own.
+        assert_eq!(connections_received(&server) - before, 2);
+
+        // Restarted with no call in between: the kept connection is dead, and the next calls
+        // reconnect instead of failing.
+        server.restart();
+        assert!(store.load().unwrap().is_none());
+        drop(store.lease(Duration::ZERO).unwrap());
+        store.save(&tokens("at-after", "rt")).unwrap();
+        assert_eq!(store.version().unwrap(), 1);
+    }
+}

@@ -213,7 +213,7 @@ impl Flight {
                 .lease(ticket, work, || leasing.transport.now())
         };
         // The lease, if any, is held until the tokens are saved.
-        let (fetched, _lease) = match renewal.work {
+        let (fetched, lease) = match renewal.work {
             Work::Save(tokens) => (Ok(tokens), None),
             work => match blocking(move || lease(work)).await {
                 Ok((held, Leased::Fetch(step))) => (inner.transport.send(step).await, Some(held)),
@@ -223,6 +223,8 @@ impl Flight {
             },
         };
         inner.land(ticket, fetched).await;
+        // Releasing is a round trip to a shared store: not on a runtime worker.
+        tokio::task::spawn_blocking(move || drop(lease));
         self.wake();
     }
 
