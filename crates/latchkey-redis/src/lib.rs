@@ -73,6 +73,40 @@
 //! value (someone with write access could plant tokens), and a store without one refuses an
 //! encrypted value ([`ErrorKind::Format`]).
 //!
+//! ## When Redis goes away
+//!
+//! Errors from a Redis that cannot be reached (refused, dropped or timed-out connections,
+//! `LOADING` after a restart) are [`ErrorKind::Unavailable`] and
+//! [transient](latchkey::StoreError::is_transient). Through them:
+//!
+//! - a waiter for the lease keeps trying (on new connections, polling) until its `wait` ends,
+//!   and only then reports `Unavailable`;
+//! - a token manager that has just refreshed keeps its lease and saves again with backoff
+//!   ([`Lifecycle::save_retry`](latchkey::Lifecycle::save_retry), 15 s by default) before it
+//!   hands out the new token or gives up: the rotated refresh token exists nowhere else;
+//! - nobody refreshes without the lease, so a Redis outage costs waiting, never a second
+//!   refresh.
+//!
+//! Run the Redis that holds tokens with persistence (`appendonly yes`, with `appendfsync
+//! always` or `everysec`): a Redis that restarts empty forgets the token set, and with it
+//! the only copy of a rotated refresh token; the fleet then needs a new login. The lease and
+//! its expiry time come back with an append-only file, so a holder whose Redis restarted
+//! under it still saves. `tests/fleet.rs` kills Redis in the middle of a renewal and
+//! restarts it 2.2 s later: one refresh at the server, no refresh token lost, every caller
+//! the new token or `Unavailable` (and then the new token).
+//!
+//! ## Synchronous, for both adapters
+//!
+//! There is one store, on the `redis` crate's blocking connections, rather than a sync and
+//! an async one. A token manager calls its store only around a renewal (about once per token
+//! lifetime per process) and never on the fresh-token path, and `latchkey-reqwest`'s manager
+//! runs every store call, and the release of the lease, on tokio's blocking pool: a waiting
+//! lease holds one blocking thread per process (the renewal is single-flight), never a
+//! runtime worker. An async store would need an async variant of `TokenStore` in the core
+//! and of the managers' store calls, for no gain on that path.
+//!
+//! Plain `redis://` only for now: `rediss://` (TLS) is refused by the builder.
+//!
 //! ## Errors and secrets
 //!
 //! Every error is a [`StoreError`] whose source is a [`RedisStoreError`] with an
