@@ -21,6 +21,9 @@ pub enum ErrorKind {
     /// Redis answered with an error (a wrong password, a key of another type, a script that
     /// failed).
     Redis,
+    /// The TLS handshake of a `rediss://` connection failed: a certificate that the trusted
+    /// roots do not vouch for, or that names another host. Not transient.
+    Tls,
     /// Another holder kept the renewal lease for longer than the caller would wait.
     LeaseBusy,
     /// A save under a lease was refused: the lease was lost to another holder, who holds it
@@ -49,6 +52,7 @@ impl ErrorKind {
             Self::Config => "invalid configuration",
             Self::Unavailable => "Redis is unavailable",
             Self::Redis => "Redis returned an error",
+            Self::Tls => "the TLS handshake with Redis failed",
             Self::LeaseBusy => "the lease is held by another holder",
             Self::LeaseLost => "the lease was lost to another holder",
             Self::Decrypt => "cannot decrypt: wrong key or tampered value",
@@ -111,7 +115,9 @@ pub(crate) fn store_error(kind: ErrorKind, message: impl Into<String>) -> StoreE
 /// crate's error: [`ErrorKind::Unavailable`] for the connection, [`ErrorKind::Redis`] for an
 /// error Redis itself answered.
 pub(crate) fn redis_failure(what: &str, at: &str, error: redis::RedisError) -> StoreError {
-    let (kind, how) = if error.is_timeout() {
+    let (kind, how) = if let Some(refused) = tls_failure(&error) {
+        (ErrorKind::Tls, format!("TLS: {refused}"))
+    } else if error.is_timeout() {
         (ErrorKind::Unavailable, "timed out".to_owned())
     } else if error.is_connection_refusal() {
         (ErrorKind::Unavailable, "connection refused".to_owned())
@@ -137,4 +143,22 @@ pub(crate) fn redis_failure(what: &str, at: &str, error: redis::RedisError) -> S
     } else {
         failure
     }
+}
+
+/// The rustls error inside a failed connection, if TLS refused it.
+#[cfg(feature = "tls")]
+fn tls_failure(error: &redis::RedisError) -> Option<&rustls::Error> {
+    type Shared = std::sync::Arc<dyn std::error::Error + Send + Sync>;
+    // The redis crate keeps the I/O error behind an `Arc` (its source is that `Arc`).
+    let source = std::error::Error::source(error)?;
+    let io = match source.downcast_ref::<Shared>() {
+        Some(shared) => shared.downcast_ref::<std::io::Error>()?,
+        None => source.downcast_ref::<std::io::Error>()?,
+    };
+    io.get_ref()?.downcast_ref::<rustls::Error>()
+}
+
+#[cfg(not(feature = "tls"))]
+fn tls_failure(_: &redis::RedisError) -> Option<std::convert::Infallible> {
+    None
 }

@@ -105,7 +105,16 @@
 //! runtime worker. An async store would need an async variant of `TokenStore` in the core
 //! and of the managers' store calls, for no gain on that path.
 //!
-//! Plain `redis://` only for now: `rediss://` (TLS) is refused by the builder.
+//! ## TLS
+//!
+//! With the `tls` feature (on by default), `rediss://` URLs connect over TLS (rustls, with the
+//! aws-lc-rs provider, installed as the process default unless the application installed one
+//! first). The server's certificate is checked against the operating system's roots, or
+//! against your own CA ([`tls_root_certificate`](RedisStoreBuilder::tls_root_certificate)).
+//! A certificate those do not vouch for is [`ErrorKind::Tls`], not transient. The redis
+//! crate's `#insecure` URL fragment, which turns the check off, is refused. Use TLS whenever
+//! the Redis is on another machine: the Redis password and (without encryption at rest) the
+//! tokens cross the network.
 //!
 //! ## Errors and secrets
 //!
@@ -214,6 +223,8 @@ pub struct RedisStoreBuilder {
     poll_interval: Duration,
     timeout: Duration,
     key: Option<Box<[u8; 32]>>,
+    #[cfg(feature = "tls")]
+    root_certificate: Option<Vec<u8>>,
 }
 
 impl RedisStoreBuilder {
@@ -258,19 +269,50 @@ impl RedisStoreBuilder {
         self
     }
 
+    /// Trusts the certificate authority in `pem` (PEM, one or more certificates) for a
+    /// `rediss://` URL, instead of the operating system's roots: for a Redis whose
+    /// certificate your own CA signed.
+    #[cfg(feature = "tls")]
+    #[must_use]
+    pub fn tls_root_certificate(mut self, pem: impl Into<Vec<u8>>) -> Self {
+        self.root_certificate = Some(pem.into());
+        self
+    }
+
     /// The store. Nothing is contacted yet.
     ///
     /// # Errors
     ///
     /// A [`StoreError`] of kind [`ErrorKind::Config`] when the URL is not
-    /// `redis://[user:password@]host[:port][/db]`, the prefix is empty, or a duration is zero.
+    /// `redis://[user:password@]host[:port][/db]` (or `rediss://` with the `tls` feature, on by
+    /// default; a `#insecure` that turns off certificate checks is refused), the prefix is
+    /// empty, or a duration is zero.
     pub fn build(self) -> Result<RedisStore, StoreError> {
         let config = |message: &str| store_error(ErrorKind::Config, message);
         // The URL's own parse error could quote the URL, password included: say only what
         // is wrong.
         let url = Url::parse(&self.url).map_err(|_| config("the Redis URL is not a URL"))?;
-        if url.scheme() != "redis" {
-            return Err(config("the Redis URL must start with redis://"));
+        match url.scheme() {
+            "redis" => {}
+            #[cfg(feature = "tls")]
+            "rediss" => {}
+            #[cfg(feature = "tls")]
+            _ => {
+                return Err(config(
+                    "the Redis URL must start with redis:// or rediss://",
+                ));
+            }
+            #[cfg(not(feature = "tls"))]
+            _ => {
+                return Err(config(
+                    "the Redis URL must start with redis:// (rediss:// needs the `tls` feature)",
+                ));
+            }
+        }
+        if url.fragment().is_some() {
+            return Err(config(
+                "the Redis URL has a fragment (#insecure would turn off certificate checks)",
+            ));
         }
         if url.host_str().is_none_or(str::is_empty) {
             return Err(config("the Redis URL has no host"));
@@ -285,11 +327,21 @@ impl RedisStoreBuilder {
         {
             return Err(config("a duration is shorter than a millisecond"));
         }
-        let client = redis::Client::open(url.as_str())
-            .map_err(|_| config("the Redis URL is not one the redis client accepts"))?;
+        let client = self.client(&url)?;
         let at = match client.get_connection_info().addr() {
             redis::ConnectionAddr::Tcp(host, port) => format!("{host}:{port}"),
-            _ => return Err(config("the Redis URL must be a plain TCP redis:// URL")),
+            #[cfg(feature = "tls")]
+            redis::ConnectionAddr::TcpTls {
+                host,
+                port,
+                insecure: false,
+                ..
+            } => format!("{host}:{port}"),
+            _ => {
+                return Err(config(
+                    "the Redis URL must be a TCP redis:// or rediss:// URL",
+                ));
+            }
         };
         let prefix = self.prefix;
         let shared = Shared {
@@ -330,6 +382,31 @@ impl fmt::Debug for RedisStoreBuilder {
             .field("timeout", &self.timeout)
             .field("encrypted", &self.key.is_some())
             .finish()
+    }
+}
+
+impl RedisStoreBuilder {
+    /// The `redis` crate's client for `url`, trusting the given CA for `rediss://` if any.
+    fn client(&self, url: &Url) -> Result<redis::Client, StoreError> {
+        let refused = |_| {
+            store_error(
+                ErrorKind::Config,
+                "the Redis URL is not one the redis client accepts",
+            )
+        };
+        #[cfg(feature = "tls")]
+        if url.scheme() == "rediss" {
+            // rustls needs a process-wide provider; keep one an application installed.
+            let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
+            if let Some(pem) = &self.root_certificate {
+                let certificates = redis::TlsCertificates {
+                    client_tls: None,
+                    root_cert: Some(pem.clone()),
+                };
+                return redis::Client::build_with_tls(url.as_str(), certificates).map_err(refused);
+            }
+        }
+        redis::Client::open(url.as_str()).map_err(refused)
     }
 }
 
@@ -400,6 +477,8 @@ impl RedisStore {
             poll_interval: DEFAULT_POLL_INTERVAL,
             timeout: DEFAULT_TIMEOUT,
             key: None,
+            #[cfg(feature = "tls")]
+            root_certificate: None,
         }
     }
 
@@ -785,9 +864,10 @@ mod tests {
     }
 
     #[test]
-    fn the_builder_takes_only_plain_redis_urls_a_prefix_and_nonzero_durations() {
+    fn the_builder_takes_only_tcp_redis_urls_a_prefix_and_nonzero_durations() {
         for url in [
-            "rediss://127.0.0.1:6380/",
+            "rediss://127.0.0.1:6380/#insecure",
+            "redis://127.0.0.1:6379/#x",
             "redis+unix:///tmp/redis.sock",
             "unix:///tmp/redis.sock",
             "http://127.0.0.1:6379/",
@@ -797,6 +877,14 @@ mod tests {
             let text = config_error(RedisStore::builder(url, "p"));
             assert!(!text.contains("pw-71c4"), "{text}");
         }
+        #[cfg(feature = "tls")]
+        assert!(
+            RedisStore::builder("rediss://127.0.0.1:6380/", "p")
+                .build()
+                .is_ok()
+        );
+        #[cfg(not(feature = "tls"))]
+        config_error(RedisStore::builder("rediss://127.0.0.1:6380/", "p"));
         config_error(RedisStore::builder("redis://127.0.0.1/", ""));
         config_error(RedisStore::builder("redis://127.0.0.1/", "p").lease_ttl(Duration::ZERO));
         config_error(

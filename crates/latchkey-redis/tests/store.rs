@@ -560,3 +560,54 @@ redis_test! {
         assert_eq!(store.version().unwrap(), 1);
     }
 }
+
+/// A certificate authority, and a certificate it signed for 127.0.0.1: (CA PEM, server
+/// certificate PEM, server key PEM).
+#[cfg(feature = "tls")]
+fn certificates() -> (String, String, String) {
+    use rcgen::{BasicConstraints, CertificateParams, CertifiedIssuer, IsCa, KeyPair};
+    let mut ca = CertificateParams::new(Vec::<String>::new()).unwrap();
+    ca.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+    let ca = CertifiedIssuer::self_signed(ca, KeyPair::generate().unwrap()).unwrap();
+    let key = KeyPair::generate().unwrap();
+    let server = CertificateParams::new(vec!["127.0.0.1".to_owned()])
+        .unwrap()
+        .signed_by(&key, &ca)
+        .unwrap();
+    (ca.pem(), server.pem(), key.serialize_pem())
+}
+
+redis_test! {
+    #[cfg(feature = "tls")]
+    fn rediss_with_the_servers_ca_works_and_an_unknown_ca_is_refused() {
+        let (ca, certificate, key) = certificates();
+        let server = RedisServer::start_tls(&certificate, &key);
+        let store = RedisStore::builder(&server.tls_url(), "tls")
+            .tls_root_certificate(ca)
+            .encryption_key(KEY)
+            .build()
+            .unwrap();
+        store.save(&tokens("at-tls", "rt-tls")).unwrap();
+        assert_same(&store.load().unwrap().unwrap(), &tokens("at-tls", "rt-tls"));
+        drop(store.lease(Duration::ZERO).unwrap());
+        assert_eq!(store.version().unwrap(), 1);
+
+        // Another CA's certificate: the handshake fails, with a typed error that names the
+        // host and no secret, and the store is not fooled into sending anything.
+        let (other_ca, _, _) = certificates();
+        let stranger = RedisStore::builder(&server.tls_url(), "tls")
+            .tls_root_certificate(other_ca)
+            .timeout(Duration::from_secs(2))
+            .build()
+            .unwrap();
+        let error = stranger.load().unwrap_err();
+        eprintln!("SHOWN: {}", shown(&error));
+        assert_eq!(kind(&error), ErrorKind::Tls, "{error}");
+        assert!(!error.is_transient(), "a certificate does not fix itself: {error}");
+        assert!(shown(&error).contains(&format!("127.0.0.1:{}", server.port())));
+
+        // Certificate checks cannot be turned off through the URL.
+        let insecure = RedisStore::builder(&format!("{}#insecure", server.tls_url()), "tls").build();
+        assert_eq!(kind(&insecure.unwrap_err()), ErrorKind::Config);
+    }
+}

@@ -35,6 +35,8 @@ pub struct RedisServer {
     port: u16,
     dir: PathBuf,
     persistent: bool,
+    /// TLS only, with this certificate and key (PEM files in `dir`).
+    tls: bool,
 }
 
 impl RedisServer {
@@ -49,26 +51,41 @@ impl RedisServer {
     ///
     /// When `redis-server` is not on PATH or does not answer PING in time.
     pub fn start_on(port: u16) -> Self {
-        Self::spawn(port, new_dir(port), false)
+        Self::spawn(port, new_dir(port), false, false)
+    }
+
+    /// A server that speaks only TLS, with `certificate` and `key` (PEM): `rediss://` at
+    /// [`tls_url`](Self::tls_url).
+    pub fn start_tls(certificate: &str, key: &str) -> Self {
+        let port = free_port();
+        let dir = new_dir(port);
+        std::fs::write(dir.join("server.pem"), certificate).expect("the certificate file");
+        std::fs::write(dir.join("server.key"), key).expect("the key file");
+        Self::spawn(port, dir, false, true)
+    }
+
+    /// `rediss://127.0.0.1:<port>/`.
+    pub fn tls_url(&self) -> String {
+        format!("rediss://127.0.0.1:{}/", self.port)
     }
 
     /// A server that keeps what it was told in an append-only file synced before every
     /// answer, so a [`restart`](Self::restart) after a crash loses nothing acknowledged.
     pub fn start_persistent() -> Self {
         let port = free_port();
-        Self::spawn(port, new_dir(port), true)
+        Self::spawn(port, new_dir(port), true, false)
     }
 
     /// Kills the server (as a crash would) and starts it again on the same port and
     /// directory: a persistent one comes back with its data, keys' expiry times included.
     pub fn restart(&mut self) {
         self.kill();
-        self.child = launch(self.port, &self.dir, self.persistent);
+        self.child = launch(self.port, &self.dir, self.persistent, self.tls);
         self.wait_for_ping();
     }
 
-    fn spawn(port: u16, dir: PathBuf, persistent: bool) -> Self {
-        let child = std::panic::catch_unwind(|| launch(port, &dir, persistent));
+    fn spawn(port: u16, dir: PathBuf, persistent: bool, tls: bool) -> Self {
+        let child = std::panic::catch_unwind(|| launch(port, &dir, persistent, tls));
         let child = child.unwrap_or_else(|panic| {
             let _ = std::fs::remove_dir_all(&dir);
             std::panic::resume_unwind(panic)
@@ -78,6 +95,7 @@ impl RedisServer {
             port,
             dir,
             persistent,
+            tls,
         };
         server.wait_for_ping();
         server
@@ -86,7 +104,13 @@ impl RedisServer {
     fn wait_for_ping(&mut self) {
         let deadline = Instant::now() + STARTUP;
         loop {
-            if ping(self.port) {
+            // A TLS port cannot be PINGed in the clear: listening is enough.
+            let up = if self.tls {
+                TcpStream::connect((Ipv4Addr::LOCALHOST, self.port)).is_ok()
+            } else {
+                ping(self.port)
+            };
+            if up {
                 return;
             }
             if let Ok(Some(status)) = self.child.try_wait() {
@@ -128,21 +152,26 @@ impl Drop for RedisServer {
 }
 
 /// Starts `redis-server` on `port` in `dir`.
-fn launch(port: u16, dir: &std::path::Path, persistent: bool) -> Child {
+fn launch(port: u16, dir: &std::path::Path, persistent: bool, tls: bool) -> Child {
     let persistence: &[&str] = if persistent {
-        &[
-            "--save",
-            "",
-            "--appendonly",
-            "yes",
-            "--appendfsync",
-            "always",
-        ]
+        &["--appendonly", "yes", "--appendfsync", "always"]
     } else {
-        &["--save", "", "--appendonly", "no"]
+        &["--appendonly", "no"]
     };
-    let child = Command::new("redis-server")
-        .args(["--port", &port.to_string(), "--bind", "127.0.0.1"])
+    let mut command = Command::new("redis-server");
+    if tls {
+        command
+            .args(["--port", "0", "--tls-port", &port.to_string()])
+            .arg("--tls-cert-file")
+            .arg(dir.join("server.pem"))
+            .arg("--tls-key-file")
+            .arg(dir.join("server.key"))
+            .args(["--tls-auth-clients", "no"]);
+    } else {
+        command.args(["--port", &port.to_string()]);
+    }
+    let child = command
+        .args(["--bind", "127.0.0.1", "--save", ""])
         .args(persistence)
         .arg("--dir")
         .arg(dir)
