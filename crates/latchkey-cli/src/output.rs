@@ -86,6 +86,67 @@ pub(crate) fn print_json(value: &impl Serialize) -> io::Result<()> {
     out.flush()
 }
 
+/// The result on stdout as plain lines (`--output token|header|env`).
+///
+/// # Errors
+///
+/// When stdout cannot be written (a closed pipe).
+pub(crate) fn print_lines(lines: &[String]) -> io::Result<()> {
+    let mut out = io::stdout().lock();
+    for line in lines {
+        writeln!(out, "{line}")?;
+    }
+    out.flush()
+}
+
+/// One status line on stderr that a terminal rewrites in place (a countdown); nothing at all
+/// when stderr is not a terminal.
+#[derive(Debug)]
+pub(crate) struct LiveLine {
+    /// Whether stderr is a terminal.
+    live: bool,
+    /// Whether the line is on the screen now.
+    shown: bool,
+}
+
+impl LiveLine {
+    /// A line on stderr, live when stderr is a terminal.
+    pub(crate) fn new() -> Self {
+        Self {
+            live: io::stderr().is_terminal(),
+            shown: false,
+        }
+    }
+
+    /// Shows `latchkey: WHAT, M:SS left EXTRA`. `what` and `extra` are the command's own
+    /// words and numbers, never text from elsewhere.
+    pub(crate) fn countdown(&mut self, what: &str, left: std::time::Duration, extra: &str) {
+        if !self.live {
+            return;
+        }
+        let left = left.as_secs_f64().ceil() as u64;
+        let mut err = io::stderr().lock();
+        let _ = write!(
+            err,
+            "\r\x1b[2Klatchkey: {what}, {}:{:02} left{extra}",
+            left / 60,
+            left % 60
+        );
+        let _ = err.flush();
+        self.shown = true;
+    }
+
+    /// Clears the line, if it is shown.
+    pub(crate) fn finish(&mut self) {
+        if self.shown {
+            let mut err = io::stderr().lock();
+            let _ = write!(err, "\r\x1b[2K");
+            let _ = err.flush();
+            self.shown = false;
+        }
+    }
+}
+
 /// A JSON object whose members keep the order they were added in.
 #[derive(Debug, Default, Clone)]
 pub(crate) struct Object(pub(crate) Vec<(String, Value)>);
@@ -110,6 +171,13 @@ impl std::fmt::Display for Object {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(&serde_json::to_string(self).map_err(|_| std::fmt::Error)?)
     }
+}
+
+/// A duration as the seconds a user would type (`2`, `0.5`).
+pub(crate) fn seconds(duration: std::time::Duration) -> String {
+    // Tenths at most: a wait of 1.2345 s reads as 1.2.
+    let secs = (duration.as_secs_f64() * 10.0).round() / 10.0;
+    format!("{secs}")
 }
 
 /// Seconds since the Unix epoch.
