@@ -294,12 +294,27 @@ mod tests {
 
     #[test]
     fn hyphen_values_are_accepted() {
-        let cli = Cli::try_parse_from(["latchkey", "refresh", "--refresh-token", "-abc"]).unwrap();
+        let cli = Cli::try_parse_from([
+            "latchkey",
+            "refresh",
+            "--client-id",
+            "c",
+            "--refresh-token",
+            "-abc",
+        ])
+        .unwrap();
         let Command::Refresh(args) = cli.command else {
             panic!("not refresh")
         };
         assert_eq!(args.refresh_token.as_deref(), Some("-abc"));
-        let cli = Cli::try_parse_from(["latchkey", "refresh", "--refresh-token=-abc"]).unwrap();
+        let cli = Cli::try_parse_from([
+            "latchkey",
+            "refresh",
+            "--client-id",
+            "c",
+            "--refresh-token=-abc",
+        ])
+        .unwrap();
         let Command::Refresh(args) = cli.command else {
             panic!("not refresh")
         };
@@ -308,8 +323,16 @@ mod tests {
 
     #[test]
     fn refresh_needs_a_token_or_a_cache() {
-        assert!(Cli::try_parse_from(["latchkey", "refresh"]).is_err());
-        let cli = Cli::try_parse_from(["latchkey", "refresh", "--cache", "t.json"]).unwrap();
+        assert!(Cli::try_parse_from(["latchkey", "refresh", "--client-id", "c"]).is_err());
+        let cli = Cli::try_parse_from([
+            "latchkey",
+            "refresh",
+            "--client-id",
+            "c",
+            "--cache",
+            "t.json",
+        ])
+        .unwrap();
         let Command::Refresh(args) = cli.command else {
             panic!("not refresh")
         };

@@ -61,7 +61,7 @@ fn authorize(p: &Provider, client_id: &str, scope: &str) -> Command {
         "--scope",
         scope,
         "--no-browser",
-        "--timeout",
+        "--login-timeout",
         "30",
     ]);
     command
