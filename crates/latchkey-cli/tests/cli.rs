@@ -1595,3 +1595,170 @@ fn the_demo_walks_every_flow() {
     assert_no_mock_credentials(out);
     assert_no_mock_credentials(&done.stderr);
 }
+
+// ---------------------------------------------------------------------------------------
+// retries, timeouts, -v, and the small things
+// ---------------------------------------------------------------------------------------
+
+/// Every retry prints one line with the status, the wait and the attempt number.
+#[test]
+fn each_retry_prints_one_line() {
+    let server = server();
+    server.inject("/token", Fault::retry_after(503, "1"), 2);
+    let mut command = latchkey();
+    command.args(["client-credentials", "--client-id", "basic-app"]);
+    command.args(["--client-secret", BASIC_SECRET, "--retries", "3"]);
+    endpoints(&mut command, &server);
+    let done = run(command);
+    done.success();
+    let retries: Vec<&str> = done
+        .stderr
+        .lines()
+        .filter(|l| l.contains("retrying in"))
+        .collect();
+    assert_eq!(
+        retries,
+        [
+            "latchkey: HTTP 503; retrying in 1 s (attempt 2 of 4)",
+            "latchkey: HTTP 503; retrying in 1 s (attempt 3 of 4)",
+        ],
+        "{}",
+        done.stderr
+    );
+    assert_eq!(server.request_count("/token"), 3);
+}
+
+/// `--max-time` bounds each attempt and names itself when it fires; `--retries 0` makes it
+/// one attempt.
+#[test]
+fn a_timeout_names_the_limit_that_fired() {
+    let server = server();
+    server.inject("/token", Fault::Delay(Duration::from_secs(5)), 2);
+    let mut command = latchkey();
+    command.args(["client-credentials", "--client-id", "basic-app"]);
+    command.args(["--client-secret", BASIC_SECRET]);
+    command.args(["--max-time", "0.5", "--retries", "0"]);
+    endpoints(&mut command, &server);
+    let started = Instant::now();
+    let done = run(command);
+    let error = done.failure();
+    assert!(started.elapsed() < Duration::from_secs(3), "{error}");
+    assert!(error.contains("--max-time 0.5 s"), "{error}");
+    assert!(!error.contains("global"), "{error}");
+    assert_eq!(server.request_count("/token"), 1);
+
+    // With a retry, the retry says why and when.
+    let mut command = latchkey();
+    command.args(["client-credentials", "--client-id", "basic-app"]);
+    command.args(["--client-secret", BASIC_SECRET]);
+    command.args(["--max-time", "0.5", "--retries", "1"]);
+    endpoints(&mut command, &server);
+    let done = run(command);
+    done.success();
+    let retry = done
+        .stderr
+        .lines()
+        .find(|l| l.contains("retrying in"))
+        .unwrap_or_else(|| panic!("no retry line: {}", done.stderr));
+    assert!(retry.contains("(attempt 2 of 2)"), "{retry}");
+    assert!(
+        retry.contains("timed out") || retry.contains("timeout"),
+        "{retry}"
+    );
+}
+
+/// `-v` shows each request (headers and body redacted) and each response (status,
+/// headers, body redacted), and nothing secret.
+#[test]
+fn verbose_shows_both_sides_without_secrets() {
+    let server = server();
+    let mut command = latchkey();
+    command.args(["client-credentials", "--client-id", "post-app", "-v"]);
+    command.args(["--client-secret", POST_SECRET, "--auth-method", "post"]);
+    endpoints(&mut command, &server);
+    let done = run(command);
+    let tokens = done.success();
+    let err = &done.stderr;
+    assert!(err.contains("> POST http://127.0.0.1:"), "{err}");
+    assert!(err.contains("client_secret=<redacted>"), "{err}");
+    assert!(err.contains("grant_type=client_credentials"), "{err}");
+    assert!(err.contains("< HTTP 200"), "{err}");
+    assert!(
+        err.to_ascii_lowercase()
+            .contains("<  content-type: application/json"),
+        "{err}"
+    );
+    assert!(err.contains(r#""access_token":"<redacted>""#), "{err}");
+    assert!(err.contains(r#""token_type":"#), "{err}");
+    done.no_secrets(&[str_of(&tokens, "access_token")]);
+}
+
+/// An error body that is not JSON is shown once, quoted once: not escaped twice.
+#[test]
+fn an_error_body_is_quoted_once() {
+    let server = server();
+    server.inject(
+        "/token",
+        Fault::body(500, "text/plain", "he said \"no\"\nand left"),
+        1,
+    );
+    let mut command = latchkey();
+    command.args([
+        "client-credentials",
+        "--client-id",
+        "basic-app",
+        "--retries",
+        "0",
+    ]);
+    command.args(["--client-secret", BASIC_SECRET]);
+    endpoints(&mut command, &server);
+    let done = run(command);
+    let error = done.failure();
+    // Between one pair of quotes, with the quote and the newline escaped once.
+    assert!(
+        error.contains(r#"body starts "he said \"no\"\nand left""#),
+        "{error}"
+    );
+    assert!(!error.contains(r"\\"), "escaped twice: {error}");
+}
+
+/// A trailing-slash issuer gets a hint; `https://` to a plain-HTTP port says so.
+#[test]
+fn issuer_mistakes_get_a_hint() {
+    let server = server();
+    let mut command = latchkey();
+    command.args(["discover", "--issuer", &format!("{}/", server.issuer())]);
+    let done = run(command);
+    let error = done.failure();
+    assert!(
+        error.contains("drop") || error.contains("try --issuer"),
+        "{error}"
+    );
+    assert!(
+        error.contains(&format!("--issuer {}", server.issuer())),
+        "{error}"
+    );
+
+    let plain = server.issuer().replacen("http://", "https://", 1);
+    let mut command = latchkey();
+    command.args(["discover", "--issuer", &plain, "--retries", "0"]);
+    let done = run(command);
+    let error = done.failure();
+    assert!(error.contains("plain-HTTP port"), "{error}");
+    assert!(!error.contains("InvalidContentType"), "{error}");
+}
+
+/// `latchkey help --help` and `latchkey help SUBCOMMAND` work.
+#[test]
+fn help_of_help() {
+    for args in [&["help", "--help"][..], &["help", "authorize"], &["help"]] {
+        let mut command = latchkey();
+        command.args(args);
+        let done = run(command);
+        assert_eq!(done.code, Some(0), "{args:?}: {}", done.stderr);
+        assert!(done.stdout.contains("Usage"), "{args:?}: {}", done.stdout);
+    }
+    let mut command = latchkey();
+    command.args(["help", "no-such"]);
+    assert_eq!(run(command).code, Some(2));
+}

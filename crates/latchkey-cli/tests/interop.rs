@@ -453,6 +453,9 @@ fn authorize_with_the_wrong_auth_method_is_invalid_client() {
     let error = done.failure();
     assert!(error.contains("invalid_client"), "{error}");
     assert!(error.contains("HTTP 401"), "{error}");
+    // It names the method used and the flag that changes it.
+    assert!(error.contains("client_secret_post"), "{error}");
+    assert!(error.contains("--auth-method basic"), "{error}");
     done.no_secrets(&[&query_param(&callback, "code").expect("a code")]);
 }
 }
