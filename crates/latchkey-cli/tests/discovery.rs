@@ -196,7 +196,7 @@ fn client_authentication_comes_from_the_metadata() {
     // Only client_secret_post listed: the secret goes in the body, without a flag.
     let doc = metadata_listing(&server, &["client_secret_post"]);
     server.inject(path, Fault::body(200, "application/json", doc), 1);
-    let mut command = support::latchkey();
+    let mut command = latchkey();
     command.args([
         "client-credentials",
         "--client-id",
@@ -236,7 +236,7 @@ fn client_authentication_comes_from_the_metadata() {
 #[test]
 fn invalid_client_names_the_method_and_the_flag() {
     let server = builder().start();
-    let mut command = support::latchkey();
+    let mut command = latchkey();
     command.args([
         "client-credentials",
         "--client-id",
