@@ -249,7 +249,14 @@ pub(crate) fn add_token_secrets(tokens: &TokenSet) {
 pub(crate) fn header_lines(headers: &Headers) -> Vec<String> {
     headers
         .iter()
-        .map(|(name, value)| format!("{name}: {}", latchkey::redact::header_value(name, value)))
+        .map(|(name, value)| {
+            if name.eq_ignore_ascii_case("location") {
+                // A redirect may carry a code or a token in its query or fragment.
+                format!("{name}: {}", redact_url(value))
+            } else {
+                format!("{name}: {}", latchkey::redact::header_value(name, value))
+            }
+        })
         .collect()
 }
 
@@ -264,20 +271,6 @@ pub(crate) fn redact_url(url: &str) -> String {
         Some((b, q)) => (b, Some(q)),
         None => (before_fragment, None),
     };
-    let redact_pairs = |pairs: &str| -> String {
-        pairs
-            .split('&')
-            .map(|pair| {
-                let name = pair.split_once('=').map_or(pair, |(n, _)| n);
-                if latchkey::redact::is_secret_parameter(name) {
-                    format!("{name}=<redacted>")
-                } else {
-                    pair.to_owned()
-                }
-            })
-            .collect::<Vec<_>>()
-            .join("&")
-    };
     let mut out = base.to_owned();
     if let Some(query) = query {
         out.push('?');
@@ -288,6 +281,23 @@ pub(crate) fn redact_url(url: &str) -> String {
         out.push_str(&redact_pairs(fragment));
     }
     out
+}
+
+/// `name=value&...` pairs with the values of credential parameters replaced by
+/// `<redacted>` (a URL's query or fragment, a form-encoded body).
+pub(crate) fn redact_pairs(pairs: &str) -> String {
+    pairs
+        .split('&')
+        .map(|pair| {
+            let name = pair.split_once('=').map_or(pair, |(n, _)| n);
+            if latchkey::redact::is_secret_parameter(name) {
+                format!("{name}=<redacted>")
+            } else {
+                pair.to_owned()
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("&")
 }
 
 /// Masks, from now on, the credentials a redirect URL (or its bare query or fragment)
@@ -380,11 +390,13 @@ mod tests {
         let mut headers = Headers::new();
         headers.append("Authorization", "Basic Zm9vOmJhcg==");
         headers.append("content-type", "application/json");
+        headers.append("Location", "https://a.example/cb?code=c0de&state=s");
         assert_eq!(
             header_lines(&headers),
             [
                 "Authorization: Basic <redacted>",
-                "content-type: application/json"
+                "content-type: application/json",
+                "Location: https://a.example/cb?code=<redacted>&state=s"
             ]
         );
     }

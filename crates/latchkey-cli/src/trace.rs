@@ -9,7 +9,7 @@ use latchkey::drive::Headers;
 use latchkey::drive::{Action, Drive};
 use latchkey::{Exchange, Request, Response, TransportError};
 
-use crate::output::{add_secret, header_lines, seconds};
+use crate::output::{add_secret, header_lines, redact_pairs, seconds};
 use crate::say;
 
 /// What one exchange did: the request (the last attempt's), how many attempts, the final
@@ -233,7 +233,14 @@ pub(crate) fn response_body(response: &Response) -> String {
         redact_json(&mut json);
         return json.to_string();
     }
+    let form = response
+        .content_type()
+        .is_some_and(|t| t.starts_with("application/x-www-form-urlencoded"));
     match std::str::from_utf8(&response.body) {
+        // A form-encoded token response (GitHub style), or text shaped like one.
+        Ok(text) if form || (text.contains('=') && !text.trim().contains(char::is_whitespace)) => {
+            redact_pairs(text.trim())
+        }
         Ok(text) if text.chars().count() > MAX_SHOWN_BODY => {
             let cut: String = text.chars().take(MAX_SHOWN_BODY).collect();
             format!("{cut}… ({} bytes in all)", response.body.len())
@@ -273,6 +280,16 @@ mod tests {
         assert!(!shown.contains("\"rt\""), "{shown}");
         assert!(!shown.contains("\"x\""), "{shown}");
         assert!(shown.contains("\"expires_in\":60"), "{shown}");
+        let form = Response::new(
+            200,
+            Headers::new(),
+            b"access_token=gho_secret&scope=repo&token_type=bearer".to_vec(),
+            SystemTime::UNIX_EPOCH,
+        );
+        assert_eq!(
+            response_body(&form),
+            "access_token=<redacted>&scope=repo&token_type=bearer"
+        );
         let text = Response::new(
             400,
             Headers::new(),
