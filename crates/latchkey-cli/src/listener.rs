@@ -157,7 +157,7 @@ impl Listener {
                 .filter(|d| !d.is_zero())
             else {
                 return Err(Failure::Other(format!(
-                    "timed out waiting for the redirect to {}",
+                    "timed out waiting for the redirect to {} (--login-timeout)",
                     self.redirect_uri
                 )));
             };
@@ -459,7 +459,7 @@ pub(crate) fn read_stdin_line(deadline: Instant) -> Result<String, Failure> {
         Ok(Ok((_, line))) => Ok(line.trim().to_owned()),
         Ok(Err(e)) => Err(Failure::Other(format!("cannot read stdin: {e}"))),
         Err(_) => Err(Failure::Other(
-            "timed out waiting for the redirect URL on stdin".into(),
+            "timed out waiting for the redirect URL on stdin (--login-timeout)".into(),
         )),
     }
 }

@@ -1762,3 +1762,28 @@ fn help_of_help() {
     command.args(["help", "no-such"]);
     assert_eq!(run(command).code, Some(2));
 }
+
+/// On a terminal the browser wait shows a countdown, like the device flow (`script` gives
+/// the command a terminal), and the limit that ended it is named.
+#[cfg(target_os = "linux")]
+#[test]
+fn the_browser_wait_counts_down_on_a_terminal() {
+    let server = server();
+    let line = format!(
+        "{} authorize --client-id public-app --auth-url {} --token-url {} --no-browser \
+         --login-timeout 2.5",
+        env!("CARGO_BIN_EXE_latchkey"),
+        server.authorization_endpoint(),
+        server.token_endpoint()
+    );
+    let mut command = Command::new("script");
+    command.args(["-qec", &line, "/dev/null"]);
+    let done = run(command);
+    let all = format!("{}{}", done.stdout, done.stderr);
+    assert!(
+        all.contains("waiting for the redirect, 0:02 left"),
+        "{all:?}"
+    );
+    assert!(all.contains("\u{1b}[2K"), "{all:?}");
+    assert!(all.contains("(--login-timeout)"), "{all:?}");
+}
