@@ -5,9 +5,10 @@
 //! latchkey discover | device | revoke | introspect | token-exchange  [flags]
 //! ```
 //!
-//! The result goes to stdout as one JSON object; progress and the one-line failure message
-//! go to stderr, secrets masked and server text escaped ([`output`]). Exit status: 0 on
-//! success, 1 when the flow failed, 2 for a usage error.
+//! The result goes to stdout (one JSON object, or what `--output` asks for); progress and the
+//! one-line failure message go to stderr, secrets masked and server text escaped
+//! ([`output`]). Exit status: 0 on success, 1 when the flow failed, 2 for a usage error (in
+//! one style, clap's included: [`usage_error`]).
 //!
 //! Modules, each importing only from those listed before it:
 //!
@@ -54,7 +55,8 @@ const LONG_ABOUT: &str = "\
 Get OAuth 2.0 tokens from any provider with flags alone.
 
 On success the result (a token set, or userinfo claims) is printed to stdout as one JSON \
-object, and nothing else is. Progress goes to stderr. On failure stderr gets one line that \
+object (or, with --output, the access token alone, an Authorization header or shell \
+variable lines), and nothing else is. Progress goes to stderr. On failure stderr gets one line that \
 names the server's OAuth error code and description when it sent one, and the exit status \
 is 1; a usage error exits with 2. Client secrets, codes, PKCE verifiers and tokens are never \
 written to stderr, and text that came from a server is printed with control characters \

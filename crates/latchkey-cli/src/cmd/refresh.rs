@@ -68,17 +68,15 @@ pub(crate) fn run(args: &RefreshArgs) -> Result<(), Failure> {
         add_secret(refresh_token);
     }
     let wire = wire(&common);
-    let mut cache_args = args.cache.clone();
-    // A refresh token given is a request to refresh now, whatever the cache holds.
-    cache_args.force_refresh |= args.refresh_token.is_some();
     let cached = Cached {
-        args: &cache_args,
+        args: &args.cache,
         key: Key::of(&common),
         wire: &wire,
         output: args.output.output,
     };
     let tokens = match &args.refresh_token {
-        // Refreshed with the token given, then saved under this run's key.
+        // A refresh token given is a request to refresh now, whatever the cache holds: the
+        // result is saved under this run's key.
         Some(given) if args.cache.cache.is_some() => {
             cache::replace(cached, || refresh(&common, &wire, given))?
         }
