@@ -290,15 +290,18 @@ impl Cache {
             return Ok(Some(cached));
         }
         if cached.refresh_token().is_none() {
-            say!(
-                "latchkey: the cached token from {path} is {}{} and has no refresh token",
-                if force {
-                    "to be renewed"
-                } else {
-                    "no longer usable"
-                },
-                lifetime(&cached, now)
-            );
+            if force {
+                say!(
+                    "latchkey: the cached token from {path} has no refresh token to renew it \
+                     with (--force-refresh); getting a new one"
+                );
+            } else {
+                say!(
+                    "latchkey: the cached token from {path} is no longer usable{} and has no \
+                     refresh token",
+                    lifetime(&cached, now)
+                );
+            }
             return Ok(None);
         }
         let (client, source) = renewal()?;

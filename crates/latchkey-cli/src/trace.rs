@@ -2,12 +2,12 @@
 //! `--verbose` and the retry lines of every subcommand ([`Watch`]).
 
 use std::sync::{Arc, Mutex, PoisonError};
-use std::time::SystemTime;
+use std::time::{Duration, SystemTime};
 
 #[cfg(test)]
 use latchkey::drive::Headers;
 use latchkey::drive::{Action, Drive};
-use latchkey::{Exchange, Request, Response, TransportError};
+use latchkey::{Exchange, Request, Response, TransportError, TransportErrorKind};
 
 use crate::output::{add_secret, header_lines, redact_pairs, seconds};
 use crate::say;
@@ -102,6 +102,43 @@ impl<E: Exchange> Exchange for Traced<E> {
     }
 }
 
+/// The per-attempt time limits, for naming the one that fired.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Limits {
+    /// `--connect-timeout`.
+    pub(crate) connect: Duration,
+    /// `--max-time`.
+    pub(crate) max_time: Duration,
+}
+
+impl Limits {
+    /// What a transport failure means, in the user's terms: a timeout names the flag whose
+    /// limit fired (not the HTTP library's `timeout: global`); plain HTTP behind `https://`
+    /// says so. `None` for other failures, which say enough themselves.
+    pub(crate) fn describe(self, error: &TransportError) -> Option<String> {
+        let message = error.message();
+        let host = message.split(": ").next().unwrap_or(message);
+        if error.kind() == TransportErrorKind::Timeout {
+            let (flag, limit) = if message.contains("connect") || message.contains("resolve") {
+                ("--connect-timeout", self.connect)
+            } else {
+                ("--max-time", self.max_time)
+            };
+            return Some(format!(
+                "{host}: timed out: no answer within {flag} {} s",
+                seconds(limit)
+            ));
+        }
+        if message.contains("InvalidContentType") || message.contains("corrupt message") {
+            return Some(format!(
+                "{host}: the server did not answer in TLS: it looks like a plain-HTTP port; use \
+                 http:// for it (allowed on loopback, or with --insecure-http)"
+            ));
+        }
+        None
+    }
+}
+
 /// A driver that shows what goes over the wire while delegating: with `verbose`, each
 /// request (headers and body redacted) and each answer (status, headers, body redacted);
 /// and, when the driver is one that retries, one line per retry with what failed, the wait
@@ -113,6 +150,8 @@ pub(crate) struct Watch<D> {
     /// The number of attempts allowed, when this driver's waits are retries (device polling
     /// waits are not).
     retries: Option<u32>,
+    /// The time limits, for saying which one fired.
+    limits: Limits,
     attempts: u32,
     /// How the last attempt ended, for the retry line.
     last: Option<String>,
@@ -120,22 +159,24 @@ pub(crate) struct Watch<D> {
 
 impl<D> Watch<D> {
     /// Watches a driver whose waits are retries, with at most `attempts` attempts.
-    pub(crate) fn retrying(inner: D, verbose: bool, attempts: u32) -> Self {
+    pub(crate) fn retrying(inner: D, verbose: bool, attempts: u32, limits: Limits) -> Self {
         Self {
             inner,
             verbose,
             retries: Some(attempts),
+            limits,
             attempts: 0,
             last: None,
         }
     }
 
     /// Watches a driver whose waits are its own rhythm (device polling).
-    pub(crate) fn polling(inner: D, verbose: bool) -> Self {
+    pub(crate) fn polling(inner: D, verbose: bool, limits: Limits) -> Self {
         Self {
             inner,
             verbose,
             retries: None,
+            limits,
             attempts: 0,
             last: None,
         }
@@ -187,10 +228,14 @@ impl<D: Drive> Drive for Watch<D> {
                 self.last = Some(format!("HTTP {}", response.status));
             }
             Err(error) => {
+                let text = self
+                    .limits
+                    .describe(error)
+                    .unwrap_or_else(|| error.message().to_owned());
                 if self.verbose {
-                    say!("< no answer: {}", error.message());
+                    say!("< no answer: {text}");
                 }
-                self.last = Some(error.message().to_owned());
+                self.last = Some(text);
             }
         }
         self.inner.received(answer, now);

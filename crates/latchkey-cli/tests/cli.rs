@@ -1662,9 +1662,10 @@ fn a_timeout_names_the_limit_that_fired() {
         .unwrap_or_else(|| panic!("no retry line: {}", done.stderr));
     assert!(retry.contains("(attempt 2 of 2)"), "{retry}");
     assert!(
-        retry.contains("timed out") || retry.contains("timeout"),
+        retry.contains("timed out: no answer within --max-time 0.5 s"),
         "{retry}"
     );
+    assert!(!retry.contains("global"), "{retry}");
 }
 
 /// `-v` shows each request (headers and body redacted) and each response (status,

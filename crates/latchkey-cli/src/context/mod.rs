@@ -13,8 +13,7 @@ use std::time::SystemTime;
 use latchkey::drive::{DevicePolling, SendDriver, TransportSettings};
 use latchkey::{
     BodyEncoding, Client, ClientAuth, DevicePoll, DeviceWait, Discovery, Error, ErrorCode,
-    Exchange, ResponseError, RetryPolicy, ServerMetadata, TokenSet, TransportErrorKind, Url,
-    WellKnown,
+    Exchange, ResponseError, RetryPolicy, ServerMetadata, TokenSet, Url, WellKnown,
 };
 use latchkey_ureq::Transport;
 use serde::Serialize;
@@ -23,11 +22,9 @@ use self::options::{
     AuthMethod, Body, IssuerArgs, NetworkArgs, Output, ScopeArgs, SecretArgs, WellKnownDoc,
 };
 use crate::failure::Failure;
-use crate::output::{
-    Object, add_secret, add_token_secrets, print_json, print_lines, seconds, token_object,
-};
+use crate::output::{Object, add_secret, add_token_secrets, print_json, print_lines, token_object};
 use crate::say;
-use crate::trace::Watch;
+use crate::trace::{Limits, Watch};
 
 /// The endpoint flags a subcommand has (those it does not have stay `None`).
 #[derive(Debug, Clone, Default)]
@@ -353,6 +350,7 @@ impl Wire {
             SendDriver::new(exchange, &self.settings),
             self.network.verbose,
             self.network.retries.saturating_add(1),
+            self.limits(),
         );
         self.transport
             .run(driver)
@@ -368,10 +366,19 @@ impl Wire {
         let driver = Watch::polling(
             DevicePolling::with_progress(poll, &self.settings, on_wait),
             self.network.verbose,
+            self.limits(),
         );
         self.transport
             .run(driver)
             .map_err(|error| self.explain(error))
+    }
+
+    /// The per-attempt time limits.
+    fn limits(&self) -> Limits {
+        Limits {
+            connect: self.network.connect_timeout,
+            max_time: self.network.max_time,
+        }
     }
 
     /// The failure for an error, with what the user can do about it: the limit that fired
@@ -379,29 +386,10 @@ impl Wire {
     /// `invalid_client`.
     fn explain(&self, error: Error) -> Failure {
         match &error {
-            Error::Transport(e) if e.kind() == TransportErrorKind::Timeout => {
-                let message = e.message();
-                let host = message.split(": ").next().unwrap_or(message);
-                let (flag, limit) = if message.contains("connect") || message.contains("resolve") {
-                    ("--connect-timeout", self.network.connect_timeout)
-                } else {
-                    ("--max-time", self.network.max_time)
-                };
-                Failure::Other(format!(
-                    "{host}: timed out: no answer within {flag} {} s",
-                    seconds(limit)
-                ))
-            }
-            Error::Transport(e)
-                if e.message().contains("InvalidContentType")
-                    || e.message().contains("corrupt message") =>
-            {
-                let host = e.message().split(": ").next().unwrap_or_default();
-                Failure::Other(format!(
-                    "{host}: the server did not answer in TLS: it looks like a plain-HTTP port; \
-                     use http:// for it (allowed on loopback, or with --insecure-http)"
-                ))
-            }
+            Error::Transport(e) => match self.limits().describe(e) {
+                Some(text) => Failure::Other(text),
+                None => Failure::OAuth(error),
+            },
             Error::Server(e) if e.code == ErrorCode::InvalidClient => {
                 let method = AUTH_METHOD
                     .lock()
