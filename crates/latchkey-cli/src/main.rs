@@ -243,9 +243,16 @@ fn usage_error(error: &clap::Error) -> ExitCode {
         ErrorKind::InvalidSubcommand => "no such subcommand (see latchkey --help)".to_owned(),
         // Missing flags, conflicts, a flag given twice: clap names flags only.
         _ => {
+            // clap's first paragraph (a list of missing flags continues on indented lines),
+            // on one line.
             let text = error.to_string();
-            let first = text.lines().next().unwrap_or_default();
-            first.strip_prefix("error: ").unwrap_or(first).to_owned()
+            let paragraph: Vec<&str> = text
+                .lines()
+                .take_while(|line| !line.trim().is_empty())
+                .map(str::trim)
+                .collect();
+            let joined = paragraph.join(" ");
+            joined.strip_prefix("error: ").unwrap_or(&joined).to_owned()
         }
     };
     let failure = Failure::Usage(message);

@@ -1556,6 +1556,7 @@ fn flags_a_subcommand_does_not_use_are_refused() {
         "{}",
         done.stderr
     );
+    assert!(done.stderr.contains("--client-id <ID>"), "{}", done.stderr);
     assert!(
         done.stderr.trim_end().ends_with("(see --help)"),
         "{}",
