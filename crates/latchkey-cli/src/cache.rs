@@ -369,7 +369,7 @@ impl Cache {
             Err(other) => return Err(other),
         };
         match machine.fetched(renewal.ticket, fetched, SystemTime::now()) {
-            Landing::Save(tokens) => {
+            Landing::Save(tokens) | Landing::SaveAgain { tokens, .. } => {
                 self.save(&tokens)?;
                 Ok(Some(tokens))
             }

@@ -14,7 +14,9 @@ pub enum ErrorKind {
     /// prefix, a zero duration.
     Config,
     /// Redis could not be reached or did not answer in time: refused, dropped or timed-out
-    /// connections. Worth trying again later.
+    /// connections, or a server still loading its data after a restart (`LOADING`) or
+    /// failing over. Worth trying again later: such a [`StoreError`] is
+    /// [transient](StoreError::is_transient), and a token manager saves again through it.
     Unavailable,
     /// Redis answered with an error (a wrong password, a key of another type, a script that
     /// failed).
@@ -117,13 +119,22 @@ pub(crate) fn redis_failure(what: &str, at: &str, error: redis::RedisError) -> S
         (ErrorKind::Unavailable, "connection dropped".to_owned())
     } else if error.is_io_error() {
         (ErrorKind::Unavailable, "connection failed".to_owned())
+    } else if matches!(error.retry_method(), redis::RetryMethod::WaitAndRetry) {
+        // LOADING (a restarted server reading its data back), TRYAGAIN, MASTERDOWN...
+        (ErrorKind::Unavailable, format!("{:?}", error.kind()))
     } else {
         // The kind's name only (`AuthenticationFailed`, `Server(ResponseError)`): the
         // detail stays in the source.
         (ErrorKind::Redis, format!("{:?}", error.kind()))
     };
-    StoreError::new(format!("{what} at {at} ({how})")).with_source(RedisStoreError {
+    let failure = StoreError::new(format!("{what} at {at} ({how})")).with_source(RedisStoreError {
         kind,
         source: Some(error),
-    })
+    });
+    // A token manager saves again, with backoff, through a passing outage.
+    if kind == ErrorKind::Unavailable {
+        failure.transient()
+    } else {
+        failure
+    }
 }

@@ -82,13 +82,12 @@
 //!
 //! ## Connections
 //!
-//! Each call opens its own connection, with the builder's
-//! [`timeout`](RedisStoreBuilder::timeout) for connecting, reading and writing. A token
-//! manager calls the store about once per renewal, so nothing is pooled, and a restarted
-//! Redis is simply reconnected to on the next call. A lease that waits opens a second
-//! connection to subscribe; a lease keeps the connection that took it until it is dropped,
-//! and releases it over that connection: one round trip on the dropping thread (for the async
-//! manager, a runtime worker, bounded by the timeout).
+//! A store object keeps one connection that worked for its next call, with the builder's
+//! [`timeout`](RedisStoreBuilder::timeout) for connecting, reading and writing; a call that
+//! finds it dead (Redis restarted since) reconnects once, and a connection that timed out
+//! is never reused (its late answer could be read as the next one's). A lease that waits
+//! opens a second connection to subscribe. Dropping a [`Lease`] releases it: one round trip
+//! on the dropping thread (`latchkey-reqwest`'s manager drops it on the blocking pool).
 
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
@@ -272,6 +271,7 @@ impl RedisStoreBuilder {
             release: Script::new(RELEASE),
             save: Script::new(SAVE),
             held: Mutex::new(None),
+            idle: Mutex::new(None),
         };
         Ok(RedisStore {
             shared: Arc::new(shared),
@@ -330,6 +330,8 @@ struct Shared {
     save: Script,
     /// The lease this store object holds, from when it got it until its [`Lease`] is dropped.
     held: Mutex<Option<Held>>,
+    /// A connection that worked, kept for the next call (no new TCP connection per call).
+    idle: Mutex<Option<Connection>>,
 }
 
 #[derive(Clone)]
@@ -339,22 +341,15 @@ struct Held {
 }
 
 /// What a [`Lease`] from [`RedisStore`] holds: dropping it releases the lease if it is still
-/// this holder's, over the connection that took it (one round trip on the dropping thread),
-/// or a new one if that connection broke meanwhile.
+/// this holder's (one round trip on the dropping thread).
 struct LeaseGuard {
     shared: Arc<Shared>,
     value: String,
-    con: Mutex<Option<Connection>>,
 }
 
 impl Drop for LeaseGuard {
     fn drop(&mut self) {
-        let con = self
-            .con
-            .get_mut()
-            .unwrap_or_else(PoisonError::into_inner)
-            .take();
-        self.shared.release(&self.value, con);
+        self.shared.release(&self.value);
     }
 }
 
@@ -411,12 +406,12 @@ impl RedisStore {
     /// A [`StoreError`] when Redis cannot be asked.
     pub fn version(&self) -> Result<u64, StoreError> {
         const WHAT: &str = "cannot read the token set's version";
-        let mut con = self.shared.connect(WHAT)?;
-        let version: Option<u64> = redis::cmd("HGET")
-            .arg(&self.shared.tokens_key)
-            .arg("version")
-            .query(&mut con)
-            .map_err(|e| self.shared.failure(WHAT, e))?;
+        let version: Option<u64> = self.shared.call(WHAT, |con| {
+            redis::cmd("HGET")
+                .arg(&self.shared.tokens_key)
+                .arg("version")
+                .query(con)
+        })?;
         Ok(version.unwrap_or(0))
     }
 
@@ -427,29 +422,30 @@ impl RedisStore {
     /// A [`StoreError`] when Redis cannot be asked.
     pub fn remove(&self) -> Result<(), StoreError> {
         const WHAT: &str = "cannot remove the token set";
-        let mut con = self.shared.connect(WHAT)?;
-        redis::cmd("DEL")
-            .arg(&self.shared.tokens_key)
-            .query::<()>(&mut con)
-            .map_err(|e| self.shared.failure(WHAT, e))
+        self.shared.call(WHAT, |con| {
+            redis::cmd("DEL")
+                .arg(&self.shared.tokens_key)
+                .query::<()>(con)
+        })
     }
 
-    /// Takes the lease if it is free: `Some` with its value (which this store object now
-    /// holds), `None` while another holder has it.
-    fn try_acquire(&self, con: &mut Connection) -> Result<Option<String>, StoreError> {
+    /// Takes the lease if it is free: `Some` (this store object now holds it, until the
+    /// [`Lease`] is dropped), `None` while another holder has it.
+    fn try_acquire(&self) -> Result<Option<Lease>, StoreError> {
         const WHAT: &str = "cannot take the lease";
         let mut random = [0u8; 16];
         getrandom::fill(&mut random)
             .map_err(|_| store_error(ErrorKind::Random, "cannot draw a lease value"))?;
-        let value: Option<String> = self
-            .shared
-            .acquire
-            .key(&self.shared.lease_key)
-            .key(&self.shared.fence_key)
-            .arg(URL_SAFE_NO_PAD.encode(random))
-            .arg(millis(self.lease_ttl))
-            .invoke(con)
-            .map_err(|e| self.shared.failure(WHAT, e))?;
+        let random = URL_SAFE_NO_PAD.encode(random);
+        let value: Option<String> = self.shared.call(WHAT, |con| {
+            self.shared
+                .acquire
+                .key(&self.shared.lease_key)
+                .key(&self.shared.fence_key)
+                .arg(&random)
+                .arg(millis(self.lease_ttl))
+                .invoke(con)
+        })?;
         let Some(value) = value else {
             return Ok(None);
         };
@@ -469,16 +465,10 @@ impl RedisStore {
             value: value.clone(),
             fence,
         });
-        Ok(Some(value))
-    }
-
-    /// The [`Lease`] for `value`, released over `con` when dropped.
-    fn holding(&self, value: String, con: Connection) -> Lease {
-        Lease::holding(LeaseGuard {
+        Ok(Some(Lease::holding(LeaseGuard {
             shared: Arc::clone(&self.shared),
             value,
-            con: Mutex::new(Some(con)),
-        })
+        })))
     }
 
     fn busy(&self, wait: Duration) -> StoreError {
@@ -535,7 +525,45 @@ impl RedisStore {
 }
 
 impl Shared {
-    fn connect(&self, what: &str) -> Result<Connection, StoreError> {
+    /// Runs `op` over the kept connection, or a new one, and keeps the connection when it is
+    /// still good (it worked, or Redis answered with an error). A kept connection found dead
+    /// (Redis restarted since it was last used) is replaced by a new one for a second try:
+    /// the command never reached the new server.
+    fn call<T>(
+        &self,
+        what: &str,
+        op: impl Fn(&mut Connection) -> redis::RedisResult<T>,
+    ) -> Result<T, StoreError> {
+        let kept = self.idle_lock().take();
+        let fresh = kept.is_none();
+        let mut con = match kept {
+            Some(con) => con,
+            None => self.new_connection(what)?,
+        };
+        match op(&mut con) {
+            Err(e) if !fresh && e.is_connection_dropped() => {
+                let mut con = self.new_connection(what)?;
+                let answer = op(&mut con);
+                self.keep_if_good(con, answer.as_ref().err());
+                answer.map_err(|e| self.failure(what, e))
+            }
+            answer => {
+                self.keep_if_good(con, answer.as_ref().err());
+                answer.map_err(|e| self.failure(what, e))
+            }
+        }
+    }
+
+    /// Keeps `con` for the next call unless `error` says it may be broken or out of step
+    /// (a dropped connection, a timeout whose answer may still come).
+    fn keep_if_good(&self, con: Connection, error: Option<&redis::RedisError>) {
+        let broken = error.is_some_and(|e| e.is_io_error() || e.is_timeout());
+        if !broken {
+            *self.idle_lock() = Some(con);
+        }
+    }
+
+    fn new_connection(&self, what: &str) -> Result<Connection, StoreError> {
         let con = self
             .client
             .get_connection_with_timeout(self.timeout)
@@ -554,30 +582,26 @@ impl Shared {
         self.held.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    /// Releases the lease `value` if Redis still has it as the lease, over `con` or else a
-    /// new connection: a best effort (if Redis cannot be reached, the lease ends at its TTL).
-    /// The script is idempotent, so trying it again on a new connection is safe.
-    fn release(&self, value: &str, con: Option<Connection>) {
+    fn idle_lock(&self) -> std::sync::MutexGuard<'_, Option<Connection>> {
+        self.idle.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Releases the lease `value` if Redis still has it as the lease: a best effort (if Redis
+    /// cannot be reached, the lease ends at its TTL).
+    fn release(&self, value: &str) {
         {
             let mut held = self.held_lock();
             if held.as_ref().is_some_and(|h| h.value == value) {
                 *held = None;
             }
         }
-        let run = |con: &mut Connection| {
+        let _ = self.call("cannot release the lease", |con| {
             self.release
                 .key(&self.lease_key)
                 .arg(value)
                 .arg(&self.released)
                 .invoke::<i64>(con)
-                .is_ok()
-        };
-        if con.is_some_and(|mut con| run(&mut con)) {
-            return;
-        }
-        if let Ok(mut con) = self.connect("cannot release the lease") {
-            run(&mut con);
-        }
+        });
     }
 }
 
@@ -601,12 +625,12 @@ impl TokenStore for RedisStore {
     /// `None`.
     fn load(&self) -> Result<Option<TokenSet>, StoreError> {
         const WHAT: &str = "cannot load the token set";
-        let mut con = self.shared.connect(WHAT)?;
-        let value: Option<Vec<u8>> = redis::cmd("HGET")
-            .arg(&self.shared.tokens_key)
-            .arg("value")
-            .query(&mut con)
-            .map_err(|e| self.shared.failure(WHAT, e))?;
+        let value: Option<Vec<u8>> = self.shared.call(WHAT, |con| {
+            redis::cmd("HGET")
+                .arg(&self.shared.tokens_key)
+                .arg("value")
+                .query(con)
+        })?;
         value.map(|v| self.decode(&v)).transpose()
     }
 
@@ -618,18 +642,17 @@ impl TokenStore for RedisStore {
         let value = self.encode(tokens)?;
         let held = self.shared.held_lock().clone();
         let (lease, fence) = held.map_or((String::new(), 0), |h| (h.value, h.fence));
-        let mut con = self.shared.connect(WHAT)?;
-        let version: i64 = self
-            .shared
-            .save
-            .key(&self.shared.tokens_key)
-            .key(&self.shared.lease_key)
-            .arg(value)
-            .arg(lease)
-            .arg(fence)
-            .arg(self.tokens_ttl.map_or(0, millis))
-            .invoke(&mut con)
-            .map_err(|e| self.shared.failure(WHAT, e))?;
+        let version: i64 = self.shared.call(WHAT, |con| {
+            self.shared
+                .save
+                .key(&self.shared.tokens_key)
+                .key(&self.shared.lease_key)
+                .arg(&value)
+                .arg(&lease)
+                .arg(fence)
+                .arg(self.tokens_ttl.map_or(0, millis))
+                .invoke(con)
+        })?;
         let lost = match version {
             -1 => "another holder has it now",
             -2 => "another holder has saved since",
@@ -645,33 +668,46 @@ impl TokenStore for RedisStore {
     }
 
     /// Takes `<prefix>:lease` (see the [crate docs](crate#the-lease-and-fencing)), waiting at
-    /// most `wait` for another holder: woken by its release message, or polling.
+    /// most `wait` for another holder: woken by its release message, or polling. Redis out of
+    /// reach meanwhile ([`ErrorKind::Unavailable`]) is waited out too, on a new connection;
+    /// when `wait` ends with Redis still out of reach, that is the error.
     fn lease(&self, wait: Duration) -> Result<Lease, StoreError> {
         let start = Instant::now();
-        let mut con = self.shared.connect("cannot take the lease")?;
-        if let Some(value) = self.try_acquire(&mut con)? {
-            return Ok(self.holding(value, con));
+        // `Ok((None, _))`: try again; Redis out of reach is waited out too.
+        let attempt = || match self.try_acquire() {
+            Ok(lease) => Ok((lease, None)),
+            Err(e) if ErrorKind::of(&e) == Some(ErrorKind::Unavailable) => Ok((None, Some(e))),
+            Err(e) => Err(e),
+        };
+        let (taken, mut unreachable) = attempt()?;
+        if let Some(lease) = taken {
+            return Ok(lease);
         }
         if wait.is_zero() {
-            return Err(self.busy(wait));
+            return Err(unreachable.unwrap_or_else(|| self.busy(wait)));
         }
-        // A second connection listens for releases. Without it (pub/sub refused, the
-        // connection lost), polling alone goes on.
-        let mut listener = self.shared.connect("cannot listen for releases").ok();
+        // A second connection listens for releases. Without it (pub/sub refused, Redis out
+        // of reach, the connection lost), polling alone goes on.
+        let mut listener = self
+            .shared
+            .new_connection("cannot listen for releases")
+            .ok();
         let mut pubsub = listener.as_mut().and_then(|con| {
             let mut pubsub = con.as_pubsub();
             pubsub.subscribe(&self.shared.released).ok()?;
             Some(pubsub)
         });
         loop {
-            // Tried again right after subscribing too: a release in between sent its message
-            // before anyone listened.
-            if let Some(value) = self.try_acquire(&mut con)? {
-                return Ok(self.holding(value, con));
-            }
             let Some(left) = wait.checked_sub(start.elapsed()).filter(|d| !d.is_zero()) else {
-                return Err(self.busy(wait));
+                return Err(unreachable.unwrap_or_else(|| self.busy(wait)));
             };
+            // Tried first right after subscribing: a release in between sent its message
+            // before anyone listened.
+            let (taken, failure) = attempt()?;
+            if let Some(lease) = taken {
+                return Ok(lease);
+            }
+            unreachable = failure;
             let slice = self.poll_interval.min(left).max(Duration::from_millis(1));
             match pubsub.as_mut() {
                 Some(listening) => {

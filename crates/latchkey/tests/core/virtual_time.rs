@@ -5,7 +5,7 @@
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use latchkey::drive::{Action, DevicePolling, Drive, Headers, SendDriver, TransportSettings};
-use latchkey::manage::{Landing, Poll, RenewalMachine, Work};
+use latchkey::manage::{Poll, RenewalMachine, Work};
 use latchkey::{
     Client, Error, ErrorCode, Lifecycle, Request, Response, TokenSource, TransportError,
     TransportErrorKind,
@@ -196,12 +196,17 @@ fn renew(v: &Virtual, machine: &mut RenewalMachine, force: bool) -> Result<Strin
         Work::Fetch(step) => v.send(step),
         Work::Save(tokens) | Work::Resave(tokens) => Ok(tokens),
     };
-    match machine.fetched(renewal.ticket, fetched, v.now()) {
-        Landing::Save(_) => machine
+    let outcome = match machine
+        .fetched(renewal.ticket, fetched, v.now())
+        .into_save()
+    {
+        Ok(_) => machine
             .saved(renewal.ticket, Ok(()), v.now())
-            .map(|t| t.expose_secret().to_owned()),
-        Landing::Done(outcome) => outcome.map(|t| t.expose_secret().to_owned()),
-    }
+            .into_save()
+            .expect_err("a store that never fails is not asked to save again"),
+        Err(outcome) => outcome,
+    };
+    outcome.map(|t| t.expose_secret().to_owned())
 }
 
 #[test]
