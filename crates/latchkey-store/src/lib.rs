@@ -203,11 +203,25 @@ impl TokenStore for FileStore {
         let mut json = serde_json::to_vec_pretty(tokens)
             .map_err(|e| StoreError::new(format!("cannot encode the token set: {e}")))?;
         json.push(b'\n');
+        self.replace_contents(&json)
+    }
+}
+
+impl FileStore {
+    /// Replaces the file's contents with `bytes` the way [`save`](TokenStore::save) does:
+    /// a private temporary file, synced, renamed over the file, the directory synced. For
+    /// callers that keep their own format in the file (the `latchkey` command keeps several
+    /// token sets in one); [`load`](TokenStore::load) reads only a single token set.
+    ///
+    /// # Errors
+    ///
+    /// A [`StoreError`] naming the file when it cannot be written or replaced.
+    pub fn replace_contents(&self, bytes: &[u8]) -> Result<(), StoreError> {
         let (temp, mut file) = self
             .create_temp()
             .map_err(|e| self.error("cannot create a temporary file next to", e))?;
         let written = file
-            .write_all(&json)
+            .write_all(bytes)
             .and_then(|()| file.sync_all())
             .map_err(|e| self.error("cannot write a temporary file for", e))
             .and_then(|()| {
