@@ -7,7 +7,7 @@
 
 use std::borrow::Cow;
 
-use crate::error::CallbackError;
+use crate::error::{CallbackError, ErrorCode, ServerError};
 
 /// The parameters of a callback, decoded. Unknown parameters are kept in `extra`.
 #[derive(Clone, Default, PartialEq, Eq)]
@@ -132,6 +132,28 @@ impl<'a> CallbackParams<'a> {
             *slot = Some(value);
         }
         Ok(params)
+    }
+
+    /// The server's error, when the callback is an error response
+    /// ([RFC 6749 §4.1.2.1](https://www.rfc-editor.org/rfc/rfc6749#section-4.1.2.1)): its
+    /// `error`, `error_description` and `error_uri` (the last two bounded in length), with no
+    /// HTTP status. `None` when there is no `error` parameter.
+    ///
+    /// This does not check `state`: a flow's `callback` checks it first.
+    #[must_use]
+    pub fn server_error(&self) -> Option<ServerError> {
+        use crate::wire::error_response::{MAX_DESCRIPTION, bounded};
+        let code = self.error.as_deref()?;
+        let mut error = ServerError::new(ErrorCode::parse(code));
+        error.description = self
+            .error_description
+            .as_deref()
+            .map(|d| bounded(d, MAX_DESCRIPTION));
+        error.uri = self
+            .error_uri
+            .as_deref()
+            .map(|u| bounded(u, MAX_DESCRIPTION));
+        Some(error)
     }
 
     /// Every known parameter that is present, as `(name, value)` pairs, then the extras.
