@@ -39,6 +39,9 @@ fn device_prints_the_code_and_polls_until_approved() {
     let done = running.finish();
     let tokens = done.success();
     assert_eq!(tokens["scope"], "read");
+    // Off a terminal the wait is said once and never redrawn.
+    assert!(!done.stderr.contains(['\r', '\u{1b}']), "{:?}", done.stderr);
+    assert_eq!(done.stderr.matches("waiting").count(), 1, "{}", done.stderr);
     done.no_secrets(&[str_of(&tokens, "access_token")]);
     let device_code = server.requests_to("/token")[0]
         .param("device_code")
