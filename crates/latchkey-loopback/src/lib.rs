@@ -383,6 +383,34 @@ impl Loopback {
     /// # Errors
     ///
     /// As for [`code`](Self::code).
+    ///
+    /// # Examples
+    ///
+    /// ```no_run
+    /// # async fn login() -> Result<(), Box<dyn std::error::Error>> {
+    /// use latchkey::Client;
+    /// use latchkey_loopback::{Error, Loopback};
+    ///
+    /// let loopback = Loopback::bind()?;
+    /// let client = Client::builder("my-native-app")
+    ///     .authorization_endpoint("https://login.example.com/authorize")
+    ///     .token_endpoint("https://login.example.com/token")
+    ///     .redirect_uri(loopback.redirect_uri())
+    ///     .build()?;
+    /// let (url, pending) = client.authorization_code().scope("openid").build()?;
+    /// loopback.open(url.as_str())?;
+    /// let exchange = match loopback.code_async(pending, &client).await {
+    ///     Ok(exchange) => exchange,
+    ///     // access_denied, or a callback the flow refused
+    ///     Err(Error::Authorization(e)) => return Err(e.into()),
+    ///     // timed out, the listener failed
+    ///     Err(other) => return Err(other.into()),
+    /// };
+    /// // Send `exchange` with latchkey-reqwest's Transport for the tokens.
+    /// # drop(exchange);
+    /// # Ok(())
+    /// # }
+    /// ```
     #[cfg(feature = "tokio")]
     pub async fn code_async(
         self,
