@@ -2,7 +2,7 @@
 //! blocking API, reqwest against the async one. Nothing here leaves the loopback interface,
 //! and no browser is launched (the browser is a test stand-in or print-only).
 
-use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::net::TcpListener;
 use std::sync::{Arc, Mutex};
 use std::thread;
 use std::time::{Duration, Instant};
@@ -333,127 +333,137 @@ fn the_named_browser_gets_the_url() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
-/// Whether something listens on `addr`.
-fn listening(addr: SocketAddr) -> bool {
-    TcpStream::connect_timeout(&addr, Duration::from_secs(2)).is_ok()
-}
+/// The async API, with reqwest as the browser.
+#[cfg(feature = "tokio")]
+mod with_tokio {
+    use std::net::{SocketAddr, TcpStream};
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn async_the_right_callback_after_strays() {
-    let loopback = Loopback::builder()
-        .timeout(Duration::from_secs(20))
-        .bind()
-        .unwrap();
-    let redirect_uri = loopback.redirect_uri().to_owned();
-    let base = format!("http://{}", loopback.local_addr());
-    let client = client(&redirect_uri);
-    let (url, pending) = client.authorization_code().build().unwrap();
-    let state = state_of(url.as_str());
-    let visits = tokio::spawn(async move {
-        let http = reqwest::Client::builder()
-            .no_proxy()
-            .redirect(reqwest::redirect::Policy::none())
-            .build()
+    use super::*;
+
+    /// Whether something listens on `addr`.
+    fn listening(addr: SocketAddr) -> bool {
+        TcpStream::connect_timeout(&addr, Duration::from_secs(2)).is_ok()
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn async_the_right_callback_after_strays() {
+        let loopback = Loopback::builder()
+            .timeout(Duration::from_secs(20))
+            .bind()
             .unwrap();
-        let mut statuses = Vec::new();
-        for target in [
-            format!("{base}/favicon.ico"),
-            format!("{redirect_uri}?code=forged&state=other"),
-            format!("{redirect_uri}?code=a-code&state={state}"),
-        ] {
-            let response = http.get(&target).send().await.unwrap();
-            statuses.push(response.status().as_u16());
-            let _ = response.text().await;
-        }
-        statuses
-    });
-    let exchange = loopback.code_async(pending, &client).await.unwrap();
-    assert_eq!(exchange.code().expose_secret(), "a-code");
-    assert_eq!(visits.await.unwrap(), [404, 400, 200]);
-}
+        let redirect_uri = loopback.redirect_uri().to_owned();
+        let base = format!("http://{}", loopback.local_addr());
+        let client = client(&redirect_uri);
+        let (url, pending) = client.authorization_code().build().unwrap();
+        let state = state_of(url.as_str());
+        let visits = tokio::spawn(async move {
+            let http = reqwest::Client::builder()
+                .no_proxy()
+                .redirect(reqwest::redirect::Policy::none())
+                .build()
+                .unwrap();
+            let mut statuses = Vec::new();
+            for target in [
+                format!("{base}/favicon.ico"),
+                format!("{redirect_uri}?code=forged&state=other"),
+                format!("{redirect_uri}?code=a-code&state={state}"),
+            ] {
+                let response = http.get(&target).send().await.unwrap();
+                statuses.push(response.status().as_u16());
+                let _ = response.text().await;
+            }
+            statuses
+        });
+        let exchange = loopback.code_async(pending, &client).await.unwrap();
+        assert_eq!(exchange.code().expose_secret(), "a-code");
+        assert_eq!(visits.await.unwrap(), [404, 400, 200]);
+    }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn async_error_callback_and_timeout() {
-    let loopback = Loopback::builder()
-        .timeout(Duration::from_secs(20))
-        .bind()
-        .unwrap();
-    let redirect_uri = loopback.redirect_uri().to_owned();
-    let visit = tokio::spawn(async move {
-        let response = reqwest::Client::builder()
-            .no_proxy()
-            .build()
-            .unwrap()
-            .get(format!("{redirect_uri}?error=access_denied"))
-            .send()
-            .await
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn async_error_callback_and_timeout() {
+        let loopback = Loopback::builder()
+            .timeout(Duration::from_secs(20))
+            .bind()
             .unwrap();
-        (response.status().as_u16(), response.text().await.unwrap())
-    });
-    let error = loopback
-        .wait_with_async(&State::new("s"), |_| Ok(()))
-        .await
-        .unwrap_err();
-    assert_eq!(error.server_error().unwrap().code.as_str(), "access_denied");
-    let (status, page) = visit.await.unwrap();
-    assert_eq!(status, 400);
-    assert!(page.contains("access_denied"), "{page}");
-
-    let loopback = Loopback::builder()
-        .timeout(Duration::from_millis(300))
-        .bind()
-        .unwrap();
-    let error = loopback
-        .wait_with_async(&State::new("s"), |_| Ok(()))
-        .await
-        .unwrap_err();
-    assert!(matches!(error, Error::TimedOut { .. }), "{error:?}");
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn dropping_the_async_wait_frees_the_port() {
-    let loopback = Loopback::builder()
-        .timeout(Duration::from_secs(60))
-        .bind()
-        .unwrap();
-    let addr = loopback.local_addr();
-    let wait =
-        tokio::spawn(async move { loopback.wait_with_async(&State::new("s"), |_| Ok(())).await });
-    // It listens, and a connection that sends nothing is held open by the wait.
-    assert!(
-        tokio::task::spawn_blocking(move || listening(addr))
+        let redirect_uri = loopback.redirect_uri().to_owned();
+        let visit = tokio::spawn(async move {
+            let response = reqwest::Client::builder()
+                .no_proxy()
+                .build()
+                .unwrap()
+                .get(format!("{redirect_uri}?error=access_denied"))
+                .send()
+                .await
+                .unwrap();
+            (response.status().as_u16(), response.text().await.unwrap())
+        });
+        let error = loopback
+            .wait_with_async(&State::new("s"), |_| Ok(()))
             .await
-            .unwrap()
-    );
-    let idle = tokio::net::TcpStream::connect(addr).await.unwrap();
-    wait.abort();
-    assert!(wait.await.unwrap_err().is_cancelled());
-    // The port is free at once: nothing listens, and it can be bound again.
-    assert!(
-        !tokio::task::spawn_blocking(move || listening(addr))
-            .await
-            .unwrap()
-    );
-    let again = TcpListener::bind(addr).expect("the port is free again");
-    drop(again);
-    // The idle connection was closed with the wait.
-    let mut idle = idle;
-    let mut buf = [0u8; 16];
-    let read = tokio::time::timeout(
-        Duration::from_secs(5),
-        tokio::io::AsyncReadExt::read(&mut idle, &mut buf),
-    )
-    .await
-    .expect("closed, not left hanging");
-    assert!(matches!(read, Ok(0) | Err(_)), "{read:?}");
-}
+            .unwrap_err();
+        assert_eq!(error.server_error().unwrap().code.as_str(), "access_denied");
+        let (status, page) = visit.await.unwrap();
+        assert_eq!(status, 400);
+        assert!(page.contains("access_denied"), "{page}");
 
-#[tokio::test(flavor = "current_thread")]
-async fn dropping_a_wait_that_never_ran_frees_the_port() {
-    let loopback = Loopback::bind().unwrap();
-    let addr = loopback.local_addr();
-    let state = State::new("s");
-    let wait = loopback.wait_with_async(&state, |_| Ok(()));
-    drop(wait);
-    TcpListener::bind(addr).expect("the port is free again");
+        let loopback = Loopback::builder()
+            .timeout(Duration::from_millis(300))
+            .bind()
+            .unwrap();
+        let error = loopback
+            .wait_with_async(&State::new("s"), |_| Ok(()))
+            .await
+            .unwrap_err();
+        assert!(matches!(error, Error::TimedOut { .. }), "{error:?}");
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn dropping_the_async_wait_frees_the_port() {
+        let loopback = Loopback::builder()
+            .timeout(Duration::from_secs(60))
+            .bind()
+            .unwrap();
+        let addr = loopback.local_addr();
+        let wait =
+            tokio::spawn(
+                async move { loopback.wait_with_async(&State::new("s"), |_| Ok(())).await },
+            );
+        // It listens, and a connection that sends nothing is held open by the wait.
+        assert!(
+            tokio::task::spawn_blocking(move || listening(addr))
+                .await
+                .unwrap()
+        );
+        let idle = tokio::net::TcpStream::connect(addr).await.unwrap();
+        wait.abort();
+        assert!(wait.await.unwrap_err().is_cancelled());
+        // The port is free at once: nothing listens, and it can be bound again.
+        assert!(
+            !tokio::task::spawn_blocking(move || listening(addr))
+                .await
+                .unwrap()
+        );
+        let again = TcpListener::bind(addr).expect("the port is free again");
+        drop(again);
+        // The idle connection was closed with the wait.
+        let mut idle = idle;
+        let mut buf = [0u8; 16];
+        let read = tokio::time::timeout(
+            Duration::from_secs(5),
+            tokio::io::AsyncReadExt::read(&mut idle, &mut buf),
+        )
+        .await
+        .expect("closed, not left hanging");
+        assert!(matches!(read, Ok(0) | Err(_)), "{read:?}");
+    }
+
+    #[tokio::test(flavor = "current_thread")]
+    async fn dropping_a_wait_that_never_ran_frees_the_port() {
+        let loopback = Loopback::bind().unwrap();
+        let addr = loopback.local_addr();
+        let state = State::new("s");
+        let wait = loopback.wait_with_async(&state, |_| Ok(()));
+        drop(wait);
+        TcpListener::bind(addr).expect("the port is free again");
+    }
 }
