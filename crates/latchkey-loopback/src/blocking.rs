@@ -46,8 +46,12 @@ where
         let stop = Arc::clone(&stop);
         thread::spawn(move || accept_loop(&listener, &stop, &tx))
     };
-    // The accept loop stops (and closes the listener) however the wait ends.
-    let _stop = StopOnDrop(stop);
+    // The accept loop stops, and the listener is closed, before the wait returns, however
+    // it ends.
+    let mut acceptor = Acceptor {
+        stop,
+        thread: Some(acceptor),
+    };
     loop {
         let Some(remaining) = deadline
             .checked_duration_since(Instant::now())
@@ -65,13 +69,9 @@ where
             Ok(incoming) => incoming,
             Err(mpsc::RecvTimeoutError::Timeout) => continue,
             Err(mpsc::RecvTimeoutError::Disconnected) => {
-                let failed = acceptor
-                    .join()
-                    .unwrap_or_else(|_| Err(io::Error::other("the accept thread panicked")));
+                let failed = acceptor.join().err();
                 return Err(Error::listener(
-                    failed
-                        .err()
-                        .unwrap_or_else(|| io::Error::other("the accept loop stopped")),
+                    failed.unwrap_or_else(|| io::Error::other("the accept loop stopped")),
                 ));
             }
         };
@@ -89,12 +89,29 @@ where
     }
 }
 
-/// Asks the accept loop to stop when the wait ends, however it ends.
-struct StopOnDrop(Arc<AtomicBool>);
+/// The accept loop's thread: stopped and joined when the wait ends, however it ends, so the
+/// listener is closed (the port free) by the time the wait returns.
+struct Acceptor {
+    stop: Arc<AtomicBool>,
+    thread: Option<thread::JoinHandle<io::Result<()>>>,
+}
 
-impl Drop for StopOnDrop {
+impl Acceptor {
+    /// Stops the accept loop and waits for it (at most one [`POLL`]); what stopped it.
+    fn join(&mut self) -> io::Result<()> {
+        self.stop.store(true, Ordering::SeqCst);
+        match self.thread.take() {
+            Some(thread) => thread
+                .join()
+                .unwrap_or_else(|_| Err(io::Error::other("the accept thread panicked"))),
+            None => Ok(()),
+        }
+    }
+}
+
+impl Drop for Acceptor {
     fn drop(&mut self) {
-        self.0.store(true, Ordering::SeqCst);
+        let _ = self.join();
     }
 }
 

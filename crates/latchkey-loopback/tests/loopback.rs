@@ -213,6 +213,12 @@ fn nothing_in_time_is_a_typed_timeout_and_ticks_count_down() {
     assert!(ticks.len() >= 2, "{ticks:?}");
     assert!(ticks[0] > ticks[1], "{ticks:?}");
     assert!(ticks[0] <= Duration::from_millis(1500), "{ticks:?}");
+    // The port is free by the time the wait returns.
+    let addr = redirect_uri
+        .trim_start_matches("http://")
+        .trim_end_matches("/callback")
+        .to_owned();
+    TcpListener::bind(&addr).expect("the port is free again");
 }
 
 #[test]

@@ -213,6 +213,23 @@ mod tests {
     use super::*;
 
     #[test]
+    fn the_servers_error_is_read_without_looking_at_state() {
+        let long = "d".repeat(2000);
+        let query =
+            format!("error=access_denied&error_description={long}&error_uri=https%3A%2F%2Fe");
+        let error = CallbackParams::from_query(&query)
+            .unwrap()
+            .server_error()
+            .unwrap();
+        assert_eq!(error.code, ErrorCode::AccessDenied);
+        assert!(error.description.as_ref().unwrap().chars().count() < 600);
+        assert_eq!(error.uri.as_deref(), Some("https://e"));
+        assert_eq!(error.status, None);
+        let ok = CallbackParams::from_query("code=c&state=s").unwrap();
+        assert_eq!(ok.server_error(), None);
+    }
+
+    #[test]
     fn whole_url_query_or_bare() {
         for input in [
             "https://app.example/cb?code=abc&state=xyz",
