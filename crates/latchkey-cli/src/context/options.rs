@@ -92,7 +92,7 @@ pub(crate) enum ProviderName {
     Google,
     /// Microsoft Entra ID v2.0 (needs --tenant).
     Microsoft,
-    /// Auth0 (needs --domain; add --audience for an API).
+    /// Auth0 (needs --domain; an API needs its audience).
     Auth0,
     /// Okta (needs --domain; --authorization-server).
     Okta,
@@ -104,7 +104,7 @@ pub(crate) enum ProviderName {
     LoomAi,
     /// CoLoop (documented provider 002).
     Coloop,
-    /// Blooma (documented provider 003; needs --audience).
+    /// Blooma (documented provider 003; needs the instance's audience).
     Blooma,
     /// Loop & Tie (documented provider 004).
     LoopAndTie,
