@@ -40,8 +40,8 @@ const LEASE_TICK: Duration = Duration::from_secs(1);
 /// What a cached token set is for: a run only ever gets an entry whose key equals its own.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub(crate) struct Key {
-    /// `--issuer` when given, else the token endpoint (else the authorization endpoint, for
-    /// the implicit flow).
+    /// `--issuer` when given, else the token endpoint (`--token-url`, else the
+    /// `--provider`'s), else the authorization endpoint (for the implicit flow).
     pub(crate) server: String,
     pub(crate) client_id: String,
     /// Sorted, each once.
@@ -60,6 +60,10 @@ impl Key {
             .issuer
             .clone()
             .or_else(|| endpoints.token_url.clone())
+            .or_else(|| {
+                let preset = crate::context::preset(common).ok().flatten();
+                preset.map(|p| p.token_endpoint)
+            })
             .or_else(|| endpoints.auth_url.clone())
             .unwrap_or_default();
         let sorted = |values: Vec<&str>| {

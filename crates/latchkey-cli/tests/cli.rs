@@ -1860,3 +1860,61 @@ fn the_browser_named_in_browser_gets_the_url() {
     done.no_secrets(&[str_of(&tokens, "access_token")]);
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+// --provider
+
+/// `--provider blooma` sends Blooma's dialect (a JSON body with the secret and `audience`);
+/// an endpoint flag moves only its endpoint (here onto the mock). Settings a preset needs are
+/// usage errors, and --provider with --issuer is refused.
+#[test]
+fn provider_presets_fill_in_the_dialect_and_say_what_they_need() {
+    let server = MockServer::builder()
+        .client(
+            MockClient::new("svc")
+                .secret(JSON_SECRET)
+                .auth_method(AuthMethod::Post)
+                .encodings([Encoding::Json])
+                .require_audience("https://acme.blooma.ai/api/"),
+        )
+        .record_requests(true)
+        .start();
+    let mut command = latchkey();
+    command.args(["client-credentials", "--provider", "blooma"]);
+    command.args(["--audience", "https://acme.blooma.ai/api/", "--token-url"]);
+    command.arg(server.token_endpoint());
+    command.args(["--client-id", "svc", "--client-secret", JSON_SECRET]);
+    let tokens = run(command).success();
+    assert!(!str_of(&tokens, "access_token").is_empty());
+    let sent = &server.requests_to("/token")[0];
+    assert_eq!(sent.header("content-type"), Some("application/json"));
+
+    let mut command = latchkey();
+    command.args(["client-credentials", "--provider", "microsoft"]);
+    command.args(["--client-id", "x", "--client-secret", JSON_SECRET]);
+    let done = run(command);
+    assert_eq!(done.code, Some(2));
+    assert!(
+        done.stderr.contains("--provider microsoft: needs --tenant"),
+        "{}",
+        done.stderr
+    );
+
+    let mut command = latchkey();
+    command.args([
+        "client-credentials",
+        "--provider",
+        "microsoft",
+        "--tenant",
+        "a/b",
+    ]);
+    command.args(["--client-id", "x", "--client-secret", JSON_SECRET]);
+    let done = run(command);
+    assert_eq!(done.code, Some(2));
+    assert!(done.stderr.contains("tenant"), "{}", done.stderr);
+
+    let mut command = latchkey();
+    command.args(["client-credentials", "--provider", "github", "--issuer"]);
+    command.arg(server.issuer());
+    command.args(["--client-id", "x", "--client-secret", JSON_SECRET]);
+    assert_eq!(run(command).code, Some(2));
+}

@@ -110,6 +110,7 @@ mod error;
 mod flow;
 pub mod manage;
 mod pkce;
+pub mod providers;
 pub mod random;
 pub mod redact;
 mod secret;

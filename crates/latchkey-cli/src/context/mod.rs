@@ -11,6 +11,7 @@ use std::sync::{Mutex, PoisonError};
 use std::time::SystemTime;
 
 use latchkey::drive::{DevicePolling, SendDriver, TransportSettings};
+use latchkey::providers::{self, Provider};
 use latchkey::{
     BodyEncoding, Client, ClientAuth, DevicePoll, DeviceWait, Discovery, Error, ErrorCode,
     Exchange, ResponseError, RetryPolicy, ServerMetadata, TokenSet, Url, WellKnown,
@@ -19,7 +20,8 @@ use latchkey_ureq::Transport;
 use serde::Serialize;
 
 use self::options::{
-    AuthMethod, Body, IssuerArgs, NetworkArgs, Output, ScopeArgs, SecretArgs, WellKnownDoc,
+    AuthMethod, Body, IssuerArgs, NetworkArgs, Output, ProviderName, ScopeArgs, SecretArgs,
+    WellKnownDoc,
 };
 use crate::failure::Failure;
 use crate::output::{Object, add_secret, add_token_secrets, print_json, print_lines, token_object};
@@ -109,12 +111,17 @@ static AUTH_METHOD: Mutex<Option<ClientAuth>> = Mutex::new(None);
 /// cannot work; whatever fetching the metadata or building the client met.
 pub(crate) fn client(common: &Common, redirect_uri: Option<&str>) -> Result<Client, Failure> {
     let endpoints = &common.endpoints;
-    let mut builder =
-        Client::builder(common.client_id.as_str()).body_encoding(match common.secret.body {
+    let mut builder = match preset(common)? {
+        Some(provider) => provider.client(common.client_id.as_str()),
+        None => Client::builder(common.client_id.as_str()),
+    };
+    if let Some(body) = common.secret.body {
+        builder = builder.body_encoding(match body {
             Body::Form => BodyEncoding::Form,
             Body::Json => BodyEncoding::Json,
             Body::Multipart => BodyEncoding::Multipart,
         });
+    }
     // --issuer (discovery) first, so that the endpoint flags below win.
     if let Some(issuer) = &common.issuer.issuer {
         let metadata = metadata(common, issuer)?;
@@ -157,6 +164,56 @@ pub(crate) fn client(common: &Common, redirect_uri: Option<&str>) -> Result<Clie
     let client = builder.build()?;
     *AUTH_METHOD.lock().unwrap_or_else(PoisonError::into_inner) = Some(client.auth_method());
     Ok(client)
+}
+
+/// The `--provider` preset with its `--tenant`, `--domain`... filled in.
+///
+/// # Errors
+///
+/// [`Failure::Usage`] for a missing or unusable provider setting.
+pub(crate) fn preset(common: &Common) -> Result<Option<Provider>, Failure> {
+    let args = &common.issuer;
+    let Some(name) = args.provider else {
+        return Ok(None);
+    };
+    let needs = |value: &Option<String>, flag: &str| {
+        value.clone().ok_or_else(|| {
+            Failure::Usage(format!(
+                "--provider {}: needs {flag}",
+                clap::ValueEnum::to_possible_value(&name)
+                    .map_or_else(String::new, |v| v.get_name().to_owned())
+            ))
+        })
+    };
+    let usage = |e: Error| Failure::Usage(format!("--provider: {e}"));
+    let provider = match name {
+        ProviderName::Github => providers::github(),
+        ProviderName::Google => providers::google(),
+        ProviderName::Microsoft => {
+            providers::microsoft(&needs(&args.tenant, "--tenant")?).map_err(usage)?
+        }
+        ProviderName::Auth0 => {
+            providers::auth0(&needs(&args.domain, "--domain")?).map_err(usage)?
+        }
+        ProviderName::Okta => {
+            let server = args.authorization_server.as_deref().unwrap_or("default");
+            providers::okta(&needs(&args.domain, "--domain")?, server).map_err(usage)?
+        }
+        ProviderName::Keycloak => providers::keycloak(
+            &needs(&args.base_url, "--base-url")?,
+            &needs(&args.realm, "--realm")?,
+        )
+        .map_err(usage)?,
+        ProviderName::Gitlab => {
+            providers::gitlab(args.base_url.as_deref().unwrap_or("https://gitlab.com"))
+                .map_err(usage)?
+        }
+        ProviderName::LoomAi => providers::loom_ai(),
+        ProviderName::Coloop => providers::coloop(),
+        ProviderName::Blooma => providers::blooma(&needs(&common.scope.audience, "--audience")?),
+        ProviderName::LoopAndTie => providers::loop_and_tie(),
+    };
+    Ok(Some(provider))
 }
 
 /// The endpoint a flag sets on the client builder.

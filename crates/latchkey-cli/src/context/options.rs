@@ -31,6 +31,83 @@ pub(crate) struct IssuerArgs {
         help_heading = "Server"
     )]
     pub(crate) well_known: Option<WellKnownDoc>,
+    /// A provider preset: its endpoints and dialect (latchkey::providers). Endpoint flags
+    /// given as well take precedence.
+    #[arg(
+        long,
+        value_enum,
+        value_name = "NAME",
+        conflicts_with = "issuer",
+        help_heading = "Server"
+    )]
+    pub(crate) provider: Option<ProviderName>,
+    /// The Microsoft Entra tenant (an id, a domain, common, organizations or consumers).
+    #[arg(
+        long,
+        value_name = "TENANT",
+        requires = "provider",
+        help_heading = "Server"
+    )]
+    pub(crate) tenant: Option<String>,
+    /// The Auth0 or Okta domain, e.g. example.eu.auth0.com.
+    #[arg(
+        long,
+        value_name = "DOMAIN",
+        requires = "provider",
+        help_heading = "Server"
+    )]
+    pub(crate) domain: Option<String>,
+    /// The Okta authorization server id [default: default].
+    #[arg(
+        long,
+        value_name = "ID",
+        requires = "provider",
+        help_heading = "Server"
+    )]
+    pub(crate) authorization_server: Option<String>,
+    /// The Keycloak realm.
+    #[arg(
+        long,
+        value_name = "REALM",
+        requires = "provider",
+        help_heading = "Server"
+    )]
+    pub(crate) realm: Option<String>,
+    /// The Keycloak or GitLab base URL [GitLab default: https://gitlab.com].
+    #[arg(
+        long,
+        value_name = "URL",
+        requires = "provider",
+        help_heading = "Server"
+    )]
+    pub(crate) base_url: Option<String>,
+}
+
+/// The provider presets of `--provider`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum ProviderName {
+    /// GitHub (OAuth and GitHub apps).
+    Github,
+    /// Google.
+    Google,
+    /// Microsoft Entra ID v2.0 (needs --tenant).
+    Microsoft,
+    /// Auth0 (needs --domain; an API needs its audience).
+    Auth0,
+    /// Okta (needs --domain; --authorization-server).
+    Okta,
+    /// Keycloak (needs --base-url and --realm).
+    Keycloak,
+    /// GitLab (--base-url for a self-managed instance).
+    Gitlab,
+    /// Loom AI (documented provider 000/001).
+    LoomAi,
+    /// CoLoop (documented provider 002).
+    Coloop,
+    /// Blooma (documented provider 003; needs the instance's audience).
+    Blooma,
+    /// Loop & Tie (documented provider 004).
+    LoopAndTie,
 }
 
 /// `--token-url`.
@@ -76,9 +153,9 @@ pub(crate) struct SecretArgs {
     /// none without one].
     #[arg(long, value_enum, value_name = "METHOD", help_heading = "Client")]
     pub(crate) auth_method: Option<AuthMethod>,
-    /// Token request body encoding.
-    #[arg(long, value_enum, value_name = "ENCODING", default_value_t = Body::Form, help_heading = "Client")]
-    pub(crate) body: Body,
+    /// Token request body encoding [default: form, or the --provider's].
+    #[arg(long, value_enum, value_name = "ENCODING", help_heading = "Client")]
+    pub(crate) body: Option<Body>,
 }
 
 impl SecretArgs {
