@@ -157,6 +157,24 @@ pub(crate) struct Watch<D> {
     last: Option<String>,
 }
 
+/// With `-v`, the core's `tracing` spans and events go to stderr too, one line each: the step
+/// (flow, host, path, attempt, status) and each decision (retry, renewal, lease). They hold
+/// no secret by construction (see latchkey's `tracing` feature).
+pub(crate) fn show_core_trace() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        let subscriber = tracing_subscriber::fmt()
+            .with_writer(std::io::stderr)
+            .with_ansi(false)
+            .without_time()
+            .with_target(false)
+            .with_max_level(tracing::Level::DEBUG)
+            .compact()
+            .finish();
+        let _ = tracing::subscriber::set_global_default(subscriber);
+    });
+}
+
 impl<D> Watch<D> {
     /// Watches a driver whose waits are retries, with at most `attempts` attempts.
     pub(crate) fn retrying(inner: D, verbose: bool, attempts: u32, limits: Limits) -> Self {

@@ -1692,6 +1692,11 @@ fn verbose_shows_both_sides_without_secrets() {
     );
     assert!(err.contains(r#""access_token":"<redacted>""#), "{err}");
     assert!(err.contains(r#""token_type":"#), "{err}");
+    // The core's tracing span and events, too.
+    assert!(err.contains("latchkey.http: sending"), "{err}");
+    assert!(err.contains("flow=\"ClientCredentials\""), "{err}");
+    assert!(err.contains("path=\"/token\""), "{err}");
+    assert!(err.contains("status=200"), "{err}");
     done.no_secrets(&[str_of(&tokens, "access_token")]);
 }
 

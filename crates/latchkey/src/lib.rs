@@ -109,6 +109,7 @@ pub mod drive;
 mod error;
 mod flow;
 pub mod manage;
+pub(crate) mod observe;
 mod pkce;
 pub mod providers;
 pub mod random;

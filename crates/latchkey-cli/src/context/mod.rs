@@ -377,6 +377,9 @@ pub(crate) struct Wire {
 /// `--retries`.
 pub(crate) fn wire(common: &Common) -> Wire {
     let network = &common.network;
+    if network.verbose {
+        crate::trace::show_core_trace();
+    }
     let policy = if network.retries == 0 {
         RetryPolicy::never()
     } else {

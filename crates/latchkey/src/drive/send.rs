@@ -18,6 +18,7 @@ use crate::drive::exchange::Exchange;
 use crate::drive::http::{Request, Response, RetryMode, TransportSettings};
 use crate::drive::retry::{Failure, RetryDecision};
 use crate::error::{Error, TransportError, TransportErrorKind};
+use crate::observe::Step;
 use crate::url::{Url, host_port};
 
 /// What a driver wants done next.
@@ -62,6 +63,8 @@ pub struct SendDriver<E: Exchange> {
     target: Option<Url>,
     mode: RetryMode,
     jitter: Option<u64>,
+    /// The `tracing` span of this step (nothing without the `tracing` feature).
+    step: Step,
 }
 
 /// Where the driver stands.
@@ -92,6 +95,7 @@ impl<E: Exchange> SendDriver<E> {
             target: None,
             mode: RetryMode::ConnectFailureOnly,
             jitter: None,
+            step: Step::new::<E>(),
         }
     }
 
@@ -117,6 +121,8 @@ impl<E: Exchange> SendDriver<E> {
     }
 
     fn finish(&mut self, outcome: Result<E::Output, Error>) {
+        self.step
+            .finished(outcome.as_ref().map(drop).map_err(|e| e as _));
         self.phase = Phase::Finished(outcome);
     }
 
@@ -188,6 +194,7 @@ impl<E: Exchange> Drive for SendDriver<E> {
                 }
                 self.mode = request.retry;
                 self.phase = Phase::InFlight;
+                self.step.sending(&request, self.attempts);
                 Action::Send(request)
             }
         }
@@ -197,6 +204,9 @@ impl<E: Exchange> Drive for SendDriver<E> {
         if !matches!(self.phase, Phase::InFlight) {
             self.finish(Err(misuse()));
             return;
+        }
+        if let Ok(response) = &answer {
+            self.step.answered(response.status);
         }
         match answer {
             Ok(response) if (300..400).contains(&response.status) => {
@@ -211,7 +221,11 @@ impl<E: Exchange> Drive for SendDriver<E> {
                     retry_after: response.headers.get("retry-after"),
                 };
                 match self.retry_delay(failure, now) {
-                    Some(delay) => self.phase = Phase::Backoff(delay),
+                    Some(delay) => {
+                        self.step
+                            .retry(delay, &format_args!("HTTP {}", response.status));
+                        self.phase = Phase::Backoff(delay);
+                    }
                     None => self.respond(response),
                 }
             }
@@ -224,7 +238,10 @@ impl<E: Exchange> Drive for SendDriver<E> {
                     Some(Failure::Connect)
                 };
                 match failure.and_then(|failure| self.retry_delay(failure, now)) {
-                    Some(delay) => self.phase = Phase::Backoff(delay),
+                    Some(delay) => {
+                        self.step.retry(delay, &error);
+                        self.phase = Phase::Backoff(delay);
+                    }
                     None => self.finish(Err(error.into())),
                 }
             }

@@ -11,6 +11,7 @@ use crate::manage::bearer::Origins;
 use crate::manage::lifecycle::Lifecycle;
 use crate::manage::renewal::{Landing, Leased, Poll, RenewalMachine, Ticket, Work};
 use crate::manage::store::{Lease, MemoryStore, TokenStore, initial_tokens};
+use crate::observe;
 use crate::secret::AccessToken;
 use crate::token::TokenSet;
 
@@ -92,12 +93,23 @@ impl TokenKeeper {
         now: impl Fn() -> SystemTime,
     ) -> Result<(Lease, Leased), Error> {
         let wait = self.lock().lifecycle().lease_wait_time();
-        let lease = self.store.lease(wait)?;
+        let asked = now();
+        let lease = self.store.lease(wait).inspect_err(|e| {
+            observe::renewal("lease not taken", e);
+        })?;
+        let waited = now().duration_since(asked).unwrap_or_default();
+        observe::renewal("lease taken", &format_args!("after {waited:?}"));
         let stored = self.store.load()?;
         let mut machine = self.lock();
         let leased = machine.leased(ticket, work, stored, now());
         self.publish(&machine);
         drop(machine);
+        match &leased {
+            Leased::Fetch(_) => observe::renewal("renewing", &"the store holds no newer set"),
+            Leased::Save(_) => observe::renewal("saving", &"the unsaved set is still the newest"),
+            Leased::Done(Ok(_)) => observe::renewal("renewed", &"by another process"),
+            Leased::Done(Err(e)) => observe::renewal("renewal failed", e),
+        }
         // Nothing left to do under the lease: released here, on the caller's blocking thread.
         let lease = match leased {
             Leased::Done(_) => {
@@ -119,6 +131,9 @@ impl TokenKeeper {
         let mut machine = self.lock();
         let landing = machine.fetched(ticket, tokens, now);
         self.publish(&machine);
+        if let Landing::Done(Err(e)) = &landing {
+            observe::renewal("renewal failed", e);
+        }
         landing
     }
 
@@ -167,6 +182,17 @@ impl TokenKeeper {
         let mut machine = self.lock();
         let landing = machine.saved(ticket, result, now);
         self.publish(&machine);
+        match &landing {
+            Landing::SaveAgain { after, .. } => {
+                observe::renewal(
+                    "store unreachable, saving again",
+                    &format_args!("in {after:?}"),
+                );
+            }
+            Landing::Done(Ok(_)) => observe::renewal("renewed", &"saved"),
+            Landing::Done(Err(e)) => observe::renewal("renewal failed", e),
+            Landing::Save(_) => {}
+        }
         landing
     }
 
