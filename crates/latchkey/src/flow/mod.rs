@@ -8,6 +8,8 @@ pub(crate) mod device;
 pub(crate) mod discovery;
 pub(crate) mod implicit;
 pub(crate) mod introspection;
+#[cfg(feature = "oidc")]
+pub(crate) mod jwks;
 pub(crate) mod refresh;
 pub(crate) mod revocation;
 pub(crate) mod token_exchange;
