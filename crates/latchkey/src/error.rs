@@ -821,6 +821,7 @@ pub enum IdTokenError {
 
 impl IdTokenError {
     /// The failure of `claim`'s check.
+    #[cfg_attr(not(feature = "oidc"), allow(dead_code))]
     pub(crate) fn claim(claim: &'static str, reason: &'static str) -> Self {
         Self::Claim { claim, reason }
     }

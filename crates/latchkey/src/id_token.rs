@@ -497,3 +497,11 @@ pub(crate) fn keys_needed(client: &Client, response: &crate::Response) -> Option
     (keys.is_stale(now) || missing)
         .then(|| crate::flow::jwks::Jwks::at(jwks_uri.clone()).request_value())
 }
+
+/// Takes the answer to a [`keys_needed`] request into the client's cache (a failed fetch
+/// leaves the cache as it was).
+pub(crate) fn keys_received(client: &Client, answer: &crate::Response) {
+    if let Ok(keys) = crate::flow::jwks::Jwks::read(answer) {
+        client.set_key_set(keys);
+    }
+}

@@ -35,6 +35,23 @@ pub trait Exchange {
     /// [`Error::Server`] for an OAuth error from the server, [`Error::Response`] for an answer
     /// the protocol does not allow.
     fn response(self, response: Response) -> Result<Self::Output, Error>;
+
+    /// A request whose answer this step needs before it can read `response`: the issuer's
+    /// JWK set, when a token answer carries an ID token signed with a key the client's cached
+    /// set lacks (at most once per 30 s) or the cached set is stale. The
+    /// [`SendDriver`](crate::drive::SendDriver) sends it once, hands its answer to
+    /// [`supplemented`](Self::supplemented), then calls [`response`](Self::response) with the
+    /// answer it held; a caller driving a step by hand does the same. Default: none.
+    fn supplement(&self, response: &Response) -> Option<Request> {
+        let _ = response;
+        None
+    }
+
+    /// The answer to the [`supplement`](Self::supplement) request, whatever its status (a
+    /// failed fetch leaves the cached keys as they were). Default: ignored.
+    fn supplemented(&mut self, answer: Response) {
+        let _ = answer;
+    }
 }
 
 /// A prepared request is an exchange of its own: sent as it is (retried as its

@@ -62,6 +62,10 @@ pub struct SendDriver<E: Exchange> {
     target: Option<Url>,
     mode: RetryMode,
     jitter: Option<u64>,
+    /// The answer held while the exchange's [`supplement`](Exchange::supplement) request is
+    /// out (at most one per step).
+    held: Option<Response>,
+    supplement_sent: bool,
 }
 
 /// Where the driver stands.
@@ -77,6 +81,10 @@ enum Phase<T> {
     Finished(Result<T, Error>),
     /// The outcome was handed out.
     Over,
+    /// The exchange needs this request answered before it reads the held answer.
+    Supplement(Request),
+    /// The supplement request is out; `received` comes next.
+    SupplementInFlight,
 }
 
 impl<E: Exchange> SendDriver<E> {
@@ -92,6 +100,8 @@ impl<E: Exchange> SendDriver<E> {
             target: None,
             mode: RetryMode::ConnectFailureOnly,
             jitter: None,
+            held: None,
+            supplement_sent: false,
         }
     }
 
@@ -121,6 +131,18 @@ impl<E: Exchange> SendDriver<E> {
     }
 
     fn respond(&mut self, response: Response) {
+        if !self.supplement_sent {
+            if let Some(request) = self
+                .exchange
+                .as_ref()
+                .and_then(|exchange| exchange.supplement(&response))
+            {
+                self.supplement_sent = true;
+                self.held = Some(response);
+                self.phase = Phase::Supplement(request);
+                return;
+            }
+        }
         match self.exchange.take() {
             Some(exchange) => self.finish(exchange.response(response)),
             None => self.finish(Err(misuse())),
@@ -147,6 +169,20 @@ impl<E: Exchange> SendDriver<E> {
         }
     }
 
+    /// Hands the supplement's answer (if any, and only a success) to the exchange, then reads
+    /// the held answer: the outcome is ready for the next call.
+    fn resume(&mut self, answer: Option<Response>) {
+        if let (Some(exchange), Some(answer)) = (self.exchange.as_mut(), answer) {
+            if answer.is_success() {
+                exchange.supplemented(answer);
+            }
+        }
+        match self.held.take() {
+            Some(held) => self.respond(held),
+            None => self.finish(Err(misuse())),
+        }
+    }
+
     fn target(&self) -> String {
         self.target.as_ref().map(host_port).unwrap_or_default()
     }
@@ -162,8 +198,27 @@ impl<E: Exchange> Drive for SendDriver<E> {
                 self.phase = Phase::Ready;
                 Action::Sleep(delay)
             }
-            Phase::InFlight => Action::Done(Err(misuse())),
+            Phase::InFlight | Phase::SupplementInFlight => Action::Done(Err(misuse())),
             Phase::Over => Action::Done(Err(misuse())),
+            Phase::Supplement(mut request) => {
+                // Sent once, under the same URL rule and cap as any request; if it cannot
+                // go, the held answer is read with the keys at hand.
+                if request
+                    .check_url_security(self.settings.allow_insecure_http)
+                    .is_err()
+                {
+                    self.resume(None);
+                    return self.next(now);
+                }
+                let cap = request
+                    .max_response_bytes
+                    .map_or(self.settings.max_response_bytes, |own| {
+                        own.min(self.settings.max_response_bytes)
+                    });
+                request.max_response_bytes = Some(cap);
+                self.phase = Phase::SupplementInFlight;
+                Action::Send(request)
+            }
             Phase::Ready => {
                 let Some(exchange) = &self.exchange else {
                     return Action::Done(Err(misuse()));
@@ -194,6 +249,10 @@ impl<E: Exchange> Drive for SendDriver<E> {
     }
 
     fn received(&mut self, answer: Result<Response, TransportError>, now: SystemTime) {
+        if matches!(self.phase, Phase::SupplementInFlight) {
+            self.resume(answer.ok());
+            return;
+        }
         if !matches!(self.phase, Phase::InFlight) {
             self.finish(Err(misuse()));
             return;

@@ -73,7 +73,9 @@ impl AsRef<str> for AuthorizationUrl {
 }
 
 /// Parameters a caller may not override: the flow sets them.
-const RESERVED: [&str; 7] = [
+const RESERVED: [&str; 9] = [
+    "nonce",
+    "max_age",
     "response_type",
     "client_id",
     "redirect_uri",
@@ -90,6 +92,10 @@ pub(crate) struct AuthorizationParams {
     pub(crate) redirect_uri: Option<String>,
     pub(crate) params: Vec<(String, String)>,
     pub(crate) state: Option<State>,
+    /// The OpenID Connect `nonce`: the caller's, or drawn when the scopes hold `openid`.
+    pub(crate) nonce: Option<String>,
+    /// The OpenID Connect `max_age`, in seconds.
+    pub(crate) max_age: Option<u64>,
 }
 
 impl AuthorizationParams {
@@ -104,6 +110,20 @@ impl AuthorizationParams {
                     self.scopes.push(s.to_owned());
                 }
             }
+        }
+    }
+
+    /// True when the request asks for OpenID Connect (`openid` among the scopes): a nonce is
+    /// then drawn unless the caller gave one.
+    pub(crate) fn is_openid(&self) -> bool {
+        self.scopes.iter().any(|s| s == "openid")
+    }
+
+    /// Sets a nonce made from 32 random bytes (base64url, 43 characters) when the request
+    /// asks for OpenID Connect and the caller gave none.
+    pub(crate) fn draw_nonce(&mut self, random: &[u8; 32]) {
+        if self.nonce.is_none() && self.is_openid() {
+            self.nonce = Some(crate::wire::encode::base64url(random));
         }
     }
 
@@ -151,6 +171,12 @@ impl AuthorizationParams {
             sink.scope(&self.scopes);
         }
         sink.known("state", state.as_str());
+        if let Some(nonce) = &self.nonce {
+            sink.known("nonce", nonce);
+        }
+        if let Some(max_age) = self.max_age {
+            sink.pair("max_age", &max_age.to_string());
+        }
         if let Some((challenge, method)) = challenge {
             sink.unreserved("code_challenge", challenge);
             sink.unreserved("code_challenge_method", method);

@@ -19,6 +19,7 @@ use crate::{Client, Error, Exchange};
 pub struct UserInfoRequest<T = Map<String, Value>> {
     url: Url,
     access_token: AccessToken,
+    subject: Option<String>,
     output: PhantomData<fn() -> T>,
 }
 
@@ -36,6 +37,7 @@ impl<T> Clone for UserInfoRequest<T> {
         Self {
             url: self.url.clone(),
             access_token: self.access_token.clone(),
+            subject: self.subject.clone(),
             output: PhantomData,
         }
     }
@@ -52,8 +54,25 @@ impl Client {
         Ok(UserInfoRequest {
             url: self.endpoint("userinfo")?.clone(),
             access_token: access_token.clone(),
+            subject: None,
             output: PhantomData,
         })
+    }
+
+    /// Starts a userinfo request with a token set's access token; when the set holds
+    /// validated ID token claims, the answer's `sub` must be the ID token's (OpenID Connect
+    /// Core §5.3.4).
+    ///
+    /// # Errors
+    ///
+    /// As for [`userinfo`](Self::userinfo).
+    pub fn userinfo_for(&self, tokens: &crate::TokenSet) -> Result<UserInfoRequest, Error> {
+        let request = self.userinfo(tokens.access_token())?;
+        #[cfg(feature = "oidc")]
+        if let Some(claims) = tokens.id_token_claims() {
+            return Ok(request.subject(&claims.sub));
+        }
+        Ok(request)
     }
 }
 
@@ -63,8 +82,16 @@ impl<T> UserInfoRequest<T> {
         UserInfoRequest {
             url: self.url,
             access_token: self.access_token,
+            subject: self.subject,
             output: PhantomData,
         }
+    }
+
+    /// Requires the answer's `sub` to be this one: the ID token's `sub` (OpenID Connect
+    /// Core §5.3.4; a mismatch means the answer may be for another user).
+    pub fn subject(mut self, sub: impl Into<String>) -> Self {
+        self.subject = Some(sub.into());
+        self
     }
 }
 
@@ -85,6 +112,27 @@ impl<T: DeserializeOwned> Exchange for UserInfoRequest<T> {
         let secrets = [self.access_token.expose_secret()];
         if !response.is_success() {
             return Err(resource_error(&response, &secrets));
+        }
+        if let Some(expected) = &self.subject {
+            #[derive(serde::Deserialize)]
+            struct Subject<'a> {
+                #[serde(borrow, default)]
+                sub: Option<std::borrow::Cow<'a, str>>,
+            }
+            let sub = serde_json::from_slice::<Subject<'_>>(&response.body)
+                .ok()
+                .and_then(|s| s.sub);
+            match sub {
+                Some(sub) if sub == expected.as_str() => {}
+                Some(_) => {
+                    return Err(crate::ResponseError::InvalidField {
+                        field: "sub",
+                        reason: "not the ID token's sub (OpenID Connect Core §5.3.4)".into(),
+                    }
+                    .into());
+                }
+                None => return Err(crate::ResponseError::MissingField("sub").into()),
+            }
         }
         serde_json::from_slice(&response.body).map_err(|e| {
             unexpected(

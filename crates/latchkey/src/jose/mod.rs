@@ -33,6 +33,4 @@ pub(crate) fn b64url_decode(text: &str) -> Option<Vec<u8>> {
 }
 
 /// Encodes base64url without padding.
-pub(crate) fn b64url_encode(bytes: &[u8]) -> String {
-    URL_SAFE_NO_PAD.encode(bytes)
-}
+pub(crate) use crate::wire::encode::base64url as b64url_encode;

@@ -173,3 +173,9 @@ mod tests {
         );
     }
 }
+
+/// Base64url without padding (RFC 4648 §5): random values sent as text (a nonce), JOSE parts.
+pub(crate) fn base64url(bytes: &[u8]) -> String {
+    use base64::Engine as _;
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
+}
