@@ -87,7 +87,9 @@ impl IdTokenClaims {
                 Some(Value::Number(n)) => match (n.as_u64(), n.as_f64()) {
                     (Some(secs), _) => Ok(Some(secs)),
                     // A NumericDate may have a fraction (RFC 7519 §2); whole seconds count.
-                    (None, Some(f)) if f.is_finite() && f >= 0.0 && f < 1e15 => Ok(Some(f as u64)),
+                    (None, Some(f)) if f.is_finite() && (0.0..1e15).contains(&f) => {
+                        Ok(Some(f as u64))
+                    }
                     _ => Err(IdTokenError::claim(claim, "not a time in seconds")),
                 },
                 Some(_) => Err(IdTokenError::claim(claim, "not a number")),
@@ -117,15 +119,15 @@ impl IdTokenClaims {
             };
         let required = |v: Option<String>, claim: &'static str| {
             v.filter(|s| !s.is_empty())
-                .ok_or(IdTokenError::claim(claim, "missing"))
+                .ok_or_else(|| IdTokenError::claim(claim, "missing"))
         };
         let iss = required(string(take("iss"), "iss")?, "iss")?;
         let sub = required(string(take("sub"), "sub")?, "sub")?;
         let aud = strings(take("aud"), "aud")?
             .filter(|a| !a.is_empty())
-            .ok_or(IdTokenError::claim("aud", "missing"))?;
-        let exp = time(take("exp"), "exp")?.ok_or(IdTokenError::claim("exp", "missing"))?;
-        let iat = time(take("iat"), "iat")?.ok_or(IdTokenError::claim("iat", "missing"))?;
+            .ok_or_else(|| IdTokenError::claim("aud", "missing"))?;
+        let exp = time(take("exp"), "exp")?.ok_or_else(|| IdTokenError::claim("exp", "missing"))?;
+        let iat = time(take("iat"), "iat")?.ok_or_else(|| IdTokenError::claim("iat", "missing"))?;
         let auth_time = time(take("auth_time"), "auth_time")?;
         let nonce = string(take("nonce"), "nonce")?;
         let acr = string(take("acr"), "acr")?;
@@ -373,7 +375,7 @@ fn check_claims(
     let fail = IdTokenError::claim;
     let issuer = client
         .issuer()
-        .ok_or(fail("iss", "the client has no issuer to compare with"))?;
+        .ok_or_else(|| fail("iss", "the client has no issuer to compare with"))?;
     if claims.iss != issuer {
         return Err(fail("iss", "not the client's issuer"));
     }
@@ -418,7 +420,7 @@ fn check_claims(
     if let Some(max_age) = expect.max_age {
         let auth_time = claims
             .auth_time
-            .ok_or(fail("auth_time", "missing although max_age was requested"))?;
+            .ok_or_else(|| fail("auth_time", "missing although max_age was requested"))?;
         if now > auth_time.saturating_add(max_age).saturating_add(leeway) {
             return Err(fail("auth_time", "older than the max_age requested"));
         }
@@ -467,7 +469,7 @@ pub(crate) fn validate_in(
     };
     expect.access_token = Some(tokens.access_token().expose_secret().to_owned());
     let claims = client.validate_id_token(id_token, &expect, now)?;
-    tokens.id_token_claims = Some(claims);
+    tokens.id_token_claims = Some(Box::new(claims));
     Ok(())
 }
 

@@ -76,7 +76,7 @@ pub struct TokenSet {
     /// The claims of the `id_token`, once validated.
     #[cfg(feature = "oidc")]
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub(crate) id_token_claims: Option<crate::id_token::IdTokenClaims>,
+    pub(crate) id_token_claims: Option<Box<crate::id_token::IdTokenClaims>>,
 }
 
 /// `Option<SystemTime>` as whole seconds since the Unix epoch.
@@ -204,7 +204,7 @@ impl TokenSet {
     #[cfg(feature = "oidc")]
     #[must_use]
     pub fn id_token_claims(&self) -> Option<&crate::id_token::IdTokenClaims> {
-        self.id_token_claims.as_ref()
+        self.id_token_claims.as_deref()
     }
 
     /// True when the access token expires within `skew` of `now`. Unknown expiry is never

@@ -21,7 +21,7 @@ pub struct Refresh {
     scope: Option<String>,
     params: Vec<(String, String)>,
     #[cfg(feature = "oidc")]
-    original: Option<crate::IdTokenClaims>,
+    original: Option<Box<crate::IdTokenClaims>>,
 }
 
 impl Client {
@@ -61,7 +61,7 @@ impl Refresh {
     /// the new token set when the answer has no ID token.
     #[cfg(feature = "oidc")]
     pub fn original_id_token(mut self, claims: &crate::IdTokenClaims) -> Self {
-        self.original = Some(claims.clone());
+        self.original = Some(Box::new(claims.clone()));
         self
     }
 
@@ -101,7 +101,7 @@ impl Exchange for Refresh {
         {
             // A refreshed ID token answers no authorization request: no nonce of its own.
             let mut expect = crate::IdTokenExpectations::new();
-            expect.original = self.original.clone();
+            expect.original = self.original.as_deref().cloned();
             crate::id_token::validate_in(&self.client, &mut tokens, expect, response.received_at)?;
             if tokens.id_token_claims.is_none() && tokens.id_token().is_none() {
                 tokens.id_token_claims = self.original;

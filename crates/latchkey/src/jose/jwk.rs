@@ -355,9 +355,7 @@ impl KeySet {
     pub fn is_stale(&self, now: SystemTime) -> bool {
         match self.fetched_at {
             None => self.keys.is_empty(),
-            Some(at) => now
-                .duration_since(at)
-                .map_or(false, |age| age > self.max_age),
+            Some(at) => now.duration_since(at).is_ok_and(|age| age > self.max_age),
         }
     }
 
