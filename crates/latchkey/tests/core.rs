@@ -14,6 +14,9 @@ mod device;
 mod discovery;
 #[path = "core/exchanges.rs"]
 mod exchanges;
+#[cfg(feature = "oidc")]
+#[path = "core/id_token.rs"]
+mod id_token;
 #[path = "core/introspection.rs"]
 mod introspection;
 #[path = "core/issuer_identification.rs"]

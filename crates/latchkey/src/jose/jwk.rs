@@ -115,8 +115,14 @@ impl Jwk {
             ("RSA", _) => {
                 let n = b64url_decode(raw.n.as_deref()?)?;
                 let e = b64url_decode(raw.e.as_deref()?)?;
-                // No leading zero octets (RFC 7518 §6.3.1.1), so the length is the size.
-                if n.first() == Some(&0) || e.first() == Some(&0) || e.len() > 8 {
+                // RFC 7518 §6.3.1.1 asks for no leading zero octets; some servers send one
+                // anyway, and the value is the same without it.
+                let trim = |bytes: &[u8]| -> Vec<u8> {
+                    let start = bytes.iter().position(|&b| b != 0).unwrap_or(bytes.len());
+                    bytes[start..].to_vec()
+                };
+                let (n, e) = (trim(&n), trim(&e));
+                if n.is_empty() || e.is_empty() || e.len() > 8 {
                     return None;
                 }
                 let key = rsa::PublicKey::new_with_size_limits(
