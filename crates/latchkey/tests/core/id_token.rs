@@ -504,7 +504,13 @@ fn each_claim_is_checked() {
         }
         c
     };
-    let cases: Vec<(Value, IdTokenExpectations, Option<(&str, &str)>)> = vec![
+    /// The claims changed (`null` removes one), what the flow expects, and the failure.
+    type Case = (
+        Value,
+        IdTokenExpectations,
+        Option<(&'static str, &'static str)>,
+    );
+    let cases: Vec<Case> = vec![
         (json!({}), expect(), None),
         (
             json!({"iss": "https://evil.example"}),
