@@ -100,7 +100,7 @@ impl Exchange for Refresh {
         #[cfg(feature = "oidc")]
         {
             // A refreshed ID token answers no authorization request: no nonce of its own.
-            let mut expect = crate::IdTokenExpectations::new();
+            let mut expect = crate::IdTokenExpectations::new().refreshed();
             expect.original = self.original.as_deref().cloned();
             crate::id_token::validate_in(&self.client, &mut tokens, expect, response.received_at)?;
             if tokens.id_token_claims.is_none() && tokens.id_token().is_none() {
