@@ -213,36 +213,24 @@ impl Jwk {
     pub(crate) fn verify(&self, alg: Algorithm, input: &[u8], signature: &[u8]) -> bool {
         use p256::ecdsa::signature::Verifier;
         match (&self.material, alg) {
-            (Material::Rsa(key), Algorithm::RS256) => key
-                .verify(
-                    rsa::Pkcs1v15Sign::new::<Sha256>(),
-                    &Sha256::digest(input),
-                    signature,
-                )
-                .is_ok(),
-            (Material::Rsa(key), Algorithm::RS384) => key
-                .verify(
-                    rsa::Pkcs1v15Sign::new::<Sha384>(),
-                    &Sha384::digest(input),
-                    signature,
-                )
-                .is_ok(),
-            (Material::Rsa(key), Algorithm::RS512) => key
-                .verify(
-                    rsa::Pkcs1v15Sign::new::<Sha512>(),
-                    &Sha512::digest(input),
-                    signature,
-                )
-                .is_ok(),
-            (Material::Rsa(key), Algorithm::PS256) => key
-                .verify(rsa::Pss::<Sha256>::new(), &Sha256::digest(input), signature)
-                .is_ok(),
-            (Material::Rsa(key), Algorithm::PS384) => key
-                .verify(rsa::Pss::<Sha384>::new(), &Sha384::digest(input), signature)
-                .is_ok(),
-            (Material::Rsa(key), Algorithm::PS512) => key
-                .verify(rsa::Pss::<Sha512>::new(), &Sha512::digest(input), signature)
-                .is_ok(),
+            (Material::Rsa(key), Algorithm::RS256) => {
+                rsa_verify::<Sha256>(key, false, input, signature)
+            }
+            (Material::Rsa(key), Algorithm::RS384) => {
+                rsa_verify::<Sha384>(key, false, input, signature)
+            }
+            (Material::Rsa(key), Algorithm::RS512) => {
+                rsa_verify::<Sha512>(key, false, input, signature)
+            }
+            (Material::Rsa(key), Algorithm::PS256) => {
+                rsa_verify::<Sha256>(key, true, input, signature)
+            }
+            (Material::Rsa(key), Algorithm::PS384) => {
+                rsa_verify::<Sha384>(key, true, input, signature)
+            }
+            (Material::Rsa(key), Algorithm::PS512) => {
+                rsa_verify::<Sha512>(key, true, input, signature)
+            }
             (Material::P256(key), Algorithm::ES256) => {
                 // JWS carries R || S, fixed width (RFC 7518 §3.4), not DER.
                 p256::ecdsa::Signature::from_slice(signature)
@@ -259,6 +247,21 @@ impl Jwk {
                 }),
             _ => false,
         }
+    }
+}
+
+/// RSASSA-PKCS1-v1_5 or, with `pss`, RSASSA-PSS with a salt as long as the hash (RFC 7518
+/// §3.5), over the `D` hash of `input`.
+fn rsa_verify<D>(key: &rsa::PublicKey, pss: bool, input: &[u8], signature: &[u8]) -> bool
+where
+    D: Digest + sha2::digest::const_oid::AssociatedOid + sha2::digest::FixedOutputReset,
+{
+    let hashed = D::digest(input);
+    if pss {
+        key.verify(rsa::Pss::<D>::new(), &hashed, signature).is_ok()
+    } else {
+        key.verify(rsa::Pkcs1v15Sign::new::<D>(), &hashed, signature)
+            .is_ok()
     }
 }
 

@@ -110,36 +110,12 @@ impl Key {
 
     fn sign(&self, input: &[u8]) -> Vec<u8> {
         match (&self.secret, self.alg) {
-            (Secret::Rsa(key), "RS256") => {
-                rsa::pkcs1v15::SigningKey::<sha2::Sha256>::new((*key).clone())
-                    .sign(input)
-                    .to_vec()
-            }
-            (Secret::Rsa(key), "RS384") => {
-                rsa::pkcs1v15::SigningKey::<sha2::Sha384>::new((*key).clone())
-                    .sign(input)
-                    .to_vec()
-            }
-            (Secret::Rsa(key), "RS512") => {
-                rsa::pkcs1v15::SigningKey::<sha2::Sha512>::new((*key).clone())
-                    .sign(input)
-                    .to_vec()
-            }
-            (Secret::Rsa(key), "PS256") => {
-                rsa::pss::SigningKey::<sha2::Sha256>::new((*key).clone())
-                    .sign(input)
-                    .to_vec()
-            }
-            (Secret::Rsa(key), "PS384") => {
-                rsa::pss::SigningKey::<sha2::Sha384>::new((*key).clone())
-                    .sign(input)
-                    .to_vec()
-            }
-            (Secret::Rsa(key), "PS512") => {
-                rsa::pss::SigningKey::<sha2::Sha512>::new((*key).clone())
-                    .sign(input)
-                    .to_vec()
-            }
+            (Secret::Rsa(key), "RS256") => rsa_sign::<sha2::Sha256>(key, false, input),
+            (Secret::Rsa(key), "RS384") => rsa_sign::<sha2::Sha384>(key, false, input),
+            (Secret::Rsa(key), "RS512") => rsa_sign::<sha2::Sha512>(key, false, input),
+            (Secret::Rsa(key), "PS256") => rsa_sign::<sha2::Sha256>(key, true, input),
+            (Secret::Rsa(key), "PS384") => rsa_sign::<sha2::Sha384>(key, true, input),
+            (Secret::Rsa(key), "PS512") => rsa_sign::<sha2::Sha512>(key, true, input),
             (Secret::P256(key), _) => {
                 let sig: p256::ecdsa::Signature = key.sign(input);
                 sig.to_bytes().to_vec()
@@ -166,6 +142,25 @@ impl Key {
         );
         let sig = self.sign(input.as_bytes());
         format!("{input}.{}", b64(&sig))
+    }
+}
+
+/// An RSASSA-PKCS1-v1_5 or (with `pss`) RSASSA-PSS signature with the `D` hash.
+fn rsa_sign<D>(key: &rsa::PrivateKey, pss: bool, input: &[u8]) -> Vec<u8>
+where
+    D: sha2::Digest
+        + sha2::digest::const_oid::AssociatedOid
+        + sha2::digest::FixedOutputReset
+        + sha2::digest::Update,
+{
+    if pss {
+        rsa::pss::SigningKey::<D>::new(key.clone())
+            .sign(input)
+            .to_vec()
+    } else {
+        rsa::pkcs1v15::SigningKey::<D>::new(key.clone())
+            .sign(input)
+            .to_vec()
     }
 }
 
