@@ -113,7 +113,11 @@ impl<E: Exchange> Exchange for Traced<E> {
         self.inner.supplement(response)
     }
 
-    fn supplemented(&mut self, answer: Response) {
-        self.inner.supplemented(answer);
+    fn supplemented(
+        &mut self,
+        answer: Result<Response, latchkey::TransportError>,
+        now: std::time::SystemTime,
+    ) {
+        self.inner.supplemented(answer, now);
     }
 }

@@ -507,14 +507,17 @@ pub(crate) fn keys_needed(client: &Client, response: &crate::Response) -> Option
     let keys = client.key_set();
     let now = response.received_at;
     let missing = !keys.has_key_for(jws.kid(), jws.alg()) && keys.may_refetch(now);
-    (keys.is_stale(now) || missing)
-        .then(|| crate::flow::jwks::Jwks::at(jwks_uri.clone()).request_value())
+    // A stale set is fetched again too, but a failing server is asked at most every 30 s.
+    let stale = keys.is_stale(now) && keys.may_refetch(now);
+    (stale || missing).then(|| crate::flow::jwks::Jwks::at(jwks_uri.clone()).request_value())
 }
 
-/// Takes the answer to a [`keys_needed`] request into the client's cache (a failed fetch
-/// leaves the cache as it was).
-pub(crate) fn keys_received(client: &Client, answer: &crate::Response) {
-    if let Ok(keys) = crate::flow::jwks::Jwks::read(answer) {
-        client.set_key_set(keys);
+/// Takes the answer to a [`keys_needed`] request into the client's cache. A failed fetch
+/// leaves the keys as they were but records the attempt at `now`, so that the next unknown
+/// `kid` waits out [`KeySet::REFETCH_INTERVAL`] too.
+pub(crate) fn keys_received(client: &Client, answer: Option<&crate::Response>, now: SystemTime) {
+    match answer.map(crate::flow::jwks::Jwks::read) {
+        Some(Ok(keys)) => client.set_key_set(keys),
+        _ => client.set_key_set(client.key_set().attempted(now)),
     }
 }

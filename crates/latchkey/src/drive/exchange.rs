@@ -1,7 +1,10 @@
 //! [`Exchange`]: the one shape of every network step.
 
+use std::time::SystemTime;
+
 use crate::Error;
 use crate::drive::http::{Request, Response};
+use crate::error::TransportError;
 
 /// One network step: describe the HTTP request, then consume the HTTP response.
 ///
@@ -47,10 +50,11 @@ pub trait Exchange {
         None
     }
 
-    /// The answer to the [`supplement`](Self::supplement) request, whatever its status (a
-    /// failed fetch leaves the cached keys as they were). Default: ignored.
-    fn supplemented(&mut self, answer: Response) {
-        let _ = answer;
+    /// The answer to the [`supplement`](Self::supplement) request at `now`: the response
+    /// whatever its status, or the transport's failure (a failed fetch leaves the cached keys
+    /// as they were, and still counts for the once-per-30-s rule). Default: ignored.
+    fn supplemented(&mut self, answer: Result<Response, TransportError>, now: SystemTime) {
+        let _ = (answer, now);
     }
 }
 

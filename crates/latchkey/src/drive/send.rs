@@ -169,13 +169,11 @@ impl<E: Exchange> SendDriver<E> {
         }
     }
 
-    /// Hands the supplement's answer (if any, and only a success) to the exchange, then reads
-    /// the held answer: the outcome is ready for the next call.
-    fn resume(&mut self, answer: Option<Response>) {
-        if let (Some(exchange), Some(answer)) = (self.exchange.as_mut(), answer) {
-            if answer.is_success() {
-                exchange.supplemented(answer);
-            }
+    /// Hands the supplement's answer to the exchange, then reads the held answer: the outcome
+    /// is ready for the next call.
+    fn resume(&mut self, answer: Result<Response, TransportError>, now: SystemTime) {
+        if let Some(exchange) = self.exchange.as_mut() {
+            exchange.supplemented(answer, now);
         }
         match self.held.take() {
             Some(held) => self.respond(held),
@@ -203,11 +201,16 @@ impl<E: Exchange> Drive for SendDriver<E> {
             Phase::Supplement(mut request) => {
                 // Sent once, under the same URL rule and cap as any request; if it cannot
                 // go, the held answer is read with the keys at hand.
-                if request
-                    .check_url_security(self.settings.allow_insecure_http)
-                    .is_err()
+                if let Err(refused) = request.check_url_security(self.settings.allow_insecure_http)
                 {
-                    self.resume(None);
+                    let refused = match refused {
+                        Error::Transport(e) => e,
+                        other => {
+                            TransportError::new(TransportErrorKind::InsecureUrl, other.to_string())
+                                .final_failure()
+                        }
+                    };
+                    self.resume(Err(refused), now);
                     return self.next(now);
                 }
                 let cap = request
@@ -250,7 +253,7 @@ impl<E: Exchange> Drive for SendDriver<E> {
 
     fn received(&mut self, answer: Result<Response, TransportError>, now: SystemTime) {
         if matches!(self.phase, Phase::SupplementInFlight) {
-            self.resume(answer.ok());
+            self.resume(answer, now);
             return;
         }
         if !matches!(self.phase, Phase::InFlight) {

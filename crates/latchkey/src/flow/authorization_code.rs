@@ -515,7 +515,11 @@ impl Exchange for CodeExchange {
     }
 
     #[cfg(feature = "oidc")]
-    fn supplemented(&mut self, answer: Response) {
-        crate::id_token::keys_received(&self.client, &answer);
+    fn supplemented(
+        &mut self,
+        answer: Result<Response, crate::TransportError>,
+        now: std::time::SystemTime,
+    ) {
+        crate::id_token::keys_received(&self.client, answer.as_ref().ok(), now);
     }
 }

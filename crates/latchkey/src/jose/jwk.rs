@@ -276,6 +276,8 @@ pub struct KeySet {
     keys: Vec<Jwk>,
     fetched_at: Option<SystemTime>,
     max_age: Duration,
+    /// The last fetch that failed, if later than `fetched_at`.
+    failed_at: Option<SystemTime>,
 }
 
 impl Default for KeySet {
@@ -297,6 +299,7 @@ impl KeySet {
             keys: Vec::new(),
             fetched_at: None,
             max_age: Self::DEFAULT_MAX_AGE,
+            failed_at: None,
         }
     }
 
@@ -307,6 +310,7 @@ impl KeySet {
             keys,
             fetched_at: None,
             max_age: Duration::MAX,
+            failed_at: None,
         }
     }
 
@@ -337,6 +341,7 @@ impl KeySet {
                 .collect(),
             fetched_at: Some(fetched_at),
             max_age,
+            failed_at: None,
         })
     }
 
@@ -368,15 +373,25 @@ impl KeySet {
         }
     }
 
-    /// True when an unknown `kid` may cause a fetch at `now`: the set was never fetched, or
-    /// was fetched at least [`REFETCH_INTERVAL`](Self::REFETCH_INTERVAL) ago.
+    /// True when an unknown `kid` (or a stale set) may cause a fetch at `now`: no fetch was
+    /// made or tried, or the last one was at least [`REFETCH_INTERVAL`](Self::REFETCH_INTERVAL)
+    /// ago.
     #[must_use]
     pub fn may_refetch(&self, now: SystemTime) -> bool {
-        match self.fetched_at {
+        match self.fetched_at.max(self.failed_at) {
             None => true,
             Some(at) => now
                 .duration_since(at)
                 .is_ok_and(|age| age >= Self::REFETCH_INTERVAL),
+        }
+    }
+
+    /// The same set, with a failed fetch recorded at `at`.
+    #[must_use]
+    pub fn attempted(&self, at: SystemTime) -> Self {
+        Self {
+            failed_at: Some(at),
+            ..self.clone()
         }
     }
 

@@ -805,7 +805,7 @@ fn oidc_client() -> Client {
 fn login(
     client: &Client,
     key: &Key,
-    jwks: &[Value],
+    jwks: Option<&[Value]>,
     at: SystemTime,
 ) -> (Result<TokenSet, Error>, Vec<String>) {
     let (url, pending) = client
@@ -827,7 +827,8 @@ fn login(
     c["at_hash"] = json!(Algorithm::parse(key.alg).unwrap().half_hash("at-1"));
     c["c_hash"] = json!(Algorithm::parse(key.alg).unwrap().half_hash("c0de"));
     let id_token = key.token(&c);
-    let jwks = json!({ "keys": jwks }).to_string();
+    // `None`: the JWK set endpoint is down.
+    let jwks = jwks.map(|keys| json!({ "keys": keys }).to_string());
     let mut driver = SendDriver::new(exchange, &TransportSettings::default());
     let mut sent = Vec::new();
     loop {
@@ -835,7 +836,10 @@ fn login(
             Action::Send(request) => {
                 sent.push(request.url.path().to_owned());
                 let response = if request.url.path() == "/jwks" {
-                    Response::json(200, jwks.clone(), at)
+                    match &jwks {
+                        Some(jwks) => Response::json(200, jwks.clone(), at),
+                        None => Response::json(503, "{}", at),
+                    }
                 } else {
                     let body = json!({
                         "access_token": "at-1",
@@ -859,7 +863,7 @@ fn the_code_exchange_validates_and_refetches_on_rotation_at_most_every_30_second
     let k2 = Key::new("EdDSA", "k2");
     let k3 = Key::new("ES384", "k3");
     // First login: nothing cached, the driver fetches the set before reading the answer.
-    let (tokens, sent) = login(&client, &k1, &[k1.jwk(true)], now());
+    let (tokens, sent) = login(&client, &k1, Some(&[k1.jwk(true)]), now());
     let tokens = tokens.unwrap();
     assert_eq!(sent, ["/token", "/jwks"]);
     let claims = tokens.id_token_claims().unwrap();
@@ -869,7 +873,7 @@ fn the_code_exchange_validates_and_refetches_on_rotation_at_most_every_30_second
     let (tokens, sent) = login(
         &client,
         &k1,
-        &[k1.jwk(true)],
+        Some(&[k1.jwk(true)]),
         now() + Duration::from_secs(5),
     );
     assert!(tokens.is_ok());
@@ -877,7 +881,7 @@ fn the_code_exchange_validates_and_refetches_on_rotation_at_most_every_30_second
     // Rotation: k1 gone, k2 new; a minute later the unknown kid is fetched once, then valid.
     let rotated = [k2.jwk(true)];
     let later = now() + Duration::from_secs(60);
-    let (tokens, sent) = login(&client, &k2, &rotated, later);
+    let (tokens, sent) = login(&client, &k2, Some(&rotated), later);
     assert_eq!(sent, ["/token", "/jwks"]);
     assert_eq!(tokens.unwrap().id_token_claims().unwrap().sub, "user-1");
     assert_eq!(client.key_set().keys()[0].kid(), Some("k2"));
@@ -885,7 +889,7 @@ fn the_code_exchange_validates_and_refetches_on_rotation_at_most_every_30_second
     let (tokens, sent) = login(
         &client,
         &k3,
-        &[k3.jwk(true)],
+        Some(&[k3.jwk(true)]),
         later + Duration::from_secs(10),
     );
     assert_eq!(sent, ["/token"]);
@@ -899,7 +903,7 @@ fn the_code_exchange_validates_and_refetches_on_rotation_at_most_every_30_second
     let (tokens, sent) = login(
         &client,
         &k3,
-        &[k3.jwk(true)],
+        Some(&[k3.jwk(true)]),
         later + Duration::from_secs(30),
     );
     assert_eq!(sent, ["/token", "/jwks"]);
@@ -908,9 +912,33 @@ fn the_code_exchange_validates_and_refetches_on_rotation_at_most_every_30_second
     let (tokens, sent) = login(
         &client,
         &k3,
-        &[k3.jwk(true)],
+        Some(&[k3.jwk(true)]),
         later + Duration::from_secs(30 + 301),
     );
+    assert_eq!(sent, ["/token", "/jwks"]);
+    assert!(tokens.is_ok());
+}
+
+#[test]
+fn a_failed_key_fetch_counts_for_the_30_second_rule() {
+    let client = oidc_client();
+    let k1 = Key::new("ES256", "k1");
+    let (tokens, sent) = login(&client, &k1, None, now());
+    assert_eq!(sent, ["/token", "/jwks"]);
+    assert_eq!(
+        id_error(tokens),
+        IdTokenError::UnknownKey {
+            kid: Some("k1".into())
+        }
+    );
+    // The server is not asked again within 30 s of the failure...
+    let soon = now() + Duration::from_secs(10);
+    let (tokens, sent) = login(&client, &k1, Some(&[k1.jwk(true)]), soon);
+    assert_eq!(sent, ["/token"]);
+    assert!(tokens.is_err());
+    // ... and is after.
+    let later = now() + Duration::from_secs(30);
+    let (tokens, sent) = login(&client, &k1, Some(&[k1.jwk(true)]), later);
     assert_eq!(sent, ["/token", "/jwks"]);
     assert!(tokens.is_ok());
 }
