@@ -484,6 +484,44 @@ pub(crate) fn validate_in(
     Ok(())
 }
 
+impl Client {
+    /// Verifies a signed userinfo answer (`application/jwt`, OpenID Connect Core §5.3.2) with
+    /// the cached keys and the client's ID token algorithms, checks its `iss` and `aud`, and
+    /// returns its claims as JSON.
+    pub(crate) fn verify_signed_userinfo(&self, body: &[u8]) -> Result<Vec<u8>, Error> {
+        let settings = self.id_token_settings();
+        let text = std::str::from_utf8(body)
+            .map_err(|_| IdTokenError::Malformed("signed userinfo is not UTF-8"))?;
+        let jws = Jws::parse(text.trim())?;
+        let allowed = settings.allowed();
+        let payload = if jws.alg().is_hmac() && settings.allow_hmac {
+            jws.verify_hmac(self.secret_str().as_bytes(), &allowed)?
+        } else {
+            jws.verify_with(&self.key_set(), &allowed)?
+        };
+        #[derive(Deserialize)]
+        struct Signed {
+            iss: Option<String>,
+            aud: Option<Value>,
+        }
+        let signed: Signed = serde_json::from_slice(payload)
+            .map_err(|_| IdTokenError::Malformed("payload is not a JSON object"))?;
+        if signed.iss.is_none() || signed.iss.as_deref() != self.issuer() {
+            return Err(IdTokenError::claim("iss", "not the client's issuer").into());
+        }
+        let client_id = self.client_id();
+        let audience = match &signed.aud {
+            Some(Value::String(aud)) => aud == client_id,
+            Some(Value::Array(auds)) => auds.iter().any(|a| a.as_str() == Some(client_id)),
+            _ => false,
+        };
+        if !audience {
+            return Err(IdTokenError::claim("aud", "does not contain the client_id").into());
+        }
+        Ok(payload.to_vec())
+    }
+}
+
 /// The JWK set request to send before a token answer can be validated: when the client
 /// validates ID tokens, has a `jwks_uri`, the answer carries an `id_token`, and the cached
 /// set is stale, or lacks the token's key and may be fetched again (at most once per
@@ -493,19 +531,29 @@ pub(crate) fn keys_needed(client: &Client, response: &crate::Response) -> Option
     if !settings.active(client.issuer()) || !response.is_success() {
         return None;
     }
-    let jwks_uri = settings.jwks_uri.as_ref()?;
     #[derive(Deserialize)]
     struct Peek<'a> {
         #[serde(borrow)]
         id_token: Option<std::borrow::Cow<'a, str>>,
     }
     let peek: Peek<'_> = serde_json::from_slice(&response.body).ok()?;
-    let jws = Jws::parse(&peek.id_token?).ok()?;
+    keys_needed_for(client, &peek.id_token?, response.received_at)
+}
+
+/// The JWK set request to send before `jws` can be verified at `now`, if the client has a
+/// `jwks_uri` and its cached set is stale or lacks the key (see [`keys_needed`]).
+pub(crate) fn keys_needed_for(
+    client: &Client,
+    jws: &str,
+    now: SystemTime,
+) -> Option<crate::Request> {
+    let settings = client.id_token_settings();
+    let jwks_uri = settings.jwks_uri.as_ref()?;
+    let jws = Jws::parse(jws).ok()?;
     if jws.alg().is_hmac() {
         return None;
     }
     let keys = client.key_set();
-    let now = response.received_at;
     let missing = !keys.has_key_for(jws.kid(), jws.alg()) && keys.may_refetch(now);
     // A stale set is fetched again too, but a failing server is asked at most every 30 s.
     let stale = keys.is_stale(now) && keys.may_refetch(now);

@@ -20,6 +20,9 @@ pub struct UserInfoRequest<T = Map<String, Value>> {
     url: Url,
     access_token: AccessToken,
     subject: Option<String>,
+    /// The client, for verifying a signed (`application/jwt`) answer.
+    #[cfg(feature = "oidc")]
+    client: Client,
     output: PhantomData<fn() -> T>,
 }
 
@@ -38,6 +41,8 @@ impl<T> Clone for UserInfoRequest<T> {
             url: self.url.clone(),
             access_token: self.access_token.clone(),
             subject: self.subject.clone(),
+            #[cfg(feature = "oidc")]
+            client: self.client.clone(),
             output: PhantomData,
         }
     }
@@ -55,6 +60,8 @@ impl Client {
             url: self.endpoint("userinfo")?.clone(),
             access_token: access_token.clone(),
             subject: None,
+            #[cfg(feature = "oidc")]
+            client: self.clone(),
             output: PhantomData,
         })
     }
@@ -83,6 +90,8 @@ impl<T> UserInfoRequest<T> {
             url: self.url,
             access_token: self.access_token,
             subject: self.subject,
+            #[cfg(feature = "oidc")]
+            client: self.client,
             output: PhantomData,
         }
     }
@@ -113,13 +122,24 @@ impl<T: DeserializeOwned> Exchange for UserInfoRequest<T> {
         if !response.is_success() {
             return Err(resource_error(&response, &secrets));
         }
+        // A signed answer (OpenID Connect Core §5.3.2) is verified like an ID token; its
+        // claims are then read as a plain answer's would be.
+        #[cfg(feature = "oidc")]
+        let verified;
+        #[allow(unused_mut)]
+        let mut body: &[u8] = &response.body;
+        #[cfg(feature = "oidc")]
+        if is_jwt(&response) {
+            verified = self.client.verify_signed_userinfo(&response.body)?;
+            body = &verified;
+        }
         if let Some(expected) = &self.subject {
             #[derive(serde::Deserialize)]
             struct Subject<'a> {
                 #[serde(borrow, default)]
                 sub: Option<std::borrow::Cow<'a, str>>,
             }
-            let sub = serde_json::from_slice::<Subject<'_>>(&response.body)
+            let sub = serde_json::from_slice::<Subject<'_>>(body)
                 .ok()
                 .and_then(|s| s.sub);
             match sub {
@@ -134,7 +154,7 @@ impl<T: DeserializeOwned> Exchange for UserInfoRequest<T> {
                 None => return Err(crate::ResponseError::MissingField("sub").into()),
             }
         }
-        serde_json::from_slice(&response.body).map_err(|e| {
+        serde_json::from_slice(body).map_err(|e| {
             unexpected(
                 &response,
                 &format!("claims did not deserialize: {e}"),
@@ -142,6 +162,34 @@ impl<T: DeserializeOwned> Exchange for UserInfoRequest<T> {
             )
         })
     }
+
+    #[cfg(feature = "oidc")]
+    fn supplement(&self, response: &Response) -> Option<Request> {
+        if !response.is_success() || !is_jwt(response) {
+            return None;
+        }
+        let jwt = std::str::from_utf8(&response.body).ok()?;
+        crate::id_token::keys_needed_for(&self.client, jwt.trim(), response.received_at)
+    }
+
+    #[cfg(feature = "oidc")]
+    fn supplemented(
+        &mut self,
+        answer: Result<Response, crate::TransportError>,
+        now: std::time::SystemTime,
+    ) {
+        crate::id_token::keys_received(&self.client, answer.as_ref().ok(), now);
+    }
+}
+
+/// True for a signed userinfo answer (`Content-Type: application/jwt`).
+#[cfg(feature = "oidc")]
+fn is_jwt(response: &Response) -> bool {
+    response.content_type().is_some_and(|ct| {
+        ct.split(';')
+            .next()
+            .is_some_and(|media| media.trim().eq_ignore_ascii_case("application/jwt"))
+    })
 }
 
 /// Turns a resource server's refusal into an error: the `WWW-Authenticate: Bearer` challenge

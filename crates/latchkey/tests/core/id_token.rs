@@ -793,6 +793,7 @@ fn oidc_client() -> Client {
         .issuer(ISSUER)
         .authorization_endpoint("https://as.example/auth")
         .token_endpoint("https://as.example/token")
+        .userinfo_endpoint("https://as.example/me")
         .jwks_uri("https://as.example/jwks")
         .redirect_uri("http://127.0.0.1/cb")
         .id_token_algorithms(all_algorithms())
@@ -1176,4 +1177,78 @@ fn userinfo_must_be_about_the_id_token_subject() {
             .response(Response::json(200, r#"{"sub":"anyone"}"#, now()))
             .is_ok()
     );
+}
+
+#[test]
+fn a_signed_userinfo_answer_is_verified_like_an_id_token() {
+    let client = oidc_client();
+    let key = Key::new("EdDSA", "k1");
+    let jwt = |claims: &Value| {
+        let mut response = Response::new(
+            200,
+            latchkey::drive::Headers::new(),
+            key.token(claims).into_bytes(),
+            now(),
+        );
+        response
+            .headers
+            .insert("content-type", "application/jwt; charset=utf-8");
+        response
+    };
+    let good = json!({"iss": ISSUER, "aud": "app", "sub": "user-1", "name": "Ada"});
+    // Through the send driver: the unknown key is fetched first.
+    let request = client
+        .userinfo(&AccessToken::new("at"))
+        .unwrap()
+        .subject("user-1");
+    let jwks = json!({"keys": [key.jwk(true)]}).to_string();
+    let (answer, sent) = drive(request, |request| {
+        if request.url.path() == "/jwks" {
+            Response::json(200, jwks.clone(), now())
+        } else {
+            jwt(&good)
+        }
+    });
+    assert_eq!(sent.len(), 2, "{sent:?}");
+    assert_eq!(answer.unwrap()["name"], "Ada");
+    // With the keys cached: the checks one by one.
+    let read = |response: Response| {
+        client
+            .userinfo(&AccessToken::new("at"))
+            .unwrap()
+            .subject("user-1")
+            .response(response)
+    };
+    assert!(read(jwt(&good)).is_ok());
+    let mut other = good.clone();
+    other["iss"] = json!("https://evil.example");
+    assert_eq!(
+        id_error(read(jwt(&other))),
+        IdTokenError::Claim {
+            claim: "iss",
+            reason: "not the client's issuer"
+        }
+    );
+    let mut other = good.clone();
+    other["aud"] = json!(["someone-else"]);
+    assert_eq!(
+        id_error(read(jwt(&other))),
+        IdTokenError::Claim {
+            claim: "aud",
+            reason: "does not contain the client_id"
+        }
+    );
+    let mut other = good;
+    other["sub"] = json!("user-2");
+    assert!(matches!(
+        read(jwt(&other)),
+        Err(Error::Response(ResponseError::InvalidField {
+            field: "sub",
+            ..
+        }))
+    ));
+    let mut forged = jwt(&json!({"iss": ISSUER, "aud": "app", "sub": "user-1"}));
+    let len = forged.body.len();
+    forged.body[len - 3] ^= 1;
+    assert!(matches!(read(forged), Err(Error::IdToken(_))));
 }
