@@ -150,6 +150,7 @@ pub use flow::implicit::{ImplicitRequest, PendingImplicit};
 pub use flow::introspection::{Introspection, IntrospectionRequest};
 #[cfg(feature = "oidc")]
 pub use flow::jwks::Jwks;
+pub use flow::logout::LogoutRequest;
 pub use flow::refresh::Refresh;
 pub use flow::revocation::{Revocation, TokenToSend, TokenTypeHint};
 pub use flow::token_exchange::{ExchangedToken, TOKEN_EXCHANGE_GRANT, TokenExchange, token_types};

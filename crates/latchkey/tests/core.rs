@@ -21,6 +21,8 @@ mod id_token;
 mod introspection;
 #[path = "core/issuer_identification.rs"]
 mod issuer_identification;
+#[path = "core/logout.rs"]
+mod logout;
 #[path = "core/par.rs"]
 mod par;
 #[path = "core/parameters.rs"]

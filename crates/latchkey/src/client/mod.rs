@@ -39,6 +39,7 @@ struct ClientConfig {
     introspection_endpoint: Option<Url>,
     device_authorization_endpoint: Option<Url>,
     pushed_authorization_request_endpoint: Option<Url>,
+    end_session_endpoint: Option<Url>,
     require_pushed_authorization_requests: bool,
     redirect_uri: Option<Url>,
     issuer: Option<String>,
@@ -61,6 +62,7 @@ impl Client {
             introspection_endpoint: None,
             device_authorization_endpoint: None,
             pushed_authorization_request_endpoint: None,
+            end_session_endpoint: None,
             require_pushed_authorization_requests: false,
             supported_auth_methods: None,
             redirect_uri: None,
@@ -135,6 +137,12 @@ impl Client {
         self.inner.pushed_authorization_request_endpoint.as_ref()
     }
 
+    /// The end-session endpoint (OpenID Connect RP-Initiated Logout), if configured.
+    #[must_use]
+    pub fn end_session_endpoint(&self) -> Option<&Url> {
+        self.inner.end_session_endpoint.as_ref()
+    }
+
     /// True when the server only accepts pushed authorization requests (RFC 9126 §5): use
     /// [`AuthorizationRequest::push`](crate::AuthorizationRequest::push).
     #[must_use]
@@ -177,6 +185,7 @@ impl Client {
             "pushed authorization request" => {
                 self.inner.pushed_authorization_request_endpoint.as_ref()
             }
+            "end session" => self.inner.end_session_endpoint.as_ref(),
             _ => None,
         };
         url.ok_or_else(|| ConfigError::MissingEndpoint(which).into())
@@ -347,6 +356,7 @@ pub struct ClientBuilder {
     introspection_endpoint: Option<String>,
     device_authorization_endpoint: Option<String>,
     pushed_authorization_request_endpoint: Option<String>,
+    end_session_endpoint: Option<String>,
     require_pushed_authorization_requests: bool,
     supported_auth_methods: Option<Vec<String>>,
     redirect_uri: Option<String>,
@@ -454,6 +464,13 @@ impl ClientBuilder {
             &mut self.pushed_authorization_request_endpoint,
             &metadata.pushed_authorization_request_endpoint,
         );
+        if let Some(end_session) = metadata
+            .extra
+            .get("end_session_endpoint")
+            .and_then(serde_json::Value::as_str)
+        {
+            self.end_session_endpoint = Some(end_session.to_owned());
+        }
         self.require_pushed_authorization_requests = metadata.require_pushed_authorization_requests;
         self.issuer = Some(metadata.issuer.clone());
         self.dialect.require_iss = metadata.authorization_response_iss_parameter_supported;
@@ -531,6 +548,14 @@ impl ClientBuilder {
         S: Into<String>,
     {
         self.id_token.acr_values = values.into_iter().map(Into::into).collect();
+        self
+    }
+
+    /// Sets the end-session endpoint for RP-initiated logout (OpenID Connect RP-Initiated
+    /// Logout 1.0 §2); [`metadata`](Self::metadata) takes `end_session_endpoint` from
+    /// discovery.
+    pub fn end_session_endpoint(mut self, url: impl Into<String>) -> Self {
+        self.end_session_endpoint = Some(url.into());
         self
     }
 
@@ -650,6 +675,7 @@ impl ClientBuilder {
                     "pushed authorization request",
                     self.pushed_authorization_request_endpoint,
                 )?,
+                end_session_endpoint: parse("end session", self.end_session_endpoint)?,
                 require_pushed_authorization_requests: self.require_pushed_authorization_requests,
                 redirect_uri: self
                     .redirect_uri

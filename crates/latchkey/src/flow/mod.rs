@@ -10,6 +10,7 @@ pub(crate) mod implicit;
 pub(crate) mod introspection;
 #[cfg(feature = "oidc")]
 pub(crate) mod jwks;
+pub(crate) mod logout;
 pub(crate) mod refresh;
 pub(crate) mod revocation;
 pub(crate) mod token_exchange;
