@@ -177,9 +177,9 @@ pub struct IdTokenExpectations {
     /// The `max_age` sent, in seconds: `auth_time` is then required and must be recent.
     pub max_age: Option<u64>,
     /// The access token issued with the ID token (checked against `at_hash`).
-    pub access_token: Option<String>,
+    pub access_token: Option<crate::AccessToken>,
     /// The authorization code (checked against `c_hash`).
-    pub code: Option<String>,
+    pub code: Option<crate::AuthorizationCode>,
     /// After a refresh: the claims of the original ID token (OpenID Connect Core §12.2).
     pub original: Option<IdTokenClaims>,
     /// The token comes from a refresh (no authorization request, so no nonce of its own): a
@@ -212,14 +212,14 @@ impl IdTokenExpectations {
     /// Checks `at_hash` against this access token.
     #[must_use]
     pub fn access_token(mut self, access_token: impl Into<String>) -> Self {
-        self.access_token = Some(access_token.into());
+        self.access_token = Some(crate::AccessToken::new(access_token));
         self
     }
 
     /// Checks `c_hash` against this code.
     #[must_use]
     pub fn code(mut self, code: impl Into<String>) -> Self {
-        self.code = Some(code.into());
+        self.code = Some(crate::AuthorizationCode::new(code));
         self
     }
 
@@ -444,12 +444,12 @@ fn check_claims(
         }
     }
     if let (Some(at_hash), Some(token)) = (&claims.at_hash, &expect.access_token) {
-        if *at_hash != alg.half_hash(token) {
+        if *at_hash != alg.half_hash(token.expose_secret()) {
             return Err(fail("at_hash", "does not match the access token"));
         }
     }
     if let (Some(c_hash), Some(code)) = (&claims.c_hash, &expect.code) {
-        if *c_hash != alg.half_hash(code) {
+        if *c_hash != alg.half_hash(code.expose_secret()) {
             return Err(fail("c_hash", "does not match the code"));
         }
     }
@@ -478,7 +478,7 @@ pub(crate) fn validate_in(
     let Some(id_token) = tokens.id_token() else {
         return Ok(());
     };
-    expect.access_token = Some(tokens.access_token().expose_secret().to_owned());
+    expect.access_token = Some(tokens.access_token().clone());
     let claims = client.validate_id_token(id_token, &expect, now)?;
     tokens.id_token_claims = Some(Box::new(claims));
     Ok(())

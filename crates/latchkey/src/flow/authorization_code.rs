@@ -501,7 +501,8 @@ impl Exchange for CodeExchange {
         )?;
         #[cfg(feature = "oidc")]
         {
-            let mut expect = crate::IdTokenExpectations::new().code(self.code.expose_secret());
+            let mut expect = crate::IdTokenExpectations::new();
+            expect.code = Some(self.code.clone());
             expect.nonce = self.nonce;
             expect.max_age = self.max_age;
             crate::id_token::validate_in(&self.client, &mut tokens, expect, response.received_at)?;

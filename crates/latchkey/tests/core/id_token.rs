@@ -485,6 +485,12 @@ fn keys_that_do_not_fit_are_skipped() {
 /// Each claim failure in turn, named.
 #[test]
 fn each_claim_is_checked() {
+    // What a flow expects holds secrets: its Debug shows none.
+    let debug = format!(
+        "{:?}",
+        expect().access_token("at-s3cret").code("c0de-s3cret")
+    );
+    assert!(!debug.contains("s3cret"), "{debug}");
     let key = Key::new("RS256", "k1");
     let client = client_with(key_set(&[key.jwk(true)], now()));
     let t = secs(now());
