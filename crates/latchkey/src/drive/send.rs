@@ -5,7 +5,9 @@
 //!  start ──► │ URL refused? ─────────────────────────► Done(Err) │
 //!            │ Send(request, cap stamped) ──► adapter ──► received(answer, now)
 //!            │   3xx ─────────────────────────────────► Done(Err(Redirect))
-//!            │   2xx ──────────────────────────► Done(exchange.response(..))
+//!            │   2xx ─► exchange.supplement(answer)? ─► Send it once, then
+//!            │          (the JWK set an ID token needs)   Done(exchange.response(answer))
+//!            │       ────────────────────────► Done(exchange.response(..))
 //!            │   429/5xx, timeout, refused connection:           │
 //!            │     retry allowed (RetryMode, RetryPolicy)? ─► Sleep(d), then Send again
 //!            │     else ───────────────── Done(exchange.response(..) or Err)

@@ -182,13 +182,13 @@ impl Jws {
     ///
     /// # Errors
     ///
-    /// [`IdTokenError::AlgorithmNotAllowed`] for an `alg` outside `allowed`;
-    /// [`IdTokenError::HmacNotAllowed`] for an `alg` that is not HMAC;
-    /// [`IdTokenError::BadSignature`].
+    /// [`IdTokenError::AlgorithmNotAllowed`] for an `alg` outside `allowed` or one that is not
+    /// HMAC; [`IdTokenError::BadSignature`].
     pub fn verify_hmac(&self, secret: &[u8], allowed: &[Algorithm]) -> Result<&[u8], IdTokenError> {
         self.check_alg(allowed)?;
         if !self.alg.is_hmac() {
-            return Err(IdTokenError::HmacNotAllowed(self.alg.as_str()));
+            // A public-key algorithm never verifies with a shared secret.
+            return Err(IdTokenError::AlgorithmNotAllowed(self.alg.as_str()));
         }
         if self
             .alg
