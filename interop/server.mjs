@@ -12,6 +12,7 @@
 // configuration relies on.
 
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import * as http from 'node:http';
 
 // oidc-provider prints its notices with console.info/console.log (stdout).
@@ -44,6 +45,7 @@ const LOOPBACK_REDIRECT_URIS = [
 const CODE_GRANTS = {
   application_type: 'native',
   redirect_uris: LOOPBACK_REDIRECT_URIS,
+  post_logout_redirect_uris: ['http://127.0.0.1/logged-out'],
   grant_types: ['authorization_code', 'refresh_token'],
   response_types: ['code'],
 };
@@ -64,6 +66,22 @@ const clients = [
   {
     client_id: 'public-pkce',
     token_endpoint_auth_method: 'none',
+    ...CODE_GRANTS,
+  },
+  // ID tokens signed with ES256 and EdDSA (the others get oidc-provider's
+  // default, RS256).
+  {
+    client_id: 'oidc-es256',
+    client_secret: 'oidc-es256-secret',
+    token_endpoint_auth_method: 'client_secret_basic',
+    id_token_signed_response_alg: 'ES256',
+    ...CODE_GRANTS,
+  },
+  {
+    client_id: 'oidc-eddsa',
+    client_secret: 'oidc-eddsa-secret',
+    token_endpoint_auth_method: 'client_secret_basic',
+    id_token_signed_response_alg: 'EdDSA',
     ...CODE_GRANTS,
   },
   {
@@ -95,18 +113,40 @@ function accountClaims(id) {
   };
 }
 
-// A fresh RS256 signing key per run (ID tokens are RS256 by default); the
-// JWKS is published at /jwks as usual.
-const signingKey = {
-  ...generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey.export({ format: 'jwk' }),
-  kid: `interop-${randomBytes(6).toString('hex')}`,
-  use: 'sig',
-  alg: 'RS256',
-};
+// Signing keys: RS256, ES256 and EdDSA, fresh per run. With INTEROP_KEYS=<file>
+// the set is kept in that file and read back by the next run (a restart with
+// the same keys); with INTEROP_ROTATE=1 as well, a new set is put in front of
+// the kept one (oidc-provider signs with the first key of an algorithm, and
+// still publishes the old keys): a key rotation across a restart.
+function newKeys() {
+  const id = randomBytes(6).toString('hex');
+  const jwk = (pair, alg) => ({
+    ...pair.privateKey.export({ format: 'jwk' }),
+    kid: `interop-${alg.toLowerCase()}-${id}`,
+    use: 'sig',
+    alg,
+  });
+  return [
+    jwk(generateKeyPairSync('rsa', { modulusLength: 2048 }), 'RS256'),
+    jwk(generateKeyPairSync('ec', { namedCurve: 'P-256' }), 'ES256'),
+    jwk(generateKeyPairSync('ed25519'), 'EdDSA'),
+  ];
+}
+
+function signingKeys() {
+  const file = process.env.INTEROP_KEYS;
+  if (!file) return newKeys();
+  const kept = existsSync(file) ? JSON.parse(readFileSync(file, 'utf8')).keys : [];
+  const keys = kept.length === 0 || process.env.INTEROP_ROTATE === '1'
+    ? [...newKeys(), ...kept]
+    : kept;
+  writeFileSync(file, JSON.stringify({ keys }), { mode: 0o600 });
+  return keys;
+}
 
 const configuration = {
   clients,
-  jwks: { keys: [signingKey] },
+  jwks: { keys: signingKeys() },
   cookies: {
     keys: ['latchkey-interop-cookie-key-1', 'latchkey-interop-cookie-key-0'],
   },
@@ -152,6 +192,7 @@ const configuration = {
     deviceFlow: { enabled: true },
     pushedAuthorizationRequests: { enabled: true, requirePushedAuthorizationRequests: false },
     userinfo: { enabled: true },
+    rpInitiatedLogout: { enabled: true },
     // Left off on purpose: with it on, tokens are audience-restricted by
     // resource and plain client_credentials / userinfo get harder to use.
     resourceIndicators: { enabled: false },

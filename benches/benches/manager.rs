@@ -3,7 +3,10 @@
 //! at most 100 ns uncontended (a lock and a clone) and at most 1 µs median with 8 threads.
 //!
 //! Beside them, in the same run, the naive design as a floor: a `Mutex` lock, a clock read
-//! and a copy of the token. The async manager's future is polled once with a no-op waker:
+//! and a copy of the token. A manager on a shared store (a `FileStore`, a `RedisStore` on a
+//! `redis-server` this bench starts on loopback) keeps its token in memory: the fresh path
+//! reads no store. The `redis_version_check` row is what asking Redis for the stored
+//! version on every call would add instead (one `HGET` round trip). The async manager's future is polled once with a no-op waker:
 //! the fresh path never awaits, so no runtime is needed to measure it.
 
 use std::hint::black_box;
@@ -15,6 +18,11 @@ use std::time::{Duration, SystemTime};
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use latchkey::{AccessToken, Client, Lifecycle, TokenSet, TokenSource, TokenType};
+use latchkey_redis::RedisStore;
+
+#[allow(unused_macros)]
+#[path = "../../crates/latchkey-redis/tests/support/mod.rs"]
+mod redis_support;
 
 /// The threads calling at once in the contended rows: the measuring one and seven others.
 const THREADS: usize = 8;
@@ -51,6 +59,38 @@ fn ureq_file_manager(path: &std::path::Path) -> latchkey_ureq::TokenManager {
         .tokens(fresh())
         .build()
         .expect("manager")
+}
+
+/// The blocking manager on a `RedisStore`, and the store: `None` where `redis-server` is not
+/// installed.
+fn ureq_redis_manager() -> Option<(
+    redis_support::RedisServer,
+    RedisStore,
+    latchkey_ureq::TokenManager,
+)> {
+    let installed = std::process::Command::new("redis-server")
+        .arg("--version")
+        .stdout(std::process::Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success());
+    if !installed {
+        eprintln!("manager_fresh_token/*redis*: skipped, redis-server is not installed");
+        return None;
+    }
+    let server = redis_support::RedisServer::start();
+    let store = || {
+        RedisStore::builder(&server.url(), "bench")
+            .build()
+            .expect("a store")
+    };
+    let manager =
+        latchkey_ureq::TokenManager::builder(latchkey_ureq::Transport::new(), lifecycle())
+            .store(store())
+            .tokens(fresh())
+            .build()
+            .expect("manager");
+    let checker = store();
+    Some((server, checker, manager))
 }
 
 fn reqwest_manager() -> latchkey_reqwest::TokenManager {
@@ -133,6 +173,15 @@ fn uncontended(c: &mut Criterion) {
     g.bench_function("latchkey_ureq_file_store", |b| {
         b.iter(|| black_box(file.access_token().expect("token")));
     });
+    let redis = ureq_redis_manager();
+    if let Some((_, store, manager)) = &redis {
+        g.bench_function("latchkey_ureq_redis_store", |b| {
+            b.iter(|| black_box(manager.access_token().expect("token")));
+        });
+        g.bench_function("redis_version_check", |b| {
+            b.iter(|| black_box(store.version().expect("a version")));
+        });
+    }
     g.bench_function("floor", |b| b.iter(|| black_box(floor.token())));
     g.finish();
     let _ = std::fs::remove_dir_all(&dir);

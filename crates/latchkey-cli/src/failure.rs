@@ -11,6 +11,13 @@ pub(crate) enum Failure {
     OAuth(latchkey::Error),
     /// Anything else: the listener timed out, stdin closed, stdout failed (exit status 1).
     Other(String),
+    /// A failure and what the user can do about it (exit status of the failure).
+    Hinted {
+        /// The failure.
+        failure: Box<Self>,
+        /// What to try, shown after the message.
+        hint: String,
+    },
 }
 
 impl From<latchkey::Error> for Failure {
@@ -23,6 +30,7 @@ impl Failure {
     /// The process exit status: 2 for usage and configuration errors, 1 otherwise.
     pub(crate) fn exit_code(&self) -> u8 {
         match self {
+            Self::Hinted { failure, .. } => failure.exit_code(),
             Self::Usage(_) | Self::OAuth(latchkey::Error::Config(_)) => 2,
             Self::OAuth(_) | Self::Other(_) => 1,
         }
@@ -32,6 +40,7 @@ impl Failure {
     /// and error URI.
     pub(crate) fn message(&self) -> String {
         match self {
+            Self::Hinted { failure, hint } => format!("{} ({hint})", failure.message()),
             Self::Usage(message) => format!("{message} (see --help)"),
             Self::Other(message) => message.clone(),
             Self::OAuth(latchkey::Error::Server(e)) => {
@@ -50,6 +59,14 @@ impl Failure {
                 message
             }
             Self::OAuth(error) => error.to_string(),
+        }
+    }
+
+    /// This failure with a hint of what to try.
+    pub(crate) fn with_hint(self, hint: String) -> Self {
+        Self::Hinted {
+            failure: Box::new(self),
+            hint,
         }
     }
 

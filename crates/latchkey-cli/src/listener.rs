@@ -26,6 +26,8 @@ pub(crate) const MAX_HEAD: usize = 16 * 1024;
 const READ_TIMEOUT: Duration = Duration::from_secs(5);
 /// Connections read at the same time; more are closed at once.
 const MAX_CONNECTIONS: usize = 32;
+/// How often the wait calls its `tick`.
+const TICK: Duration = Duration::from_secs(1);
 /// How often the accept loop looks for a stop request.
 const POLL: Duration = Duration::from_millis(10);
 
@@ -117,7 +119,10 @@ impl Listener {
 
     /// Waits for the one callback until `deadline`, hands its parameters (the query, or for
     /// [`Mode::Fragment`] the fragment the page sent back) to `accept`, answers the browser
-    /// with a small page saying how that went, and returns what `accept` returned.
+    /// with a small page saying how that went, and returns what `accept` returned. A request
+    /// on the callback path whose parameters `belongs` refuses (another state: a stray or
+    /// forged request) gets a 400 page and the wait goes on. `tick` is called about every
+    /// second with the time left.
     ///
     /// # Errors
     ///
@@ -127,6 +132,8 @@ impl Listener {
         self,
         mode: Mode,
         deadline: Instant,
+        belongs: impl Fn(&str) -> bool,
+        mut tick: impl FnMut(Duration),
         accept: impl FnOnce(&str) -> Result<T, Failure>,
     ) -> Result<T, Failure> {
         let callback_path = self.redirect_uri.path().to_owned();
@@ -150,11 +157,12 @@ impl Listener {
                 .filter(|d| !d.is_zero())
             else {
                 return Err(Failure::Other(format!(
-                    "timed out waiting for the redirect to {}",
+                    "timed out waiting for the redirect to {} (--login-timeout)",
                     self.redirect_uri
                 )));
             };
-            let mut incoming = match rx.recv_timeout(remaining) {
+            tick(remaining);
+            let mut incoming = match rx.recv_timeout(remaining.min(TICK)) {
                 Ok(incoming) => incoming,
                 Err(mpsc::RecvTimeoutError::Timeout) => continue,
                 Err(mpsc::RecvTimeoutError::Disconnected) => {
@@ -173,6 +181,10 @@ impl Listener {
                 Mode::Query => path == callback_path,
                 Mode::Fragment => path == fragment_path,
             };
+            if final_request && is_get && !belongs(&query) {
+                Page::stray().send(&mut incoming.stream, false);
+                continue;
+            }
             if final_request && is_get {
                 let Some(accept) = accept.take() else {
                     continue;
@@ -338,6 +350,15 @@ impl Page {
         )
     }
 
+    fn stray() -> Self {
+        Self::html(
+            "400 Bad Request",
+            "Not this sign-in",
+            "This request does not belong to the sign-in latchkey is waiting for (its state \
+             differs). latchkey is still waiting.",
+        )
+    }
+
     fn not_found() -> Self {
         Self::html("404 Not Found", "Not found", "Nothing here.")
     }
@@ -438,7 +459,7 @@ pub(crate) fn read_stdin_line(deadline: Instant) -> Result<String, Failure> {
         Ok(Ok((_, line))) => Ok(line.trim().to_owned()),
         Ok(Err(e)) => Err(Failure::Other(format!("cannot read stdin: {e}"))),
         Err(_) => Err(Failure::Other(
-            "timed out waiting for the redirect URL on stdin".into(),
+            "timed out waiting for the redirect URL on stdin (--login-timeout)".into(),
         )),
     }
 }
@@ -495,17 +516,24 @@ mod tests {
         let addr = format!("127.0.0.1:{}", uri.port().unwrap());
         let client = thread::spawn(move || {
             let favicon = get(&addr, "/favicon.ico");
+            let stray = get(&addr, "/callback?code=evil&state=other");
             let cb = get(&addr, "/callback?code=abc&state=xyz");
-            (favicon, cb)
+            (favicon, stray, cb)
         });
         let got = listener
-            .wait(Mode::Query, Instant::now() + Duration::from_secs(10), |q| {
-                Ok(q.to_owned())
-            })
+            .wait(
+                Mode::Query,
+                Instant::now() + Duration::from_secs(10),
+                |q| q.contains("state=x"),
+                |_| {},
+                |q| Ok(q.to_owned()),
+            )
             .unwrap();
         assert_eq!(got, "code=abc&state=xyz");
-        let (favicon, cb) = client.join().unwrap();
+        let (favicon, stray, cb) = client.join().unwrap();
         assert!(favicon.starts_with("HTTP/1.1 404"), "{favicon}");
+        assert!(stray.starts_with("HTTP/1.1 400"), "{stray}");
+        assert!(stray.contains("still waiting"), "{stray}");
         assert!(cb.starts_with("HTTP/1.1 200"), "{cb}");
         assert!(cb.contains("Cache-Control: no-store"));
     }
@@ -528,6 +556,8 @@ mod tests {
             .wait(
                 Mode::Fragment,
                 Instant::now() + Duration::from_secs(10),
+                |_| true,
+                |_| {},
                 |f| Err::<(), _>(Failure::Other(format!("refused {f}"))),
             )
             .unwrap_err();
@@ -546,6 +576,8 @@ mod tests {
             .wait(
                 Mode::Query,
                 Instant::now() + Duration::from_millis(200),
+                |_| true,
+                |_| {},
                 |_| Ok(()),
             )
             .unwrap_err();
@@ -579,9 +611,13 @@ mod tests {
             (out, ok)
         });
         let got = listener
-            .wait(Mode::Query, Instant::now() + Duration::from_secs(10), |q| {
-                Ok(q.to_owned())
-            })
+            .wait(
+                Mode::Query,
+                Instant::now() + Duration::from_secs(10),
+                |q| q.contains("state=x"),
+                |_| {},
+                |q| Ok(q.to_owned()),
+            )
             .unwrap();
         assert_eq!(got, "state=x");
         let (big, _) = client.join().unwrap();

@@ -86,6 +86,67 @@ pub(crate) fn print_json(value: &impl Serialize) -> io::Result<()> {
     out.flush()
 }
 
+/// The result on stdout as plain lines (`--output token|header|env`).
+///
+/// # Errors
+///
+/// When stdout cannot be written (a closed pipe).
+pub(crate) fn print_lines(lines: &[String]) -> io::Result<()> {
+    let mut out = io::stdout().lock();
+    for line in lines {
+        writeln!(out, "{line}")?;
+    }
+    out.flush()
+}
+
+/// One status line on stderr that a terminal rewrites in place (a countdown); nothing at all
+/// when stderr is not a terminal.
+#[derive(Debug)]
+pub(crate) struct LiveLine {
+    /// Whether stderr is a terminal.
+    live: bool,
+    /// Whether the line is on the screen now.
+    shown: bool,
+}
+
+impl LiveLine {
+    /// A line on stderr, live when stderr is a terminal.
+    pub(crate) fn new() -> Self {
+        Self {
+            live: io::stderr().is_terminal(),
+            shown: false,
+        }
+    }
+
+    /// Shows `latchkey: WHAT, M:SS left EXTRA`. `what` and `extra` are the command's own
+    /// words and numbers, never text from elsewhere.
+    pub(crate) fn countdown(&mut self, what: &str, left: std::time::Duration, extra: &str) {
+        if !self.live {
+            return;
+        }
+        let left = left.as_secs_f64().ceil() as u64;
+        let mut err = io::stderr().lock();
+        let _ = write!(
+            err,
+            "\r\x1b[2Klatchkey: {what}, {}:{:02} left{extra}",
+            left / 60,
+            left % 60
+        );
+        let _ = err.flush();
+        self.shown = true;
+    }
+
+    /// Clears the line, if it is shown.
+    pub(crate) fn finish(&mut self) {
+        if self.shown {
+            let mut err = io::stderr().lock();
+            let _ = write!(err, "\r\x1b[2K");
+            let _ = err.flush();
+            self.shown = false;
+        }
+    }
+}
+
 /// A JSON object whose members keep the order they were added in.
 #[derive(Debug, Default, Clone)]
 pub(crate) struct Object(pub(crate) Vec<(String, Value)>);
@@ -110,6 +171,13 @@ impl std::fmt::Display for Object {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(&serde_json::to_string(self).map_err(|_| std::fmt::Error)?)
     }
+}
+
+/// A duration as the seconds a user would type (`2`, `0.5`).
+pub(crate) fn seconds(duration: std::time::Duration) -> String {
+    // Tenths at most: a wait of 1.2345 s reads as 1.2.
+    let secs = (duration.as_secs_f64() * 10.0).round() / 10.0;
+    format!("{secs}")
 }
 
 /// Seconds since the Unix epoch.
@@ -181,7 +249,14 @@ pub(crate) fn add_token_secrets(tokens: &TokenSet) {
 pub(crate) fn header_lines(headers: &Headers) -> Vec<String> {
     headers
         .iter()
-        .map(|(name, value)| format!("{name}: {}", latchkey::redact::header_value(name, value)))
+        .map(|(name, value)| {
+            if name.eq_ignore_ascii_case("location") {
+                // A redirect may carry a code or a token in its query or fragment.
+                format!("{name}: {}", redact_url(value))
+            } else {
+                format!("{name}: {}", latchkey::redact::header_value(name, value))
+            }
+        })
         .collect()
 }
 
@@ -196,20 +271,6 @@ pub(crate) fn redact_url(url: &str) -> String {
         Some((b, q)) => (b, Some(q)),
         None => (before_fragment, None),
     };
-    let redact_pairs = |pairs: &str| -> String {
-        pairs
-            .split('&')
-            .map(|pair| {
-                let name = pair.split_once('=').map_or(pair, |(n, _)| n);
-                if latchkey::redact::is_secret_parameter(name) {
-                    format!("{name}=<redacted>")
-                } else {
-                    pair.to_owned()
-                }
-            })
-            .collect::<Vec<_>>()
-            .join("&")
-    };
     let mut out = base.to_owned();
     if let Some(query) = query {
         out.push('?');
@@ -220,6 +281,23 @@ pub(crate) fn redact_url(url: &str) -> String {
         out.push_str(&redact_pairs(fragment));
     }
     out
+}
+
+/// `name=value&...` pairs with the values of credential parameters replaced by
+/// `<redacted>` (a URL's query or fragment, a form-encoded body).
+pub(crate) fn redact_pairs(pairs: &str) -> String {
+    pairs
+        .split('&')
+        .map(|pair| {
+            let name = pair.split_once('=').map_or(pair, |(n, _)| n);
+            if latchkey::redact::is_secret_parameter(name) {
+                format!("{name}=<redacted>")
+            } else {
+                pair.to_owned()
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("&")
 }
 
 /// Masks, from now on, the credentials a redirect URL (or its bare query or fragment)
@@ -312,11 +390,13 @@ mod tests {
         let mut headers = Headers::new();
         headers.append("Authorization", "Basic Zm9vOmJhcg==");
         headers.append("content-type", "application/json");
+        headers.append("Location", "https://a.example/cb?code=c0de&state=s");
         assert_eq!(
             header_lines(&headers),
             [
                 "Authorization: Basic <redacted>",
-                "content-type: application/json"
+                "content-type: application/json",
+                "Location: https://a.example/cb?code=<redacted>&state=s"
             ]
         );
     }

@@ -54,8 +54,23 @@ impl CacheFile {
         self.path.to_str().unwrap()
     }
 
-    fn json(&self) -> Value {
+    /// The whole file.
+    fn file(&self) -> Value {
         serde_json::from_str(&fs::read_to_string(&self.path).unwrap()).unwrap()
+    }
+
+    /// The token set of the file's one entry.
+    fn json(&self) -> Value {
+        let file = self.file();
+        assert_eq!(file["entries"].as_array().map(Vec::len), Some(1), "{file}");
+        file["entries"][0]["tokens"].clone()
+    }
+
+    /// Changes the token set of the file's one entry.
+    fn edit(&self, change: impl FnOnce(&mut Value)) {
+        let mut file = self.file();
+        change(&mut file["entries"][0]["tokens"]);
+        fs::write(&self.path, serde_json::to_vec(&file).unwrap()).unwrap();
     }
 }
 
@@ -204,7 +219,11 @@ fn authorize_logs_in_once_then_reuses_the_cached_token() {
     let cache = CacheFile::new();
     let first = authorize(&server, "long-app", &cache);
     let tokens = first.success();
-    assert!(first.stderr.contains("no token set in"), "{}", first.stderr);
+    assert!(
+        first.stderr.contains("no token set for this client"),
+        "{}",
+        first.stderr
+    );
     assert!(
         first.stderr.contains("saved the token set"),
         "{}",
@@ -332,19 +351,32 @@ fn client_credentials_reuse_the_cached_token() {
         str_of(&second, "access_token")
     );
     assert_eq!(server.request_count("/token"), 1);
-    // Another scope is not served from this cache.
+    // Another scope is not served from this cache: it gets an entry of its own.
     let mut other = args;
     other[8] = "write";
     let third = latchkey(&other);
     let tokens = third.success();
     assert!(
-        third.stderr.contains("lacks scope write"),
+        third
+            .stderr
+            .contains("no token set for this client, server and scope"),
         "{}",
         third.stderr
     );
     assert_ne!(
         str_of(&tokens, "access_token"),
         str_of(&first, "access_token")
+    );
+    assert_eq!(server.request_count("/token"), 2);
+    assert_eq!(cache.file()["entries"].as_array().unwrap().len(), 2);
+    // Both entries are served to their own key, and nothing is sent.
+    assert_eq!(
+        str_of(&latchkey(&args).success(), "access_token"),
+        str_of(&first, "access_token")
+    );
+    assert_eq!(
+        str_of(&latchkey(&other).success(), "access_token"),
+        str_of(&tokens, "access_token")
     );
     assert_eq!(server.request_count("/token"), 2);
 }
@@ -434,12 +466,27 @@ fn implicit_reuses_the_cached_token() {
 fn a_corrupt_cache_is_an_error_that_names_the_file() {
     let server = server();
     let cache = CacheFile::new();
-    fs::write(&cache.path, "{not json").unwrap();
-    let run = authorize(&server, "long-app", &cache);
-    assert_eq!(run.code, Some(1));
-    assert!(run.stdout.is_empty());
-    assert!(run.stderr.contains("is not a token set"), "{}", run.stderr);
-    assert!(run.stderr.contains("tokens.json"), "{}", run.stderr);
+    for (content, says) in [
+        ("{not json", "not JSON"),
+        ("[]", "it holds a JSON array"),
+        (
+            r#"{"access_token":"at-old-format-1","token_type":"Bearer"}"#,
+            "a single token set",
+        ),
+    ] {
+        fs::write(&cache.path, content).unwrap();
+        let run = authorize(&server, "long-app", &cache);
+        assert_eq!(run.code, Some(1));
+        assert!(run.stdout.is_empty());
+        let last = run.stderr.lines().last().unwrap();
+        assert!(last.contains("is not a latchkey cache file"), "{last}");
+        assert!(last.contains(says), "{last}");
+        assert!(last.contains("tokens.json"), "{last}");
+        assert!(
+            !last.contains("TokenSet") && !last.contains("at-old-format-1"),
+            "{last}"
+        );
+    }
     assert_eq!(server.request_count("/token"), 0);
 }
 
@@ -513,17 +560,19 @@ fn refresh_command(server: &MockServer, client_id: &str, cache: &CacheFile) -> C
     ])
 }
 
+/// Seconds since the Unix epoch.
+fn unix_now() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs()
+}
+
 /// Logs in as `client_id` and leaves the cached token set expired an hour ago.
 fn expired_cache(server: &MockServer, client_id: &str) -> (CacheFile, Value) {
     let cache = CacheFile::new();
     let first = authorize(server, client_id, &cache).success();
-    let mut aged = cache.json();
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_secs();
-    aged["expires_at"] = Value::from(now - 3600);
-    fs::write(&cache.path, serde_json::to_vec(&aged).unwrap()).unwrap();
+    cache.edit(|tokens| tokens["expires_at"] = Value::from(unix_now() - 3600));
     (cache, first)
 }
 
@@ -626,4 +675,165 @@ fn a_run_killed_after_the_server_rotated_is_taken_over_once() {
         // One takeover: the code, the dead run's refresh and the next run's, nothing more.
         assert_eq!(server.request_count("/token"), 3, "{next:?}");
     }
+}
+
+/// One file, several keys: another client, or the same client with a scope, never gets the
+/// cached token of the first; each gets an entry of its own.
+#[test]
+fn another_client_or_scope_never_gets_a_cached_token() {
+    let server = server();
+    let cache = CacheFile::new();
+    let first = authorize(&server, "long-app", &cache).success();
+    let other = authorize(&server, "short-app", &cache);
+    let tokens = other.success();
+    assert!(
+        other.stderr.contains("no token set for this client"),
+        "{}",
+        other.stderr
+    );
+    assert_ne!(
+        str_of(&tokens, "access_token"),
+        str_of(&first, "access_token")
+    );
+    // The same client with a scope it did not ask for before.
+    let mut command = authorize_command(&server, "long-app", &cache);
+    command.args(["--scope", "api:write"]);
+    let scoped = Run::from(command.output().unwrap());
+    let scoped_tokens = scoped.success();
+    assert!(
+        scoped.stderr.contains("no token set for this client"),
+        "{}",
+        scoped.stderr
+    );
+    assert_ne!(
+        str_of(&scoped_tokens, "access_token"),
+        str_of(&first, "access_token")
+    );
+    assert_eq!(server.request_count("/token"), 3);
+    assert_eq!(cache.file()["entries"].as_array().unwrap().len(), 3);
+    // The first is still served to its own key, without a request.
+    assert_eq!(
+        str_of(
+            &authorize(&server, "long-app", &cache).success(),
+            "access_token"
+        ),
+        str_of(&first, "access_token")
+    );
+    assert_eq!(server.request_count("/token"), 3);
+}
+
+/// On a cache hit, `expires_in` is the time left, not the original lifetime.
+#[test]
+fn a_cache_hit_shows_the_time_left() {
+    let server = server();
+    let cache = CacheFile::new();
+    authorize(&server, "long-app", &cache).success();
+    cache.edit(|tokens| tokens["expires_at"] = Value::from(unix_now() + 1000));
+    let hit = authorize(&server, "long-app", &cache).success();
+    let left = hit["expires_in"].as_u64().unwrap();
+    assert!((990..=1000).contains(&left), "{hit}");
+    assert_eq!(server.request_count("/token"), 1);
+}
+
+/// `--force-refresh` renews a fresh token; `refresh --refresh-token` with `--cache`
+/// refreshes with the token given and saves the result.
+#[test]
+fn force_refresh_and_a_given_refresh_token_renew_a_fresh_token() {
+    let server = server();
+    let cache = CacheFile::new();
+    let first = authorize(&server, "long-app", &cache).success();
+    let mut command = authorize_command(&server, "long-app", &cache);
+    command.arg("--force-refresh");
+    let forced = Run::from(command.output().unwrap());
+    let renewed = forced.success();
+    assert!(
+        forced.stderr.contains("--force-refresh"),
+        "{}",
+        forced.stderr
+    );
+    assert_eq!(server.refresh_count(), 1);
+    assert_ne!(
+        str_of(&renewed, "access_token"),
+        str_of(&first, "access_token")
+    );
+    assert_eq!(
+        str_of(&cache.json(), "refresh_token"),
+        str_of(&renewed, "refresh_token")
+    );
+
+    let mut command = refresh_command(&server, "long-app", &cache);
+    command.args(["--refresh-token", str_of(&renewed, "refresh_token")]);
+    let given = Run::from(command.output().unwrap());
+    let again = given.success();
+    assert_eq!(server.refresh_count(), 2);
+    assert_ne!(
+        str_of(&again, "access_token"),
+        str_of(&renewed, "access_token")
+    );
+    assert_eq!(
+        str_of(&cache.json(), "access_token"),
+        str_of(&again, "access_token")
+    );
+}
+
+/// A refused refresh (the grant revoked) removes the entry: the revoked access token is
+/// never served again.
+#[test]
+fn a_refused_refresh_removes_the_entry() {
+    let server = server();
+    let (cache, first) = expired_cache(&server, "long-app");
+    server.revoke_all_tokens();
+    let refused = Run::from(
+        refresh_command(&server, "long-app", &cache)
+            .output()
+            .unwrap(),
+    );
+    assert_eq!(refused.code, Some(1), "{}", refused.stderr);
+    assert!(refused.stdout.is_empty());
+    refused.no_secrets();
+    assert!(
+        refused.stderr.contains("removed the entry"),
+        "{}",
+        refused.stderr
+    );
+    assert_eq!(cache.file()["entries"], Value::Array(Vec::new()));
+    // Nothing is served from the cache any more.
+    let again = Run::from(
+        refresh_command(&server, "long-app", &cache)
+            .output()
+            .unwrap(),
+    );
+    assert_eq!(again.code, Some(1));
+    assert!(!again.stdout.contains(str_of(&first, "access_token")));
+}
+
+/// With `--issuer`, a cache hit sends nothing at all: not even the metadata request.
+#[test]
+fn a_cache_hit_with_issuer_sends_nothing() {
+    let server = MockServer::builder()
+        .client(MockClient::new("svc").secret(SECRET))
+        .start();
+    let cache = CacheFile::new();
+    let issuer = server.issuer();
+    let args = [
+        "client-credentials",
+        "--client-id",
+        "svc",
+        "--client-secret",
+        SECRET,
+        "--issuer",
+        &issuer,
+        "--cache",
+        cache.arg(),
+    ];
+    let first = latchkey(&args).success();
+    let sent = server.requests().len();
+    assert!(sent >= 2, "metadata and token: {sent}");
+    let second = latchkey(&args);
+    assert_eq!(
+        str_of(&second.success(), "access_token"),
+        str_of(&first, "access_token")
+    );
+    assert!(!second.stderr.contains("metadata"), "{}", second.stderr);
+    assert_eq!(server.requests().len(), sent);
 }

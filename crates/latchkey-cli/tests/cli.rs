@@ -337,9 +337,25 @@ fn public_tokens(server: &MockServer) -> Value {
 }
 
 fn endpoints(command: &mut Command, server: &MockServer) {
-    command.args(["--auth-url", &server.authorization_endpoint()]);
-    command.args(["--token-url", &server.token_endpoint()]);
-    command.args(["--userinfo-url", &server.userinfo_endpoint()]);
+    // Each subcommand takes only the endpoint flags it uses.
+    let subcommand = command
+        .get_args()
+        .next()
+        .and_then(|a| a.to_str())
+        .unwrap_or_default()
+        .to_owned();
+    if matches!(subcommand.as_str(), "authorize" | "implicit") {
+        command.args(["--auth-url", &server.authorization_endpoint()]);
+    }
+    if matches!(
+        subcommand.as_str(),
+        "authorize" | "client-credentials" | "refresh"
+    ) {
+        command.args(["--token-url", &server.token_endpoint()]);
+    }
+    if subcommand == "userinfo" {
+        command.args(["--userinfo-url", &server.userinfo_endpoint()]);
+    }
 }
 
 fn str_of<'a>(json: &'a Value, key: &str) -> &'a str {
@@ -361,7 +377,7 @@ fn authorize_through_the_loopback_listener() {
         "--client-id",
         "basic-app",
         "--no-browser",
-        "--timeout",
+        "--login-timeout",
         "30",
     ]);
     endpoints(&mut command, &server);
@@ -438,7 +454,7 @@ fn authorize_with_the_callback_on_stdin() {
         POST_SECRET,
     ]);
     command.args(["--auth-method", "post", "--no-browser", "--callback", "-"]);
-    command.args(["--redirect-uri", REDIRECT, "--timeout", "30"]);
+    command.args(["--redirect-uri", REDIRECT, "--login-timeout", "30"]);
     endpoints(&mut command, &server);
     command.stdin(Stdio::piped());
     let mut running = spawn(command);
@@ -512,7 +528,7 @@ fn a_denied_authorization_names_the_error() {
         "--client-id",
         "public-app",
         "--no-browser",
-        "--timeout",
+        "--login-timeout",
         "30",
     ]);
     endpoints(&mut command, &server);
@@ -538,22 +554,164 @@ fn a_forged_callback_is_refused() {
         "--client-id",
         "public-app",
         "--no-browser",
-        "--timeout",
+        "--login-timeout",
         "30",
     ]);
     endpoints(&mut command, &server);
     let running = spawn(command);
     let url = running.authorization_url();
     let redirect_uri = param(&url, "redirect_uri").unwrap();
-    let (status, _, _) = get(&format!(
+    // A stray request of another state gets a 400 page, and the listener goes on waiting.
+    let (status, _, page) = get(&format!(
         "{redirect_uri}?code=code_forged&state=not-the-state"
     ));
     assert_eq!(status, 400);
+    assert!(page.contains("still waiting"), "{page}");
+    let (status, _, _) = get(&format!("{redirect_uri}?code=code_forged"));
+    assert_eq!(status, 400);
+    // The real redirect still completes the login.
+    let location = visit(&url);
+    let (status, _, _) = get(&location);
+    assert_eq!(status, 200);
+    let done = running.finish();
+    let tokens = done.success();
+    done.no_secrets(&["code_forged", str_of(&tokens, "access_token")]);
+    assert_eq!(server.request_count("/token"), 1);
+    let request = &server.requests_to("/token")[0];
+    assert_ne!(request.param("code"), Some("code_forged"));
+}
+
+/// A pasted redirect to another address is refused before its code goes anywhere.
+#[test]
+fn a_redirect_to_another_address_is_refused() {
+    let server = server();
+    for pasted in [
+        "http://evil.example/other?code=code_evil&state=S1",
+        "http://127.0.0.1:8080/callback?code=code_evil&state=S1",
+        "https://app.example/callbackx?code=code_evil&state=S1",
+    ] {
+        let mut command = latchkey();
+        command.args(["authorize", "--client-id", "public-app", "--no-browser"]);
+        command.args([
+            "--callback",
+            "-",
+            "--state",
+            "S1",
+            "--redirect-uri",
+            REDIRECT,
+        ]);
+        endpoints(&mut command, &server);
+        command.stdin(Stdio::piped());
+        let mut running = spawn(command);
+        running.authorization_url();
+        running.write_stdin(&format!("{pasted}\n"));
+        let done = running.finish();
+        let error = done.failure();
+        assert!(error.contains("not to the redirect URI"), "{error}");
+        done.no_secrets(&["code_evil"]);
+    }
+    assert_eq!(server.request_count("/token"), 0);
+}
+
+/// An error redirect without a state names the server's error, and the command fails.
+#[test]
+fn an_error_callback_without_state_names_the_servers_error() {
+    let server = server();
+    let mut command = latchkey();
+    command.args(["authorize", "--client-id", "public-app", "--no-browser"]);
+    command.args(["--callback", "-", "--redirect-uri", REDIRECT]);
+    endpoints(&mut command, &server);
+    command.stdin(Stdio::piped());
+    let mut running = spawn(command);
+    running.authorization_url();
+    running.write_stdin(&format!(
+        "{REDIRECT}?error=access_denied&error_description=the+user+said+no\n"
+    ));
     let done = running.finish();
     let error = done.failure();
-    assert!(error.contains("state"), "{error}");
-    done.no_secrets(&["code_forged"]);
+    assert!(error.contains("access_denied: the user said no"), "{error}");
     assert_eq!(server.request_count("/token"), 0);
+}
+
+/// `--print-url` prints the URL, state, verifier and nonce and exits; `--callback URL
+/// --state --code-verifier` completes it later, without an "open this URL" line.
+#[test]
+fn print_url_then_deliver_the_callback() {
+    let server = server();
+    let mut command = latchkey();
+    command.args(["authorize", "--client-id", "public-app", "--print-url"]);
+    command.args([
+        "--redirect-uri",
+        REDIRECT,
+        "--scope",
+        "openid offline_access",
+    ]);
+    endpoints(&mut command, &server);
+    let done = run(command);
+    let printed = done.success();
+    let url = str_of(&printed, "authorization_url");
+    let state = str_of(&printed, "state");
+    let verifier = str_of(&printed, "code_verifier");
+    let nonce = str_of(&printed, "nonce");
+    assert_eq!(param(url, "state").as_deref(), Some(state));
+    assert_eq!(param(url, "nonce").as_deref(), Some(nonce));
+    assert_eq!(str_of(&printed, "redirect_uri"), REDIRECT);
+    assert!(!done.stderr.contains(verifier), "{}", done.stderr);
+    assert_eq!(server.request_count("/token"), 0);
+
+    let location = visit(url);
+    let mut command = latchkey();
+    command.args(["authorize", "--client-id", "public-app"]);
+    command.args(["--callback", &location, "--state", state]);
+    command.args(["--code-verifier", verifier]);
+    endpoints(&mut command, &server);
+    let done = run(command);
+    let tokens = done.success();
+    assert!(!done.stderr.contains("open this URL"), "{}", done.stderr);
+    assert!(
+        !done.stderr.lines().any(|l| l.starts_with("http")),
+        "{}",
+        done.stderr
+    );
+    done.no_secrets(&[verifier, str_of(&tokens, "access_token")]);
+    let request = &server.requests_to("/token")[0];
+    assert_eq!(request.param("code_verifier"), Some(verifier));
+}
+
+/// `--output token|header|env` print the token alone, a header, or shell lines.
+#[test]
+fn output_formats() {
+    let server = server();
+    let base = |output: &str| {
+        let mut command = latchkey();
+        command.args(["client-credentials", "--client-id", "basic-app"]);
+        command.args(["--client-secret", BASIC_SECRET, "--scope", "read write"]);
+        command.args(["--output", output]);
+        endpoints(&mut command, &server);
+        let done = run(command);
+        assert_eq!(done.code, Some(0), "{}", done.stderr);
+        done.no_secrets(&[]);
+        done.stdout
+    };
+    let token = base("token");
+    assert_eq!(token.lines().count(), 1, "{token}");
+    let token = token.trim_end();
+    assert!(token.len() > 10 && !token.contains(' '), "{token}");
+    assert!(!token.contains('{'));
+    let header = base("header");
+    assert!(header.starts_with("Authorization: Bearer "), "{header}");
+    assert_eq!(header.lines().count(), 1);
+    let env = base("env");
+    let lines: Vec<&str> = env.lines().collect();
+    assert!(lines[0].starts_with("LATCHKEY_ACCESS_TOKEN="), "{env}");
+    assert!(lines.contains(&"LATCHKEY_TOKEN_TYPE=Bearer"), "{env}");
+    assert!(lines.contains(&"LATCHKEY_SCOPE='read write'"), "{env}");
+    assert!(
+        lines.iter().any(|l| l.starts_with("LATCHKEY_EXPIRES_IN=")),
+        "{env}"
+    );
+    let json: Value = serde_json::from_str(&base("json")).unwrap();
+    assert!(json["access_token"].is_string());
 }
 
 #[test]
@@ -565,7 +723,7 @@ fn the_listener_gives_up_after_the_timeout() {
         "--client-id",
         "public-app",
         "--no-browser",
-        "--timeout",
+        "--login-timeout",
         "1",
     ]);
     endpoints(&mut command, &server);
@@ -593,7 +751,7 @@ fn the_listener_honours_a_given_redirect_uri() {
         "--client-id",
         "public-app",
         "--no-browser",
-        "--timeout",
+        "--login-timeout",
         "30",
     ]);
     command.args(["--redirect-uri", &redirect]);
@@ -626,7 +784,7 @@ fn implicit_through_the_listener_and_the_fragment_page() {
         "--scope",
         "read:avatars write:avatars",
         "--no-browser",
-        "--timeout",
+        "--login-timeout",
         "30",
     ]);
     endpoints(&mut command, &server);
@@ -772,7 +930,7 @@ fn client_credentials_with_a_json_body_and_audience() {
         "--client-secret",
         JSON_SECRET,
     ]);
-    command.args(["--token-param", "tenant=acme", "--verbose"]);
+    command.args(["--param", "tenant=acme", "--verbose"]);
     endpoints(&mut command, &server);
     let done = run(command);
     let tokens = done.success();
@@ -1055,7 +1213,7 @@ fn usage_errors_exit_2_with_nothing_on_stdout() {
         ],
         vec![
             "client-credentials".into(),
-            "--timeout".into(),
+            "--max-time".into(),
             "soon".into(),
         ],
         vec![
@@ -1121,47 +1279,190 @@ fn usage_errors_exit_2_with_nothing_on_stdout() {
     assert_eq!(server.request_count("/token"), 0);
 }
 
+/// The `--help` of a subcommand: exit 0, the text.
+fn help_of(subcommand: &str) -> String {
+    let mut command = latchkey();
+    command.args([subcommand, "--help"]);
+    let done = run(command);
+    assert_eq!(done.code, Some(0), "{}", done.stderr);
+    done.stdout
+}
+
+/// Every subcommand offers exactly the flags it uses, `--issuer` first among them.
 #[test]
-fn help_documents_every_flag() {
-    let common = [
-        "--auth-url",
-        "--token-url",
-        "--userinfo-url",
+fn each_subcommand_offers_exactly_its_flags() {
+    let network = [
+        "--connect-timeout",
+        "--max-time",
+        "--retries",
+        "--insecure-http",
+        "--verbose",
+    ];
+    let client = [
         "--client-id",
         "--client-secret",
         "LATCHKEY_CLIENT_SECRET",
         "--auth-method",
         "--body",
+    ];
+    let request = ["--scope", "--audience", "--resource", "--param"];
+    let login = [
+        "--redirect-uri",
+        "--callback",
+        "--state",
+        "--no-browser",
+        "--login-timeout",
+    ];
+    let cache = ["--cache", "--force-refresh"];
+    let all_flags = [
+        "--auth-url",
+        "--token-url",
+        "--userinfo-url",
+        "--device-url",
+        "--revocation-url",
+        "--introspection-url",
+        "--par-url",
+        "--client-id",
+        "--client-secret",
+        "--auth-method",
+        "--body",
         "--scope",
         "--audience",
+        "--resource",
         "--param",
+        "--auth-param",
+        "--token-param",
         "--redirect-uri",
-        "--timeout",
-        "--insecure-http",
+        "--callback",
+        "--state",
+        "--no-browser",
+        "--login-timeout",
+        "--cache",
+        "--force-refresh",
+        "--output",
+        "--connect-timeout",
+        "--max-time",
         "--retries",
+        "--insecure-http",
+        "--verbose",
+        "--refresh-token",
+        "--access-token",
+        "--token",
+        "--no-pkce",
+        "--code-verifier",
+        "--print-url",
+        "--par",
+        "--subject-token",
+        "--well-known",
     ];
-    let per_command: [(&str, &[&str]); 5] = [
-        ("authorize", &["--no-pkce", "--no-browser", "--callback"]),
-        ("implicit", &["--no-browser", "--callback"]),
-        ("client-credentials", &[]),
-        ("refresh", &["--refresh-token"]),
-        ("userinfo", &["--access-token"]),
+    let own: [(&str, Vec<&str>); 10] = [
+        (
+            "authorize",
+            [
+                &[
+                    "--auth-url",
+                    "--token-url",
+                    "--par-url",
+                    "--auth-param",
+                    "--token-param",
+                ][..],
+                &client,
+                &request,
+                &login,
+                &cache,
+                &[
+                    "--output",
+                    "--no-pkce",
+                    "--code-verifier",
+                    "--print-url",
+                    "--par",
+                ],
+            ]
+            .concat(),
+        ),
+        (
+            "implicit",
+            [
+                &["--auth-url", "--client-id", "--output"][..],
+                &request,
+                &login,
+                &cache,
+            ]
+            .concat(),
+        ),
+        (
+            "client-credentials",
+            [&["--token-url", "--output"][..], &client, &request, &cache].concat(),
+        ),
+        (
+            "refresh",
+            [
+                &["--token-url", "--output", "--refresh-token"][..],
+                &client,
+                &request,
+                &cache,
+            ]
+            .concat(),
+        ),
+        ("userinfo", vec!["--userinfo-url", "--access-token"]),
+        ("discover", vec![]),
+        (
+            "device",
+            [
+                &["--device-url", "--token-url", "--output"][..],
+                &client,
+                &request,
+            ]
+            .concat(),
+        ),
+        (
+            "revoke",
+            [&["--revocation-url", "--token"][..], &client].concat(),
+        ),
+        (
+            "introspect",
+            [&["--introspection-url", "--token"][..], &client].concat(),
+        ),
+        (
+            "token-exchange",
+            [
+                &["--token-url", "--subject-token", "--output"][..],
+                &client,
+                &request,
+            ]
+            .concat(),
+        ),
     ];
-    for (subcommand, own) in per_command {
-        let mut command = latchkey();
-        command.args([subcommand, "--help"]);
-        let done = run(command);
-        assert_eq!(done.code, Some(0));
-        for flag in common.iter().chain(own) {
+    for (subcommand, flags) in own {
+        let help = help_of(subcommand);
+        let offered: Vec<&str> = flags.iter().chain(&network).copied().collect();
+        for flag in &offered {
+            assert!(help.contains(flag), "{subcommand} --help lacks {flag}");
+        }
+        for flag in all_flags {
+            let listed = help.contains(&format!("{flag} ")) || help.contains(&format!("{flag}\n"));
+            let expected = offered.contains(&flag) || flag == "--well-known";
+            assert_eq!(listed, expected, "{subcommand} --help and {flag}:\n{help}");
+        }
+        // --issuer is the first flag of every subcommand's own sections.
+        let sections = &help[help.find("Options:").expect("Options:")..];
+        let issuer = sections.find("--issuer").expect("--issuer");
+        for flag in &offered {
             assert!(
-                done.stdout.contains(flag),
-                "{subcommand} --help lacks {flag}"
+                issuer < sections.find(flag).unwrap(),
+                "{subcommand}: {flag} before --issuer"
             );
         }
     }
+    let top = help_of("help");
+    assert!(top.contains("SUBCOMMAND"), "{top}");
     let mut command = latchkey();
     command.arg("--help");
     let done = run(command);
+    let issuer = done
+        .stdout
+        .find("--issuer")
+        .expect("--issuer in the top-level help");
     for subcommand in [
         "authorize",
         "implicit",
@@ -1175,6 +1476,92 @@ fn help_documents_every_flag() {
             "--help lacks {subcommand}"
         );
     }
+    assert!(issuer < done.stdout.find("--auth-url").unwrap());
+}
+
+/// Flags a subcommand does not use are usage errors, and so is a reserved `--param`; a
+/// stray positional argument is not echoed back.
+#[test]
+fn flags_a_subcommand_does_not_use_are_refused() {
+    let server = server();
+    let cases: [&[&str]; 4] = [
+        &[
+            "discover",
+            "--issuer",
+            "https://x.example",
+            "--client-id",
+            "foo",
+        ],
+        &["client-credentials", "--auth-url", "garbage"],
+        &[
+            "discover",
+            "--issuer",
+            "https://x.example",
+            "--body",
+            "json",
+        ],
+        &["userinfo", "--client-secret", "x", "--access-token", "t"],
+    ];
+    for args in cases {
+        let mut command = latchkey();
+        command.args(args);
+        let done = run(command);
+        assert_eq!(done.code, Some(2), "{args:?}: {}", done.stderr);
+        assert!(
+            done.stderr
+                .starts_with("latchkey: error: this subcommand has no flag --"),
+            "{}",
+            done.stderr
+        );
+        assert!(done.stdout.is_empty());
+    }
+    let mut command = latchkey();
+    command.args([
+        "client-credentials",
+        "--client-id",
+        "basic-app",
+        "pasted-secret-7f3a",
+    ]);
+    let done = run(command);
+    assert_eq!(done.code, Some(2));
+    assert!(
+        !done.stderr.contains("pasted-secret-7f3a"),
+        "{}",
+        done.stderr
+    );
+    assert!(done.stderr.contains("not shown"), "{}", done.stderr);
+    for reserved in ["grant_type=password", "client_secret=leaked-9c1e", "code=x"] {
+        let mut command = latchkey();
+        command.args(["client-credentials", "--client-id", "basic-app"]);
+        command.args(["--client-secret", BASIC_SECRET, "--param", reserved]);
+        endpoints(&mut command, &server);
+        let done = run(command);
+        assert_eq!(done.code, Some(2), "{reserved}: {}", done.stderr);
+        assert!(
+            done.stderr.contains("is set by the flow itself"),
+            "{}",
+            done.stderr
+        );
+        assert!(!done.stderr.contains("leaked-9c1e"), "{}", done.stderr);
+    }
+    assert_eq!(server.request_count("/token"), 0);
+    // One style: clap's errors read like the command's own.
+    let mut command = latchkey();
+    command.args(["refresh"]);
+    let done = run(command);
+    assert_eq!(done.code, Some(2));
+    assert_eq!(done.stderr.lines().count(), 1, "{}", done.stderr);
+    assert!(
+        done.stderr.starts_with("latchkey: error: "),
+        "{}",
+        done.stderr
+    );
+    assert!(done.stderr.contains("--client-id <ID>"), "{}", done.stderr);
+    assert!(
+        done.stderr.trim_end().ends_with("(see --help)"),
+        "{}",
+        done.stderr
+    );
 }
 
 #[test]
@@ -1208,4 +1595,255 @@ fn the_demo_walks_every_flow() {
     assert!(!done.stderr.contains("demo-secret-"));
     assert_no_mock_credentials(out);
     assert_no_mock_credentials(&done.stderr);
+}
+
+// ---------------------------------------------------------------------------------------
+// retries, timeouts, -v, and the small things
+// ---------------------------------------------------------------------------------------
+
+/// Every retry prints one line with the status, the wait and the attempt number.
+#[test]
+fn each_retry_prints_one_line() {
+    let server = server();
+    server.inject("/token", Fault::retry_after(503, "1"), 2);
+    let mut command = latchkey();
+    command.args(["client-credentials", "--client-id", "basic-app"]);
+    command.args(["--client-secret", BASIC_SECRET, "--retries", "3"]);
+    endpoints(&mut command, &server);
+    let done = run(command);
+    done.success();
+    let retries: Vec<&str> = done
+        .stderr
+        .lines()
+        .filter(|l| l.contains("retrying in"))
+        .collect();
+    assert_eq!(
+        retries,
+        [
+            "latchkey: HTTP 503; retrying in 1 s (attempt 2 of 4)",
+            "latchkey: HTTP 503; retrying in 1 s (attempt 3 of 4)",
+        ],
+        "{}",
+        done.stderr
+    );
+    assert_eq!(server.request_count("/token"), 3);
+}
+
+/// `--max-time` bounds each attempt and names itself when it fires; `--retries 0` makes it
+/// one attempt.
+#[test]
+fn a_timeout_names_the_limit_that_fired() {
+    let server = server();
+    server.inject("/token", Fault::Delay(Duration::from_secs(5)), 2);
+    let mut command = latchkey();
+    command.args(["client-credentials", "--client-id", "basic-app"]);
+    command.args(["--client-secret", BASIC_SECRET]);
+    command.args(["--max-time", "0.5", "--retries", "0"]);
+    endpoints(&mut command, &server);
+    let started = Instant::now();
+    let done = run(command);
+    let error = done.failure();
+    assert!(started.elapsed() < Duration::from_secs(3), "{error}");
+    assert!(error.contains("--max-time 0.5 s"), "{error}");
+    assert!(!error.contains("global"), "{error}");
+    assert_eq!(server.request_count("/token"), 1);
+
+    // With a retry, the retry says why and when.
+    let mut command = latchkey();
+    command.args(["client-credentials", "--client-id", "basic-app"]);
+    command.args(["--client-secret", BASIC_SECRET]);
+    command.args(["--max-time", "0.5", "--retries", "1"]);
+    endpoints(&mut command, &server);
+    let done = run(command);
+    done.success();
+    let retry = done
+        .stderr
+        .lines()
+        .find(|l| l.contains("retrying in"))
+        .unwrap_or_else(|| panic!("no retry line: {}", done.stderr));
+    assert!(retry.contains("(attempt 2 of 2)"), "{retry}");
+    assert!(
+        retry.contains("timed out: no answer within --max-time 0.5 s"),
+        "{retry}"
+    );
+    assert!(!retry.contains("global"), "{retry}");
+}
+
+/// `-v` shows each request (headers and body redacted) and each response (status,
+/// headers, body redacted), and nothing secret.
+#[test]
+fn verbose_shows_both_sides_without_secrets() {
+    let server = server();
+    let mut command = latchkey();
+    command.args(["client-credentials", "--client-id", "post-app", "-v"]);
+    command.args(["--client-secret", POST_SECRET, "--auth-method", "post"]);
+    endpoints(&mut command, &server);
+    let done = run(command);
+    let tokens = done.success();
+    let err = &done.stderr;
+    assert!(err.contains("> POST http://127.0.0.1:"), "{err}");
+    assert!(err.contains("client_secret=<redacted>"), "{err}");
+    assert!(err.contains("grant_type=client_credentials"), "{err}");
+    assert!(err.contains("< HTTP 200"), "{err}");
+    assert!(
+        err.to_ascii_lowercase()
+            .contains("<  content-type: application/json"),
+        "{err}"
+    );
+    assert!(err.contains(r#""access_token":"<redacted>""#), "{err}");
+    assert!(err.contains(r#""token_type":"#), "{err}");
+    done.no_secrets(&[str_of(&tokens, "access_token")]);
+}
+
+/// An error body that is not JSON is shown once, quoted once: not escaped twice.
+#[test]
+fn an_error_body_is_quoted_once() {
+    let server = server();
+    server.inject(
+        "/token",
+        Fault::body(500, "text/plain", "he said \"no\"\nand left"),
+        1,
+    );
+    let mut command = latchkey();
+    command.args([
+        "client-credentials",
+        "--client-id",
+        "basic-app",
+        "--retries",
+        "0",
+    ]);
+    command.args(["--client-secret", BASIC_SECRET]);
+    endpoints(&mut command, &server);
+    let done = run(command);
+    let error = done.failure();
+    // Between one pair of quotes, with the quote and the newline escaped once.
+    assert!(
+        error.contains(r#"body starts "he said \"no\"\nand left""#),
+        "{error}"
+    );
+    assert!(!error.contains(r"\\"), "escaped twice: {error}");
+}
+
+/// A trailing-slash issuer gets a hint; `https://` to a plain-HTTP port says so.
+#[test]
+fn issuer_mistakes_get_a_hint() {
+    let server = server();
+    let mut command = latchkey();
+    command.args(["discover", "--issuer", &format!("{}/", server.issuer())]);
+    let done = run(command);
+    let error = done.failure();
+    assert!(
+        error.contains("drop") || error.contains("try --issuer"),
+        "{error}"
+    );
+    assert!(
+        error.contains(&format!("--issuer {}", server.issuer())),
+        "{error}"
+    );
+
+    let plain = server.issuer().replacen("http://", "https://", 1);
+    let mut command = latchkey();
+    command.args(["discover", "--issuer", &plain, "--retries", "0"]);
+    let done = run(command);
+    let error = done.failure();
+    assert!(error.contains("plain-HTTP port"), "{error}");
+    assert!(!error.contains("InvalidContentType"), "{error}");
+}
+
+/// `latchkey help --help` and `latchkey help SUBCOMMAND` work.
+#[test]
+fn help_of_help() {
+    for args in [&["help", "--help"][..], &["help", "authorize"], &["help"]] {
+        let mut command = latchkey();
+        command.args(args);
+        let done = run(command);
+        assert_eq!(done.code, Some(0), "{args:?}: {}", done.stderr);
+        assert!(done.stdout.contains("Usage"), "{args:?}: {}", done.stdout);
+    }
+    let mut command = latchkey();
+    command.args(["help", "no-such"]);
+    assert_eq!(run(command).code, Some(2));
+}
+
+/// On a terminal the browser wait shows a countdown, like the device flow (`script` gives
+/// the command a terminal), and the limit that ended it is named.
+#[cfg(target_os = "linux")]
+#[test]
+fn the_browser_wait_counts_down_on_a_terminal() {
+    let server = server();
+    let line = format!(
+        "{} authorize --client-id public-app --auth-url {} --token-url {} --no-browser \
+         --login-timeout 2.5",
+        env!("CARGO_BIN_EXE_latchkey"),
+        server.authorization_endpoint(),
+        server.token_endpoint()
+    );
+    let mut command = Command::new("script");
+    command.args(["-qec", &line, "/dev/null"]);
+    let done = run(command);
+    let all = format!("{}{}", done.stdout, done.stderr);
+    assert!(
+        all.contains("waiting for the redirect, 0:02 left"),
+        "{all:?}"
+    );
+    assert!(all.contains("\u{1b}[2K"), "{all:?}");
+    assert!(all.contains("(--login-timeout)"), "{all:?}");
+}
+
+// --provider
+
+/// `--provider blooma` sends Blooma's dialect (a JSON body with the secret and `audience`);
+/// an endpoint flag moves only its endpoint (here onto the mock). Settings a preset needs are
+/// usage errors, and --provider with --issuer is refused.
+#[test]
+fn provider_presets_fill_in_the_dialect_and_say_what_they_need() {
+    let server = MockServer::builder()
+        .client(
+            MockClient::new("svc")
+                .secret(JSON_SECRET)
+                .auth_method(AuthMethod::Post)
+                .encodings([Encoding::Json])
+                .require_audience("https://acme.blooma.ai/api/"),
+        )
+        .record_requests(true)
+        .start();
+    let mut command = latchkey();
+    command.args(["client-credentials", "--provider", "blooma"]);
+    command.args(["--audience", "https://acme.blooma.ai/api/", "--token-url"]);
+    command.arg(server.token_endpoint());
+    command.args(["--client-id", "svc", "--client-secret", JSON_SECRET]);
+    let tokens = run(command).success();
+    assert!(!str_of(&tokens, "access_token").is_empty());
+    let sent = &server.requests_to("/token")[0];
+    assert_eq!(sent.header("content-type"), Some("application/json"));
+
+    let mut command = latchkey();
+    command.args(["client-credentials", "--provider", "microsoft"]);
+    command.args(["--client-id", "x", "--client-secret", JSON_SECRET]);
+    let done = run(command);
+    assert_eq!(done.code, Some(2));
+    assert!(
+        done.stderr.contains("--provider microsoft: needs --tenant"),
+        "{}",
+        done.stderr
+    );
+
+    let mut command = latchkey();
+    command.args([
+        "client-credentials",
+        "--provider",
+        "microsoft",
+        "--tenant",
+        "a/b",
+    ]);
+    command.args(["--client-id", "x", "--client-secret", JSON_SECRET]);
+    let done = run(command);
+    assert_eq!(done.code, Some(2));
+    assert!(done.stderr.contains("tenant"), "{}", done.stderr);
+
+    let mut command = latchkey();
+    command.args(["client-credentials", "--provider", "github", "--issuer"]);
+    command.arg(server.issuer());
+    command.args(["--client-id", "x", "--client-secret", JSON_SECRET]);
+    assert_eq!(run(command).code, Some(2));
 }

@@ -75,3 +75,47 @@ fn device_denied_slowed_down_or_expired() {
     // Nobody approved within the 3 s: expired, without waiting for the server to say so.
     assert!(done.failure(1).contains("expired"), "{}", done.stderr);
 }
+
+/// `-v` shows the device authorization request and every poll, both sides, and no secret.
+#[test]
+fn verbose_shows_every_poll() {
+    let server = builder().start();
+    let mut command = latchkey();
+    command.args([
+        "device",
+        "--client-id",
+        "tv",
+        "--issuer",
+        &server.issuer(),
+        "-v",
+    ]);
+    command.args(["--scope", "read"]);
+    let running = spawn(command);
+    let user_code = running.line(|l| {
+        l.strip_prefix("latchkey: and enter the code ")
+            .map(str::to_owned)
+    });
+    // One pending poll shown before approval.
+    running.line(|l| l.contains("authorization_pending").then_some(()));
+    assert!(server.approve_device(&user_code));
+    let done = running.finish();
+    let tokens = done.success();
+    let polls = done
+        .stderr
+        .lines()
+        .filter(|l| l.starts_with("> POST") && l.ends_with("/token"))
+        .count();
+    assert!(polls >= 2, "{}", done.stderr);
+    assert!(
+        done.stderr.contains("device_code=<redacted>"),
+        "{}",
+        done.stderr
+    );
+    assert!(done.stderr.contains("< HTTP 400"), "{}", done.stderr);
+    assert!(done.stderr.contains("< HTTP 200"), "{}", done.stderr);
+    let device_code = server.requests_to("/token")[0]
+        .param("device_code")
+        .unwrap()
+        .to_owned();
+    done.no_secrets(&[&device_code, str_of(&tokens, "access_token")]);
+}

@@ -167,3 +167,97 @@ fn authorize_par_on_request() {
     running.finish().success();
     assert_eq!(server.request_count("/par"), 1);
 }
+
+/// The mock's metadata document with `token_endpoint_auth_methods_supported` set to `methods`.
+fn metadata_listing(server: &MockServer, methods: &[&str]) -> String {
+    serde_json::json!({
+        "issuer": server.issuer(),
+        "authorization_endpoint": server.authorization_endpoint(),
+        "token_endpoint": server.token_endpoint(),
+        "token_endpoint_auth_methods_supported": methods,
+    })
+    .to_string()
+}
+
+/// With `--issuer` and no `--auth-method`, client authentication comes from
+/// `token_endpoint_auth_methods_supported`; a mismatch the metadata makes knowable is a
+/// usage error before anything is sent to the token endpoint.
+#[test]
+fn client_authentication_comes_from_the_metadata() {
+    let server = builder()
+        .client(
+            latchkey_mock::MockClient::new("poster")
+                .secret(SECRET)
+                .auth_method(latchkey_mock::AuthMethod::Post)
+                .grant_types([latchkey_mock::GrantType::ClientCredentials]),
+        )
+        .start();
+    let path = "/.well-known/oauth-authorization-server";
+    // Only client_secret_post listed: the secret goes in the body, without a flag.
+    let doc = metadata_listing(&server, &["client_secret_post"]);
+    server.inject(path, Fault::body(200, "application/json", doc), 1);
+    let mut command = latchkey();
+    command.args([
+        "client-credentials",
+        "--client-id",
+        "poster",
+        "--scope",
+        "read",
+    ]);
+    command.args(["--client-secret", SECRET, "--issuer", &server.issuer()]);
+    let done = run(command);
+    let tokens = done.success();
+    done.no_secrets(&[str_of(&tokens, "access_token")]);
+    let request = &server.requests_to("/token")[0];
+    assert_eq!(request.param("client_secret"), Some(SECRET));
+    assert_eq!(request.header("authorization"), None);
+
+    // Nothing latchkey can send: refused before the token endpoint hears anything.
+    let doc = metadata_listing(&server, &["private_key_jwt"]);
+    server.inject(path, Fault::body(200, "application/json", doc), 1);
+    let done = run(with_app(
+        &server,
+        &["client-credentials", "--scope", "read"],
+    ));
+    let error = done.failure(2);
+    assert!(error.contains("supports only private_key_jwt"), "{error}");
+    // An --auth-method the server does not list, likewise.
+    let doc = metadata_listing(&server, &["client_secret_basic"]);
+    server.inject(path, Fault::body(200, "application/json", doc), 1);
+    let mut command = with_app(&server, &["client-credentials", "--scope", "read"]);
+    command.args(["--auth-method", "post"]);
+    let error = run(command).failure(2).to_owned();
+    assert!(error.contains("--auth-method post"), "{error}");
+    assert!(error.contains("client_secret_basic"), "{error}");
+    assert_eq!(server.request_count("/token"), 1);
+}
+
+/// An `invalid_client` names the method used and the flag that changes it.
+#[test]
+fn invalid_client_names_the_method_and_the_flag() {
+    let server = builder().start();
+    let mut command = latchkey();
+    command.args([
+        "client-credentials",
+        "--client-id",
+        "app",
+        "--scope",
+        "read",
+    ]);
+    command.args([
+        "--client-secret",
+        "wrong-secret-5e1d",
+        "--issuer",
+        &server.issuer(),
+    ]);
+    let done = run(command);
+    let error = done.failure(1);
+    assert!(error.contains("invalid_client"), "{error}");
+    assert!(error.contains("client_secret_basic"), "{error}");
+    assert!(error.contains("--auth-method post"), "{error}");
+    assert!(
+        !done.stderr.contains("wrong-secret-5e1d"),
+        "{}",
+        done.stderr
+    );
+}

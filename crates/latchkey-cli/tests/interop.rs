@@ -61,7 +61,7 @@ fn authorize(p: &Provider, client_id: &str, scope: &str) -> Command {
         "--scope",
         scope,
         "--no-browser",
-        "--timeout",
+        "--login-timeout",
         "30",
     ]);
     command
@@ -453,6 +453,9 @@ fn authorize_with_the_wrong_auth_method_is_invalid_client() {
     let error = done.failure();
     assert!(error.contains("invalid_client"), "{error}");
     assert!(error.contains("HTTP 401"), "{error}");
+    // It names the method used and the flag that changes it.
+    assert!(error.contains("client_secret_post"), "{error}");
+    assert!(error.contains("--auth-method basic"), "{error}");
     done.no_secrets(&[&query_param(&callback, "code").expect("a code")]);
 }
 }
@@ -516,5 +519,53 @@ fn client_credentials_for_cc_client() {
     let done = run(command);
     assert!(done.failure().contains("invalid_client"), "{}", done.stderr);
     done.no_secrets(&[]);
+}
+}
+
+latchkey_interop::interop_test! {
+/// The revoked-grant cache: log in with `--cache`, revoke the refresh token at the server,
+/// then renew (`refresh --cache --force-refresh`): oidc-provider answers invalid_grant, the
+/// command fails, and the entry is gone from the file, so the access token issued with the
+/// revoked grant is never served from the cache again.
+fn a_revoked_grant_is_removed_from_the_cache() {
+    let p = Provider::expect_shared();
+    let dir = std::env::temp_dir().join(format!("latchkey-interop-cache-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let file = dir.join("tokens.json");
+    let file_arg = file.to_str().expect("UTF-8 path");
+    let scope = "openid offline_access";
+    let mut command = authorize(p, CONF_BASIC, scope);
+    command
+        .args(["--callback", "-", "--cache", file_arg])
+        .env("LATCHKEY_CLIENT_SECRET", CONF_BASIC_SECRET);
+    let (done, _) = authorize_on_stdin(p, command, &Login::new());
+    let first = done.token_set();
+    let refresh_token = str_of(&first, "refresh_token").to_owned();
+    let entries = |file: &std::path::Path| -> usize {
+        let text = std::fs::read_to_string(file).expect("cache file");
+        let json: Value = serde_json::from_str(&text).expect("JSON");
+        json["entries"].as_array().expect("entries").len()
+    };
+    assert_eq!(entries(&file), 1);
+
+    let mut command = latchkey("revoke");
+    command.args(["--issuer", p.issuer(), "--client-id", CONF_BASIC]);
+    command.args(["--token", &refresh_token, "--token-type-hint", "refresh_token"]);
+    command.env("LATCHKEY_CLIENT_SECRET", CONF_BASIC_SECRET);
+    run(command).json();
+
+    let mut command = latchkey("refresh");
+    command.args(["--token-url", p.token_endpoint(), "--client-id", CONF_BASIC]);
+    command.args(["--scope", scope, "--cache", file_arg, "--force-refresh"]);
+    command.env("LATCHKEY_CLIENT_SECRET", CONF_BASIC_SECRET);
+    let done = run(command);
+    let error = done.failure().to_owned();
+    assert!(done.stderr.contains("invalid_grant"), "{}", done.stderr);
+    assert!(done.stderr.contains("removed the entry"), "{}", done.stderr);
+    assert!(error.contains("pass --refresh-token"), "{error}");
+    done.no_secrets(&[&refresh_token, str_of(&first, "access_token")]);
+    assert_eq!(entries(&file), 0);
+    let _ = std::fs::remove_dir_all(&dir);
 }
 }

@@ -233,3 +233,46 @@ fn authorize_par_with_iss_checked() {
     assert!(done.stderr.contains("pushing the authorization request"));
 }
 }
+
+latchkey_interop::interop_test! {
+/// Client authentication from the metadata: with a secret and no `--auth-method`, the first
+/// of client_secret_basic and client_secret_post that oidc-provider lists (basic) is used;
+/// for a client registered for client_secret_post the server answers invalid_client, and
+/// the message names the method used and the flag that changes it. With the flag, it works.
+fn auth_method_from_the_metadata_and_the_invalid_client_hint() {
+    use latchkey_interop::clients::{CONF_POST, CONF_POST_SECRET};
+    let p = Provider::expect_shared();
+    // cc-client (client_secret_basic): chosen from the metadata, no flag needed.
+    let mut command = latchkey(p, "client-credentials");
+    command.args(["--client-id", CC_CLIENT, "--scope", "api:read", "-v"]);
+    command.env("LATCHKEY_CLIENT_SECRET", CC_CLIENT_SECRET);
+    let done = run(command);
+    let tokens = done.json(&[]);
+    let access = tokens["access_token"].as_str().expect("access_token");
+    assert!(
+        done.stderr.to_ascii_lowercase().contains("authorization: basic <redacted>"),
+        "{}",
+        done.stderr
+    );
+    assert!(!done.stderr.contains(access));
+    // conf-post (client_secret_post): basic is what the metadata picks; the server refuses.
+    let introspect = |method: Option<&str>| {
+        let mut command = latchkey(p, "introspect");
+        command.args(["--client-id", CONF_POST, "--token", access]);
+        command.env("LATCHKEY_CLIENT_SECRET", CONF_POST_SECRET);
+        if let Some(method) = method {
+            command.args(["--auth-method", method]);
+        }
+        run(command)
+    };
+    let refused = introspect(None);
+    assert_eq!(refused.code, Some(1), "{}", refused.stderr);
+    let error = refused.stderr.lines().last().unwrap_or_default();
+    assert!(error.contains("invalid_client"), "{error}");
+    assert!(error.contains("client_secret_basic"), "{error}");
+    assert!(error.contains("--auth-method post"), "{error}");
+    assert!(!refused.stderr.contains(CONF_POST_SECRET));
+    let answer = introspect(Some("post")).json(&[access, CONF_POST_SECRET]);
+    assert!(answer.get("active").is_some(), "{answer}");
+}
+}

@@ -41,6 +41,7 @@ use latchkey::{
 pub mod cases;
 pub mod fixture;
 pub mod fleet;
+pub mod fleet_tasks;
 
 /// How a case wants its transport configured.
 #[derive(Clone, Copy, Debug)]

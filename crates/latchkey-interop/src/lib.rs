@@ -210,6 +210,18 @@ impl Provider {
     /// not start within [`START_TIMEOUT`]; when its discovery document is unusable.
     #[must_use]
     pub fn start() -> Option<Self> {
+        Self::start_with(&[])
+    }
+
+    /// A new server with these environment variables for `interop/server.mjs` (`PORT`,
+    /// `INTEROP_KEYS`, `INTEROP_ROTATE`: see `interop/README.md`), for a test that restarts
+    /// the provider. `None` as for [`start`](Self::start).
+    ///
+    /// # Panics
+    ///
+    /// As [`start`](Self::start).
+    #[must_use]
+    pub fn start_with(env: &[(&str, &str)]) -> Option<Self> {
         if let Some(reason) = missing_prerequisite() {
             assert!(
                 !required(),
@@ -223,7 +235,7 @@ impl Provider {
             );
             return None;
         }
-        Some(Self::spawn())
+        Some(Self::spawn(env))
     }
 
     /// One server for the whole test binary, started on first use (see [`start`](Self::start)
@@ -252,13 +264,16 @@ impl Provider {
         Self::shared().unwrap_or_else(|| panic!("{}", unavailable("the server did not start")))
     }
 
-    fn spawn() -> Self {
+    fn spawn(env: &[(&str, &str)]) -> Self {
         let dir = interop_dir();
         let mut child = Command::new("node")
             .args(["--input-type=module", "-e", PRELUDE])
             .arg(dir.join("server.mjs"))
             .current_dir(&dir)
             .env_remove("PORT")
+            .env_remove("INTEROP_KEYS")
+            .env_remove("INTEROP_ROTATE")
+            .envs(env.iter().copied())
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())

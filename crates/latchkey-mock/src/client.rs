@@ -64,6 +64,42 @@ pub enum ResponseStyle {
     Doorkeeper,
 }
 
+/// How the mock signs a client's ID tokens (`id_token_signed_response_alg`). Its keys are made
+/// on first use and published at `/jwks`; HS256 signs with the client's secret.
+#[non_exhaustive]
+#[allow(clippy::upper_case_acronyms)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum IdTokenAlg {
+    /// RSASSA-PKCS1-v1_5 with SHA-256 (2048-bit key): OpenID Connect's default.
+    #[default]
+    RS256,
+    /// RSASSA-PSS with SHA-256.
+    PS256,
+    /// ECDSA on P-256 with SHA-256.
+    ES256,
+    /// ECDSA on P-384 with SHA-384.
+    ES384,
+    /// Ed25519.
+    EdDSA,
+    /// HMAC-SHA-256 keyed with the client secret.
+    HS256,
+}
+
+impl IdTokenAlg {
+    /// The JWS `alg` name.
+    #[must_use]
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::RS256 => "RS256",
+            Self::PS256 => "PS256",
+            Self::ES256 => "ES256",
+            Self::ES384 => "ES384",
+            Self::EdDSA => "EdDSA",
+            Self::HS256 => "HS256",
+        }
+    }
+}
+
 /// An OAuth 2.0 grant (or, for [`GrantType::Implicit`], response type) a client may use.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum GrantType {
@@ -119,6 +155,7 @@ pub struct MockClient {
     pub(crate) encodings: Vec<Encoding>,
     pub(crate) audience: Option<String>,
     pub(crate) style: ResponseStyle,
+    pub(crate) id_token_alg: IdTokenAlg,
     pub(crate) expires_in: u64,
     pub(crate) rotate_refresh_tokens: bool,
     pub(crate) detect_refresh_reuse: bool,
@@ -143,6 +180,7 @@ impl MockClient {
             encodings: vec![Encoding::Form],
             audience: None,
             style: ResponseStyle::Auth0,
+            id_token_alg: IdTokenAlg::RS256,
             expires_in: 3600,
             rotate_refresh_tokens: false,
             detect_refresh_reuse: true,
@@ -187,6 +225,14 @@ impl MockClient {
     #[must_use]
     pub fn require_audience(mut self, audience: impl Into<String>) -> Self {
         self.audience = Some(audience.into());
+        self
+    }
+
+    /// How this client's ID tokens are signed (default [`IdTokenAlg::RS256`]). An ID token is
+    /// issued when a code (or a refresh token) was granted with the `openid` scope.
+    #[must_use]
+    pub fn id_token_alg(mut self, alg: IdTokenAlg) -> Self {
+        self.id_token_alg = alg;
         self
     }
 

@@ -90,7 +90,7 @@ mod shared;
 mod user;
 
 pub use builder::{DEFAULT_BASE_URL, MockServerBuilder};
-pub use client::{AuthMethod, Encoding, GrantType, MockClient, ResponseStyle};
+pub use client::{AuthMethod, Encoding, GrantType, IdTokenAlg, MockClient, ResponseStyle};
 pub use clock::MockClock;
 pub use fault::Fault;
 pub use http::{Request, Response, Routed, SocketFault};

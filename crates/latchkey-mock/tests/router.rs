@@ -13,6 +13,7 @@ use latchkey_mock::{
     ResponseStyle, Routed, SocketFault,
 };
 use serde_json::Value;
+use sha2::Digest as _;
 use url::Url;
 
 const REDIRECT: &str = "https://app.example/callback";
@@ -672,4 +673,200 @@ fn a_device_authorization_is_a_grant_of_its_own() {
     assert_eq!(send(&mock, refresh(&code_refresh)).status, 200);
     assert_eq!(mock.revoked_grants(), 1);
     assert!(!mock.grant_revoked("rt_unknown"));
+}
+
+/// The JSON of a JWS compact segment.
+fn segment(jws: &str, index: usize) -> Value {
+    use base64::Engine as _;
+    let part = jws.split('.').nth(index).expect("a segment");
+    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(part)
+        .expect("base64url");
+    serde_json::from_slice(&bytes).expect("JSON")
+}
+
+#[test]
+fn openid_codes_and_their_refreshes_carry_signed_id_tokens_and_keys_rotate() {
+    use base64::Engine as _;
+    use p256::ecdsa::signature::Verifier as _;
+    let b64 = base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    let clock = MockClock::at(start());
+    let mock = Mock::builder()
+        .client(
+            MockClient::new("oidc")
+                .secret("oidc-secret")
+                .id_token_alg(latchkey_mock::IdTokenAlg::ES256)
+                .response_style(ResponseStyle::Clerk),
+        )
+        .clock(clock)
+        .build();
+    let target = format!(
+        "/authorize?response_type=code&client_id=oidc&state=st&nonce=n-0S6&scope=openid%20profile&redirect_uri={}",
+        url::form_urlencoded::byte_serialize(REDIRECT.as_bytes()).collect::<String>()
+    );
+    let code = param(&location(&send(&mock, Request::get(target))), "code").unwrap();
+    let redeem = |grant: &[(&str, &str)]| {
+        Request::post_form("/token", grant)
+            .with_header("authorization", "Basic b2lkYzpvaWRjLXNlY3JldA==")
+    };
+    let answer = json(&send(
+        &mock,
+        redeem(&[
+            ("grant_type", "authorization_code"),
+            ("code", &code),
+            ("redirect_uri", REDIRECT),
+        ]),
+    ));
+    let id_token = answer["id_token"].as_str().expect("an id_token").to_owned();
+    let (header, claims) = (segment(&id_token, 0), segment(&id_token, 1));
+    assert_eq!(header["alg"], "ES256");
+    assert_eq!(claims["iss"], DEFAULT_BASE_URL);
+    assert_eq!(claims["aud"], "oidc");
+    assert_eq!(claims["nonce"], "n-0S6");
+    assert_eq!(claims["iat"], START);
+    assert_eq!(claims["exp"], START + 3600);
+    assert_eq!(claims["auth_time"], START);
+    let access = answer["access_token"].as_str().unwrap();
+    let at_hash = b64.encode(&sha2::Sha256::digest(access.as_bytes())[..16]);
+    assert_eq!(claims["at_hash"], at_hash.as_str());
+
+    // The signature verifies with the key the JWK set publishes under the header's kid.
+    let jwks = json(&send(&mock, Request::get("/jwks")));
+    let jwk = jwks["keys"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|k| k["kid"] == header["kid"])
+        .expect("the kid is published");
+    let mut point = vec![4u8];
+    point.extend(b64.decode(jwk["x"].as_str().unwrap()).unwrap());
+    point.extend(b64.decode(jwk["y"].as_str().unwrap()).unwrap());
+    let key = p256::ecdsa::VerifyingKey::from_sec1_bytes(&point).unwrap();
+    let (input, signature) = id_token.rsplit_once('.').unwrap();
+    let signature = p256::ecdsa::Signature::from_slice(&b64.decode(signature).unwrap()).unwrap();
+    assert!(key.verify(input.as_bytes(), &signature).is_ok());
+    let metadata = json(&send(
+        &mock,
+        Request::get("/.well-known/openid-configuration"),
+    ));
+    assert_eq!(metadata["jwks_uri"], format!("{DEFAULT_BASE_URL}/jwks"));
+
+    // A refresh's ID token: same subject, no nonce, the original auth_time.
+    let refreshed = json(&send(
+        &mock,
+        redeem(&[
+            ("grant_type", "refresh_token"),
+            ("refresh_token", answer["refresh_token"].as_str().unwrap()),
+        ]),
+    ));
+    let again = segment(refreshed["id_token"].as_str().unwrap(), 1);
+    assert_eq!(again["sub"], claims["sub"]);
+    assert!(again.get("nonce").is_none());
+    assert_eq!(again["auth_time"], START);
+
+    // Rotation: new kids, and the old ones are gone from the set.
+    mock.rotate_signing_keys();
+    let rotated = json(&send(&mock, Request::get("/jwks")));
+    assert!(
+        rotated["keys"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|k| k["kid"] != header["kid"])
+    );
+    let refreshed = json(&send(
+        &mock,
+        redeem(&[
+            ("grant_type", "refresh_token"),
+            (
+                "refresh_token",
+                refreshed["refresh_token"].as_str().unwrap(),
+            ),
+        ]),
+    ));
+    let new_header = segment(refreshed["id_token"].as_str().unwrap(), 0);
+    assert_ne!(new_header["kid"], header["kid"]);
+    assert!(
+        rotated["keys"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|k| k["kid"] == new_header["kid"])
+    );
+
+    // No openid in the scope, no ID token.
+    let plain = format!(
+        "/authorize?response_type=code&client_id=oidc&state=st&scope=profile&redirect_uri={}",
+        url::form_urlencoded::byte_serialize(REDIRECT.as_bytes()).collect::<String>()
+    );
+    let code = param(&location(&send(&mock, Request::get(plain))), "code").unwrap();
+    let answer = json(&send(
+        &mock,
+        redeem(&[
+            ("grant_type", "authorization_code"),
+            ("code", &code),
+            ("redirect_uri", REDIRECT),
+        ]),
+    ));
+    assert!(answer.get("id_token").is_none());
+}
+
+#[test]
+fn every_algorithm_signs_under_a_published_key() {
+    use latchkey_mock::IdTokenAlg;
+    let algs = [
+        IdTokenAlg::RS256,
+        IdTokenAlg::PS256,
+        IdTokenAlg::ES256,
+        IdTokenAlg::ES384,
+        IdTokenAlg::EdDSA,
+        IdTokenAlg::HS256,
+    ];
+    let mut builder = Mock::builder();
+    for alg in algs {
+        builder = builder.client(
+            MockClient::new(alg.as_str())
+                .secret("s")
+                .auth_method(latchkey_mock::AuthMethod::Post)
+                .id_token_alg(alg),
+        );
+    }
+    let mock = builder.build();
+    for alg in algs {
+        let target = format!(
+            "/authorize?response_type=code&client_id={}&state=st&scope=openid&redirect_uri={}",
+            alg.as_str(),
+            url::form_urlencoded::byte_serialize(REDIRECT.as_bytes()).collect::<String>()
+        );
+        let code = param(&location(&send(&mock, Request::get(target))), "code").unwrap();
+        let answer = json(&send(
+            &mock,
+            Request::post_form(
+                "/token",
+                &[
+                    ("grant_type", "authorization_code"),
+                    ("code", &code),
+                    ("redirect_uri", REDIRECT),
+                    ("client_id", alg.as_str()),
+                    ("client_secret", "s"),
+                ],
+            ),
+        ));
+        let header = segment(answer["id_token"].as_str().unwrap(), 0);
+        assert_eq!(header["alg"], alg.as_str());
+        let jwks = json(&send(&mock, Request::get("/jwks")));
+        let published = jwks["keys"].as_array().unwrap();
+        if alg == IdTokenAlg::HS256 {
+            assert!(header.get("kid").is_none(), "the client secret has no kid");
+        } else {
+            let jwk = published.iter().find(|k| k["kid"] == header["kid"]);
+            assert_eq!(jwk.expect("published")["alg"], alg.as_str());
+        }
+        assert!(
+            published
+                .iter()
+                .all(|k| k.get("d").is_none() && k.get("p").is_none()),
+            "public halves only"
+        );
+    }
 }

@@ -14,11 +14,16 @@ pub enum ErrorKind {
     /// prefix, a zero duration.
     Config,
     /// Redis could not be reached or did not answer in time: refused, dropped or timed-out
-    /// connections. Worth trying again later.
+    /// connections, or a server still loading its data after a restart (`LOADING`) or
+    /// failing over. Worth trying again later: such a [`StoreError`] is
+    /// [transient](StoreError::is_transient), and a token manager saves again through it.
     Unavailable,
     /// Redis answered with an error (a wrong password, a key of another type, a script that
     /// failed).
     Redis,
+    /// The TLS handshake of a `rediss://` connection failed: a certificate that the trusted
+    /// roots do not vouch for, or that names another host. Not transient.
+    Tls,
     /// Another holder kept the renewal lease for longer than the caller would wait.
     LeaseBusy,
     /// A save under a lease was refused: the lease was lost to another holder, who holds it
@@ -47,6 +52,7 @@ impl ErrorKind {
             Self::Config => "invalid configuration",
             Self::Unavailable => "Redis is unavailable",
             Self::Redis => "Redis returned an error",
+            Self::Tls => "the TLS handshake with Redis failed",
             Self::LeaseBusy => "the lease is held by another holder",
             Self::LeaseLost => "the lease was lost to another holder",
             Self::Decrypt => "cannot decrypt: wrong key or tampered value",
@@ -109,7 +115,9 @@ pub(crate) fn store_error(kind: ErrorKind, message: impl Into<String>) -> StoreE
 /// crate's error: [`ErrorKind::Unavailable`] for the connection, [`ErrorKind::Redis`] for an
 /// error Redis itself answered.
 pub(crate) fn redis_failure(what: &str, at: &str, error: redis::RedisError) -> StoreError {
-    let (kind, how) = if error.is_timeout() {
+    let (kind, how) = if let Some(refused) = tls_failure(&error) {
+        (ErrorKind::Tls, format!("TLS: {refused}"))
+    } else if error.is_timeout() {
         (ErrorKind::Unavailable, "timed out".to_owned())
     } else if error.is_connection_refusal() {
         (ErrorKind::Unavailable, "connection refused".to_owned())
@@ -117,13 +125,40 @@ pub(crate) fn redis_failure(what: &str, at: &str, error: redis::RedisError) -> S
         (ErrorKind::Unavailable, "connection dropped".to_owned())
     } else if error.is_io_error() {
         (ErrorKind::Unavailable, "connection failed".to_owned())
+    } else if matches!(error.retry_method(), redis::RetryMethod::WaitAndRetry) {
+        // LOADING (a restarted server reading its data back), TRYAGAIN, MASTERDOWN...
+        (ErrorKind::Unavailable, format!("{:?}", error.kind()))
     } else {
         // The kind's name only (`AuthenticationFailed`, `Server(ResponseError)`): the
         // detail stays in the source.
         (ErrorKind::Redis, format!("{:?}", error.kind()))
     };
-    StoreError::new(format!("{what} at {at} ({how})")).with_source(RedisStoreError {
+    let failure = StoreError::new(format!("{what} at {at} ({how})")).with_source(RedisStoreError {
         kind,
         source: Some(error),
-    })
+    });
+    // A token manager saves again, with backoff, through a passing outage.
+    if kind == ErrorKind::Unavailable {
+        failure.transient()
+    } else {
+        failure
+    }
+}
+
+/// The rustls error inside a failed connection, if TLS refused it.
+#[cfg(feature = "tls")]
+fn tls_failure(error: &redis::RedisError) -> Option<&rustls::Error> {
+    type Shared = std::sync::Arc<dyn std::error::Error + Send + Sync>;
+    // The redis crate keeps the I/O error behind an `Arc` (its source is that `Arc`).
+    let source = std::error::Error::source(error)?;
+    let io = match source.downcast_ref::<Shared>() {
+        Some(shared) => shared.downcast_ref::<std::io::Error>()?,
+        None => source.downcast_ref::<std::io::Error>()?,
+    };
+    io.get_ref()?.downcast_ref::<rustls::Error>()
+}
+
+#[cfg(not(feature = "tls"))]
+fn tls_failure(_: &redis::RedisError) -> Option<std::convert::Infallible> {
+    None
 }

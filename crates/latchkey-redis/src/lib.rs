@@ -73,6 +73,49 @@
 //! value (someone with write access could plant tokens), and a store without one refuses an
 //! encrypted value ([`ErrorKind::Format`]).
 //!
+//! ## When Redis goes away
+//!
+//! Errors from a Redis that cannot be reached (refused, dropped or timed-out connections,
+//! `LOADING` after a restart) are [`ErrorKind::Unavailable`] and
+//! [transient](latchkey::StoreError::is_transient). Through them:
+//!
+//! - a waiter for the lease keeps trying (on new connections, polling) until its `wait` ends,
+//!   and only then reports `Unavailable`;
+//! - a token manager that has just refreshed keeps its lease and saves again with backoff
+//!   ([`Lifecycle::save_retry`](latchkey::Lifecycle::save_retry), 15 s by default) before it
+//!   hands out the new token or gives up: the rotated refresh token exists nowhere else;
+//! - nobody refreshes without the lease, so a Redis outage costs waiting, never a second
+//!   refresh.
+//!
+//! Run the Redis that holds tokens with persistence (`appendonly yes`, with `appendfsync
+//! always` or `everysec`): a Redis that restarts empty forgets the token set, and with it
+//! the only copy of a rotated refresh token; the fleet then needs a new login. The lease and
+//! its expiry time come back with an append-only file, so a holder whose Redis restarted
+//! under it still saves. `tests/fleet.rs` kills Redis in the middle of a renewal and
+//! restarts it 2.2 s later: one refresh at the server, no refresh token lost, every caller
+//! the new token or `Unavailable` (and then the new token).
+//!
+//! ## Synchronous, for both adapters
+//!
+//! There is one store, on the `redis` crate's blocking connections, rather than a sync and
+//! an async one. A token manager calls its store only around a renewal (about once per token
+//! lifetime per process) and never on the fresh-token path, and `latchkey-reqwest`'s manager
+//! runs every store call, and the release of the lease, on tokio's blocking pool: a waiting
+//! lease holds one blocking thread per process (the renewal is single-flight), never a
+//! runtime worker. An async store would need an async variant of `TokenStore` in the core
+//! and of the managers' store calls, for no gain on that path.
+//!
+//! ## TLS
+//!
+//! With the `tls` feature (on by default), `rediss://` URLs connect over TLS (rustls, with the
+//! aws-lc-rs provider, installed as the process default unless the application installed one
+//! first). The server's certificate is checked against the operating system's roots, or
+//! against your own CA ([`tls_root_certificate`](RedisStoreBuilder::tls_root_certificate)).
+//! A certificate those do not vouch for is [`ErrorKind::Tls`], not transient. The redis
+//! crate's `#insecure` URL fragment, which turns the check off, is refused. Use TLS whenever
+//! the Redis is on another machine: the Redis password and (without encryption at rest) the
+//! tokens cross the network.
+//!
 //! ## Errors and secrets
 //!
 //! Every error is a [`StoreError`] whose source is a [`RedisStoreError`] with an
@@ -82,13 +125,12 @@
 //!
 //! ## Connections
 //!
-//! Each call opens its own connection, with the builder's
-//! [`timeout`](RedisStoreBuilder::timeout) for connecting, reading and writing. A token
-//! manager calls the store about once per renewal, so nothing is pooled, and a restarted
-//! Redis is simply reconnected to on the next call. A lease that waits opens a second
-//! connection to subscribe; a lease keeps the connection that took it until it is dropped,
-//! and releases it over that connection: one round trip on the dropping thread (for the async
-//! manager, a runtime worker, bounded by the timeout).
+//! A store object keeps one connection that worked for its next call, with the builder's
+//! [`timeout`](RedisStoreBuilder::timeout) for connecting, reading and writing; a call that
+//! finds it dead (Redis restarted since) reconnects once, and a connection that timed out
+//! is never reused (its late answer could be read as the next one's). A lease that waits
+//! opens a second connection to subscribe. Dropping a [`Lease`] releases it: one round trip
+//! on the dropping thread (`latchkey-reqwest`'s manager drops it on the blocking pool).
 
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
@@ -181,6 +223,8 @@ pub struct RedisStoreBuilder {
     poll_interval: Duration,
     timeout: Duration,
     key: Option<Box<[u8; 32]>>,
+    #[cfg(feature = "tls")]
+    root_certificate: Option<Vec<u8>>,
 }
 
 impl RedisStoreBuilder {
@@ -225,19 +269,50 @@ impl RedisStoreBuilder {
         self
     }
 
+    /// Trusts the certificate authority in `pem` (PEM, one or more certificates) for a
+    /// `rediss://` URL, instead of the operating system's roots: for a Redis whose
+    /// certificate your own CA signed.
+    #[cfg(feature = "tls")]
+    #[must_use]
+    pub fn tls_root_certificate(mut self, pem: impl Into<Vec<u8>>) -> Self {
+        self.root_certificate = Some(pem.into());
+        self
+    }
+
     /// The store. Nothing is contacted yet.
     ///
     /// # Errors
     ///
     /// A [`StoreError`] of kind [`ErrorKind::Config`] when the URL is not
-    /// `redis://[user:password@]host[:port][/db]`, the prefix is empty, or a duration is zero.
+    /// `redis://[user:password@]host[:port][/db]` (or `rediss://` with the `tls` feature, on by
+    /// default; a `#insecure` that turns off certificate checks is refused), the prefix is
+    /// empty, or a duration is zero.
     pub fn build(self) -> Result<RedisStore, StoreError> {
         let config = |message: &str| store_error(ErrorKind::Config, message);
         // The URL's own parse error could quote the URL, password included: say only what
         // is wrong.
         let url = Url::parse(&self.url).map_err(|_| config("the Redis URL is not a URL"))?;
-        if url.scheme() != "redis" {
-            return Err(config("the Redis URL must start with redis://"));
+        match url.scheme() {
+            "redis" => {}
+            #[cfg(feature = "tls")]
+            "rediss" => {}
+            #[cfg(feature = "tls")]
+            _ => {
+                return Err(config(
+                    "the Redis URL must start with redis:// or rediss://",
+                ));
+            }
+            #[cfg(not(feature = "tls"))]
+            _ => {
+                return Err(config(
+                    "the Redis URL must start with redis:// (rediss:// needs the `tls` feature)",
+                ));
+            }
+        }
+        if url.fragment().is_some() {
+            return Err(config(
+                "the Redis URL has a fragment (#insecure would turn off certificate checks)",
+            ));
         }
         if url.host_str().is_none_or(str::is_empty) {
             return Err(config("the Redis URL has no host"));
@@ -252,11 +327,21 @@ impl RedisStoreBuilder {
         {
             return Err(config("a duration is shorter than a millisecond"));
         }
-        let client = redis::Client::open(url.as_str())
-            .map_err(|_| config("the Redis URL is not one the redis client accepts"))?;
+        let client = self.client(&url)?;
         let at = match client.get_connection_info().addr() {
             redis::ConnectionAddr::Tcp(host, port) => format!("{host}:{port}"),
-            _ => return Err(config("the Redis URL must be a plain TCP redis:// URL")),
+            #[cfg(feature = "tls")]
+            redis::ConnectionAddr::TcpTls {
+                host,
+                port,
+                insecure: false,
+                ..
+            } => format!("{host}:{port}"),
+            _ => {
+                return Err(config(
+                    "the Redis URL must be a TCP redis:// or rediss:// URL",
+                ));
+            }
         };
         let prefix = self.prefix;
         let shared = Shared {
@@ -272,6 +357,7 @@ impl RedisStoreBuilder {
             release: Script::new(RELEASE),
             save: Script::new(SAVE),
             held: Mutex::new(None),
+            idle: Mutex::new(None),
         };
         Ok(RedisStore {
             shared: Arc::new(shared),
@@ -296,6 +382,31 @@ impl fmt::Debug for RedisStoreBuilder {
             .field("timeout", &self.timeout)
             .field("encrypted", &self.key.is_some())
             .finish()
+    }
+}
+
+impl RedisStoreBuilder {
+    /// The `redis` crate's client for `url`, trusting the given CA for `rediss://` if any.
+    fn client(&self, url: &Url) -> Result<redis::Client, StoreError> {
+        let refused = |_| {
+            store_error(
+                ErrorKind::Config,
+                "the Redis URL is not one the redis client accepts",
+            )
+        };
+        #[cfg(feature = "tls")]
+        if url.scheme() == "rediss" {
+            // rustls needs a process-wide provider; keep one an application installed.
+            let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
+            if let Some(pem) = &self.root_certificate {
+                let certificates = redis::TlsCertificates {
+                    client_tls: None,
+                    root_cert: Some(pem.clone()),
+                };
+                return redis::Client::build_with_tls(url.as_str(), certificates).map_err(refused);
+            }
+        }
+        redis::Client::open(url.as_str()).map_err(refused)
     }
 }
 
@@ -330,6 +441,8 @@ struct Shared {
     save: Script,
     /// The lease this store object holds, from when it got it until its [`Lease`] is dropped.
     held: Mutex<Option<Held>>,
+    /// A connection that worked, kept for the next call (no new TCP connection per call).
+    idle: Mutex<Option<Connection>>,
 }
 
 #[derive(Clone)]
@@ -339,22 +452,15 @@ struct Held {
 }
 
 /// What a [`Lease`] from [`RedisStore`] holds: dropping it releases the lease if it is still
-/// this holder's, over the connection that took it (one round trip on the dropping thread),
-/// or a new one if that connection broke meanwhile.
+/// this holder's (one round trip on the dropping thread).
 struct LeaseGuard {
     shared: Arc<Shared>,
     value: String,
-    con: Mutex<Option<Connection>>,
 }
 
 impl Drop for LeaseGuard {
     fn drop(&mut self) {
-        let con = self
-            .con
-            .get_mut()
-            .unwrap_or_else(PoisonError::into_inner)
-            .take();
-        self.shared.release(&self.value, con);
+        self.shared.release(&self.value);
     }
 }
 
@@ -371,6 +477,8 @@ impl RedisStore {
             poll_interval: DEFAULT_POLL_INTERVAL,
             timeout: DEFAULT_TIMEOUT,
             key: None,
+            #[cfg(feature = "tls")]
+            root_certificate: None,
         }
     }
 
@@ -411,12 +519,12 @@ impl RedisStore {
     /// A [`StoreError`] when Redis cannot be asked.
     pub fn version(&self) -> Result<u64, StoreError> {
         const WHAT: &str = "cannot read the token set's version";
-        let mut con = self.shared.connect(WHAT)?;
-        let version: Option<u64> = redis::cmd("HGET")
-            .arg(&self.shared.tokens_key)
-            .arg("version")
-            .query(&mut con)
-            .map_err(|e| self.shared.failure(WHAT, e))?;
+        let version: Option<u64> = self.shared.call(WHAT, |con| {
+            redis::cmd("HGET")
+                .arg(&self.shared.tokens_key)
+                .arg("version")
+                .query(con)
+        })?;
         Ok(version.unwrap_or(0))
     }
 
@@ -427,29 +535,30 @@ impl RedisStore {
     /// A [`StoreError`] when Redis cannot be asked.
     pub fn remove(&self) -> Result<(), StoreError> {
         const WHAT: &str = "cannot remove the token set";
-        let mut con = self.shared.connect(WHAT)?;
-        redis::cmd("DEL")
-            .arg(&self.shared.tokens_key)
-            .query::<()>(&mut con)
-            .map_err(|e| self.shared.failure(WHAT, e))
+        self.shared.call(WHAT, |con| {
+            redis::cmd("DEL")
+                .arg(&self.shared.tokens_key)
+                .query::<()>(con)
+        })
     }
 
-    /// Takes the lease if it is free: `Some` with its value (which this store object now
-    /// holds), `None` while another holder has it.
-    fn try_acquire(&self, con: &mut Connection) -> Result<Option<String>, StoreError> {
+    /// Takes the lease if it is free: `Some` (this store object now holds it, until the
+    /// [`Lease`] is dropped), `None` while another holder has it.
+    fn try_acquire(&self) -> Result<Option<Lease>, StoreError> {
         const WHAT: &str = "cannot take the lease";
         let mut random = [0u8; 16];
         getrandom::fill(&mut random)
             .map_err(|_| store_error(ErrorKind::Random, "cannot draw a lease value"))?;
-        let value: Option<String> = self
-            .shared
-            .acquire
-            .key(&self.shared.lease_key)
-            .key(&self.shared.fence_key)
-            .arg(URL_SAFE_NO_PAD.encode(random))
-            .arg(millis(self.lease_ttl))
-            .invoke(con)
-            .map_err(|e| self.shared.failure(WHAT, e))?;
+        let random = URL_SAFE_NO_PAD.encode(random);
+        let value: Option<String> = self.shared.call(WHAT, |con| {
+            self.shared
+                .acquire
+                .key(&self.shared.lease_key)
+                .key(&self.shared.fence_key)
+                .arg(&random)
+                .arg(millis(self.lease_ttl))
+                .invoke(con)
+        })?;
         let Some(value) = value else {
             return Ok(None);
         };
@@ -469,16 +578,10 @@ impl RedisStore {
             value: value.clone(),
             fence,
         });
-        Ok(Some(value))
-    }
-
-    /// The [`Lease`] for `value`, released over `con` when dropped.
-    fn holding(&self, value: String, con: Connection) -> Lease {
-        Lease::holding(LeaseGuard {
+        Ok(Some(Lease::holding(LeaseGuard {
             shared: Arc::clone(&self.shared),
             value,
-            con: Mutex::new(Some(con)),
-        })
+        })))
     }
 
     fn busy(&self, wait: Duration) -> StoreError {
@@ -535,7 +638,45 @@ impl RedisStore {
 }
 
 impl Shared {
-    fn connect(&self, what: &str) -> Result<Connection, StoreError> {
+    /// Runs `op` over the kept connection, or a new one, and keeps the connection when it is
+    /// still good (it worked, or Redis answered with an error). A kept connection found dead
+    /// (Redis restarted since it was last used) is replaced by a new one for a second try:
+    /// the command never reached the new server.
+    fn call<T>(
+        &self,
+        what: &str,
+        op: impl Fn(&mut Connection) -> redis::RedisResult<T>,
+    ) -> Result<T, StoreError> {
+        let kept = self.idle_lock().take();
+        let fresh = kept.is_none();
+        let mut con = match kept {
+            Some(con) => con,
+            None => self.new_connection(what)?,
+        };
+        match op(&mut con) {
+            Err(e) if !fresh && e.is_connection_dropped() => {
+                let mut con = self.new_connection(what)?;
+                let answer = op(&mut con);
+                self.keep_if_good(con, answer.as_ref().err());
+                answer.map_err(|e| self.failure(what, e))
+            }
+            answer => {
+                self.keep_if_good(con, answer.as_ref().err());
+                answer.map_err(|e| self.failure(what, e))
+            }
+        }
+    }
+
+    /// Keeps `con` for the next call unless `error` says it may be broken or out of step
+    /// (a dropped connection, a timeout whose answer may still come).
+    fn keep_if_good(&self, con: Connection, error: Option<&redis::RedisError>) {
+        let broken = error.is_some_and(|e| e.is_io_error() || e.is_timeout());
+        if !broken {
+            *self.idle_lock() = Some(con);
+        }
+    }
+
+    fn new_connection(&self, what: &str) -> Result<Connection, StoreError> {
         let con = self
             .client
             .get_connection_with_timeout(self.timeout)
@@ -554,30 +695,26 @@ impl Shared {
         self.held.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    /// Releases the lease `value` if Redis still has it as the lease, over `con` or else a
-    /// new connection: a best effort (if Redis cannot be reached, the lease ends at its TTL).
-    /// The script is idempotent, so trying it again on a new connection is safe.
-    fn release(&self, value: &str, con: Option<Connection>) {
+    fn idle_lock(&self) -> std::sync::MutexGuard<'_, Option<Connection>> {
+        self.idle.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Releases the lease `value` if Redis still has it as the lease: a best effort (if Redis
+    /// cannot be reached, the lease ends at its TTL).
+    fn release(&self, value: &str) {
         {
             let mut held = self.held_lock();
             if held.as_ref().is_some_and(|h| h.value == value) {
                 *held = None;
             }
         }
-        let run = |con: &mut Connection| {
+        let _ = self.call("cannot release the lease", |con| {
             self.release
                 .key(&self.lease_key)
                 .arg(value)
                 .arg(&self.released)
                 .invoke::<i64>(con)
-                .is_ok()
-        };
-        if con.is_some_and(|mut con| run(&mut con)) {
-            return;
-        }
-        if let Ok(mut con) = self.connect("cannot release the lease") {
-            run(&mut con);
-        }
+        });
     }
 }
 
@@ -601,12 +738,12 @@ impl TokenStore for RedisStore {
     /// `None`.
     fn load(&self) -> Result<Option<TokenSet>, StoreError> {
         const WHAT: &str = "cannot load the token set";
-        let mut con = self.shared.connect(WHAT)?;
-        let value: Option<Vec<u8>> = redis::cmd("HGET")
-            .arg(&self.shared.tokens_key)
-            .arg("value")
-            .query(&mut con)
-            .map_err(|e| self.shared.failure(WHAT, e))?;
+        let value: Option<Vec<u8>> = self.shared.call(WHAT, |con| {
+            redis::cmd("HGET")
+                .arg(&self.shared.tokens_key)
+                .arg("value")
+                .query(con)
+        })?;
         value.map(|v| self.decode(&v)).transpose()
     }
 
@@ -618,18 +755,17 @@ impl TokenStore for RedisStore {
         let value = self.encode(tokens)?;
         let held = self.shared.held_lock().clone();
         let (lease, fence) = held.map_or((String::new(), 0), |h| (h.value, h.fence));
-        let mut con = self.shared.connect(WHAT)?;
-        let version: i64 = self
-            .shared
-            .save
-            .key(&self.shared.tokens_key)
-            .key(&self.shared.lease_key)
-            .arg(value)
-            .arg(lease)
-            .arg(fence)
-            .arg(self.tokens_ttl.map_or(0, millis))
-            .invoke(&mut con)
-            .map_err(|e| self.shared.failure(WHAT, e))?;
+        let version: i64 = self.shared.call(WHAT, |con| {
+            self.shared
+                .save
+                .key(&self.shared.tokens_key)
+                .key(&self.shared.lease_key)
+                .arg(&value)
+                .arg(&lease)
+                .arg(fence)
+                .arg(self.tokens_ttl.map_or(0, millis))
+                .invoke(con)
+        })?;
         let lost = match version {
             -1 => "another holder has it now",
             -2 => "another holder has saved since",
@@ -645,33 +781,46 @@ impl TokenStore for RedisStore {
     }
 
     /// Takes `<prefix>:lease` (see the [crate docs](crate#the-lease-and-fencing)), waiting at
-    /// most `wait` for another holder: woken by its release message, or polling.
+    /// most `wait` for another holder: woken by its release message, or polling. Redis out of
+    /// reach meanwhile ([`ErrorKind::Unavailable`]) is waited out too, on a new connection;
+    /// when `wait` ends with Redis still out of reach, that is the error.
     fn lease(&self, wait: Duration) -> Result<Lease, StoreError> {
         let start = Instant::now();
-        let mut con = self.shared.connect("cannot take the lease")?;
-        if let Some(value) = self.try_acquire(&mut con)? {
-            return Ok(self.holding(value, con));
+        // `Ok((None, _))`: try again; Redis out of reach is waited out too.
+        let attempt = || match self.try_acquire() {
+            Ok(lease) => Ok((lease, None)),
+            Err(e) if ErrorKind::of(&e) == Some(ErrorKind::Unavailable) => Ok((None, Some(e))),
+            Err(e) => Err(e),
+        };
+        let (taken, mut unreachable) = attempt()?;
+        if let Some(lease) = taken {
+            return Ok(lease);
         }
         if wait.is_zero() {
-            return Err(self.busy(wait));
+            return Err(unreachable.unwrap_or_else(|| self.busy(wait)));
         }
-        // A second connection listens for releases. Without it (pub/sub refused, the
-        // connection lost), polling alone goes on.
-        let mut listener = self.shared.connect("cannot listen for releases").ok();
+        // A second connection listens for releases. Without it (pub/sub refused, Redis out
+        // of reach, the connection lost), polling alone goes on.
+        let mut listener = self
+            .shared
+            .new_connection("cannot listen for releases")
+            .ok();
         let mut pubsub = listener.as_mut().and_then(|con| {
             let mut pubsub = con.as_pubsub();
             pubsub.subscribe(&self.shared.released).ok()?;
             Some(pubsub)
         });
         loop {
-            // Tried again right after subscribing too: a release in between sent its message
-            // before anyone listened.
-            if let Some(value) = self.try_acquire(&mut con)? {
-                return Ok(self.holding(value, con));
-            }
             let Some(left) = wait.checked_sub(start.elapsed()).filter(|d| !d.is_zero()) else {
-                return Err(self.busy(wait));
+                return Err(unreachable.unwrap_or_else(|| self.busy(wait)));
             };
+            // Tried first right after subscribing: a release in between sent its message
+            // before anyone listened.
+            let (taken, failure) = attempt()?;
+            if let Some(lease) = taken {
+                return Ok(lease);
+            }
+            unreachable = failure;
             let slice = self.poll_interval.min(left).max(Duration::from_millis(1));
             match pubsub.as_mut() {
                 Some(listening) => {
@@ -715,9 +864,10 @@ mod tests {
     }
 
     #[test]
-    fn the_builder_takes_only_plain_redis_urls_a_prefix_and_nonzero_durations() {
+    fn the_builder_takes_only_tcp_redis_urls_a_prefix_and_nonzero_durations() {
         for url in [
-            "rediss://127.0.0.1:6380/",
+            "rediss://127.0.0.1:6380/#insecure",
+            "redis://127.0.0.1:6379/#x",
             "redis+unix:///tmp/redis.sock",
             "unix:///tmp/redis.sock",
             "http://127.0.0.1:6379/",
@@ -727,6 +877,14 @@ mod tests {
             let text = config_error(RedisStore::builder(url, "p"));
             assert!(!text.contains("pw-71c4"), "{text}");
         }
+        #[cfg(feature = "tls")]
+        assert!(
+            RedisStore::builder("rediss://127.0.0.1:6380/", "p")
+                .build()
+                .is_ok()
+        );
+        #[cfg(not(feature = "tls"))]
+        config_error(RedisStore::builder("rediss://127.0.0.1:6380/", "p"));
         config_error(RedisStore::builder("redis://127.0.0.1/", ""));
         config_error(RedisStore::builder("redis://127.0.0.1/", "p").lease_ttl(Duration::ZERO));
         config_error(

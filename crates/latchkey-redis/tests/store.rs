@@ -419,6 +419,7 @@ redis_test! {
         ] {
             eprintln!("SHOWN: {}", shown(&error));
             assert_eq!(kind(&error), ErrorKind::Unavailable, "{error}");
+            assert!(error.is_transient(), "a token manager saves again through it: {error}");
             let text = shown(&error);
             assert!(text.contains(&format!("127.0.0.1:{port}")), "{text}");
             assert!(!text.contains("at-restart") && !text.contains("rt-restart"), "{text}");
@@ -466,5 +467,147 @@ redis_test! {
         eprintln!("SHOWN: {text}");
         let lease = store.lease(Duration::ZERO).unwrap_err();
         assert!(!shown(&lease).contains("pw-3f9a"));
+    }
+}
+
+redis_test! {
+    fn a_lease_waits_out_a_redis_restart_and_the_holders_lease_survives_it() {
+        let mut server = RedisServer::start_persistent();
+        let holder = RedisStore::builder(&server.url(), "outage")
+            .timeout(Duration::from_millis(500))
+            .build()
+            .unwrap();
+        let waiter = RedisStore::builder(&server.url(), "outage")
+            .timeout(Duration::from_millis(500))
+            .build()
+            .unwrap();
+        holder.save(&tokens("at-1", "rt-1")).unwrap();
+        let held = holder.lease(Duration::ZERO).unwrap();
+        let waiting = thread::spawn(move || {
+            let asked = Instant::now();
+            let lease = waiter.lease(Duration::from_secs(20));
+            (waiter, lease, asked.elapsed())
+        });
+        thread::sleep(Duration::from_millis(300));
+        server.restart();
+        // The holder's lease came back with the data: the waiter still waits, and the holder
+        // may still save (fenced: the lease is its own).
+        thread::sleep(Duration::from_millis(300));
+        assert!(!waiting.is_finished(), "the lease outlived the restart");
+        let lease_value = get(&server, "outage:lease").expect("the lease survived");
+        assert!(lease_value.starts_with("1:"), "{lease_value}");
+        holder.save(&tokens("at-2", "rt-2")).unwrap();
+        drop(held);
+
+        let (waiter, lease, waited) = waiting.join().unwrap();
+        let lease = lease.expect("the waiter took the lease once the holder released it");
+        assert!(waited < Duration::from_secs(10), "{waited:?}");
+        assert!(get(&server, "outage:lease").unwrap().starts_with("2:"));
+        assert_same(&waiter.load().unwrap().unwrap(), &tokens("at-2", "rt-2"));
+        drop(lease);
+        assert_eq!(holder.version().unwrap(), 2);
+    }
+}
+
+redis_test! {
+    fn a_lease_wait_that_ends_in_an_outage_says_redis_is_unavailable() {
+        let mut server = RedisServer::start();
+        let store = RedisStore::builder(&server.url(), "down")
+            .timeout(Duration::from_millis(200))
+            .build()
+            .unwrap();
+        server.kill();
+        let asked = Instant::now();
+        let error = store.lease(Duration::from_millis(600)).unwrap_err();
+        // Waited out, not given up at the first refusal.
+        assert!(asked.elapsed() >= Duration::from_millis(600), "{:?}", asked.elapsed());
+        assert_eq!(kind(&error), ErrorKind::Unavailable, "{error}");
+        assert!(error.is_transient());
+    }
+}
+
+/// How many connections the server has accepted since it started.
+fn connections_received(server: &RedisServer) -> u64 {
+    let info: String = redis::cmd("INFO")
+        .arg("stats")
+        .query(&mut raw(server))
+        .unwrap();
+    info.lines()
+        .find_map(|l| l.strip_prefix("total_connections_received:"))
+        .and_then(|n| n.trim().parse().ok())
+        .expect("INFO stats names total_connections_received")
+}
+
+redis_test! {
+    fn one_connection_serves_call_after_call_and_a_dead_one_is_replaced_at_once() {
+        let mut server = RedisServer::start();
+        let store = store(&server, "reuse");
+        let before = connections_received(&server);
+        for i in 0..20 {
+            store.save(&tokens(&format!("at-{i}"), "rt")).unwrap();
+            store.load().unwrap().unwrap();
+            drop(store.lease(Duration::ZERO).unwrap());
+        }
+        // The store's one connection, and `connections_received`'s own.
+        assert_eq!(connections_received(&server) - before, 2);
+
+        // Restarted with no call in between: the kept connection is dead, and the next calls
+        // reconnect instead of failing.
+        server.restart();
+        assert!(store.load().unwrap().is_none());
+        drop(store.lease(Duration::ZERO).unwrap());
+        store.save(&tokens("at-after", "rt")).unwrap();
+        assert_eq!(store.version().unwrap(), 1);
+    }
+}
+
+/// A certificate authority, and a certificate it signed for 127.0.0.1: (CA PEM, server
+/// certificate PEM, server key PEM).
+#[cfg(feature = "tls")]
+fn certificates() -> (String, String, String) {
+    use rcgen::{BasicConstraints, CertificateParams, CertifiedIssuer, IsCa, KeyPair};
+    let mut ca = CertificateParams::new(Vec::<String>::new()).unwrap();
+    ca.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+    let ca = CertifiedIssuer::self_signed(ca, KeyPair::generate().unwrap()).unwrap();
+    let key = KeyPair::generate().unwrap();
+    let server = CertificateParams::new(vec!["127.0.0.1".to_owned()])
+        .unwrap()
+        .signed_by(&key, &ca)
+        .unwrap();
+    (ca.pem(), server.pem(), key.serialize_pem())
+}
+
+redis_test! {
+    #[cfg(feature = "tls")]
+    fn rediss_with_the_servers_ca_works_and_an_unknown_ca_is_refused() {
+        let (ca, certificate, key) = certificates();
+        let server = RedisServer::start_tls(&certificate, &key);
+        let store = RedisStore::builder(&server.tls_url(), "tls")
+            .tls_root_certificate(ca)
+            .encryption_key(KEY)
+            .build()
+            .unwrap();
+        store.save(&tokens("at-tls", "rt-tls")).unwrap();
+        assert_same(&store.load().unwrap().unwrap(), &tokens("at-tls", "rt-tls"));
+        drop(store.lease(Duration::ZERO).unwrap());
+        assert_eq!(store.version().unwrap(), 1);
+
+        // Another CA's certificate: the handshake fails, with a typed error that names the
+        // host and no secret, and the store is not fooled into sending anything.
+        let (other_ca, _, _) = certificates();
+        let stranger = RedisStore::builder(&server.tls_url(), "tls")
+            .tls_root_certificate(other_ca)
+            .timeout(Duration::from_secs(2))
+            .build()
+            .unwrap();
+        let error = stranger.load().unwrap_err();
+        eprintln!("SHOWN: {}", shown(&error));
+        assert_eq!(kind(&error), ErrorKind::Tls, "{error}");
+        assert!(!error.is_transient(), "a certificate does not fix itself: {error}");
+        assert!(shown(&error).contains(&format!("127.0.0.1:{}", server.port())));
+
+        // Certificate checks cannot be turned off through the URL.
+        let insecure = RedisStore::builder(&format!("{}#insecure", server.tls_url()), "tls").build();
+        assert_eq!(kind(&insecure.unwrap_err()), ErrorKind::Config);
     }
 }

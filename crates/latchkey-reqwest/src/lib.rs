@@ -301,10 +301,8 @@ impl TransportBuilder {
     ///
     /// When reqwest cannot build its client (see [`try_build`](Self::try_build)).
     pub fn build(self) -> Transport {
-        match self.try_build() {
-            Ok(transport) => transport,
-            Err(e) => panic!("latchkey-reqwest: {e}"),
-        }
+        self.try_build()
+            .unwrap_or_else(|e| panic!("latchkey-reqwest: {e}"))
     }
 }
 
@@ -324,20 +322,17 @@ fn timed_out(request: &Request, reading_body: bool, timeout: Duration) -> Transp
 /// never reached the server; anything while reading the body comes after the server
 /// answered.
 fn from_reqwest(error: reqwest::Error, url: &latchkey::Url, reading_body: bool) -> TransportError {
+    use Reach::{Final, MaybeSent, NotSent};
     use TransportErrorKind::{Connect, Other, Timeout};
     let timeout_or = |kind| if error.is_timeout() { Timeout } else { kind };
     let (kind, reach, what) = if reading_body {
-        (
-            timeout_or(Other),
-            Reach::MaybeSent,
-            "reading the response body",
-        )
+        (timeout_or(Other), MaybeSent, "reading the response body")
     } else if error.is_builder() {
-        (Other, Reach::Final, "building the request")
+        (Other, Final, "building the request")
     } else if error.is_connect() {
-        (timeout_or(Connect), Reach::NotSent, "connecting")
+        (timeout_or(Connect), NotSent, "connecting")
     } else {
-        (timeout_or(Other), Reach::MaybeSent, "sending the request")
+        (timeout_or(Other), MaybeSent, "sending the request")
     };
     // Without its URL, the error's text names no path or query.
     let host = latchkey::host_port(url);

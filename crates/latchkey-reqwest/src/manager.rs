@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use latchkey::manage::bearer;
 use latchkey::manage::{
-    Landing, Leased, ManagedTransport, Poll, Renewal, Ticket, TokenKeeper, Waited, Work,
+    Leased, ManagedTransport, Poll, Renewal, Ticket, TokenKeeper, Waited, Work,
 };
 use latchkey::{
     AccessToken, Error, Lifecycle, Request, Response, StoreError, TokenSet, TokenStore,
@@ -164,15 +164,18 @@ impl Inner {
         }
     }
 
-    /// Reports what renewal `ticket` fetched; saves fresh tokens before anyone gets them.
+    /// Reports what renewal `ticket` fetched; saves fresh tokens before anyone gets them
+    /// (again, after a pause, while the store cannot be reached for a moment).
     async fn land(&self, ticket: Ticket, fetched: Result<TokenSet, Error>) {
-        let now = self.transport.now();
-        if let Landing::Save(tokens) = self.keeper.fetched(ticket, fetched, now) {
-            let (store, saving) = (Arc::clone(self.keeper.store()), tokens.clone());
+        let (keeper, now) = (&self.keeper, || self.transport.now());
+        let mut landing = keeper.fetched(ticket, fetched, now());
+        while let Ok((tokens, after)) = landing.into_save() {
+            if !after.is_zero() {
+                tokio::time::sleep(after).await;
+            }
+            let (store, saving) = (Arc::clone(keeper.store()), tokens.clone());
             let saved = blocking(move || store.save(&saving)).await;
-            let _ = self
-                .keeper
-                .saved(ticket, &tokens, saved, self.transport.now());
+            landing = keeper.saved(ticket, &tokens, saved, now());
         }
     }
 }
@@ -210,7 +213,7 @@ impl Flight {
                 .lease(ticket, work, || leasing.transport.now())
         };
         // The lease, if any, is held until the tokens are saved.
-        let (fetched, _lease) = match renewal.work {
+        let (fetched, lease) = match renewal.work {
             Work::Save(tokens) => (Ok(tokens), None),
             work => match blocking(move || lease(work)).await {
                 Ok((held, Leased::Fetch(step))) => (inner.transport.send(step).await, Some(held)),
@@ -220,6 +223,8 @@ impl Flight {
             },
         };
         inner.land(ticket, fetched).await;
+        // Releasing is a round trip to a shared store: not on a runtime worker.
+        tokio::task::spawn_blocking(move || drop(lease));
         self.wake();
     }
 

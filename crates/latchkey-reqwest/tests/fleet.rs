@@ -10,6 +10,9 @@ mod fixture;
 #[allow(dead_code, unreachable_pub)]
 #[path = "../../latchkey-conformance/src/fleet.rs"]
 mod fleet;
+#[allow(unreachable_pub)]
+#[path = "../../latchkey-conformance/src/fleet_tasks.rs"]
+mod fleet_tasks;
 
 const TASKS: usize = 1_000;
 
@@ -25,18 +28,16 @@ fn eight_processes_of_a_thousand_tasks_refresh_once() {
             .store(store)
             .build()
             .unwrap();
-        let tokens = runtime.block_on(async {
-            let tasks: Vec<_> = (0..TASKS)
-                .map(|_| {
-                    let manager = manager.clone();
-                    tokio::spawn(async move { manager.access_token().await })
-                })
-                .collect();
-            let mut tokens = Vec::with_capacity(TASKS);
-            for task in tasks {
-                tokens.push(task.await.unwrap().unwrap().expose_secret().to_owned());
+        let tokens = fleet_tasks::ask_tasks(&runtime, TASKS, || {
+            let manager = manager.clone();
+            async move {
+                manager
+                    .access_token()
+                    .await
+                    .unwrap()
+                    .expose_secret()
+                    .to_owned()
             }
-            tokens
         });
         return fleet::report(&tokens);
     }

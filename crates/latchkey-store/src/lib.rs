@@ -47,8 +47,9 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use latchkey::manage::Lease;
 use latchkey::{StoreError, TokenSet, TokenStore};
 
-/// How often a waiting process tries the lock file again.
-const LEASE_POLL: Duration = Duration::from_millis(20);
+/// How often a waiting process tries the lock file again: a non-blocking `flock`, cheap
+/// enough that the hand-over from one holder to the next costs a few milliseconds at most.
+const LEASE_POLL: Duration = Duration::from_millis(5);
 
 /// A [`TokenStore`] on one JSON file: atomic replacement, mode `0600` on Unix.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -161,7 +162,7 @@ impl TokenStore for FileStore {
 
     /// Takes an exclusive lock on [`lock_path`](Self::lock_path) (the operating system's
     /// advisory file lock, released when the holder exits or crashes), trying again every
-    /// 20 ms for at most `wait`.
+    /// 5 ms for at most `wait`.
     fn lease(&self, wait: Duration) -> Result<Lease, StoreError> {
         let path = self.lock_path();
         let mut options = OpenOptions::new();
@@ -202,11 +203,25 @@ impl TokenStore for FileStore {
         let mut json = serde_json::to_vec_pretty(tokens)
             .map_err(|e| StoreError::new(format!("cannot encode the token set: {e}")))?;
         json.push(b'\n');
+        self.replace_contents(&json)
+    }
+}
+
+impl FileStore {
+    /// Replaces the file's contents with `bytes` the way [`save`](TokenStore::save) does:
+    /// a private temporary file, synced, renamed over the file, the directory synced. For
+    /// callers that keep their own format in the file (the `latchkey` command keeps several
+    /// token sets in one); [`load`](TokenStore::load) reads only a single token set.
+    ///
+    /// # Errors
+    ///
+    /// A [`StoreError`] naming the file when it cannot be written or replaced.
+    pub fn replace_contents(&self, bytes: &[u8]) -> Result<(), StoreError> {
         let (temp, mut file) = self
             .create_temp()
             .map_err(|e| self.error("cannot create a temporary file next to", e))?;
         let written = file
-            .write_all(&json)
+            .write_all(bytes)
             .and_then(|()| file.sync_all())
             .map_err(|e| self.error("cannot write a temporary file for", e))
             .and_then(|()| {

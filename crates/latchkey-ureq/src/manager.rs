@@ -5,8 +5,7 @@ use std::sync::{Arc, Condvar, MutexGuard, PoisonError};
 
 use latchkey::manage::bearer;
 use latchkey::manage::{
-    Landing, Leased, ManagedTransport, Poll, Renewal, RenewalMachine, Ticket, TokenKeeper, Waited,
-    Work,
+    Leased, ManagedTransport, Poll, Renewal, RenewalMachine, Ticket, TokenKeeper, Waited, Work,
 };
 use latchkey::{AccessToken, Error, Lifecycle, Request, Response, TokenSet};
 
@@ -186,14 +185,19 @@ impl Inner {
 
 impl Inner {
     /// Reports what renewal `ticket` fetched; saves fresh tokens before anyone gets them.
+    /// Saves again, after a pause, while the store cannot be reached for a moment.
     fn land(&self, ticket: Ticket, fetched: Result<TokenSet, Error>) -> Result<AccessToken, Error> {
-        match self.keeper.fetched(ticket, fetched, self.transport.now()) {
-            Landing::Save(tokens) => {
-                let saved = self.keeper.store().save(&tokens);
-                self.keeper
-                    .saved(ticket, &tokens, saved, self.transport.now())
-            }
-            Landing::Done(outcome) => outcome,
+        let mut landing = self.keeper.fetched(ticket, fetched, self.transport.now());
+        loop {
+            let (tokens, after) = match landing.into_save() {
+                Ok(save) => save,
+                Err(outcome) => return outcome,
+            };
+            std::thread::sleep(after);
+            let saved = self.keeper.store().save(&tokens);
+            landing = self
+                .keeper
+                .saved(ticket, &tokens, saved, self.transport.now());
         }
     }
 }

@@ -3,9 +3,6 @@
 //! and take what it saved. The mock rotates refresh tokens, so a second refresh with the old
 //! one would be refused. The test re-runs its own binary as the child processes.
 
-use std::sync::Barrier;
-use std::thread;
-
 use latchkey_ureq::{TokenManager, Transport};
 
 #[allow(dead_code, unreachable_pub)]
@@ -24,14 +21,8 @@ fn eight_processes_of_a_hundred_threads_refresh_once() {
             .store(store)
             .build()
             .unwrap();
-        let barrier = Barrier::new(THREADS);
-        let ask = || {
-            barrier.wait();
+        let tokens = fleet::ask_threads(THREADS, || {
             manager.access_token().unwrap().expose_secret().to_owned()
-        };
-        let tokens: Vec<String> = thread::scope(|scope| {
-            let handles: Vec<_> = (0..THREADS).map(|_| scope.spawn(ask)).collect();
-            handles.into_iter().map(|h| h.join().unwrap()).collect()
         });
         return fleet::report(&tokens);
     }

@@ -607,6 +607,7 @@ impl<T: fmt::Display> fmt::Display for IfSome<T> {
 pub struct StoreError {
     message: String,
     source: Option<SharedSource>,
+    transient: bool,
 }
 
 impl StoreError {
@@ -615,7 +616,25 @@ impl StoreError {
         Self {
             message: message.into(),
             source: None,
+            transient: false,
         }
+    }
+
+    /// Marks the error as a passing one (the store could not be reached: a connection
+    /// refused or dropped, a timeout) that the same call may not meet again in a moment. A
+    /// token manager then saves fresh tokens again, with backoff, before it gives up (see
+    /// [`Lifecycle::save_retry`](crate::Lifecycle::save_retry)); it never retries a store that
+    /// refused on purpose (a lost lease, a bad value).
+    #[must_use]
+    pub fn transient(mut self) -> Self {
+        self.transient = true;
+        self
+    }
+
+    /// Whether the error is a passing one (see [`transient`](Self::transient)).
+    #[must_use]
+    pub fn is_transient(&self) -> bool {
+        self.transient
     }
 
     /// Attaches the underlying error (for example an `io::Error`).
@@ -644,6 +663,7 @@ impl fmt::Debug for StoreError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("StoreError")
             .field("message", &self.message)
+            .field("transient", &self.transient)
             .finish_non_exhaustive()
     }
 }

@@ -118,6 +118,7 @@ pub mod id_token;
 pub mod jose;
 pub mod manage;
 mod pkce;
+pub mod providers;
 pub mod random;
 pub mod redact;
 mod secret;

@@ -45,6 +45,9 @@ mod secrets;
 // The provider documents, one file each.
 #[path = "core/providers/mod.rs"]
 mod providers;
+// The provider presets (`latchkey::providers`).
+#[path = "core/presets.rs"]
+mod presets;
 
 // Generated and recorded inputs.
 #[path = "core/fuzz_corpus.rs"]

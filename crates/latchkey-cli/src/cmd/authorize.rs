@@ -1,19 +1,20 @@
 //! `latchkey authorize`: the authorization code flow (RFC 6749 §4.1), with PKCE, PAR
-//! (RFC 9126) and `--cache`.
+//! (RFC 9126), `--print-url` and `--cache`.
 
 use clap::Args;
 use latchkey::{
     AuthorizationRequest, AuthorizationUrl, Client, PendingAuthorization, PkceVerifier, State,
     TokenSet, TokenSource,
 };
-use latchkey_ureq::Transport;
+use serde_json::json;
 
-use crate::cache::{self, Renewal};
-use crate::callback::{self, Source};
-use crate::context::options::{CacheArgs, CallbackArgs, Common};
-use crate::context::{
-    client, endpoint, joined_scopes, print_tokens, register_secrets, required, send, transport,
+use crate::cache::{self, Cached, Key};
+use crate::callback::{self, DEFAULT_MANUAL_REDIRECT, Source};
+use crate::context::options::{
+    AuthUrlArg, CacheArgs, ClientIdArg, IssuerArgs, LoginArgs, NetworkArgs, OutputArgs, ParamArgs,
+    ScopeArgs, SecretArgs, TokenUrlArg,
 };
+use crate::context::{Common, Wire, client, endpoint, print_result, print_tokens, wire};
 use crate::failure::Failure;
 use crate::listener::Mode;
 use crate::output::{add_secret, add_url_secrets};
@@ -22,17 +23,37 @@ use crate::say;
 /// `latchkey authorize`.
 #[derive(Debug, Args)]
 pub(crate) struct AuthorizeArgs {
-    /// The flags every flow takes.
     #[command(flatten)]
-    pub(crate) common: Common,
-    /// `--cache FILE`.
+    pub(crate) issuer: IssuerArgs,
     #[command(flatten)]
-    pub(crate) cache: CacheArgs,
-    /// How the redirect comes back.
+    pub(crate) auth_url: AuthUrlArg,
     #[command(flatten)]
-    pub(crate) callback: CallbackArgs,
+    pub(crate) token_url: TokenUrlArg,
+    /// Pushed authorization request endpoint (with --par) [default: from --issuer].
+    #[arg(long, value_name = "URL", help_heading = "Server")]
+    pub(crate) par_url: Option<String>,
+    #[command(flatten)]
+    pub(crate) client_id: ClientIdArg,
+    #[command(flatten)]
+    pub(crate) secret: SecretArgs,
+    #[command(flatten)]
+    pub(crate) scope: ScopeArgs,
+    #[command(flatten)]
+    pub(crate) params: ParamArgs,
+    /// Extra parameter for the authorization request only; repeatable.
+    #[arg(long = "auth-param", value_name = "KEY=VALUE", value_parser = crate::context::options::parse_param, help_heading = "Request")]
+    pub(crate) auth_params: Vec<(String, String)>,
+    /// Extra parameter for the token requests only; repeatable.
+    #[arg(long = "token-param", value_name = "KEY=VALUE", value_parser = crate::context::options::parse_param, help_heading = "Request")]
+    pub(crate) token_params: Vec<(String, String)>,
+    #[command(flatten)]
+    pub(crate) login: LoginArgs,
+    /// Print the authorization URL, state, PKCE verifier and nonce as JSON and exit; deliver
+    /// the redirect later with --callback URL --state STATE --code-verifier VERIFIER.
+    #[arg(long, conflicts_with_all = ["callback", "cache"], help_heading = "Login")]
+    pub(crate) print_url: bool,
     /// Turn PKCE off (only for servers that reject it; RFC 9700 recommends it for all).
-    #[arg(long, help_heading = "Callback")]
+    #[arg(long, help_heading = "Login")]
     pub(crate) no_pkce: bool,
     /// Use this PKCE verifier instead of a random one (for --callback URL in scripts).
     #[arg(
@@ -42,14 +63,36 @@ pub(crate) struct AuthorizeArgs {
         hide_env_values = true,
         allow_hyphen_values = true,
         conflicts_with = "no_pkce",
-        help_heading = "Callback"
+        help_heading = "Login"
     )]
     pub(crate) code_verifier: Option<String>,
     /// Push the authorization request to the server first (PAR, RFC 9126) and send only
     /// client_id and request_uri through the browser; automatic when --issuer's metadata
     /// requires it.
-    #[arg(long, help_heading = "Callback")]
+    #[arg(long, help_heading = "Login")]
     pub(crate) par: bool,
+    #[command(flatten)]
+    pub(crate) cache: CacheArgs,
+    #[command(flatten)]
+    pub(crate) output: OutputArgs,
+    #[command(flatten)]
+    pub(crate) network: NetworkArgs,
+}
+
+impl AuthorizeArgs {
+    /// The settings the context builds from.
+    fn common(&self) -> Common {
+        let mut common = Common::new(&self.issuer, &self.network, &self.client_id.client_id);
+        common.endpoints.auth_url = self.auth_url.auth_url.clone();
+        common.endpoints.token_url = self.token_url.token_url.clone();
+        common.endpoints.par_url = self.par_url.clone();
+        common.secret = self.secret.clone();
+        common.scope = self.scope.clone();
+        common.params = self.params.params.clone();
+        common.auth_params = self.auth_params.clone();
+        common.token_params = self.token_params.clone();
+        common
+    }
 }
 
 /// Runs `latchkey authorize`: a cached token set when `--cache` has one, else the code flow.
@@ -58,54 +101,66 @@ pub(crate) struct AuthorizeArgs {
 ///
 /// Whatever the flow met; see [`Failure`].
 pub(crate) fn run(args: &AuthorizeArgs) -> Result<(), Failure> {
-    let common = &args.common;
-    register_secrets(common);
+    let common = args.common();
+    common.register_secrets();
     if let Some(verifier) = &args.code_verifier {
         add_secret(verifier);
     }
-    let client_id = required(
-        common.client.client_id.as_deref(),
-        "authorize",
-        "--client-id",
-    )?;
-    // The endpoints, from their flags or from --issuer's metadata.
-    let endpoints = client(common, client_id, None)?;
-    endpoint(endpoints.authorization_endpoint(), "--auth-url", common)?;
-    let token_url = &endpoint(endpoints.token_endpoint(), "--token-url", common)?;
-    let transport = transport(common);
-    let renewal = Renewal {
-        client: &endpoints,
-        source: TokenSource::User,
-        scope: joined_scopes(&common.request.scopes),
-        transport: &transport,
-        verbose: common.verbose,
+    let wire = wire(&common);
+    if args.print_url {
+        return print_url(args, &common, &wire);
+    }
+    let cached = Cached {
+        args: &args.cache,
+        key: Key::of(&common),
+        wire: &wire,
+        output: args.output.output,
     };
-    let tokens = cache::tokens(args.cache.cache.as_deref(), renewal, || {
-        code_flow(args, client_id, &transport, token_url)
-    })?;
-    print_tokens(&tokens)
+    let tokens = cache::tokens(
+        cached,
+        || Ok((endpoints(&common)?, TokenSource::User)),
+        || code_flow(args, &common, &wire),
+    )?;
+    print_tokens(&tokens, args.output.output)
 }
 
-/// The code flow itself: the authorization URL, the redirect, the code exchange at
-/// `token_url`.
-fn code_flow(
+/// The client without a redirect URI, its authorization and token endpoints checked.
+fn endpoints(common: &Common) -> Result<Client, Failure> {
+    let client = client(common, None)?;
+    endpoint(client.authorization_endpoint(), "--auth-url", common)?;
+    endpoint(client.token_endpoint(), "--token-url", common)?;
+    Ok(client)
+}
+
+/// The authorization request (not yet built) for `redirect_uri`, from the flags; the nonce
+/// it carries for an OpenID Connect request.
+fn request<'c>(
     args: &AuthorizeArgs,
-    client_id: &str,
-    transport: &Transport,
-    token_url: &str,
-) -> Result<TokenSet, Failure> {
-    let common = &args.common;
-    let flags = &common.request;
-    let source = Source::new(&args.callback, flags.redirect_uri.as_deref())?;
-    let client = client(common, client_id, Some(&source.redirect_uri()))?;
+    common: &Common,
+    client: &'c Client,
+    redirect_uri: String,
+) -> Result<(AuthorizationRequest<'c>, Option<String>), Failure> {
     let mut request = client
         .authorization_code()
-        .scopes(&flags.scopes)
-        .redirect_uri(source.redirect_uri());
-    for (name, value) in flags.params.iter().chain(&flags.auth_params) {
+        .scopes(&common.scope.scopes)
+        .redirect_uri(redirect_uri);
+    for (name, value) in common.params.iter().chain(&common.auth_params) {
         request = request.param(name, value);
     }
-    if let Some(state) = &args.callback.state {
+    // OpenID Connect: a nonce binds the ID token to this request.
+    let given_nonce = common
+        .params
+        .iter()
+        .chain(&common.auth_params)
+        .any(|(k, _)| k == "nonce");
+    let nonce = if !given_nonce && common.scope().split(' ').any(|s| s == "openid") {
+        let nonce = State::generate()?.as_str().to_owned();
+        request = request.param("nonce", nonce.as_str());
+        Some(nonce)
+    } else {
+        None
+    };
+    if let Some(state) = &args.login.state {
         request = request.state(State::new(state.as_str()));
     }
     if args.no_pkce {
@@ -113,25 +168,66 @@ fn code_flow(
     } else if let Some(verifier) = &args.code_verifier {
         request = request.pkce_verifier(PkceVerifier::new(verifier.as_str())?);
     }
-    for resource in &flags.resources {
+    for resource in &common.scope.resources {
         request = request.resource(resource);
     }
-    let (url, pending) = authorization_url(common, &client, transport, request, args.par)?;
+    Ok((request, nonce))
+}
+
+/// `--print-url`: the authorization URL and what completing it later takes, as JSON.
+fn print_url(args: &AuthorizeArgs, common: &Common, wire: &Wire) -> Result<(), Failure> {
+    let redirect_uri = args
+        .login
+        .redirect_uri
+        .clone()
+        .unwrap_or_else(|| DEFAULT_MANUAL_REDIRECT.to_owned());
+    let client = client(common, Some(&redirect_uri))?;
+    endpoint(client.authorization_endpoint(), "--auth-url", common)?;
+    let (request, nonce) = request(args, common, &client, redirect_uri.clone())?;
+    let (url, pending) = authorization_url(common, &client, wire, request, args.par)?;
+    let verifier = pending
+        .pkce_verifier()
+        .map(|v| v.expose_secret().to_owned());
+    if let Some(verifier) = &verifier {
+        add_secret(verifier);
+    }
+    say!(
+        "latchkey: complete it with: latchkey authorize --callback URL --state STATE \
+         --code-verifier VERIFIER --redirect-uri {redirect_uri} (and the same client flags)"
+    );
+    print_result(&json!({
+        "authorization_url": url.as_str(),
+        "state": pending.state().as_str(),
+        "code_verifier": verifier,
+        "nonce": nonce,
+        "redirect_uri": redirect_uri,
+    }))
+}
+
+/// The code flow itself: the authorization URL, the redirect, the code exchange.
+fn code_flow(args: &AuthorizeArgs, common: &Common, wire: &Wire) -> Result<TokenSet, Failure> {
+    let source = Source::new(&args.login)?;
+    let client = client(common, Some(&source.redirect_uri()))?;
+    endpoint(client.authorization_endpoint(), "--auth-url", common)?;
+    let token_url = endpoint(client.token_endpoint(), "--token-url", common)?;
+    let (request, _nonce) = request(args, common, &client, source.redirect_uri())?;
+    let (url, pending) = authorization_url(common, &client, wire, request, args.par)?;
     if let Some(verifier) = pending.pkce_verifier() {
         add_secret(verifier.expose_secret());
     }
-    let deadline = callback::deadline(common.network.timeout);
-    source.announce(&url, args.callback.no_browser, Mode::Query, deadline);
-    let mut exchange = source.receive(Mode::Query, deadline, |params| {
+    let deadline = callback::deadline(&args.login);
+    source.announce(&url, args.login.no_browser, Mode::Query, deadline);
+    let state = pending.state().as_str().to_owned();
+    let mut exchange = source.receive(Mode::Query, deadline, &state, |params| {
         add_url_secrets(params);
         pending.callback(&client, params).map_err(Failure::from)
     })?;
     add_secret(exchange.code().expose_secret());
-    for resource in &flags.resources {
+    for resource in &common.scope.resources {
         exchange = exchange.resource(resource);
     }
     say!("latchkey: exchanging the authorization code at {token_url}");
-    send(transport, exchange, common.verbose)
+    wire.send(exchange)
 }
 
 /// The authorization URL: pushed first (RFC 9126) with `--par` or when the metadata requires
@@ -139,7 +235,7 @@ fn code_flow(
 fn authorization_url(
     common: &Common,
     client: &Client,
-    transport: &Transport,
+    wire: &Wire,
     request: AuthorizationRequest<'_>,
     par: bool,
 ) -> Result<(AuthorizationUrl, PendingAuthorization), Failure> {
@@ -152,5 +248,5 @@ fn authorization_url(
         common,
     )?;
     say!("latchkey: pushing the authorization request to {par_url} (RFC 9126)");
-    send(transport, request.push()?, common.verbose)
+    wire.send(request.push()?)
 }

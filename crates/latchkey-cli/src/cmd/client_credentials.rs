@@ -4,23 +4,36 @@
 use clap::Args;
 use latchkey::TokenSource;
 
-use crate::cache::{self, Renewal};
-use crate::context::options::{CacheArgs, Common};
-use crate::context::{
-    client, endpoint, joined_scopes, print_tokens, register_secrets, required, send, transport,
+use crate::cache::{self, Cached, Key};
+use crate::context::options::{
+    CacheArgs, ClientIdArg, IssuerArgs, NetworkArgs, OutputArgs, ParamArgs, ScopeArgs, SecretArgs,
+    TokenUrlArg,
 };
+use crate::context::{Common, client, endpoint, print_tokens, wire};
 use crate::failure::Failure;
 use crate::say;
 
 /// `latchkey client-credentials`.
 #[derive(Debug, Args)]
 pub(crate) struct ClientCredentialsArgs {
-    /// The flags every flow takes.
     #[command(flatten)]
-    pub(crate) common: Common,
-    /// `--cache FILE`.
+    pub(crate) issuer: IssuerArgs,
+    #[command(flatten)]
+    pub(crate) token_url: TokenUrlArg,
+    #[command(flatten)]
+    pub(crate) client_id: ClientIdArg,
+    #[command(flatten)]
+    pub(crate) secret: SecretArgs,
+    #[command(flatten)]
+    pub(crate) scope: ScopeArgs,
+    #[command(flatten)]
+    pub(crate) params: ParamArgs,
     #[command(flatten)]
     pub(crate) cache: CacheArgs,
+    #[command(flatten)]
+    pub(crate) output: OutputArgs,
+    #[command(flatten)]
+    pub(crate) network: NetworkArgs,
 }
 
 /// Runs `latchkey client-credentials`: a cached token set when `--cache` has one, else a
@@ -30,43 +43,46 @@ pub(crate) struct ClientCredentialsArgs {
 ///
 /// [`Failure::Usage`] without a client secret, and whatever the request met.
 pub(crate) fn run(args: &ClientCredentialsArgs) -> Result<(), Failure> {
-    let common = &args.common;
-    register_secrets(common);
-    let client_id = required(
-        common.client.client_id.as_deref(),
-        "client-credentials",
-        "--client-id",
-    )?;
-    if common.client.secret().is_none() {
+    let mut common = Common::new(&args.issuer, &args.network, &args.client_id.client_id);
+    common.endpoints.token_url = args.token_url.token_url.clone();
+    common.secret = args.secret.clone();
+    common.scope = args.scope.clone();
+    common.token_params = args.params.params.clone();
+    common.register_secrets();
+    if common.secret.secret().is_none() {
         return Err(Failure::Usage(
             "client-credentials needs a client secret: --client-secret or LATCHKEY_CLIENT_SECRET"
                 .into(),
         ));
     }
-    let client = client(common, client_id, None)?;
-    let token_url = &endpoint(client.token_endpoint(), "--token-url", common)?;
-    let transport = transport(common);
-    let scope = joined_scopes(&common.request.scopes);
-    let renewal = Renewal {
-        client: &client,
-        source: TokenSource::ClientCredentials {
-            scope: scope.clone(),
-            params: Vec::new(),
-        },
+    let wire = wire(&common);
+    let scope = common.scope();
+    let source = TokenSource::ClientCredentials {
         scope,
-        transport: &transport,
-        verbose: common.verbose,
+        params: Vec::new(),
     };
-    let tokens = cache::tokens(args.cache.cache.as_deref(), renewal, || {
-        let mut exchange = client.client_credentials()?;
-        for scope in &common.request.scopes {
-            exchange = exchange.scope(scope);
-        }
-        for resource in &common.request.resources {
-            exchange = exchange.resource(resource);
-        }
-        say!("latchkey: requesting a token at {token_url}");
-        send(&transport, exchange, common.verbose)
-    })?;
-    print_tokens(&tokens)
+    let cached = Cached {
+        args: &args.cache,
+        key: Key::of(&common),
+        wire: &wire,
+        output: args.output.output,
+    };
+    let tokens = cache::tokens(
+        cached,
+        || Ok((client(&common, None)?, source)),
+        || {
+            let client = client(&common, None)?;
+            let token_url = endpoint(client.token_endpoint(), "--token-url", &common)?;
+            let mut exchange = client.client_credentials()?;
+            for scope in &common.scope.scopes {
+                exchange = exchange.scope(scope);
+            }
+            for resource in &common.scope.resources {
+                exchange = exchange.resource(resource);
+            }
+            say!("latchkey: requesting a token at {token_url}");
+            wire.send(exchange)
+        },
+    )?;
+    print_tokens(&tokens, args.output.output)
 }

@@ -403,9 +403,13 @@ fn loom_native(demo: &Demo, steps: &mut Steps) -> Result<(), Failure> {
     line(&format!("    → GET {}", redact_url(&location)));
     let browser = demo.browser.clone();
     let deliver = thread::spawn(move || browser_get(&browser, &location));
-    let exchange = listener.wait(Mode::Query, Instant::now() + STEP_TIMEOUT, |query| {
-        Ok(pending.callback(&client, query)?)
-    });
+    let exchange = listener.wait(
+        Mode::Query,
+        Instant::now() + STEP_TIMEOUT,
+        |_| true,
+        |_| {},
+        |query| Ok(pending.callback(&client, query)?),
+    );
     let delivered = deliver
         .join()
         .map_err(|_| Failure::Other("the browser thread panicked".into()))?;

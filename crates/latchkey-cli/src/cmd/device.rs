@@ -1,27 +1,42 @@
 //! `latchkey device`: the device authorization grant (RFC 8628), with a live countdown on
 //! stderr while it polls.
 
-use std::io::{self, IsTerminal as _, Write as _};
 use std::time::Duration;
 
 use clap::Args;
+use latchkey::DeviceWait;
 use latchkey::{Error, ErrorCode};
-use latchkey_ureq::DeviceWait;
 
-use crate::context::options::Common;
-use crate::context::{
-    client, endpoint, joined_scopes, print_tokens, register_secrets, required, send, transport,
+use crate::context::options::{
+    ClientIdArg, IssuerArgs, NetworkArgs, OutputArgs, ParamArgs, ScopeArgs, SecretArgs, TokenUrlArg,
 };
+use crate::context::{Common, client, endpoint, print_tokens, wire};
 use crate::failure::Failure;
-use crate::output::add_secret;
+use crate::output::{LiveLine, add_secret};
 use crate::say;
 
 /// `latchkey device`.
 #[derive(Debug, Args)]
 pub(crate) struct DeviceArgs {
-    /// The flags every flow takes.
     #[command(flatten)]
-    pub(crate) common: Common,
+    pub(crate) issuer: IssuerArgs,
+    /// Device authorization endpoint [default: from --issuer].
+    #[arg(long, value_name = "URL", help_heading = "Server")]
+    pub(crate) device_url: Option<String>,
+    #[command(flatten)]
+    pub(crate) token_url: TokenUrlArg,
+    #[command(flatten)]
+    pub(crate) client_id: ClientIdArg,
+    #[command(flatten)]
+    pub(crate) secret: SecretArgs,
+    #[command(flatten)]
+    pub(crate) scope: ScopeArgs,
+    #[command(flatten)]
+    pub(crate) params: ParamArgs,
+    #[command(flatten)]
+    pub(crate) output: OutputArgs,
+    #[command(flatten)]
+    pub(crate) network: NetworkArgs,
 }
 
 /// Runs `latchkey device`: asks for a user code, shows it, polls until the user approves,
@@ -32,27 +47,31 @@ pub(crate) struct DeviceArgs {
 /// [`Failure::Other`] when the device code expired before approval, and whatever else the
 /// requests met.
 pub(crate) fn run(args: &DeviceArgs) -> Result<(), Failure> {
-    let common = &args.common;
-    register_secrets(common);
-    let client_id = required(common.client.client_id.as_deref(), "device", "--client-id")?;
-    let client = client(common, client_id, None)?;
+    let mut common = Common::new(&args.issuer, &args.network, &args.client_id.client_id);
+    common.endpoints.device_url = args.device_url.clone();
+    common.endpoints.token_url = args.token_url.token_url.clone();
+    common.secret = args.secret.clone();
+    common.scope = args.scope.clone();
+    common.token_params = args.params.params.clone();
+    common.register_secrets();
+    let client = client(&common, None)?;
     let device_url = endpoint(
         client.device_authorization_endpoint(),
         "--device-url",
-        common,
+        &common,
     )?;
-    endpoint(client.token_endpoint(), "--token-url", common)?;
-    let transport = transport(common);
+    endpoint(client.token_endpoint(), "--token-url", &common)?;
+    let wire = wire(&common);
     let mut request = client.device_authorization()?;
-    let scope = joined_scopes(&common.request.scopes);
+    let scope = common.scope();
     if !scope.is_empty() {
         request = request.scope(scope);
     }
-    for resource in &common.request.resources {
+    for resource in &common.scope.resources {
         request = request.resource(resource);
     }
     say!("latchkey: asking for a user code at {device_url}");
-    let auth = send(&transport, request, common.verbose)?;
+    let auth = wire.send(request)?;
     add_secret(auth.device_code.expose_secret());
     say!(
         "latchkey: on a device with a browser, open {}",
@@ -69,10 +88,12 @@ pub(crate) fn run(args: &DeviceArgs) -> Result<(), Failure> {
         poll.interval().as_secs()
     );
     let mut countdown = Countdown::new(poll.interval());
-    let result = transport.poll_device_with(poll, |wait| countdown.show(wait));
+    let result = wire.poll_device(poll, |wait| countdown.show(wait));
     countdown.finish();
     let tokens = match result {
-        Err(Error::Server(e)) if e.code == ErrorCode::ExpiredToken && e.status.is_none() => {
+        Err(Failure::OAuth(Error::Server(e)))
+            if e.code == ErrorCode::ExpiredToken && e.status.is_none() =>
+        {
             return Err(Failure::Other(
                 "the device code expired before the authorization was approved \
                  (expired_token); run `latchkey device` again"
@@ -81,16 +102,13 @@ pub(crate) fn run(args: &DeviceArgs) -> Result<(), Failure> {
         }
         other => other?,
     };
-    print_tokens(&tokens)
+    print_tokens(&tokens, args.output.output)
 }
 
 /// The live countdown while `device` waits: one rewritten line on a terminal; otherwise a
 /// line only when the server slows polling down.
 struct Countdown {
-    /// Whether stderr is a terminal, where the line is rewritten in place.
-    live: bool,
-    /// Whether a countdown line is on the screen now.
-    shown: bool,
+    line: LiveLine,
     /// The polling interval last announced.
     interval: Duration,
 }
@@ -99,8 +117,7 @@ impl Countdown {
     /// A countdown for polling every `interval`.
     fn new(interval: Duration) -> Self {
         Self {
-            live: io::stderr().is_terminal(),
-            shown: false,
+            line: LiveLine::new(),
             interval,
         }
     }
@@ -110,35 +127,21 @@ impl Countdown {
     fn show(&mut self, wait: DeviceWait) {
         if wait.interval != self.interval {
             self.interval = wait.interval;
-            self.finish();
+            self.line.finish();
             say!(
                 "latchkey: the server asked to slow down; polling every {} s",
                 wait.interval.as_secs()
             );
         }
-        if self.live {
-            let left = wait.expires_in.as_secs();
-            // Only digits and our own words: nothing to redact or escape.
-            let mut err = io::stderr().lock();
-            let _ = write!(
-                err,
-                "\r\x1b[2Klatchkey: waiting for approval, {}:{:02} left ({} polls)",
-                left / 60,
-                left % 60,
-                wait.polls
-            );
-            let _ = err.flush();
-            self.shown = true;
-        }
+        self.line.countdown(
+            "waiting for approval",
+            wait.expires_in,
+            &format!(" ({} polls)", wait.polls),
+        );
     }
 
     /// Clears the countdown line, if one is shown.
     fn finish(&mut self) {
-        if self.shown {
-            let mut err = io::stderr().lock();
-            let _ = write!(err, "\r\x1b[2K");
-            let _ = err.flush();
-            self.shown = false;
-        }
+        self.line.finish();
     }
 }

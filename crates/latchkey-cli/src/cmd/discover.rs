@@ -3,17 +3,19 @@
 
 use clap::Args;
 
-use crate::context::options::Common;
-use crate::context::{metadata, print_result, required};
+use crate::context::options::{IssuerArgs, NetworkArgs};
+use crate::context::{Common, metadata, print_result};
 use crate::failure::Failure;
 use crate::say;
 
 /// `latchkey discover`.
 #[derive(Debug, Args)]
+#[command(mut_arg("issuer", |arg| arg.required(true)))]
 pub(crate) struct DiscoverArgs {
-    /// The flags every flow takes (`--issuer` and `--well-known` among them).
     #[command(flatten)]
-    pub(crate) common: Common,
+    pub(crate) issuer: IssuerArgs,
+    #[command(flatten)]
+    pub(crate) network: NetworkArgs,
 }
 
 /// Runs `latchkey discover`: prints the issuer's metadata.
@@ -22,9 +24,11 @@ pub(crate) struct DiscoverArgs {
 ///
 /// [`Failure::Usage`] without `--issuer`, and whatever fetching the metadata met.
 pub(crate) fn run(args: &DiscoverArgs) -> Result<(), Failure> {
-    let common = &args.common;
-    let issuer = required(common.endpoints.issuer.as_deref(), "discover", "--issuer")?;
-    let metadata = metadata(common, issuer)?;
+    let common = Common::new(&args.issuer, &args.network, "latchkey");
+    let Some(issuer) = &args.issuer.issuer else {
+        return Err(Failure::Usage("discover needs --issuer".into()));
+    };
+    let metadata = metadata(&common, issuer)?;
     say!(
         "latchkey: the metadata of {} (issuer matches)",
         metadata.issuer

@@ -6,12 +6,13 @@ use std::time::SystemTime;
 use clap::Args;
 use latchkey::{State, TokenSet, TokenSource};
 
-use crate::cache::{self, Renewal};
+use crate::cache::{self, Cached, Key};
 use crate::callback::{self, Source};
-use crate::context::options::{CacheArgs, CallbackArgs, Common};
-use crate::context::{
-    client, endpoint, joined_scopes, print_tokens, register_secrets, required, transport,
+use crate::context::options::{
+    AuthUrlArg, CacheArgs, ClientIdArg, IssuerArgs, LoginArgs, NetworkArgs, OutputArgs, ParamArgs,
+    ScopeArgs,
 };
+use crate::context::{Common, client, endpoint, print_tokens, wire};
 use crate::failure::Failure;
 use crate::listener::Mode;
 use crate::output::add_url_secrets;
@@ -19,15 +20,24 @@ use crate::output::add_url_secrets;
 /// `latchkey implicit`.
 #[derive(Debug, Args)]
 pub(crate) struct ImplicitArgs {
-    /// The flags every flow takes.
     #[command(flatten)]
-    pub(crate) common: Common,
-    /// `--cache FILE`.
+    pub(crate) issuer: IssuerArgs,
+    #[command(flatten)]
+    pub(crate) auth_url: AuthUrlArg,
+    #[command(flatten)]
+    pub(crate) client_id: ClientIdArg,
+    #[command(flatten)]
+    pub(crate) scope: ScopeArgs,
+    #[command(flatten)]
+    pub(crate) params: ParamArgs,
+    #[command(flatten)]
+    pub(crate) login: LoginArgs,
     #[command(flatten)]
     pub(crate) cache: CacheArgs,
-    /// How the redirect comes back.
     #[command(flatten)]
-    pub(crate) callback: CallbackArgs,
+    pub(crate) output: OutputArgs,
+    #[command(flatten)]
+    pub(crate) network: NetworkArgs,
 }
 
 /// Runs `latchkey implicit`: a cached token set when `--cache` has one, else the implicit
@@ -37,53 +47,49 @@ pub(crate) struct ImplicitArgs {
 ///
 /// Whatever the flow met; see [`Failure`].
 pub(crate) fn run(args: &ImplicitArgs) -> Result<(), Failure> {
-    let common = &args.common;
-    register_secrets(common);
-    let client_id = required(
-        common.client.client_id.as_deref(),
-        "implicit",
-        "--client-id",
-    )?;
-    let endpoints = client(common, client_id, None)?;
-    endpoint(endpoints.authorization_endpoint(), "--auth-url", common)?;
-    // Refreshable only with a token endpoint and a refresh token; else reused or replaced.
-    let transport = transport(common);
-    let renewal = Renewal {
-        client: &endpoints,
-        source: TokenSource::User,
-        scope: joined_scopes(&common.request.scopes),
-        transport: &transport,
-        verbose: common.verbose,
+    let mut common = Common::new(&args.issuer, &args.network, &args.client_id.client_id);
+    common.endpoints.auth_url = args.auth_url.auth_url.clone();
+    common.scope = args.scope.clone();
+    common.auth_params = args.params.params.clone();
+    let wire = wire(&common);
+    let cached = Cached {
+        args: &args.cache,
+        key: Key::of(&common),
+        wire: &wire,
+        output: args.output.output,
     };
-    let tokens = cache::tokens(args.cache.cache.as_deref(), renewal, || {
-        implicit_flow(args, client_id)
-    })?;
-    print_tokens(&tokens)
+    // Refreshable only with a token endpoint and a refresh token; else reused or replaced.
+    let tokens = cache::tokens(
+        cached,
+        || Ok((client(&common, None)?, TokenSource::User)),
+        || implicit_flow(args, &common),
+    )?;
+    print_tokens(&tokens, args.output.output)
 }
 
 /// The implicit flow itself: the authorization URL, then the token from the redirect.
-fn implicit_flow(args: &ImplicitArgs, client_id: &str) -> Result<TokenSet, Failure> {
-    let common = &args.common;
-    let flags = &common.request;
-    let source = Source::new(&args.callback, flags.redirect_uri.as_deref())?;
-    let client = client(common, client_id, Some(&source.redirect_uri()))?;
+fn implicit_flow(args: &ImplicitArgs, common: &Common) -> Result<TokenSet, Failure> {
+    let source = Source::new(&args.login)?;
+    let client = client(common, Some(&source.redirect_uri()))?;
+    endpoint(client.authorization_endpoint(), "--auth-url", common)?;
     let mut request = client
         .implicit()
-        .scopes(&flags.scopes)
+        .scopes(&common.scope.scopes)
         .redirect_uri(source.redirect_uri());
-    for (name, value) in flags.params.iter().chain(&flags.auth_params) {
+    for (name, value) in &common.auth_params {
         request = request.param(name, value);
     }
-    if let Some(state) = &args.callback.state {
+    if let Some(state) = &args.login.state {
         request = request.state(State::new(state.as_str()));
     }
-    for resource in &flags.resources {
+    for resource in &common.scope.resources {
         request = request.param("resource", resource);
     }
     let (url, pending) = request.build()?;
-    let deadline = callback::deadline(common.network.timeout);
-    source.announce(&url, args.callback.no_browser, Mode::Fragment, deadline);
-    source.receive(Mode::Fragment, deadline, |params| {
+    let deadline = callback::deadline(&args.login);
+    source.announce(&url, args.login.no_browser, Mode::Fragment, deadline);
+    let state = pending.state().as_str().to_owned();
+    source.receive(Mode::Fragment, deadline, &state, |params| {
         add_url_secrets(params);
         // A server may put an error in the query rather than the fragment.
         let params = match params.split_once('#') {

@@ -3,8 +3,8 @@
 use clap::Args;
 use latchkey::{AccessToken, RefreshToken};
 
-use crate::context::options::{Common, Hint, TokenArgs};
-use crate::context::{client, endpoint, print_result, register_secrets, required, send, transport};
+use crate::context::options::{ClientIdArg, Hint, IssuerArgs, NetworkArgs, SecretArgs, TokenArgs};
+use crate::context::{Common, client, endpoint, print_result, wire};
 use crate::failure::Failure;
 use crate::output::add_secret;
 use crate::say;
@@ -12,12 +12,20 @@ use crate::say;
 /// `latchkey introspect`.
 #[derive(Debug, Args)]
 pub(crate) struct IntrospectArgs {
-    /// The flags every flow takes.
     #[command(flatten)]
-    pub(crate) common: Common,
+    pub(crate) issuer: IssuerArgs,
+    /// Token introspection endpoint [default: from --issuer].
+    #[arg(long, value_name = "URL", help_heading = "Server")]
+    pub(crate) introspection_url: Option<String>,
+    #[command(flatten)]
+    pub(crate) client_id: ClientIdArg,
+    #[command(flatten)]
+    pub(crate) secret: SecretArgs,
     /// `--token` and `--token-type-hint`.
     #[command(flatten)]
     pub(crate) token: TokenArgs,
+    #[command(flatten)]
+    pub(crate) network: NetworkArgs,
 }
 
 /// Runs `latchkey introspect`: prints the server's answer (`active`, `scope`, `exp`...).
@@ -26,19 +34,16 @@ pub(crate) struct IntrospectArgs {
 ///
 /// Whatever the request met; see [`Failure`].
 pub(crate) fn run(args: &IntrospectArgs) -> Result<(), Failure> {
-    let common = &args.common;
-    register_secrets(common);
+    let mut common = Common::new(&args.issuer, &args.network, &args.client_id.client_id);
+    common.endpoints.introspection_url = args.introspection_url.clone();
+    common.secret = args.secret.clone();
+    common.register_secrets();
     add_secret(&args.token.token);
-    let client_id = required(
-        common.client.client_id.as_deref(),
-        "introspect",
-        "--client-id",
-    )?;
-    let client = client(common, client_id, None)?;
+    let client = client(&common, None)?;
     let url = endpoint(
         client.introspection_endpoint(),
         "--introspection-url",
-        common,
+        &common,
     )?;
     let token = args.token.token.as_str();
     let request = match args.token.token_type_hint {
@@ -47,7 +52,7 @@ pub(crate) fn run(args: &IntrospectArgs) -> Result<(), Failure> {
         None => client.introspect(&AccessToken::new(token))?.without_hint(),
     };
     say!("latchkey: introspecting at {url}");
-    let answer = send(&transport(common), request, common.verbose)?;
+    let answer = wire(&common).send(request)?;
     if answer.active {
         say!("latchkey: the token is active");
     } else {

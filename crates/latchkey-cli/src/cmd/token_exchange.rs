@@ -3,10 +3,10 @@
 use clap::Args;
 use latchkey::token_types;
 
-use crate::context::options::Common;
-use crate::context::{
-    client, endpoint, joined_scopes, print_tokens, register_secrets, required, send, transport,
+use crate::context::options::{
+    ClientIdArg, IssuerArgs, NetworkArgs, OutputArgs, ParamArgs, ScopeArgs, SecretArgs, TokenUrlArg,
 };
+use crate::context::{Common, client, endpoint, print_tokens, wire};
 use crate::failure::Failure;
 use crate::output::add_secret;
 use crate::say;
@@ -14,9 +14,18 @@ use crate::say;
 /// `latchkey token-exchange`.
 #[derive(Debug, Args)]
 pub(crate) struct TokenExchangeArgs {
-    /// The flags every flow takes.
     #[command(flatten)]
-    pub(crate) common: Common,
+    pub(crate) issuer: IssuerArgs,
+    #[command(flatten)]
+    pub(crate) token_url: TokenUrlArg,
+    #[command(flatten)]
+    pub(crate) client_id: ClientIdArg,
+    #[command(flatten)]
+    pub(crate) secret: SecretArgs,
+    #[command(flatten)]
+    pub(crate) scope: ScopeArgs,
+    #[command(flatten)]
+    pub(crate) params: ParamArgs,
     /// The token to exchange. Prefer the LATCHKEY_SUBJECT_TOKEN environment variable.
     #[arg(
         long,
@@ -46,6 +55,10 @@ pub(crate) struct TokenExchangeArgs {
     /// The type of token wanted (as for --subject-token-type) [default: the server's choice].
     #[arg(long, value_name = "TYPE", value_parser = token_type, help_heading = "Token exchange")]
     pub(crate) requested_token_type: Option<String>,
+    #[command(flatten)]
+    pub(crate) output: OutputArgs,
+    #[command(flatten)]
+    pub(crate) network: NetworkArgs,
 }
 
 /// A token type: a short name from RFC 8693 §3, or any URI.
@@ -74,19 +87,18 @@ fn token_type(s: &str) -> Result<String, String> {
 ///
 /// Whatever the request met; see [`Failure`].
 pub(crate) fn run(args: &TokenExchangeArgs) -> Result<(), Failure> {
-    let common = &args.common;
-    register_secrets(common);
+    let mut common = Common::new(&args.issuer, &args.network, &args.client_id.client_id);
+    common.endpoints.token_url = args.token_url.token_url.clone();
+    common.secret = args.secret.clone();
+    common.scope = args.scope.clone();
+    common.token_params = args.params.params.clone();
+    common.register_secrets();
     add_secret(&args.subject_token);
     if let Some(actor) = &args.actor_token {
         add_secret(actor);
     }
-    let client_id = required(
-        common.client.client_id.as_deref(),
-        "token-exchange",
-        "--client-id",
-    )?;
-    let client = client(common, client_id, None)?;
-    let url = endpoint(client.token_endpoint(), "--token-url", common)?;
+    let client = client(&common, None)?;
+    let url = endpoint(client.token_endpoint(), "--token-url", &common)?;
     let mut exchange = client.token_exchange(
         args.subject_token.as_str(),
         args.subject_token_type.as_str(),
@@ -97,16 +109,16 @@ pub(crate) fn run(args: &TokenExchangeArgs) -> Result<(), Failure> {
     if let Some(kind) = &args.requested_token_type {
         exchange = exchange.requested_token_type(kind.as_str());
     }
-    let scope = joined_scopes(&common.request.scopes);
+    let scope = common.scope();
     if !scope.is_empty() {
         exchange = exchange.scope(scope);
     }
-    for resource in &common.request.resources {
+    for resource in &common.scope.resources {
         exchange = exchange.resource(resource);
     }
     say!("latchkey: exchanging the token at {url}");
-    let tokens = send(&transport(common), exchange, common.verbose)?;
-    print_tokens(&tokens)
+    let tokens = wire(&common).send(exchange)?;
+    print_tokens(&tokens, args.output.output)
 }
 
 #[cfg(test)]

@@ -3,21 +3,23 @@
 use clap::Args;
 use latchkey::AccessToken;
 
-use crate::context::options::Common;
-use crate::context::{client, endpoint, print_result, register_secrets, send, transport};
+use crate::context::options::{IssuerArgs, NetworkArgs};
+use crate::context::{Common, client, endpoint, print_result, wire};
 use crate::failure::Failure;
 use crate::output::add_secret;
 use crate::say;
 
-/// The client_id used by `userinfo` when none is given (userinfo does not send it).
+/// The client_id `userinfo` builds its client with (userinfo does not send one).
 const USERINFO_CLIENT_ID: &str = "latchkey";
 
 /// `latchkey userinfo`.
 #[derive(Debug, Args)]
 pub(crate) struct UserinfoArgs {
-    /// The flags every flow takes.
     #[command(flatten)]
-    pub(crate) common: Common,
+    pub(crate) issuer: IssuerArgs,
+    /// Userinfo endpoint [default: from --issuer].
+    #[arg(long, value_name = "URL", help_heading = "Server")]
+    pub(crate) userinfo_url: Option<String>,
     /// The access token (a value starting with `-` is fine). Prefer the
     /// LATCHKEY_ACCESS_TOKEN environment variable.
     #[arg(
@@ -26,9 +28,12 @@ pub(crate) struct UserinfoArgs {
         env = "LATCHKEY_ACCESS_TOKEN",
         hide_env_values = true,
         allow_hyphen_values = true,
-        required = true
+        required = true,
+        help_heading = "Token"
     )]
     pub(crate) access_token: String,
+    #[command(flatten)]
+    pub(crate) network: NetworkArgs,
 }
 
 /// Runs `latchkey userinfo`: prints the claims JSON.
@@ -37,18 +42,13 @@ pub(crate) struct UserinfoArgs {
 ///
 /// Whatever the request met; see [`Failure`].
 pub(crate) fn run(args: &UserinfoArgs) -> Result<(), Failure> {
-    let common = &args.common;
-    register_secrets(common);
+    let mut common = Common::new(&args.issuer, &args.network, USERINFO_CLIENT_ID);
+    common.endpoints.userinfo_url = args.userinfo_url.clone();
     add_secret(&args.access_token);
-    let client_id = common
-        .client
-        .client_id
-        .as_deref()
-        .unwrap_or(USERINFO_CLIENT_ID);
-    let client = client(common, client_id, None)?;
-    let userinfo_url = &endpoint(client.userinfo_endpoint(), "--userinfo-url", common)?;
+    let client = client(&common, None)?;
+    let userinfo_url = endpoint(client.userinfo_endpoint(), "--userinfo-url", &common)?;
     let exchange = client.userinfo(&AccessToken::new(args.access_token.as_str()))?;
     say!("latchkey: calling {userinfo_url}");
-    let claims = send(&transport(common), exchange, common.verbose)?;
+    let claims = wire(&common).send(exchange)?;
     print_result(&claims)
 }

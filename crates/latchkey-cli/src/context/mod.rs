@@ -1,43 +1,89 @@
-//! The shared context of every subcommand: the flags they have in common ([`options`]), and
-//! what is built from them: the [`Client`] (with `--issuer`'s metadata), the blocking
-//! [`Transport`], sending with `--verbose`, checking endpoints, and printing the result.
+//! The shared context of every subcommand: the flag groups ([`options`]), the plain
+//! [`Common`] settings a subcommand fills from the groups it flattens, and what is built from
+//! them: the [`Client`] (with `--issuer`'s metadata), the [`Wire`] requests go over (with
+//! `-v` and the retry lines), checking endpoints, and printing the result.
 //!
 //! The `cmd` modules import from here; nothing here imports from them.
 
 pub(crate) mod options;
 
 use std::sync::{Mutex, PoisonError};
-use std::time::{Duration, SystemTime};
+use std::time::SystemTime;
 
+use latchkey::drive::{DevicePolling, SendDriver, TransportSettings};
+use latchkey::providers::{self, Provider};
 use latchkey::{
-    BodyEncoding, Client, ClientAuth, Discovery, Error, Exchange, ResponseError, RetryPolicy,
-    ServerMetadata, TokenSet, Url, WellKnown,
+    BodyEncoding, Client, ClientAuth, DevicePoll, DeviceWait, Discovery, Error, ErrorCode,
+    Exchange, ResponseError, RetryPolicy, ServerMetadata, TokenSet, Url, WellKnown,
 };
 use latchkey_ureq::Transport;
 use serde::Serialize;
 
-use self::options::{AuthMethod, Body, Common, WellKnownDoc};
+use self::options::{
+    AuthMethod, Body, IssuerArgs, NetworkArgs, Output, ProviderName, ScopeArgs, SecretArgs,
+    WellKnownDoc,
+};
 use crate::failure::Failure;
-use crate::output::{add_secret, add_token_secrets, print_json, token_object};
+use crate::output::{Object, add_secret, add_token_secrets, print_json, print_lines, token_object};
 use crate::say;
-use crate::trace::{Traced, snapshot};
+use crate::trace::{Limits, Watch};
 
-/// Masks the secrets given on the command line or in the environment on stderr.
-pub(crate) fn register_secrets(common: &Common) {
-    if let Some(secret) = &common.client.client_secret {
-        add_secret(secret);
-    }
+/// The endpoint flags a subcommand has (those it does not have stay `None`).
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Endpoints {
+    pub(crate) auth_url: Option<String>,
+    pub(crate) token_url: Option<String>,
+    pub(crate) userinfo_url: Option<String>,
+    pub(crate) device_url: Option<String>,
+    pub(crate) revocation_url: Option<String>,
+    pub(crate) introspection_url: Option<String>,
+    pub(crate) par_url: Option<String>,
 }
 
-/// Returns the flag's value or a usage error naming it.
-pub(crate) fn required<'a>(
-    value: Option<&'a str>,
-    command: &str,
-    flag: &str,
-) -> Result<&'a str, Failure> {
-    match value {
-        Some(value) if !value.is_empty() => Ok(value),
-        _ => Err(Failure::Usage(format!("{command} needs {flag}"))),
+/// What building the client and sending need, filled by each subcommand from the flag
+/// groups it flattens; a group it does not have stays empty.
+#[derive(Debug, Clone)]
+pub(crate) struct Common {
+    pub(crate) issuer: IssuerArgs,
+    pub(crate) endpoints: Endpoints,
+    pub(crate) client_id: String,
+    pub(crate) secret: SecretArgs,
+    pub(crate) scope: ScopeArgs,
+    /// `--param`: on the authorization request and the token requests.
+    pub(crate) params: Vec<(String, String)>,
+    /// `--auth-param`: on the authorization request only.
+    pub(crate) auth_params: Vec<(String, String)>,
+    /// `--token-param`: on the token requests only.
+    pub(crate) token_params: Vec<(String, String)>,
+    pub(crate) network: NetworkArgs,
+}
+
+impl Common {
+    /// Settings with `--issuer`, the network flags and the client_id; the rest empty.
+    pub(crate) fn new(issuer: &IssuerArgs, network: &NetworkArgs, client_id: &str) -> Self {
+        Self {
+            issuer: issuer.clone(),
+            endpoints: Endpoints::default(),
+            client_id: client_id.to_owned(),
+            secret: SecretArgs::default(),
+            scope: ScopeArgs::default(),
+            params: Vec::new(),
+            auth_params: Vec::new(),
+            token_params: Vec::new(),
+            network: network.clone(),
+        }
+    }
+
+    /// Masks the client secret given on the command line or in the environment on stderr.
+    pub(crate) fn register_secrets(&self) {
+        if let Some(secret) = &self.secret.client_secret {
+            add_secret(secret);
+        }
+    }
+
+    /// The scopes as one space-separated value, each once.
+    pub(crate) fn scope(&self) -> String {
+        joined_scopes(&self.scope.scopes)
     }
 }
 
@@ -52,65 +98,186 @@ pub(crate) fn joined_scopes(scopes: &[String]) -> String {
     out.join(" ")
 }
 
-/// Builds the client from the flags: `--issuer`'s metadata first, then the endpoint flags,
-/// which win over it.
-pub(crate) fn client(
-    common: &Common,
-    client_id: &str,
-    redirect_uri: Option<&str>,
-) -> Result<Client, Failure> {
+/// The client authentication method the last client was built with, for the hint on an
+/// `invalid_client` answer.
+static AUTH_METHOD: Mutex<Option<ClientAuth>> = Mutex::new(None);
+
+/// Builds the client from the settings: `--issuer`'s metadata first, then the endpoint
+/// flags, which win over it.
+///
+/// # Errors
+///
+/// [`Failure::Usage`] when `--issuer`'s metadata shows that the client authentication
+/// cannot work; whatever fetching the metadata or building the client met.
+pub(crate) fn client(common: &Common, redirect_uri: Option<&str>) -> Result<Client, Failure> {
     let endpoints = &common.endpoints;
-    let mut builder = Client::builder(client_id).body_encoding(match common.client.body {
-        Body::Form => BodyEncoding::Form,
-        Body::Json => BodyEncoding::Json,
-        Body::Multipart => BodyEncoding::Multipart,
-    });
+    let mut builder = match preset(common)? {
+        Some(provider) => provider.client(common.client_id.as_str()),
+        None => Client::builder(common.client_id.as_str()),
+    };
+    if let Some(body) = common.secret.body {
+        builder = builder.body_encoding(match body {
+            Body::Form => BodyEncoding::Form,
+            Body::Json => BodyEncoding::Json,
+            Body::Multipart => BodyEncoding::Multipart,
+        });
+    }
     // --issuer (discovery) first, so that the endpoint flags below win.
-    if let Some(issuer) = &endpoints.issuer {
-        builder = builder.metadata(&metadata(common, issuer)?);
+    if let Some(issuer) = &common.issuer.issuer {
+        let metadata = metadata(common, issuer)?;
+        check_auth_method(common, &metadata)?;
+        builder = builder.metadata(&metadata);
     }
-    if let Some(url) = &endpoints.device_url {
-        builder = builder.device_authorization_endpoint(url.as_str());
+    let urls = [
+        (&endpoints.device_url, ClientUrl::Device),
+        (&endpoints.revocation_url, ClientUrl::Revocation),
+        (&endpoints.introspection_url, ClientUrl::Introspection),
+        (&endpoints.par_url, ClientUrl::Par),
+        (&endpoints.auth_url, ClientUrl::Authorization),
+        (&endpoints.token_url, ClientUrl::Token),
+        (&endpoints.userinfo_url, ClientUrl::Userinfo),
+    ];
+    for (url, which) in urls {
+        if let Some(url) = url {
+            builder = which.set(builder, url);
+        }
     }
-    if let Some(url) = &endpoints.revocation_url {
-        builder = builder.revocation_endpoint(url.as_str());
-    }
-    if let Some(url) = &endpoints.introspection_url {
-        builder = builder.introspection_endpoint(url.as_str());
-    }
-    if let Some(url) = &endpoints.par_url {
-        builder = builder.pushed_authorization_request_endpoint(url.as_str());
-    }
-    if let Some(secret) = common.client.secret() {
+    if let Some(secret) = common.secret.secret() {
         builder = builder.client_secret(secret);
     }
-    if let Some(method) = common.client.auth_method {
+    if let Some(method) = common.secret.auth_method {
         builder = builder.auth_method(match method {
             AuthMethod::Basic => ClientAuth::Basic,
             AuthMethod::Post => ClientAuth::Post,
             AuthMethod::None => ClientAuth::None,
         });
     }
-    if let Some(url) = &endpoints.auth_url {
-        builder = builder.authorization_endpoint(url.as_str());
-    }
-    if let Some(url) = &endpoints.token_url {
-        builder = builder.token_endpoint(url.as_str());
-    }
-    if let Some(url) = &endpoints.userinfo_url {
-        builder = builder.userinfo_endpoint(url.as_str());
-    }
     if let Some(uri) = redirect_uri {
         builder = builder.redirect_uri(uri);
     }
-    if let Some(audience) = &common.request.audience {
+    if let Some(audience) = &common.scope.audience {
         builder = builder.audience(audience.as_str());
     }
-    let request = &common.request;
-    for (name, value) in request.params.iter().chain(&request.token_params) {
+    for (name, value) in common.params.iter().chain(&common.token_params) {
         builder = builder.token_param(name.as_str(), value.as_str());
     }
-    Ok(builder.build()?)
+    let client = builder.build()?;
+    *AUTH_METHOD.lock().unwrap_or_else(PoisonError::into_inner) = Some(client.auth_method());
+    Ok(client)
+}
+
+/// The `--provider` preset with its `--tenant`, `--domain`... filled in.
+///
+/// # Errors
+///
+/// [`Failure::Usage`] for a missing or unusable provider setting.
+pub(crate) fn preset(common: &Common) -> Result<Option<Provider>, Failure> {
+    let args = &common.issuer;
+    let Some(name) = args.provider else {
+        return Ok(None);
+    };
+    let needs = |value: &Option<String>, flag: &str| {
+        value.clone().ok_or_else(|| {
+            Failure::Usage(format!(
+                "--provider {}: needs {flag}",
+                clap::ValueEnum::to_possible_value(&name)
+                    .map_or_else(String::new, |v| v.get_name().to_owned())
+            ))
+        })
+    };
+    let usage = |e: Error| Failure::Usage(format!("--provider: {e}"));
+    let provider = match name {
+        ProviderName::Github => providers::github(),
+        ProviderName::Google => providers::google(),
+        ProviderName::Microsoft => {
+            providers::microsoft(&needs(&args.tenant, "--tenant")?).map_err(usage)?
+        }
+        ProviderName::Auth0 => {
+            providers::auth0(&needs(&args.domain, "--domain")?).map_err(usage)?
+        }
+        ProviderName::Okta => {
+            let server = args.authorization_server.as_deref().unwrap_or("default");
+            providers::okta(&needs(&args.domain, "--domain")?, server).map_err(usage)?
+        }
+        ProviderName::Keycloak => providers::keycloak(
+            &needs(&args.base_url, "--base-url")?,
+            &needs(&args.realm, "--realm")?,
+        )
+        .map_err(usage)?,
+        ProviderName::Gitlab => {
+            providers::gitlab(args.base_url.as_deref().unwrap_or("https://gitlab.com"))
+                .map_err(usage)?
+        }
+        ProviderName::LoomAi => providers::loom_ai(),
+        ProviderName::Coloop => providers::coloop(),
+        ProviderName::Blooma => providers::blooma(&needs(&common.scope.audience, "--audience")?),
+        ProviderName::LoopAndTie => providers::loop_and_tie(),
+    };
+    Ok(Some(provider))
+}
+
+/// The endpoint a flag sets on the client builder.
+#[derive(Clone, Copy)]
+enum ClientUrl {
+    Authorization,
+    Token,
+    Userinfo,
+    Device,
+    Revocation,
+    Introspection,
+    Par,
+}
+
+impl ClientUrl {
+    fn set(self, builder: latchkey::ClientBuilder, url: &str) -> latchkey::ClientBuilder {
+        match self {
+            Self::Authorization => builder.authorization_endpoint(url),
+            Self::Token => builder.token_endpoint(url),
+            Self::Userinfo => builder.userinfo_endpoint(url),
+            Self::Device => builder.device_authorization_endpoint(url),
+            Self::Revocation => builder.revocation_endpoint(url),
+            Self::Introspection => builder.introspection_endpoint(url),
+            Self::Par => builder.pushed_authorization_request_endpoint(url),
+        }
+    }
+}
+
+/// Refuses, before any login, a client authentication the server says it does not accept:
+/// a secret when it lists neither `client_secret_basic` nor `client_secret_post`, or an
+/// `--auth-method` it does not list. (Without a secret the client is public; a server that
+/// does not list `none` gets a note, since many accept public clients without saying so.)
+fn check_auth_method(common: &Common, metadata: &ServerMetadata) -> Result<(), Failure> {
+    let Some(listed) = &metadata.token_endpoint_auth_methods_supported else {
+        return Ok(());
+    };
+    if listed.is_empty() || common.endpoints.token_url.is_some() {
+        return Ok(());
+    }
+    let lists = |name: &str| listed.iter().any(|m| m == name);
+    let shown = listed.join(", ");
+    match (common.secret.auth_method, common.secret.secret()) {
+        (Some(AuthMethod::None), _) | (None, None) => {
+            if !lists("none") {
+                say!(
+                    "latchkey: note: the server lists only {shown} in \
+                     token_endpoint_auth_methods_supported; without a client secret, none is used"
+                );
+            }
+            Ok(())
+        }
+        (Some(method), _) if !lists(method.metadata_name()) => Err(Failure::Usage(format!(
+            "--auth-method {}: the server supports only {shown} \
+             (token_endpoint_auth_methods_supported)",
+            method.flag_value()
+        ))),
+        (None, Some(_)) if !lists("client_secret_basic") && !lists("client_secret_post") => {
+            Err(Failure::Usage(format!(
+                "the server supports only {shown} (token_endpoint_auth_methods_supported); \
+                 latchkey authenticates with client_secret_basic, client_secret_post or none"
+            )))
+        }
+        _ => Ok(()),
+    }
 }
 
 /// The metadata fetched so far in this process, so that a command that builds its client
@@ -125,7 +292,19 @@ pub(crate) fn metadata(common: &Common, issuer: &str) -> Result<ServerMetadata, 
     if let Some((_, metadata)) = discovered.iter().find(|(i, _)| i == issuer) {
         return Ok(metadata.clone());
     }
-    let metadata = fetch_metadata(common, issuer)?;
+    let metadata = fetch_metadata(common, issuer).map_err(|failure| {
+        // The most common cause of an issuer mismatch: a slash too many.
+        match (issuer.strip_suffix('/'), &failure) {
+            (Some(trimmed), Failure::OAuth(Error::Response(_)) | Failure::OAuth(Error::Config(_)))
+                if trimmed.contains("://") && !trimmed.ends_with(':') =>
+            {
+                failure.with_hint(format!(
+                    "the issuer ends with a slash; most servers' issuer has none: try --issuer {trimmed}"
+                ))
+            }
+            _ => failure,
+        }
+    })?;
     discovered.push((issuer.to_owned(), metadata.clone()));
     Ok(metadata)
 }
@@ -133,16 +312,16 @@ pub(crate) fn metadata(common: &Common, issuer: &str) -> Result<ServerMetadata, 
 /// Fetches the metadata [`metadata`] describes, without looking at what was fetched before.
 fn fetch_metadata(common: &Common, issuer: &str) -> Result<ServerMetadata, Failure> {
     check_url("--issuer", issuer, common.network.insecure_http)?;
-    let transport = transport(common);
+    let wire = wire(common);
     let fetch = |kind| -> Result<ServerMetadata, Failure> {
         let discovery = Discovery::new(issuer, kind)?;
         say!(
             "latchkey: fetching the server metadata at {}",
             discovery.url()
         );
-        send(&transport, discovery, common.verbose)
+        wire.send(discovery)
     };
-    match common.endpoints.well_known {
+    match common.issuer.well_known {
         Some(WellKnownDoc::Oauth) => fetch(WellKnown::OAuthAuthorizationServer),
         Some(WellKnownDoc::Openid) => fetch(WellKnown::OpenIdConfiguration),
         None => match fetch(WellKnown::OAuthAuthorizationServer) {
@@ -177,7 +356,7 @@ pub(crate) fn check_url(flag: &str, url: &str, insecure_http: bool) -> Result<()
 /// checked like a flag.
 pub(crate) fn endpoint(url: Option<&Url>, flag: &str, common: &Common) -> Result<String, Failure> {
     let Some(url) = url else {
-        return Err(Failure::Usage(match &common.endpoints.issuer {
+        return Err(Failure::Usage(match &common.issuer.issuer {
             Some(issuer) => format!("the metadata of {issuer} has no endpoint for {flag}"),
             None => format!("this needs {flag} or --issuer"),
         }));
@@ -186,41 +365,106 @@ pub(crate) fn endpoint(url: Option<&Url>, flag: &str, common: &Common) -> Result
     Ok(url.to_string())
 }
 
-/// The blocking transport, configured from `--timeout`, `--insecure-http` and `--retries`.
-pub(crate) fn transport(common: &Common) -> Transport {
+/// How requests go out: the blocking transport and its settings, `-v`, and the network
+/// flags (for naming the limit that fired).
+pub(crate) struct Wire {
+    transport: Transport,
+    settings: TransportSettings,
+    network: NetworkArgs,
+}
+
+/// The wire, configured from `--connect-timeout`, `--max-time`, `--insecure-http` and
+/// `--retries`.
+pub(crate) fn wire(common: &Common) -> Wire {
     let network = &common.network;
     let policy = if network.retries == 0 {
         RetryPolicy::never()
     } else {
         RetryPolicy::with_retries(network.retries)
     };
-    let mut builder = Transport::builder()
+    let mut settings = TransportSettings::default();
+    settings.connect_timeout = network.connect_timeout;
+    settings.timeout = network.max_time;
+    settings.allow_insecure_http = network.insecure_http;
+    settings.retry_policy = policy;
+    let transport = Transport::builder()
         .allow_insecure_http(network.insecure_http)
-        .retry_policy(policy);
-    if let Some(timeout) = network.timeout {
-        builder = builder
-            .timeout(timeout)
-            .connect_timeout(timeout.min(Duration::from_secs(10)));
+        .retry_policy(policy)
+        .timeout(network.max_time)
+        .connect_timeout(network.connect_timeout)
+        .build();
+    Wire {
+        transport,
+        settings,
+        network: network.clone(),
     }
-    builder.build()
 }
 
-/// Sends an exchange; with `--verbose`, shows the request (secrets redacted) and the status.
-pub(crate) fn send<E: Exchange>(
-    transport: &Transport,
-    exchange: E,
-    verbose: bool,
-) -> Result<E::Output, Failure> {
-    let (traced, record) = Traced::new(exchange);
-    let result = transport.send(traced);
-    if verbose {
-        let record = snapshot(&record);
-        for line in record.request_lines() {
-            say!("> {line}");
-        }
-        say!("< {}", record.status_line());
+impl Wire {
+    /// Sends an exchange: one line per retry; with `-v`, every request and answer.
+    pub(crate) fn send<E: Exchange>(&self, exchange: E) -> Result<E::Output, Failure> {
+        let driver = Watch::retrying(
+            SendDriver::new(exchange, &self.settings),
+            self.network.verbose,
+            self.network.retries.saturating_add(1),
+            self.limits(),
+        );
+        self.transport
+            .run(driver)
+            .map_err(|error| self.explain(error))
     }
-    Ok(result?)
+
+    /// Polls the token endpoint for a device authorization; with `-v`, every poll.
+    pub(crate) fn poll_device(
+        &self,
+        poll: DevicePoll,
+        on_wait: impl FnMut(DeviceWait),
+    ) -> Result<TokenSet, Failure> {
+        let driver = Watch::polling(
+            DevicePolling::with_progress(poll, &self.settings, on_wait),
+            self.network.verbose,
+            self.limits(),
+        );
+        self.transport
+            .run(driver)
+            .map_err(|error| self.explain(error))
+    }
+
+    /// The per-attempt time limits.
+    fn limits(&self) -> Limits {
+        Limits {
+            connect: self.network.connect_timeout,
+            max_time: self.network.max_time,
+        }
+    }
+
+    /// The failure for an error, with what the user can do about it: the limit that fired
+    /// for a timeout, plain http behind `https://`, the client authentication behind an
+    /// `invalid_client`.
+    fn explain(&self, error: Error) -> Failure {
+        match &error {
+            Error::Transport(e) => match self.limits().describe(e) {
+                Some(text) => Failure::Other(text),
+                None => Failure::OAuth(error),
+            },
+            Error::Server(e) if e.code == ErrorCode::InvalidClient => {
+                let method = AUTH_METHOD
+                    .lock()
+                    .unwrap_or_else(PoisonError::into_inner)
+                    .unwrap_or(ClientAuth::None);
+                let other = match method {
+                    ClientAuth::Basic => "--auth-method post",
+                    ClientAuth::Post => "--auth-method basic",
+                    _ => "--client-secret (or LATCHKEY_CLIENT_SECRET)",
+                };
+                Failure::OAuth(error).with_hint(format!(
+                    "the client authenticated with {}; {other} changes that",
+                    method.as_str()
+                ))
+            }
+            _ => Failure::OAuth(error),
+        }
+    }
 }
 
 /// Prints the result (metadata, claims, an introspection answer...) to stdout as JSON.
@@ -228,15 +472,15 @@ pub(crate) fn print_result(value: &impl Serialize) -> Result<(), Failure> {
     print_json(value).map_err(|e| Failure::Other(format!("cannot write stdout: {e}")))
 }
 
-/// Prints the token set to stdout, with a summary on stderr.
-pub(crate) fn print_tokens(tokens: &TokenSet) -> Result<(), Failure> {
+/// Prints the token set to stdout in the `--output` format, with a summary on stderr.
+/// `expires_in` is the time left (what is left of a cached token's lifetime).
+pub(crate) fn print_tokens(tokens: &TokenSet, output: Output) -> Result<(), Failure> {
     add_token_secrets(tokens);
-    let mut summary = format!("latchkey: got a {} token", tokens.token_type().as_str());
-    // From `expires_at` when known, so that a cached token shows what is left of it.
     let left = tokens.expires_at().map(|at| {
         at.duration_since(SystemTime::now())
             .map_or(0, |left| left.as_secs_f64().round() as u64)
     });
+    let mut summary = format!("latchkey: got a {} token", tokens.token_type().as_str());
     if let Some(expires_in) = left.or_else(|| tokens.expires_in()) {
         summary.push_str(&format!(", expires in {expires_in} s"));
     }
@@ -244,7 +488,76 @@ pub(crate) fn print_tokens(tokens: &TokenSet) -> Result<(), Failure> {
         summary.push_str(", with a refresh token");
     }
     say!("{summary}");
-    print_result(&token_object(tokens, false))
+    let mut object = token_object(tokens, false);
+    if let Some(left) = left {
+        set_member(&mut object, "expires_in", left.into());
+    }
+    let written = match output {
+        Output::Json => return print_result(&object),
+        Output::Token => print_lines(&[tokens.access_token().expose_secret().to_owned()]),
+        Output::Header => print_lines(&[format!(
+            "Authorization: {} {}",
+            tokens.token_type().as_str(),
+            tokens.access_token().expose_secret()
+        )]),
+        Output::Env => print_lines(&env_lines(&object)),
+    };
+    written.map_err(|e| Failure::Other(format!("cannot write stdout: {e}")))
+}
+
+/// Sets `key` in the object, in place when it is there, else at the end... after
+/// `token_type`, where the JSON output has it.
+fn set_member(object: &mut Object, key: &str, value: serde_json::Value) {
+    match object.0.iter_mut().find(|(k, _)| k == key) {
+        Some((_, slot)) => *slot = value,
+        None => {
+            let at = object
+                .0
+                .iter()
+                .position(|(k, _)| k == "token_type")
+                .map_or(object.0.len(), |i| i + 1);
+            object.0.insert(at, (key.to_owned(), value));
+        }
+    }
+}
+
+/// The token object as `LATCHKEY_<MEMBER>=value` lines (strings and numbers; values quoted
+/// for the shell when they need it).
+fn env_lines(object: &Object) -> Vec<String> {
+    object
+        .0
+        .iter()
+        .filter_map(|(key, value)| {
+            let text = match value {
+                serde_json::Value::String(s) => s.clone(),
+                serde_json::Value::Number(n) => n.to_string(),
+                serde_json::Value::Bool(b) => b.to_string(),
+                _ => return None,
+            };
+            let name: String = key
+                .chars()
+                .map(|c| {
+                    if c.is_ascii_alphanumeric() {
+                        c.to_ascii_uppercase()
+                    } else {
+                        '_'
+                    }
+                })
+                .collect();
+            Some(format!("LATCHKEY_{name}={}", shell_quote(&text)))
+        })
+        .collect()
+}
+
+/// The value as one shell word: as it is when it holds only safe characters, else in single
+/// quotes.
+fn shell_quote(value: &str) -> String {
+    let safe = |c: char| c.is_ascii_alphanumeric() || "-._~+/=:@%,".contains(c);
+    if !value.is_empty() && value.chars().all(safe) {
+        value.to_owned()
+    } else {
+        format!("'{}'", value.replace('\'', "'\\''"))
+    }
 }
 
 #[cfg(test)]
@@ -280,5 +593,27 @@ mod tests {
             String::new(),
         ];
         assert_eq!(joined_scopes(&scopes), "a b c");
+    }
+
+    #[test]
+    fn env_values_are_shell_words() {
+        assert_eq!(shell_quote("abc-1.2_x/y+z="), "abc-1.2_x/y+z=");
+        assert_eq!(shell_quote("a b"), "'a b'");
+        assert_eq!(shell_quote("it's"), "'it'\\''s'");
+        assert_eq!(shell_quote(""), "''");
+        let mut object = Object::default();
+        object
+            .0
+            .push(("access_token".into(), serde_json::Value::from("t")));
+        object
+            .0
+            .push(("scope".into(), serde_json::Value::from("a b")));
+        object
+            .0
+            .push(("extra".into(), serde_json::json!({"nested": true})));
+        assert_eq!(
+            env_lines(&object),
+            ["LATCHKEY_ACCESS_TOKEN=t", "LATCHKEY_SCOPE='a b'"]
+        );
     }
 }

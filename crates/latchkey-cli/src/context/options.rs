@@ -1,54 +1,25 @@
-//! The option groups that more than one subcommand flattens into its clap `Args`: the flags
-//! of every flow ([`Common`]), `--cache` ([`CacheArgs`]), the callback flags of `authorize`
-//! and `implicit` ([`CallbackArgs`]) and the token of `revoke` and `introspect`
-//! ([`TokenArgs`]). These spellings are the public interface.
+//! The flag groups the subcommands flatten into their clap `Args`, each defined once. A
+//! subcommand flattens exactly the groups it uses, so it accepts exactly the flags it uses.
+//! These spellings are the public interface.
 //!
-//! Each group's `help_heading` names the section of `--help` it appears in; within a
-//! section, flags appear in the order they are declared here.
+//! Each flag's `help_heading` names the section of `--help` it appears in; the sections
+//! appear in the order a subcommand flattens its groups (`Server` first, `--issuer` at its
+//! top), and within a section flags appear in the order they are declared.
 
 use std::path::PathBuf;
 use std::time::Duration;
 
 use clap::{Args, ValueEnum};
 
-/// Flags every flow subcommand takes.
-#[derive(Debug, Args)]
-pub(crate) struct Common {
-    /// `--auth-url`, `--token-url`, `--issuer` and the other endpoints.
-    #[command(flatten)]
-    pub(crate) endpoints: EndpointArgs,
-    /// `--client-id`, the secret and how it is sent.
-    #[command(flatten)]
-    pub(crate) client: ClientArgs,
-    /// Scopes, audience, extra parameters, redirect URI and resources.
-    #[command(flatten)]
-    pub(crate) request: RequestArgs,
-    /// Timeouts, plain http and retries.
-    #[command(flatten)]
-    pub(crate) network: NetworkArgs,
-    /// Also print each HTTP request (secrets redacted) and the answer's status to stderr.
-    #[arg(short, long)]
-    pub(crate) verbose: bool,
-}
-
-/// Where the authorization server's endpoints are: each given directly, or from `--issuer`'s
-/// metadata.
-#[derive(Debug, Args)]
-pub(crate) struct EndpointArgs {
-    /// Authorization endpoint (authorize, implicit).
-    #[arg(long, value_name = "URL", help_heading = "Endpoints")]
-    pub(crate) auth_url: Option<String>,
-    /// Token endpoint (authorize, client-credentials, refresh).
-    #[arg(long, value_name = "URL", help_heading = "Endpoints")]
-    pub(crate) token_url: Option<String>,
-    /// Userinfo endpoint (userinfo).
-    #[arg(long, value_name = "URL", help_heading = "Endpoints")]
-    pub(crate) userinfo_url: Option<String>,
+/// `--issuer` and `--well-known`: the easiest way in with any OpenID provider.
+#[derive(Debug, Clone, Default, Args)]
+pub(crate) struct IssuerArgs {
     /// The authorization server's issuer identifier: its endpoints come from its metadata
     /// (RFC 8414, then OpenID Connect Discovery), the metadata's issuer must match exactly,
-    /// `iss` is checked on callbacks when it advertises it (RFC 9207), and PAR is used when it
-    /// requires it. Endpoint flags given as well take precedence.
-    #[arg(long, value_name = "URL", help_heading = "Endpoints")]
+    /// `iss` is checked on callbacks when it advertises it (RFC 9207), PAR is used when it
+    /// requires it, and the client authentication method is chosen from what it supports.
+    /// Endpoint flags given as well take precedence.
+    #[arg(long, value_name = "URL", help_heading = "Server")]
     pub(crate) issuer: Option<String>,
     /// Which metadata document --issuer fetches [default: oauth, then openid if that is not
     /// served].
@@ -57,29 +28,115 @@ pub(crate) struct EndpointArgs {
         value_enum,
         value_name = "KIND",
         requires = "issuer",
-        help_heading = "Endpoints"
+        help_heading = "Server"
     )]
     pub(crate) well_known: Option<WellKnownDoc>,
-    /// Device authorization endpoint (device).
-    #[arg(long, value_name = "URL", help_heading = "Endpoints")]
-    pub(crate) device_url: Option<String>,
-    /// Token revocation endpoint (revoke).
-    #[arg(long, value_name = "URL", help_heading = "Endpoints")]
-    pub(crate) revocation_url: Option<String>,
-    /// Token introspection endpoint (introspect).
-    #[arg(long, value_name = "URL", help_heading = "Endpoints")]
-    pub(crate) introspection_url: Option<String>,
-    /// Pushed authorization request endpoint (authorize --par).
-    #[arg(long, value_name = "URL", help_heading = "Endpoints")]
-    pub(crate) par_url: Option<String>,
+    /// A provider preset: its endpoints and dialect (latchkey::providers). Endpoint flags
+    /// given as well take precedence.
+    #[arg(
+        long,
+        value_enum,
+        value_name = "NAME",
+        conflicts_with = "issuer",
+        help_heading = "Server"
+    )]
+    pub(crate) provider: Option<ProviderName>,
+    /// The Microsoft Entra tenant (an id, a domain, common, organizations or consumers).
+    #[arg(
+        long,
+        value_name = "TENANT",
+        requires = "provider",
+        help_heading = "Server"
+    )]
+    pub(crate) tenant: Option<String>,
+    /// The Auth0 or Okta domain, e.g. example.eu.auth0.com.
+    #[arg(
+        long,
+        value_name = "DOMAIN",
+        requires = "provider",
+        help_heading = "Server"
+    )]
+    pub(crate) domain: Option<String>,
+    /// The Okta authorization server id [default: default].
+    #[arg(
+        long,
+        value_name = "ID",
+        requires = "provider",
+        help_heading = "Server"
+    )]
+    pub(crate) authorization_server: Option<String>,
+    /// The Keycloak realm.
+    #[arg(
+        long,
+        value_name = "REALM",
+        requires = "provider",
+        help_heading = "Server"
+    )]
+    pub(crate) realm: Option<String>,
+    /// The Keycloak or GitLab base URL [GitLab default: https://gitlab.com].
+    #[arg(
+        long,
+        value_name = "URL",
+        requires = "provider",
+        help_heading = "Server"
+    )]
+    pub(crate) base_url: Option<String>,
 }
 
-/// Who the client is and how it authenticates at the token endpoint.
-#[derive(Debug, Args)]
-pub(crate) struct ClientArgs {
+/// The provider presets of `--provider`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum ProviderName {
+    /// GitHub (OAuth and GitHub apps).
+    Github,
+    /// Google.
+    Google,
+    /// Microsoft Entra ID v2.0 (needs --tenant).
+    Microsoft,
+    /// Auth0 (needs --domain; an API needs its audience).
+    Auth0,
+    /// Okta (needs --domain; --authorization-server).
+    Okta,
+    /// Keycloak (needs --base-url and --realm).
+    Keycloak,
+    /// GitLab (--base-url for a self-managed instance).
+    Gitlab,
+    /// Loom AI (documented provider 000/001).
+    LoomAi,
+    /// CoLoop (documented provider 002).
+    Coloop,
+    /// Blooma (documented provider 003; needs the instance's audience).
+    Blooma,
+    /// Loop & Tie (documented provider 004).
+    LoopAndTie,
+}
+
+/// `--token-url`.
+#[derive(Debug, Clone, Default, Args)]
+pub(crate) struct TokenUrlArg {
+    /// Token endpoint [default: from --issuer].
+    #[arg(long, value_name = "URL", help_heading = "Server")]
+    pub(crate) token_url: Option<String>,
+}
+
+/// `--auth-url`.
+#[derive(Debug, Clone, Default, Args)]
+pub(crate) struct AuthUrlArg {
+    /// Authorization endpoint [default: from --issuer].
+    #[arg(long, value_name = "URL", help_heading = "Server")]
+    pub(crate) auth_url: Option<String>,
+}
+
+/// `--client-id`.
+#[derive(Debug, Clone, Args)]
+pub(crate) struct ClientIdArg {
     /// The client_id.
-    #[arg(long, value_name = "ID", help_heading = "Client")]
-    pub(crate) client_id: Option<String>,
+    #[arg(long, value_name = "ID", required = true, help_heading = "Client")]
+    pub(crate) client_id: String,
+}
+
+/// The client secret and how the client authenticates at the token endpoint.
+#[derive(Debug, Clone, Default, Args)]
+pub(crate) struct SecretArgs {
     /// The client secret. Prefer the LATCHKEY_CLIENT_SECRET environment variable, which
     /// keeps it out of shell history and the process list.
     #[arg(
@@ -91,16 +148,17 @@ pub(crate) struct ClientArgs {
         help_heading = "Client"
     )]
     pub(crate) client_secret: Option<String>,
-    /// Client authentication at the token endpoint [default: basic with a secret, none
-    /// without].
+    /// Client authentication at the token endpoint [default: with --issuer, the first of
+    /// basic and post the server lists when there is a secret; else basic with a secret;
+    /// none without one].
     #[arg(long, value_enum, value_name = "METHOD", help_heading = "Client")]
     pub(crate) auth_method: Option<AuthMethod>,
-    /// Token request body encoding.
-    #[arg(long, value_enum, value_name = "ENCODING", default_value_t = Body::Form, help_heading = "Client")]
-    pub(crate) body: Body,
+    /// Token request body encoding [default: form, or the --provider's].
+    #[arg(long, value_enum, value_name = "ENCODING", help_heading = "Client")]
+    pub(crate) body: Option<Body>,
 }
 
-impl ClientArgs {
+impl SecretArgs {
     /// The client secret, if a non-empty one was given (an empty `LATCHKEY_CLIENT_SECRET`
     /// counts as none).
     pub(crate) fn secret(&self) -> Option<&str> {
@@ -108,50 +166,135 @@ impl ClientArgs {
     }
 }
 
-/// What goes on the authorization and token requests besides the flow's own parameters.
-#[derive(Debug, Args)]
-pub(crate) struct RequestArgs {
+/// What the token is for: scopes, audience and resources (also the cache key).
+#[derive(Debug, Clone, Default, Args)]
+pub(crate) struct ScopeArgs {
     /// Scope to request; repeatable, and a value may hold several space-separated scopes.
     #[arg(long = "scope", value_name = "S", help_heading = "Request")]
     pub(crate) scopes: Vec<String>,
-    /// `audience` on the authorization and token requests (Auth0-style APIs).
+    /// `audience` on the requests (Auth0-style APIs).
     #[arg(long, value_name = "AUD", help_heading = "Request")]
     pub(crate) audience: Option<String>,
-    /// Extra parameter added to the authorization and token requests; repeatable.
-    #[arg(long = "param", value_name = "KEY=VALUE", value_parser = parse_param, help_heading = "Request")]
-    pub(crate) params: Vec<(String, String)>,
-    /// Extra parameter for the authorization request only; repeatable.
-    #[arg(long = "auth-param", value_name = "KEY=VALUE", value_parser = parse_param, help_heading = "Request")]
-    pub(crate) auth_params: Vec<(String, String)>,
-    /// Extra parameter for token requests only; repeatable.
-    #[arg(long = "token-param", value_name = "KEY=VALUE", value_parser = parse_param, help_heading = "Request")]
-    pub(crate) token_params: Vec<(String, String)>,
-    /// Redirect URI (authorize, implicit). With the listener it must be a loopback http://
-    /// URI; port 0 picks a free port [default: http://127.0.0.1:PORT/callback on a free
-    /// PORT; http://127.0.0.1/callback with --callback -; the callback's own address with
-    /// --callback URL].
-    #[arg(long, value_name = "URI", help_heading = "Request")]
-    pub(crate) redirect_uri: Option<String>,
-    /// Resource indicator (RFC 8707) on the authorization and token requests; repeatable.
+    /// Resource indicator (RFC 8707) on the requests; repeatable.
     #[arg(long = "resource", value_name = "URI", help_heading = "Request")]
     pub(crate) resources: Vec<String>,
 }
 
-/// How HTTP requests are sent.
-#[derive(Debug, Args)]
+/// `--param`: extra parameters on every request of the flow.
+#[derive(Debug, Clone, Default, Args)]
+pub(crate) struct ParamArgs {
+    /// Extra parameter added to the requests; repeatable. Names the flow sets itself
+    /// (grant_type, client_secret, code, ...) are refused.
+    #[arg(long = "param", value_name = "KEY=VALUE", value_parser = parse_param, help_heading = "Request")]
+    pub(crate) params: Vec<(String, String)>,
+}
+
+/// How the authorization response comes back (authorize, implicit).
+#[derive(Debug, Clone, Default, Args)]
+pub(crate) struct LoginArgs {
+    /// Redirect URI. With the listener it must be a loopback http:// URI; port 0 picks a free
+    /// port [default: http://127.0.0.1:PORT/callback on a free PORT; http://127.0.0.1/callback
+    /// with --callback -; the callback's own address with --callback URL].
+    #[arg(long, value_name = "URI", help_heading = "Login")]
+    pub(crate) redirect_uri: Option<String>,
+    /// Take the redirect URL from here instead of running a listener; `-` reads one line
+    /// from stdin. It must match the redirect URI (scheme, host, port and path).
+    #[arg(
+        long,
+        value_name = "URL|-",
+        allow_hyphen_values = true,
+        help_heading = "Login"
+    )]
+    pub(crate) callback: Option<String>,
+    /// Use this state instead of a random one (for --callback URL in scripts).
+    #[arg(
+        long,
+        value_name = "STATE",
+        allow_hyphen_values = true,
+        help_heading = "Login"
+    )]
+    pub(crate) state: Option<String>,
+    /// Do not open the system browser (the URL is printed to stderr either way).
+    #[arg(long, help_heading = "Login")]
+    pub(crate) no_browser: bool,
+    /// How long to wait for the browser's redirect or the pasted URL; fractions allowed.
+    #[arg(long, value_name = "SECONDS", value_parser = parse_seconds, default_value = "300", help_heading = "Login")]
+    pub(crate) login_timeout: Duration,
+}
+
+/// `--cache FILE` and `--force-refresh`, on every subcommand that produces a token set from
+/// a grant that lasts.
+#[derive(Debug, Clone, Default, Args)]
+pub(crate) struct CacheArgs {
+    /// Keep token sets in FILE (JSON, written atomically, mode 0600), one entry per issuer
+    /// (or token endpoint), client_id, scopes, audience and resources: print a cached token
+    /// that is valid for more than 60 s without sending anything; refresh it (and save the
+    /// new set, rotated refresh token included) when it is about to expire; run the full
+    /// flow, and save its result, only when no refresh is possible. A refresh the server
+    /// refuses removes the entry. Runs sharing FILE refresh one at a time (a lock on
+    /// FILE.lock) and use what the first saved.
+    #[arg(long, value_name = "FILE", help_heading = "Cache")]
+    pub(crate) cache: Option<PathBuf>,
+    /// Renew the cached token even when it is still valid.
+    #[arg(long, requires = "cache", help_heading = "Cache")]
+    pub(crate) force_refresh: bool,
+}
+
+/// `--output`, on every subcommand that prints a token set.
+#[derive(Debug, Clone, Copy, Default, Args)]
+pub(crate) struct OutputArgs {
+    /// What to print on stdout.
+    #[arg(
+        long,
+        short = 'o',
+        value_enum,
+        value_name = "FORMAT",
+        default_value_t = Output::Json,
+        help_heading = "Output"
+    )]
+    pub(crate) output: Output,
+}
+
+/// How HTTP requests are sent, and `-v`.
+#[derive(Debug, Clone, Args)]
 pub(crate) struct NetworkArgs {
-    /// Time limit per HTTP request (default 30) and for the callback to arrive (default
-    /// 300); fractions allowed.
-    #[arg(long, value_name = "SECONDS", value_parser = parse_seconds, help_heading = "Network")]
-    pub(crate) timeout: Option<Duration>,
+    /// Longest wait to connect (DNS lookup, then TCP and TLS), per attempt; fractions allowed.
+    #[arg(long, value_name = "SECONDS", value_parser = parse_seconds, default_value = "10", help_heading = "Network")]
+    pub(crate) connect_timeout: Duration,
+    /// Longest time one HTTP request may take in all, per attempt; fractions allowed.
+    #[arg(long, value_name = "SECONDS", value_parser = parse_seconds, default_value = "30", help_heading = "Network")]
+    pub(crate) max_time: Duration,
+    /// Retries after a failure where resending is safe (connection failures always; 429,
+    /// 502, 503, 504 and timeouts for client-credentials and userinfo, honouring
+    /// Retry-After); each retry prints one line. 0 turns retrying off.
+    #[arg(long, value_name = "N", default_value_t = 3, help_heading = "Network")]
+    pub(crate) retries: u32,
     /// Allow plain http:// endpoints on hosts other than loopback (never for real secrets).
     #[arg(long, help_heading = "Network")]
     pub(crate) insecure_http: bool,
-    /// Retries after a failure where resending is safe (connection failures always; 429,
-    /// 502, 503, 504 and timeouts for client-credentials and userinfo, honouring
-    /// Retry-After); 0 turns retrying off.
-    #[arg(long, value_name = "N", default_value_t = 3, help_heading = "Network")]
-    pub(crate) retries: u32,
+    /// Also print each HTTP request and response to stderr (credentials redacted).
+    #[arg(short, long, help_heading = "Network")]
+    pub(crate) verbose: bool,
+}
+
+/// The token `revoke` and `introspect` send.
+#[derive(Debug, Clone, Args)]
+pub(crate) struct TokenArgs {
+    /// The token (a value starting with `-` is fine). Prefer the LATCHKEY_TOKEN environment
+    /// variable.
+    #[arg(
+        long,
+        value_name = "TOKEN",
+        env = "LATCHKEY_TOKEN",
+        hide_env_values = true,
+        allow_hyphen_values = true,
+        required = true,
+        help_heading = "Token"
+    )]
+    pub(crate) token: String,
+    /// What kind of token it is, as a hint to the server [default: no hint].
+    #[arg(long, value_enum, value_name = "HINT", help_heading = "Token")]
+    pub(crate) token_type_hint: Option<Hint>,
 }
 
 /// Client authentication at the token endpoint.
@@ -165,15 +308,50 @@ pub(crate) enum AuthMethod {
     None,
 }
 
+impl AuthMethod {
+    /// The method's name in metadata (`token_endpoint_auth_methods_supported`).
+    pub(crate) fn metadata_name(self) -> &'static str {
+        match self {
+            Self::Basic => "client_secret_basic",
+            Self::Post => "client_secret_post",
+            Self::None => "none",
+        }
+    }
+
+    /// The flag value that selects it.
+    pub(crate) fn flag_value(self) -> &'static str {
+        match self {
+            Self::Basic => "basic",
+            Self::Post => "post",
+            Self::None => "none",
+        }
+    }
+}
+
 /// Token request body encoding.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, ValueEnum)]
 pub(crate) enum Body {
     /// application/x-www-form-urlencoded (RFC 6749).
+    #[default]
     Form,
     /// application/json (Auth0-style providers).
     Json,
     /// multipart/form-data (what `curl -F` sends).
     Multipart,
+}
+
+/// What a token-producing subcommand prints on stdout.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, ValueEnum)]
+pub(crate) enum Output {
+    /// The token set as one JSON object (`expires_in` is the time left).
+    #[default]
+    Json,
+    /// The access token alone, for `$(latchkey ...)`.
+    Token,
+    /// `Authorization: <token_type> <access token>`.
+    Header,
+    /// `LATCHKEY_ACCESS_TOKEN=...` and the other members as shell variable lines.
+    Env,
 }
 
 /// The metadata document `--issuer` fetches.
@@ -183,63 +361,6 @@ pub(crate) enum WellKnownDoc {
     Oauth,
     /// OpenID Connect: /.well-known/openid-configuration (appended to the issuer).
     Openid,
-}
-
-/// `--cache FILE`, on every subcommand that produces a token set.
-#[derive(Debug, Args)]
-pub(crate) struct CacheArgs {
-    /// Keep the token set in FILE (JSON, written atomically, mode 0600): print a cached token
-    /// that is valid for more than 60 s without sending anything; refresh it (and save the
-    /// new set, rotated refresh token included) when it is about to expire; run the full
-    /// flow, and save its result, only when no refresh is possible (no file, no refresh
-    /// token, or the server refused it). Runs sharing FILE refresh one at a time (a lock on
-    /// FILE.lock) and use what the first saved. Use one file per client and scope.
-    #[arg(long, value_name = "FILE", help_heading = "Cache")]
-    pub(crate) cache: Option<PathBuf>,
-}
-
-/// How the redirect comes back (authorize, implicit).
-#[derive(Debug, Args)]
-pub(crate) struct CallbackArgs {
-    /// Take the redirect URL from here instead of running a listener; `-` reads one line
-    /// from stdin.
-    #[arg(
-        long,
-        value_name = "URL|-",
-        allow_hyphen_values = true,
-        help_heading = "Callback"
-    )]
-    pub(crate) callback: Option<String>,
-    /// Do not open the system browser (the URL is printed to stderr either way).
-    #[arg(long, help_heading = "Callback")]
-    pub(crate) no_browser: bool,
-    /// Use this state instead of a random one (for --callback URL in scripts).
-    #[arg(
-        long,
-        value_name = "STATE",
-        allow_hyphen_values = true,
-        help_heading = "Callback"
-    )]
-    pub(crate) state: Option<String>,
-}
-
-/// The token `revoke` and `introspect` send.
-#[derive(Debug, Args)]
-pub(crate) struct TokenArgs {
-    /// The token (a value starting with `-` is fine). Prefer the LATCHKEY_TOKEN environment
-    /// variable.
-    #[arg(
-        long,
-        value_name = "TOKEN",
-        env = "LATCHKEY_TOKEN",
-        hide_env_values = true,
-        allow_hyphen_values = true,
-        required = true
-    )]
-    pub(crate) token: String,
-    /// What kind of token it is, as a hint to the server [default: no hint].
-    #[arg(long, value_enum, value_name = "HINT")]
-    pub(crate) token_type_hint: Option<Hint>,
 }
 
 /// `token_type_hint` (RFC 7009 §2.1, RFC 7662 §2.1).
@@ -253,9 +374,49 @@ pub(crate) enum Hint {
     RefreshToken,
 }
 
-/// Parses `KEY=VALUE` (split at the first `=`; the key must not be empty).
-fn parse_param(s: &str) -> Result<(String, String), String> {
+/// Parameter names a flow sets itself: `--param` and friends may not set them.
+pub(crate) const RESERVED_PARAMS: &[&str] = &[
+    "grant_type",
+    "client_id",
+    "client_secret",
+    "client_assertion",
+    "client_assertion_type",
+    "code",
+    "code_verifier",
+    "code_challenge",
+    "code_challenge_method",
+    "redirect_uri",
+    "refresh_token",
+    "response_type",
+    "state",
+    "device_code",
+    "subject_token",
+    "subject_token_type",
+    "actor_token",
+    "actor_token_type",
+    "requested_token_type",
+    "request_uri",
+    "scope",
+    "audience",
+    "resource",
+];
+
+/// Parses `KEY=VALUE` (split at the first `=`; the key must not be empty nor one the flow
+/// sets itself).
+pub(crate) fn parse_param(s: &str) -> Result<(String, String), String> {
     match s.split_once('=') {
+        Some((key, _)) if RESERVED_PARAMS.contains(&key) => Err(format!(
+            "{key} is set by the flow itself{}",
+            match key {
+                "scope" => "; use --scope",
+                "audience" => "; use --audience",
+                "resource" => "; use --resource",
+                "state" => "; use --state",
+                "redirect_uri" => "; use --redirect-uri",
+                "client_secret" => "; use LATCHKEY_CLIENT_SECRET",
+                _ => "",
+            }
+        )),
         Some((key, value)) if !key.is_empty() => Ok((key.to_owned(), value.to_owned())),
         _ => Err("expected KEY=VALUE".to_owned()),
     }
@@ -283,6 +444,12 @@ mod tests {
         assert_eq!(parse_param("a="), Ok(("a".into(), String::new())));
         assert!(parse_param("=b").is_err());
         assert!(parse_param("ab").is_err());
+        assert!(parse_param("grant_type=password").is_err());
+        assert!(
+            parse_param("client_secret=x")
+                .unwrap_err()
+                .contains("LATCHKEY_CLIENT_SECRET")
+        );
         assert_eq!(parse_seconds("1.5"), Ok(Duration::from_millis(1500)));
         assert!(parse_seconds("0").is_err());
         assert!(parse_seconds("-1").is_err());

@@ -147,6 +147,7 @@ fn authorize(
             refresh_resources: Vec::new(),
             subject: state.user.sub.clone(),
             family: state.new_family(),
+            id_token: None,
         };
         let token = new_access_token(state, &client, &issued, now);
         let mut pairs = vec![
@@ -174,6 +175,8 @@ fn authorize(
             expires_at: after(now, CODE_LIFETIME),
             used: false,
             family,
+            nonce: p.get("nonce").map(str::to_owned),
+            auth_time: now,
         },
     );
     answer.send(vec![("code", code)], false)

@@ -201,6 +201,7 @@ pub(crate) fn poll(
                 refresh_resources: grant.resources.clone(),
                 subject,
                 family: state.new_family(),
+                id_token: None,
             };
             let plan = refresh_plan(client, issued.scope.as_deref());
             Reply::json(200, &issue(state, client, &issued, plan, now))

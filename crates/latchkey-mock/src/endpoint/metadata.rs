@@ -28,6 +28,7 @@ pub(crate) fn handle(state: &State) -> Reply {
             "userinfo_endpoint": format!("{base}/userinfo"),
             "revocation_endpoint": format!("{base}/revoke"),
             "introspection_endpoint": format!("{base}/introspect"),
+            "jwks_uri": format!("{base}/jwks"),
             "device_authorization_endpoint": format!("{base}/device_authorization"),
             "pushed_authorization_request_endpoint": format!("{base}/par"),
             "require_pushed_authorization_requests": state.config.require_par,
@@ -45,6 +46,9 @@ pub(crate) fn handle(state: &State) -> Reply {
             "revocation_endpoint_auth_methods_supported": auth_methods,
             "introspection_endpoint_auth_methods_supported": auth_methods,
             "code_challenge_methods_supported": ["S256", "plain"],
+            "subject_types_supported": ["public"],
+            "id_token_signing_alg_values_supported":
+                ["RS256", "PS256", "ES256", "ES384", "EdDSA", "HS256"],
         }),
     )
 }

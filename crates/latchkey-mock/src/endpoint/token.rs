@@ -8,7 +8,9 @@ use crate::client::{GrantType, MockClient, ResponseStyle};
 use crate::clock::since;
 use crate::endpoint::client_auth::authenticate;
 use crate::endpoint::{device, token_exchange};
-use crate::shared::issue::{Grant, RefreshPlan, issue, new_refresh_token, refresh_plan};
+use crate::shared::issue::{
+    Grant, IdTokenFor, RefreshPlan, issue, new_refresh_token, refresh_plan,
+};
 use crate::shared::params::{Incoming, Params};
 use crate::shared::records::Rotation;
 use crate::shared::reply::Reply;
@@ -148,6 +150,10 @@ fn authorization_code(
         refresh_resources: grant.resources.clone(),
         subject: state.user.sub.clone(),
         family: grant.family,
+        id_token: Some(IdTokenFor {
+            nonce: grant.nonce.clone(),
+            auth_time: grant.auth_time,
+        }),
     };
     if let Some(grant) = state.codes.get_mut(code) {
         grant.used = true;
@@ -187,6 +193,7 @@ fn client_credentials(
         refresh_resources: Vec::new(),
         subject: client.id.clone(),
         family: state.new_family(),
+        id_token: None,
     };
     Reply::json(200, &issue(state, client, &issued, RefreshPlan::None, now))
 }
@@ -276,6 +283,11 @@ fn refresh_token(state: &mut State, client: &MockClient, p: &Params<'_>, now: Sy
         refresh_resources: record.resources.clone(),
         subject: record.subject.clone(),
         family: record.family,
+        // OpenID Connect Core §12.2: no nonce in a refreshed ID token.
+        id_token: record.auth_time.map(|auth_time| IdTokenFor {
+            nonce: None,
+            auth_time,
+        }),
     };
     let plan = if let Some(head) = repeated {
         state.refresh_grace_count += 1;

@@ -68,6 +68,7 @@ pub(crate) fn exchange(
         subject,
         // An exchanged token starts a grant of its own.
         family: state.new_family(),
+        id_token: None,
     };
     let mut body = Map::new();
     match p.get("requested_token_type").unwrap_or(ACCESS_TOKEN_TYPE) {

@@ -48,6 +48,11 @@ impl Mock {
         self.endpoint("/revoke")
     }
 
+    /// `BASE/jwks`: the public keys ID tokens are signed with (RFC 7517 JWK set).
+    pub fn jwks_uri(&self) -> String {
+        self.endpoint("/jwks")
+    }
+
     /// `BASE/introspect` (RFC 7662 token introspection).
     pub fn introspection_endpoint(&self) -> String {
         self.endpoint("/introspect")
@@ -200,5 +205,12 @@ impl Mock {
     /// Revokes every access and refresh token issued so far.
     pub fn revoke_all_tokens(&self) {
         self.lock().revoke_all_tokens();
+    }
+
+    /// Rotates the ID token signing keys: later ID tokens are signed by new keys under new
+    /// `kid`s, and the JWK set at [`jwks_uri`](Self::jwks_uri) lists only those (the old
+    /// keys are retired at once, so a client must fetch the set again).
+    pub fn rotate_signing_keys(&self) {
+        self.lock().keys.rotate();
     }
 }

@@ -270,6 +270,7 @@ impl Mock {
             "/device_authorization" => device::handle(state, &req),
             "/device" => device::page(state, &req),
             "/par" => par::handle(state, &req),
+            "/jwks" => Reply::json(200, &state.keys.jwks()),
             path if metadata::is_metadata_path(state, path) => metadata::handle(state),
             path => Reply::json(
                 404,

@@ -2,9 +2,12 @@
 
 use std::time::SystemTime;
 
-use serde_json::{Map, Value};
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use serde_json::{Map, Value, json};
+use sha2::Digest as _;
 
-use crate::client::{GrantType, MockClient, ResponseStyle};
+use crate::client::{GrantType, IdTokenAlg, MockClient, ResponseStyle};
 use crate::clock::{after_secs, unix_secs};
 use crate::shared::records::{AccessToken, RefreshToken};
 use crate::shared::state::State;
@@ -25,6 +28,18 @@ pub(crate) struct Grant {
     /// The grant family the tokens join: the authorization's, from
     /// [`State::new_family`] for a first issuance.
     pub(crate) family: u64,
+    /// What an ID token says beyond the grant, when the flow issues one (a code exchange or
+    /// a refresh); it is issued when the scope also has `openid`.
+    pub(crate) id_token: Option<IdTokenFor>,
+}
+
+/// The ID token's own claims for a grant.
+#[derive(Debug)]
+pub(crate) struct IdTokenFor {
+    /// The authorization request's `nonce` (never in a refresh's ID token).
+    pub(crate) nonce: Option<String>,
+    /// When the user authorized.
+    pub(crate) auth_time: SystemTime,
 }
 
 /// What a token response does about refresh tokens.
@@ -99,9 +114,59 @@ pub(crate) fn new_refresh_token(
             family: grant.family,
             subject: grant.subject.clone(),
             resources: grant.refresh_resources.clone(),
+            auth_time: grant
+                .id_token
+                .as_ref()
+                .filter(|_| has_openid(grant.scope.as_deref()))
+                .map(|i| i.auth_time),
         },
     );
     token
+}
+
+/// Whether `scope` asks for OpenID Connect.
+fn has_openid(scope: Option<&str>) -> bool {
+    scope.is_some_and(|s| s.split(' ').any(|v| v == "openid"))
+}
+
+/// The signed ID token for `grant`, when it asks for one: `iss`, `sub`, `aud`, `exp`, `iat`,
+/// `auth_time`, `nonce` (when the request had one) and, except for EdDSA, `at_hash`.
+fn id_token(
+    state: &mut State,
+    client: &MockClient,
+    grant: &Grant,
+    access_token: &str,
+    now: SystemTime,
+) -> Option<String> {
+    let claims_for = grant
+        .id_token
+        .as_ref()
+        .filter(|_| has_openid(grant.scope.as_deref()))?;
+    let iat = unix_secs(now);
+    let mut claims = json!({
+        "iss": state.issuer,
+        "sub": grant.subject,
+        "aud": client.id,
+        "exp": iat + client.expires_in,
+        "iat": iat,
+        "auth_time": unix_secs(claims_for.auth_time),
+    });
+    if let Some(nonce) = &claims_for.nonce {
+        claims["nonce"] = nonce.as_str().into();
+    }
+    let alg = client.id_token_alg;
+    // at_hash (OpenID Connect Core §3.1.3.6): the left half of the access token's hash, with
+    // the hash of the signing algorithm (left out for EdDSA, whose hash the spec leaves open).
+    let digest = match alg {
+        IdTokenAlg::ES384 => Some(sha2::Sha384::digest(access_token.as_bytes()).to_vec()),
+        IdTokenAlg::EdDSA => None,
+        _ => Some(sha2::Sha256::digest(access_token.as_bytes()).to_vec()),
+    };
+    if let Some(digest) = digest {
+        claims["at_hash"] = URL_SAFE_NO_PAD.encode(&digest[..digest.len() / 2]).into();
+    }
+    let secret = client.secret.as_deref().unwrap_or_default().as_bytes();
+    Some(state.keys.sign(alg, &claims, secret))
 }
 
 /// Issues an access token (and maybe a refresh token) and shapes the response body.
@@ -113,6 +178,7 @@ pub(crate) fn issue(
     now: SystemTime,
 ) -> Value {
     let access = new_access_token(state, client, grant, now);
+    let id_token = id_token(state, client, grant, &access, now);
     let scope = grant.scope.clone();
     let refresh = match plan {
         RefreshPlan::None => None,
@@ -152,6 +218,9 @@ pub(crate) fn issue(
                 put("refresh_token", refresh.into());
             }
         }
+    }
+    if let Some(id_token) = id_token {
+        body.insert("id_token".to_owned(), id_token.into());
     }
     Value::Object(body)
 }

@@ -3,6 +3,7 @@
 //! [`endpoint`](crate::endpoint) or the router.
 
 pub(crate) mod issue;
+pub(crate) mod keys;
 pub(crate) mod params;
 pub(crate) mod records;
 pub(crate) mod reply;

@@ -28,6 +28,10 @@ pub(crate) struct CodeGrant {
     /// The grant family every token issued from this code belongs to (see
     /// [`AccessToken::family`]).
     pub(crate) family: u64,
+    /// The authorization request's `nonce`, for the ID token.
+    pub(crate) nonce: Option<String>,
+    /// When the user authorized (the ID token's `auth_time`).
+    pub(crate) auth_time: SystemTime,
 }
 
 /// An access token the server issued.
@@ -67,6 +71,9 @@ pub(crate) struct RefreshToken {
     pub(crate) family: u64,
     pub(crate) subject: String,
     pub(crate) resources: Vec<String>,
+    /// When the user authorized, for a grant made with `openid`: the `auth_time` of the ID
+    /// tokens its refreshes carry.
+    pub(crate) auth_time: Option<SystemTime>,
 }
 
 /// When and into what a refresh token was rotated.

@@ -8,6 +8,8 @@ use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use sha2::{Digest, Sha256};
 
+use crate::shared::keys::Keys;
+
 use crate::client::MockClient;
 use crate::shared::records::{AccessToken, CodeGrant, DeviceGrant, Pushed, RefreshToken};
 use crate::user::MockUser;
@@ -67,6 +69,8 @@ pub(crate) struct State {
     pub(crate) issued_refresh: u64,
     /// The grant families revoked as a whole.
     pub(crate) revoked_families: HashSet<u64>,
+    /// The ID token signing keys.
+    pub(crate) keys: Keys,
     token_counter: u64,
     family_counter: u64,
 }
@@ -96,6 +100,7 @@ impl State {
             issued_access: 0,
             issued_refresh: 0,
             revoked_families: HashSet::new(),
+            keys: Keys::default(),
             token_counter: 0,
             family_counter: 0,
         }

@@ -108,10 +108,19 @@ pub fn authorize(request: &mut Request, token: &AccessToken) {
 /// succeed; any other answer is the resource server's to give.
 #[must_use]
 pub fn token_rejected(response: &Response) -> bool {
-    response.status == 401
-        && response
-            .headers
-            .get_all("www-authenticate")
+    rejects_token(
+        response.status,
+        response.headers.get_all("www-authenticate"),
+    )
+}
+
+/// [`token_rejected`] for another HTTP stack's answer: its status and its `WWW-Authenticate`
+/// header values (for a tower layer, a middleware).
+#[must_use]
+pub fn rejects_token<'a>(status: u16, www_authenticate: impl IntoIterator<Item = &'a str>) -> bool {
+    status == 401
+        && www_authenticate
+            .into_iter()
             .flat_map(Challenge::parse_all)
             .any(|c| {
                 c.scheme.eq_ignore_ascii_case("bearer") && c.param("error") == Some("invalid_token")

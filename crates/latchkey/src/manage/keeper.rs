@@ -76,8 +76,10 @@ impl TokenKeeper {
 
     /// Takes the store's renewal lease for renewal `ticket`'s `work` (waiting at most the
     /// lifecycle's lease wait for another process), reads the store again and asks the
-    /// machine how to go on ([`RenewalMachine::leased`]). Hold the lease until the new tokens are saved. Blocks
-    /// on the store: an async adapter calls it on a blocking thread.
+    /// machine how to go on ([`RenewalMachine::leased`]). Hold the lease until the new
+    /// tokens are saved; when the answer is [`Leased::Done`], it is already released.
+    /// Blocks on the store (releasing too): an async adapter calls it on a blocking thread,
+    /// and drops the lease there.
     ///
     /// # Errors
     ///
@@ -95,6 +97,15 @@ impl TokenKeeper {
         let mut machine = self.lock();
         let leased = machine.leased(ticket, work, stored, now());
         self.publish(&machine);
+        drop(machine);
+        // Nothing left to do under the lease: released here, on the caller's blocking thread.
+        let lease = match leased {
+            Leased::Done(_) => {
+                drop(lease);
+                Lease::unshared()
+            }
+            _ => lease,
+        };
         Ok((lease, leased))
     }
 
@@ -142,25 +153,21 @@ impl TokenKeeper {
     }
 
     /// Reports the store's answer for `tokens` of renewal `ticket`: tells `on_refresh` of
-    /// saved tokens first, then the machine ([`RenewalMachine::saved`]).
-    ///
-    /// # Errors
-    ///
-    /// As [`RenewalMachine::saved`].
+    /// saved tokens first, then the machine ([`RenewalMachine::saved`]): done, or save again.
     pub fn saved(
         &self,
         ticket: Ticket,
         tokens: &TokenSet,
         result: Result<(), StoreError>,
         now: SystemTime,
-    ) -> Result<AccessToken, Error> {
+    ) -> Landing {
         if let (Ok(()), Some(on_refresh)) = (&result, &self.on_refresh) {
             on_refresh(tokens);
         }
         let mut machine = self.lock();
-        let outcome = machine.saved(ticket, result, now);
+        let landing = machine.saved(ticket, result, now);
         self.publish(&machine);
-        outcome
+        landing
     }
 
     /// The renewer of `ticket` died: tells the machine, with what the store holds now.

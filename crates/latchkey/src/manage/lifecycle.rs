@@ -32,6 +32,11 @@ pub const DEFAULT_RETRY_BACKOFF: Duration = Duration::from_millis(500);
 /// lease (see [`TokenStore::lease`](crate::TokenStore::lease)).
 pub const DEFAULT_LEASE_WAIT: Duration = Duration::from_secs(30);
 
+/// How long, by default, a renewal keeps saving fresh tokens again while the store cannot be
+/// reached (see [`Lifecycle::save_retry`]): half the default lease wait, so that a store's
+/// lease (30 s for `latchkey-redis`) outlasts a refresh plus these retries.
+pub const DEFAULT_SAVE_RETRY: Duration = Duration::from_secs(15);
+
 /// The longest wait between failed renewals, by default.
 pub const DEFAULT_MAX_RETRY_BACKOFF: Duration = Duration::from_secs(30);
 
@@ -77,6 +82,7 @@ pub struct Lifecycle {
     backoff: Duration,
     max_backoff: Duration,
     lease_wait: Duration,
+    save_retry: Duration,
 }
 
 impl Lifecycle {
@@ -90,6 +96,7 @@ impl Lifecycle {
             backoff: DEFAULT_RETRY_BACKOFF,
             max_backoff: DEFAULT_MAX_RETRY_BACKOFF,
             lease_wait: DEFAULT_LEASE_WAIT,
+            save_retry: DEFAULT_SAVE_RETRY,
         }
     }
 
@@ -122,6 +129,26 @@ impl Lifecycle {
     #[must_use]
     pub fn lease_wait_time(&self) -> Duration {
         self.lease_wait
+    }
+
+    /// When the store cannot be reached for a moment ([`StoreError::is_transient`]) while a
+    /// renewal saves its fresh tokens, the renewal saves them again with backoff (100 ms,
+    /// doubling, at most 2 s apart) for up to `budget` after the first failure (default
+    /// [`DEFAULT_SAVE_RETRY`]), and only then reports the error. Meanwhile it keeps the
+    /// store's lease, so no other process refreshes with the refresh token these tokens
+    /// replaced; its callers wait. `Duration::ZERO` reports the first failure.
+    ///
+    /// [`StoreError::is_transient`]: crate::StoreError::is_transient
+    #[must_use]
+    pub fn save_retry(mut self, budget: Duration) -> Self {
+        self.save_retry = budget;
+        self
+    }
+
+    /// How long a renewal keeps saving again through a passing store failure.
+    #[must_use]
+    pub fn save_retry_time(&self) -> Duration {
+        self.save_retry
     }
 
     /// The client.

@@ -13,6 +13,7 @@ pub use store::{Lease, initial_tokens};
 pub use keeper::{ManagedTransport, TokenKeeper, TokenManagerBuilder};
 pub use lifecycle::{
     DEFAULT_LEASE_WAIT, DEFAULT_MAX_RETRY_BACKOFF, DEFAULT_REFRESH_SKEW, DEFAULT_RETRY_BACKOFF,
+    DEFAULT_SAVE_RETRY,
 };
 pub use renewal::{
     Landing, Leased, Poll, Renewal, RenewalMachine, RenewalStep, Ticket, Waited, Work,

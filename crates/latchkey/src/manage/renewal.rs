@@ -104,15 +104,41 @@ impl Exchange for RenewalStep {
     }
 }
 
-/// What [`RenewalMachine::fetched`] says to do.
+/// What [`RenewalMachine::fetched`] and [`RenewalMachine::saved`] say to do.
 #[must_use = "a landing says what the renewer must do next"]
 #[derive(Debug)]
 pub enum Landing {
     /// Save these tokens to the store (then call `on_refresh`, if any), and report with
     /// [`RenewalMachine::saved`].
     Save(TokenSet),
+    /// The store could not be reached for a moment ([`StoreError::is_transient`]) and these
+    /// tokens exist nowhere else: keep the lease, wait `after`, save them again and report
+    /// with [`RenewalMachine::saved`] (see [`Lifecycle::save_retry`]).
+    SaveAgain {
+        /// The tokens to save.
+        tokens: TokenSet,
+        /// How long to wait first.
+        after: Duration,
+    },
     /// The renewal is over with this outcome, already published to every waiter: wake them.
     Done(Result<AccessToken, Error>),
+}
+
+impl Landing {
+    /// The tokens to save next and how long to wait first, or the renewal's outcome: one
+    /// loop of the renewer's `match landing.next() { Ok((tokens, after)) => save, Err(done) }`
+    /// serves both saves.
+    ///
+    /// # Errors
+    ///
+    /// The renewal's outcome (itself a `Result`) when nothing is left to save.
+    pub fn into_save(self) -> Result<(TokenSet, Duration), Result<AccessToken, Error>> {
+        match self {
+            Self::Save(tokens) => Ok((tokens, Duration::ZERO)),
+            Self::SaveAgain { tokens, after } => Ok((tokens, after)),
+            Self::Done(outcome) => Err(outcome),
+        }
+    }
 }
 
 /// What [`RenewalMachine::leased`] says once the renewal holds the store's lease.
@@ -148,12 +174,21 @@ enum Ended {
     Abandoned,
 }
 
+/// The first wait before saving again through a passing store failure; it doubles up to
+/// [`SAVE_RETRY_MAX`].
+const SAVE_RETRY_FIRST: Duration = Duration::from_millis(100);
+
+/// The longest wait between saves through a passing store failure.
+const SAVE_RETRY_MAX: Duration = Duration::from_secs(2);
+
 /// The renewal in flight.
 #[derive(Debug)]
 struct Flight {
     ticket: Ticket,
     /// The tokens being saved, once fetched.
     saving: Option<TokenSet>,
+    /// When saving them first failed for a passing reason, and how many saves failed since.
+    save_failed: Option<(SystemTime, u32)>,
 }
 
 /// One grant's token state and its renewals: the current token set, the renewal in flight,
@@ -408,26 +443,38 @@ impl RenewalMachine {
     }
 
     /// The store's answer for the tokens of renewal `ticket`. Saved: they become current
-    /// and their access token is the outcome. Refused: they become current anyway, but are
-    /// saved again before any use, and the store's error is the outcome.
+    /// and their access token is the outcome. A passing failure
+    /// ([`StoreError::is_transient`]) within the lifecycle's
+    /// [save retry](Lifecycle::save_retry): [`Landing::SaveAgain`], the tokens still unseen.
+    /// Refused otherwise: they become current anyway, but are saved again before any use, and
+    /// the store's error is the outcome.
     ///
-    /// # Errors
-    ///
-    /// The store's error; an error for a ticket that is not in flight or fetched nothing.
+    /// A ticket that is not in flight, or fetched nothing, gets `Done` with an error.
     pub fn saved(
         &mut self,
         ticket: Ticket,
         result: Result<(), StoreError>,
         now: SystemTime,
-    ) -> Result<AccessToken, Error> {
-        let Some(tokens) = self
-            .flight
-            .as_mut()
-            .filter(|f| f.ticket == ticket)
-            .and_then(|f| f.saving.take())
-        else {
-            return Err(stale());
+    ) -> Landing {
+        let budget = self.lifecycle.save_retry_time();
+        let Some(flight) = self.flight.as_mut().filter(|f| f.ticket == ticket) else {
+            return Landing::Done(Err(stale()));
         };
+        let Some(tokens) = flight.saving.take() else {
+            return Landing::Done(Err(stale()));
+        };
+        if let Err(error) = &result {
+            let (since, failed) = flight.save_failed.get_or_insert((now, 0));
+            let after = SAVE_RETRY_FIRST
+                .saturating_mul(1 << (*failed).min(5))
+                .min(SAVE_RETRY_MAX);
+            let within = now.duration_since(*since).unwrap_or_default() + after <= budget;
+            if error.is_transient() && within {
+                *failed += 1;
+                flight.saving = Some(tokens.clone());
+                return Landing::SaveAgain { tokens, after };
+            }
+        }
         let token = tokens.access_token().clone();
         let previous = self.tokens.replace(tokens);
         self.rejected = false;
@@ -439,14 +486,14 @@ impl RenewalMachine {
         if !self.unsaved {
             self.base = None;
         }
-        match result {
+        Landing::Done(match result {
             Ok(()) => {
                 self.failures = 0;
                 self.retry_at = None;
                 self.end(ticket, Ok(token), now)
             }
             Err(error) => self.end(ticket, Err(error.into()), now),
-        }
+        })
     }
 
     /// The renewer of `ticket` died before it reported (a panic, a cancelled task).
@@ -489,6 +536,7 @@ impl RenewalMachine {
         self.flight = Some(Flight {
             ticket,
             saving: None,
+            save_failed: None,
         });
         let delay = self
             .retry_at

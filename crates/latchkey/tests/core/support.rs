@@ -124,3 +124,38 @@ pub(crate) fn wire_client() -> Client {
         .build()
         .unwrap()
 }
+
+/// What latchkey-mock's in-memory router answers `request` at `now`, as an adapter would
+/// hand it to a driver (a socket fault becomes a transport error).
+pub(crate) fn mock_answer(
+    mock: &latchkey_mock::Mock,
+    request: &latchkey::Request,
+    now: SystemTime,
+) -> Result<Response, latchkey::TransportError> {
+    use latchkey::drive::Headers;
+    use latchkey_mock::Routed;
+    let routed = mock.route(
+        now,
+        latchkey_mock::Request {
+            method: request.method.as_str().to_owned(),
+            target: request.url.to_string(),
+            headers: request
+                .headers
+                .iter()
+                .map(|(n, v)| (n.to_owned(), v.to_owned()))
+                .collect(),
+            body: request.body.clone(),
+        },
+    );
+    match routed {
+        Routed::Answer(answer) => {
+            let wire = answer.headers.iter();
+            let headers = Headers::from_wire(wire.map(|(n, v)| (n.as_str(), v.as_bytes())));
+            Ok(Response::new(answer.status, headers, answer.body, now))
+        }
+        Routed::Fault(fault) => Err(latchkey::TransportError::new(
+            latchkey::TransportErrorKind::Other,
+            format!("socket fault: {fault:?}"),
+        )),
+    }
+}

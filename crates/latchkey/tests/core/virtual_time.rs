@@ -4,13 +4,14 @@
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use latchkey::drive::{Action, DevicePolling, Drive, Headers, SendDriver, TransportSettings};
-use latchkey::manage::{Landing, Poll, RenewalMachine, Work};
+use latchkey::drive::{Action, DevicePolling, Drive, SendDriver, TransportSettings};
+use latchkey::manage::{Poll, RenewalMachine, Work};
 use latchkey::{
     Client, Error, ErrorCode, Lifecycle, Request, Response, TokenSource, TransportError,
-    TransportErrorKind,
 };
-use latchkey_mock::{Fault, Mock, MockClient, MockClock, Routed};
+use latchkey_mock::{Fault, Mock, MockClient, MockClock};
+
+use crate::support::mock_answer;
 
 const BASE: &str = "https://as.example";
 const REDIRECT: &str = "https://app.example/callback";
@@ -58,32 +59,7 @@ impl Virtual {
 
     /// What the mock answers `request` at the clock's time.
     fn answer(&self, request: &Request) -> Result<Response, TransportError> {
-        let routed = self.mock.route_now(latchkey_mock::Request {
-            method: request.method.as_str().to_owned(),
-            target: request.url.to_string(),
-            headers: request
-                .headers
-                .iter()
-                .map(|(n, v)| (n.to_owned(), v.to_owned()))
-                .collect(),
-            body: request.body.clone(),
-        });
-        match routed {
-            Routed::Answer(answer) => {
-                let wire = answer.headers.iter();
-                let headers = Headers::from_wire(wire.map(|(n, v)| (n.as_str(), v.as_bytes())));
-                Ok(Response::new(
-                    answer.status,
-                    headers,
-                    answer.body,
-                    self.now(),
-                ))
-            }
-            Routed::Fault(fault) => Err(TransportError::new(
-                TransportErrorKind::Other,
-                format!("socket fault: {fault:?}"),
-            )),
-        }
+        mock_answer(&self.mock, request, self.now())
     }
 
     fn client(&self, id: &str, secret: Option<&str>) -> Client {
@@ -196,12 +172,17 @@ fn renew(v: &Virtual, machine: &mut RenewalMachine, force: bool) -> Result<Strin
         Work::Fetch(step) => v.send(step),
         Work::Save(tokens) | Work::Resave(tokens) => Ok(tokens),
     };
-    match machine.fetched(renewal.ticket, fetched, v.now()) {
-        Landing::Save(_) => machine
+    let outcome = match machine
+        .fetched(renewal.ticket, fetched, v.now())
+        .into_save()
+    {
+        Ok(_) => machine
             .saved(renewal.ticket, Ok(()), v.now())
-            .map(|t| t.expose_secret().to_owned()),
-        Landing::Done(outcome) => outcome.map(|t| t.expose_secret().to_owned()),
-    }
+            .into_save()
+            .expect_err("a store that never fails is not asked to save again"),
+        Err(outcome) => outcome,
+    };
+    outcome.map(|t| t.expose_secret().to_owned())
 }
 
 #[test]

@@ -73,6 +73,13 @@ fn done(waited: Waited) -> Result<AccessToken, Error> {
     }
 }
 
+fn landed(landing: Landing) -> Result<AccessToken, Error> {
+    match landing {
+        Landing::Done(outcome) => outcome,
+        other => panic!("expected an outcome, got {other:?}"),
+    }
+}
+
 /// Fetches `new` for `renewal` and saves it successfully.
 fn land(machine: &mut RenewalMachine, renewal: &Renewal, new: TokenSet, now: SystemTime) {
     let Landing::Save(saving) = machine.fetched(renewal.ticket, Ok(new), now) else {
@@ -80,7 +87,7 @@ fn land(machine: &mut RenewalMachine, renewal: &Renewal, new: TokenSet, now: Sys
     };
     assert!(machine.is_renewing(), "nobody sees them before the save");
     drop(saving);
-    machine.saved(renewal.ticket, Ok(()), now).unwrap();
+    landed(machine.saved(renewal.ticket, Ok(()), now)).unwrap();
 }
 
 fn server(code: ErrorCode) -> Error {
@@ -280,9 +287,76 @@ fn the_store_is_written_before_anyone_gets_the_new_token() {
     assert_eq!(secret(machine.tokens().unwrap().access_token()), "at-1");
     assert!(machine.usable(at(100), false).is_none());
     assert_eq!(
-        secret(&machine.saved(renewal.ticket, Ok(()), at(100)).unwrap()),
+        secret(&landed(machine.saved(renewal.ticket, Ok(()), at(100))).unwrap()),
         "at-2"
     );
+}
+
+#[test]
+fn a_store_out_of_reach_is_saved_to_again_with_backoff_before_anyone_gets_the_token() {
+    let mut machine = user(Some(tokens("at-1", 100, Some("rt-1"))));
+    let renewal = started(machine.poll(at(100), false));
+    let waiter = waiting(machine.poll(at(100), false));
+    let _ = machine.fetched(
+        renewal.ticket,
+        Ok(tokens("at-2", 900, Some("rt-2"))),
+        at(100),
+    );
+    let gone = || StoreError::new("connection refused").transient();
+    let mut now = at(100);
+    let mut waits = Vec::new();
+    for _ in 0..6 {
+        let Landing::SaveAgain { tokens, after } = machine.saved(renewal.ticket, Err(gone()), now)
+        else {
+            panic!("a passing failure is saved again");
+        };
+        assert_eq!(tokens.refresh_token().unwrap().expose_secret(), "rt-2");
+        // Meanwhile the new token is nowhere to be had, and the waiters wait.
+        assert!(machine.usable(now, false).is_none());
+        assert!(matches!(machine.waited(waiter), Waited::Pending));
+        waits.push(after.as_millis());
+        now += after;
+    }
+    assert_eq!(waits, [100, 200, 400, 800, 1600, 2000]);
+    assert_eq!(
+        secret(&landed(machine.saved(renewal.ticket, Ok(()), now)).unwrap()),
+        "at-2"
+    );
+    assert_eq!(secret(&done(machine.waited(waiter)).unwrap()), "at-2");
+}
+
+#[test]
+fn saving_again_ends_with_the_budget_and_never_for_a_refusal() {
+    let lifecycle = Lifecycle::new(client(), TokenSource::User).save_retry(Duration::from_secs(1));
+    let mut machine = RenewalMachine::new(lifecycle, Some(tokens("at-1", 100, Some("rt-1"))));
+    let renewal = started(machine.poll(at(100), false));
+    let fresh = || Ok(tokens("at-2", 900, Some("rt-2")));
+    let _ = machine.fetched(renewal.ticket, fresh(), at(100));
+    let gone = || StoreError::new("timed out").transient();
+    let mut now = at(100);
+    let mut saves = 1;
+    while let Landing::SaveAgain { after, .. } = machine.saved(renewal.ticket, Err(gone()), now) {
+        now += after;
+        saves += 1;
+    }
+    // 100 + 200 + 400 ms fit in the 1 s budget; the 800 ms wait would not.
+    assert_eq!(saves, 4);
+    assert!(matches!(
+        machine.waited(renewal.ticket),
+        Waited::Done(Err(Error::Store(_)))
+    ));
+
+    // A store that refused on purpose (a lost lease) is not asked again.
+    let again = started(machine.poll(now + Duration::from_secs(5), false));
+    let Work::Resave(tokens) = again.work else {
+        panic!("the unsaved tokens are saved again first");
+    };
+    let _ = machine.fetched(again.ticket, Ok(tokens), now);
+    let lost = StoreError::new("the lease was lost to another holder");
+    assert!(matches!(
+        machine.saved(again.ticket, Err(lost), now),
+        Landing::Done(Err(Error::Store(_)))
+    ));
 }
 
 #[test]
@@ -295,7 +369,7 @@ fn a_store_failure_is_shared_and_saved_again_without_another_refresh() {
         Ok(tokens("at-2", 900, Some("rt-2"))),
         at(100),
     );
-    let refused = machine.saved(renewal.ticket, Err(StoreError::new("disk full")), at(100));
+    let refused = landed(machine.saved(renewal.ticket, Err(StoreError::new("disk full")), at(100)));
     assert!(matches!(refused, Err(Error::Store(_))));
     assert!(matches!(done(machine.waited(waiter)), Err(Error::Store(_))));
     // The rotated tokens are kept, but not handed out until they are saved.
@@ -318,7 +392,7 @@ fn a_store_failure_is_shared_and_saved_again_without_another_refresh() {
     let ticket = again.ticket;
     let _ = machine.fetched(ticket, Ok(tokens_again), at(200));
     assert_eq!(
-        secret(&machine.saved(ticket, Ok(()), at(200)).unwrap()),
+        secret(&landed(machine.saved(ticket, Ok(()), at(200))).unwrap()),
         "at-2"
     );
     assert_eq!(used(machine.poll(at(200), false)), "at-2");
@@ -348,7 +422,7 @@ fn an_abandoned_renewal_is_taken_over_once_then_given_up() {
         machine.fetched(first.ticket, Ok(tokens("x", 1, None)), at(100)),
         Landing::Done(Err(_))
     ));
-    assert!(machine.saved(first.ticket, Ok(()), at(100)).is_err());
+    assert!(landed(machine.saved(first.ticket, Ok(()), at(100))).is_err());
     // A later caller starts afresh, and a landing resets the count.
     let third = started(machine.poll(at(100), false));
     land(
@@ -500,7 +574,7 @@ fn usable_until_agrees_with_usable() {
         panic!("saved again")
     };
     let _ = machine.fetched(again.ticket, Ok(unsaved), at(0));
-    machine.saved(again.ticket, Ok(()), at(0)).unwrap();
+    landed(machine.saved(again.ticket, Ok(()), at(0))).unwrap();
     agree(&machine, at(0));
     let forced = started(machine.poll(at(0), true));
     let _ = machine.fetched(forced.ticket, Err(server(ErrorCode::InvalidGrant)), at(0));
@@ -654,7 +728,7 @@ fn the_store_then_on_refresh_are_told_before_any_caller_gets_the_token() {
     // As the adapters do: save with no lock held, then report.
     let saved = keeper.store().save(&new);
     assert!(matches!(keeper.lock().waited(waiters[0]), Waited::Pending));
-    let mut handed = vec![keeper.saved(renewal.ticket, &new, saved, at(100)).unwrap()];
+    let mut handed = vec![landed(keeper.saved(renewal.ticket, &new, saved, at(100))).unwrap()];
     handed.extend(
         waiters
             .iter()
@@ -691,7 +765,7 @@ fn a_renewer_panicking_after_the_save_is_taken_over_with_the_saved_token() {
     };
     let saved = keeper.store().save(&new);
     let report = catch_unwind(AssertUnwindSafe(|| {
-        keeper.saved(renewal.ticket, &new, saved, at(100))
+        landed(keeper.saved(renewal.ticket, &new, saved, at(100)))
     }));
     assert!(report.is_err(), "the callback panicked");
     // The renewer's guard reports the renewal abandoned as it unwinds (both adapters do).
@@ -770,7 +844,7 @@ fn a_leased_renewal_adopts_or_follows_what_another_process_saved() {
         refresh_body(&step)
     );
     let _ = machine.fetched(ticket, Ok(tokens("at-3", 9_000, Some("rt-3"))), at(1_000));
-    machine.saved(ticket, Ok(()), at(1_000)).unwrap();
+    landed(machine.saved(ticket, Ok(()), at(1_000))).unwrap();
     assert_eq!(used(machine.poll(at(1_001), false)), "at-3");
 
     // Theirs expired and cannot be refreshed: only a new login helps.
@@ -804,7 +878,7 @@ fn a_refused_save_is_retried_under_the_lease_and_never_overwrites_a_newer_set() 
             at(100),
         );
         let lost = StoreError::new("the lease was lost to another holder");
-        assert!(machine.saved(renewal.ticket, Err(lost), at(100)).is_err());
+        assert!(landed(machine.saved(renewal.ticket, Err(lost), at(100))).is_err());
         started(machine.poll(at(101), false))
     };
 
