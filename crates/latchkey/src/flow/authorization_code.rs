@@ -73,8 +73,11 @@ impl AuthorizationRequest<'_> {
 
     /// Adds a parameter (e.g. `prompt`, `audience`, `resource`); it overrides a dialect
     /// parameter of the same name.
+    ///
+    /// `nonce` and `max_age` given this way are the same as [`nonce`](Self::nonce) and
+    /// [`max_age`](Self::max_age): kept in the pending value and checked in the ID token.
     pub fn param(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {
-        self.params.params.push((name.into(), value.into()));
+        self.params.param(name.into(), value.into());
         self
     }
 

@@ -69,8 +69,11 @@ impl ImplicitRequest<'_> {
     }
 
     /// Adds a parameter (e.g. `audience`).
+    ///
+    /// `nonce` and `max_age` given this way are the same as [`nonce`](Self::nonce) and
+    /// [`max_age`](Self::max_age): kept in the pending value and checked in the ID token.
     pub fn param(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {
-        self.params.params.push((name.into(), value.into()));
+        self.params.param(name.into(), value.into());
         self
     }
 

@@ -74,9 +74,7 @@ impl AsRef<str> for AuthorizationUrl {
 }
 
 /// Parameters a caller may not override: the flow sets them.
-const RESERVED: [&str; 9] = [
-    "nonce",
-    "max_age",
+const RESERVED: [&str; 7] = [
     "response_type",
     "client_id",
     "redirect_uri",
@@ -111,6 +109,19 @@ impl AuthorizationParams {
                     self.scopes.push(s.to_owned());
                 }
             }
+        }
+    }
+
+    /// Adds a caller's parameter; `nonce` and a numeric `max_age` become the request's own, so
+    /// that the pending value knows them.
+    pub(crate) fn param(&mut self, name: String, value: String) {
+        match name.as_str() {
+            "nonce" => self.nonce = Some(value),
+            "max_age" => match value.parse() {
+                Ok(seconds) => self.max_age = Some(seconds),
+                Err(_) => self.params.push((name, value)),
+            },
+            _ => self.params.push((name, value)),
         }
     }
 
