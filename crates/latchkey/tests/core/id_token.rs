@@ -1258,3 +1258,29 @@ fn a_signed_userinfo_answer_is_verified_like_an_id_token() {
     forged.body[len - 3] ^= 1;
     assert!(matches!(read(forged), Err(Error::IdToken(_))));
 }
+
+#[test]
+fn a_nonce_or_max_age_given_as_a_parameter_is_the_request_s_own() {
+    let client = oidc_client();
+    let (url, pending) = client
+        .authorization_code()
+        .scope("openid")
+        .param("nonce", "mine")
+        .param("max_age", "60")
+        .param("max_age_extra", "x")
+        .build()
+        .unwrap();
+    assert_eq!(pending.nonce(), Some("mine"));
+    let q = crate::support::query(url.as_str());
+    assert_eq!(q["nonce"], "mine");
+    assert_eq!(q["max_age"], "60");
+    assert_eq!(q["max_age_extra"], "x");
+    assert_eq!(url.as_str().matches("nonce=").count(), 1);
+    let (_, pending) = client
+        .implicit()
+        .scope("openid")
+        .param("nonce", "mine")
+        .build()
+        .unwrap();
+    assert_eq!(pending.nonce(), Some("mine"));
+}
