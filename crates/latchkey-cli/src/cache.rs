@@ -15,7 +15,7 @@
 //! never lose each other's entries.
 
 use std::path::Path;
-use std::time::SystemTime;
+use std::time::{Duration, Instant, SystemTime};
 
 use latchkey::manage::{
     DEFAULT_LEASE_WAIT, DEFAULT_REFRESH_SKEW, Landing, Leased, Poll, RenewalMachine, RenewalStep,
@@ -31,7 +31,11 @@ use crate::context::options::{CacheArgs, Output};
 use crate::context::{Common, Wire, print_tokens};
 use crate::failure::Failure;
 use crate::output::add_token_secrets;
+use crate::progress::Wait;
 use crate::say;
+
+/// How often the wait for another run's lease redraws its countdown.
+const LEASE_TICK: Duration = Duration::from_secs(1);
 
 /// What a cached token set is for: a run only ever gets an entry whose key equals its own.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -263,11 +267,35 @@ impl Cache {
             .map_err(|e| Failure::Other(format!("--cache: {e}")))
     }
 
-    /// The lease on `FILE.lock`: one run at a time changes the file.
+    /// The lease on `FILE.lock`: one run at a time changes the file. When another run holds
+    /// it, says so once and waits (a countdown on a terminal) up to [`DEFAULT_LEASE_WAIT`].
     fn lease(&self) -> Result<latchkey::manage::Lease, Failure> {
-        self.store
-            .lease(DEFAULT_LEASE_WAIT)
-            .map_err(|e| Failure::Other(format!("--cache: {e}")))
+        let failed = |e: latchkey::StoreError| Failure::Other(format!("--cache: {e}"));
+        // A lock that could not be opened or taken carries the OS error; a lock another run
+        // holds does not.
+        let held = |e: &latchkey::StoreError| std::error::Error::source(e).is_none();
+        match self.store.lease(Duration::ZERO) {
+            Ok(lease) => return Ok(lease),
+            Err(e) if !held(&e) => return Err(failed(e)),
+            Err(_) => {}
+        }
+        let lock = self.store.lock_path();
+        let wait = Wait::new("waiting for the other run's lease", DEFAULT_LEASE_WAIT);
+        wait.say(&format!(
+            "latchkey: another run holds {}; waiting up to {} s for it",
+            lock.display(),
+            DEFAULT_LEASE_WAIT.as_secs()
+        ));
+        let deadline = Instant::now() + DEFAULT_LEASE_WAIT;
+        loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            wait.show(left, "");
+            match self.store.lease(left.min(LEASE_TICK)) {
+                Ok(lease) => return Ok(lease),
+                Err(e) if !held(&e) || left <= LEASE_TICK => return Err(failed(e)),
+                Err(_) => {}
+            }
+        }
     }
 
     /// A token set to print: the cached one while it is valid for longer than the refresh

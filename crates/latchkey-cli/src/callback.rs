@@ -1,18 +1,24 @@
 //! Where the redirect of `authorize` and `implicit` comes from (the loopback listener,
 //! `--callback URL`, or `--callback -`: one line of stdin), and the checks every redirect
-//! passes before the flow looks at it: it must be addressed to the redirect URI, an error
-//! is the server's error even without a state, and the listener waits on past requests of
-//! another state.
+//! passes before the flow looks at it: it must be addressed to the redirect URI, and an
+//! error is the server's error even without a state. The listener is
+//! [`latchkey_loopback`]'s (RFC 8252): it waits on past requests of another state itself.
 
+use std::io::{self, BufRead as _, Read as _};
+use std::sync::mpsc;
+use std::thread;
 use std::time::Instant;
 
-use latchkey::{AuthorizationUrl, Error, ErrorCode, ServerError};
+use latchkey::{AuthorizationUrl, CallbackParams, Error};
+use latchkey_loopback::{Browser, Loopback, Mode};
 
 use crate::context::options::LoginArgs;
 use crate::failure::Failure;
-use crate::listener::{self, Listener, Mode};
-use crate::output::LiveLine;
+use crate::progress::Wait;
 use crate::say;
+
+/// Longest line read from stdin for `--callback -`.
+const MAX_LINE: usize = 64 * 1024;
 
 /// The redirect URI without a listener and without `--redirect-uri`: nothing answers there,
 /// and the browser's address bar shows the URL to paste.
@@ -26,7 +32,7 @@ pub(crate) fn deadline(login: &LoginArgs) -> Instant {
 /// Where the redirect comes from.
 pub(crate) enum Source {
     /// The loopback listener.
-    Listener(Listener),
+    Listener(Loopback),
     /// `--callback URL`.
     Given {
         /// The redirect URL given.
@@ -42,16 +48,17 @@ pub(crate) enum Source {
 }
 
 impl Source {
-    /// Chooses the source from the flags; binds the listener if there is one.
+    /// Chooses the source from the flags; binds the listener if there is one, for the
+    /// authorization response in the query or (`mode`) the fragment.
     ///
     /// # Errors
     ///
     /// [`Failure::Usage`] for `--callback URL` without `--state` or with a URL that does not
     /// parse, and whatever binding the listener met.
-    pub(crate) fn new(login: &LoginArgs) -> Result<Self, Failure> {
+    pub(crate) fn new(login: &LoginArgs, mode: Mode) -> Result<Self, Failure> {
         let redirect_uri = login.redirect_uri.as_deref();
         match login.callback.as_deref() {
-            None => Ok(Self::Listener(Listener::bind(redirect_uri)?)),
+            None => Ok(Self::Listener(bind(redirect_uri, mode, login)?)),
             Some("-") => Ok(Self::Stdin {
                 redirect_uri: redirect_uri.unwrap_or(DEFAULT_MANUAL_REDIRECT).to_owned(),
             }),
@@ -125,7 +132,11 @@ impl Source {
             ),
         }
         if !no_browser {
-            listener::open_browser(url.as_str());
+            // The URL has been printed: a browser that does not start is no failure.
+            let _ = match self {
+                Self::Listener(listener) => listener.open(url.as_str()),
+                _ => Browser::System.open(url.as_str()),
+            };
         }
     }
 
@@ -143,38 +154,89 @@ impl Source {
         mode: Mode,
         deadline: Instant,
         state: &str,
-        accept: impl FnOnce(&str) -> Result<T, Failure>,
+        accept: impl FnOnce(&str) -> Result<T, Error>,
     ) -> Result<T, Failure> {
-        let checked = |text: &str| -> Result<T, Failure> {
-            server_error_without_state(params(text, mode))?;
-            accept(text)
-        };
         match self {
             Self::Listener(listener) => {
-                let mut countdown = LiveLine::new();
-                let result = listener.wait(
-                    mode,
-                    deadline,
-                    |query| belongs(query, state),
-                    |left| countdown.countdown("waiting for the redirect", left, ""),
-                    checked,
-                );
-                countdown.finish();
-                result
+                let left = deadline.saturating_duration_since(Instant::now());
+                let wait = Wait::new("waiting for the redirect", left);
+                let listener = listener.on_tick(wait.ticker());
+                Ok(listener.wait_with(&latchkey::State::new(state), accept)?)
             }
             Self::Given {
                 callback,
                 redirect_uri,
             } => {
                 addressed_to(&callback, &redirect_uri)?;
-                checked(&callback)
+                checked(&callback, mode, accept)
             }
             Self::Stdin { redirect_uri } => {
-                let line = listener::read_stdin_line(deadline)?;
+                let line = read_stdin_line(deadline)?;
                 addressed_to(&line, &redirect_uri)?;
-                checked(&line)
+                checked(&line, mode, accept)
             }
         }
+    }
+}
+
+/// Hands a redirect URL given or pasted to `accept`, after checking for the server's error
+/// without a state.
+fn checked<T>(
+    text: &str,
+    mode: Mode,
+    accept: impl FnOnce(&str) -> Result<T, Error>,
+) -> Result<T, Failure> {
+    server_error_without_state(params(text, mode))?;
+    Ok(accept(text)?)
+}
+
+/// Binds the loopback listener for `--redirect-uri` (or `http://127.0.0.1:<free
+/// port>/callback`), waiting at most `--login-timeout`.
+///
+/// # Errors
+///
+/// [`Failure::Usage`] for a redirect URI the listener cannot serve; [`Failure::Other`] when
+/// the address cannot be bound.
+fn bind(redirect_uri: Option<&str>, mode: Mode, login: &LoginArgs) -> Result<Loopback, Failure> {
+    let mut builder = Loopback::builder()
+        .mode(mode)
+        .timeout(login.login_timeout)
+        .browser(Browser::System);
+    if let Some(uri) = redirect_uri {
+        builder = builder.redirect_uri(uri);
+    }
+    Ok(builder.bind()?)
+}
+
+/// Reads one line from stdin (the redirect URL for `--callback -`), giving up at `deadline`.
+///
+/// # Errors
+///
+/// [`Failure::Other`] on timeout, end of input or a line longer than [`MAX_LINE`].
+fn read_stdin_line(deadline: Instant) -> Result<String, Failure> {
+    let (tx, rx) = mpsc::channel();
+    thread::spawn(move || {
+        let mut line = String::new();
+        let result = io::stdin()
+            .lock()
+            .take(MAX_LINE as u64)
+            .read_line(&mut line)
+            .map(|n| (n, line));
+        let _ = tx.send(result);
+    });
+    let remaining = deadline.saturating_duration_since(Instant::now());
+    match rx.recv_timeout(remaining) {
+        Ok(Ok((0, _))) => Err(Failure::Other(
+            "no redirect URL on stdin (end of input)".into(),
+        )),
+        Ok(Ok((_, line))) if !line.ends_with('\n') && line.len() >= MAX_LINE => Err(
+            Failure::Other("the redirect URL on stdin is too long".into()),
+        ),
+        Ok(Ok((_, line))) => Ok(line.trim().to_owned()),
+        Ok(Err(e)) => Err(Failure::Other(format!("cannot read stdin: {e}"))),
+        Err(_) => Err(Failure::Other(
+            "timed out waiting for the redirect URL on stdin (--login-timeout)".into(),
+        )),
     }
 }
 
@@ -194,36 +256,18 @@ fn params(text: &str, mode: Mode) -> &str {
     }
 }
 
-/// The value of parameter `name` in `params` (form-decoded).
-fn param(params: &str, name: &str) -> Option<String> {
-    form_urlencoded::parse(params.as_bytes())
-        .find(|(k, _)| k == name)
-        .map(|(_, v)| v.into_owned())
-}
-
-/// Whether a request to the listener belongs to this login: it carries this state, or it
-/// carries an error and no state (which is reported, since the login cannot go on).
-fn belongs(query: &str, state: &str) -> bool {
-    match param(query, "state") {
-        Some(received) => latchkey::State::new(state).matches(&received),
-        None => param(query, "error").is_some(),
-    }
-}
-
 /// The server's error in a redirect without a state: reported as the server's error (the
 /// command fails either way), rather than as a missing state that hides the cause. With a
 /// state, the flow checks the state first and reports the error itself.
 fn server_error_without_state(params: &str) -> Result<(), Failure> {
-    if param(params, "state").is_some() {
-        return Ok(());
+    match CallbackParams::parse_pairs(params) {
+        Ok(parsed) if parsed.state.is_none() => match parsed.server_error() {
+            Some(error) => Err(Failure::OAuth(Error::Server(error))),
+            None => Ok(()),
+        },
+        // With a state, or unreadable: the flow checks it.
+        _ => Ok(()),
     }
-    let Some(code) = param(params, "error") else {
-        return Ok(());
-    };
-    let mut error = ServerError::new(ErrorCode::parse(&code));
-    error.description = param(params, "error_description");
-    error.uri = param(params, "error_uri");
-    Err(Failure::OAuth(Error::Server(error)))
 }
 
 /// Refuses a redirect URL that is not addressed to the redirect URI: same scheme, host,
@@ -297,13 +341,5 @@ mod tests {
             "access_token=t"
         );
         assert_eq!(params("https://a/cb?error=e#", Mode::Fragment), "error=e");
-    }
-
-    #[test]
-    fn stray_requests_do_not_belong() {
-        assert!(belongs("code=c&state=s1", "s1"));
-        assert!(!belongs("code=c&state=s2", "s1"));
-        assert!(!belongs("code=c", "s1"));
-        assert!(belongs("error=access_denied", "s1"));
     }
 }

@@ -1,7 +1,5 @@
 //! [`Failure`]: why a command did not succeed, its exit status and its one-line message.
 
-use crate::output;
-
 /// Why a command did not succeed.
 #[derive(Debug)]
 pub(crate) enum Failure {
@@ -23,6 +21,23 @@ pub(crate) enum Failure {
 impl From<latchkey::Error> for Failure {
     fn from(error: latchkey::Error) -> Self {
         Self::OAuth(error)
+    }
+}
+
+/// What ended a wait of the loopback listener (RFC 8252), or stopped it from binding.
+impl From<latchkey_loopback::Error> for Failure {
+    fn from(error: latchkey_loopback::Error) -> Self {
+        match error {
+            latchkey_loopback::Error::Authorization(error) => Self::OAuth(error),
+            latchkey_loopback::Error::RedirectUri(why) => Self::Usage(format!(
+                "the loopback listener cannot use this --redirect-uri ({why}); use --callback \
+                 for other redirect URIs"
+            )),
+            latchkey_loopback::Error::TimedOut { redirect_uri, .. } => Self::Other(format!(
+                "timed out waiting for the redirect to {redirect_uri} (--login-timeout)"
+            )),
+            other => Self::Other(other.to_string()),
+        }
     }
 }
 
@@ -68,10 +83,5 @@ impl Failure {
             failure: Box::new(self),
             hint,
         }
-    }
-
-    /// The message for the browser page (secrets masked; the page escapes HTML).
-    pub(crate) fn page_message(&self) -> String {
-        output::redact(&self.message())
     }
 }

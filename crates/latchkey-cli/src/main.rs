@@ -13,11 +13,12 @@
 //! Modules, each importing only from those listed before it:
 //!
 //! * [`output`] (JSON, redaction, escaping) and [`trace`] (recording what was sent);
+//! * [`progress`] (the long waits on stderr: drawn on a terminal, plain lines otherwise);
 //! * [`failure`] (why a command failed, its exit status and message);
-//! * [`listener`] (the RFC 8252 loopback redirect listener, stdin, the browser);
 //! * [`context`] (the flags every subcommand shares, and the client, transport and printing
 //!   built from them);
-//! * [`cache`] (`--cache FILE`) and [`callback`] (where the redirect comes from);
+//! * [`cache`] (`--cache FILE`) and [`callback`] (where the redirect comes from: the RFC 8252
+//!   loopback listener of [`latchkey_loopback`], a flag, or stdin);
 //! * [`cmd`] (one module per subcommand: its `Args` and its `run`);
 //! * this file: the [`Cli`] and the dispatch.
 
@@ -28,8 +29,8 @@ mod callback;
 mod cmd;
 mod context;
 mod failure;
-mod listener;
 mod output;
+mod progress;
 mod trace;
 
 use std::process::ExitCode;

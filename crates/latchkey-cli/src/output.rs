@@ -99,54 +99,6 @@ pub(crate) fn print_lines(lines: &[String]) -> io::Result<()> {
     out.flush()
 }
 
-/// One status line on stderr that a terminal rewrites in place (a countdown); nothing at all
-/// when stderr is not a terminal.
-#[derive(Debug)]
-pub(crate) struct LiveLine {
-    /// Whether stderr is a terminal.
-    live: bool,
-    /// Whether the line is on the screen now.
-    shown: bool,
-}
-
-impl LiveLine {
-    /// A line on stderr, live when stderr is a terminal.
-    pub(crate) fn new() -> Self {
-        Self {
-            live: io::stderr().is_terminal(),
-            shown: false,
-        }
-    }
-
-    /// Shows `latchkey: WHAT, M:SS left EXTRA`. `what` and `extra` are the command's own
-    /// words and numbers, never text from elsewhere.
-    pub(crate) fn countdown(&mut self, what: &str, left: std::time::Duration, extra: &str) {
-        if !self.live {
-            return;
-        }
-        let left = left.as_secs_f64().ceil() as u64;
-        let mut err = io::stderr().lock();
-        let _ = write!(
-            err,
-            "\r\x1b[2Klatchkey: {what}, {}:{:02} left{extra}",
-            left / 60,
-            left % 60
-        );
-        let _ = err.flush();
-        self.shown = true;
-    }
-
-    /// Clears the line, if it is shown.
-    pub(crate) fn finish(&mut self) {
-        if self.shown {
-            let mut err = io::stderr().lock();
-            let _ = write!(err, "\r\x1b[2K");
-            let _ = err.flush();
-            self.shown = false;
-        }
-    }
-}
-
 /// A JSON object whose members keep the order they were added in.
 #[derive(Debug, Default, Clone)]
 pub(crate) struct Object(pub(crate) Vec<(String, Value)>);
@@ -320,22 +272,6 @@ pub(crate) fn add_url_secrets(url: &str) {
     }
 }
 
-/// Escapes text for HTML element content and attribute values.
-pub(crate) fn escape_html(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -398,14 +334,6 @@ mod tests {
                 "content-type: application/json",
                 "Location: https://a.example/cb?code=<redacted>&state=s"
             ]
-        );
-    }
-
-    #[test]
-    fn html_is_escaped() {
-        assert_eq!(
-            escape_html("<a href=\"x\">&'"),
-            "&lt;a href=&quot;x&quot;&gt;&amp;&#39;"
         );
     }
 }

@@ -837,3 +837,106 @@ fn a_cache_hit_with_issuer_sends_nothing() {
     assert!(!second.stderr.contains("metadata"), "{}", second.stderr);
     assert_eq!(server.requests().len(), sent);
 }
+
+/// Holds the lease on `FILE.lock` (the `FileStore` lease, as another run would) for `hold`,
+/// from now.
+fn hold_the_lease(cache: &CacheFile, hold: Duration) -> std::thread::JoinHandle<()> {
+    use latchkey::TokenStore as _;
+    let lease = latchkey_ureq::FileStore::new(&cache.path)
+        .lease(Duration::ZERO)
+        .expect("the lease is free");
+    std::thread::spawn(move || {
+        std::thread::sleep(hold);
+        drop(lease);
+    })
+}
+
+fn client_credentials_args<'a>(token_url: &'a str, cache: &'a CacheFile) -> [&'a str; 11] {
+    [
+        "client-credentials",
+        "--client-id",
+        "svc",
+        "--client-secret",
+        SECRET,
+        "--token-url",
+        token_url,
+        "--scope",
+        "read",
+        "--cache",
+        cache.arg(),
+    ]
+}
+
+/// A run that finds another run's lease on the file says so once (off a terminal: one plain
+/// line, nothing redrawn) and goes on when the lease is released.
+#[test]
+fn a_run_waits_for_another_runs_lease_and_says_so_once() {
+    let server = MockServer::builder()
+        .client(MockClient::new("svc").secret(SECRET))
+        .start();
+    let cache = CacheFile::new();
+    let token_url = server.token_endpoint();
+    let holder = hold_the_lease(&cache, Duration::from_millis(1500));
+    let started = Instant::now();
+    let done = latchkey(&client_credentials_args(&token_url, &cache));
+    holder.join().unwrap();
+    let tokens = done.success();
+    assert!(started.elapsed() >= Duration::from_millis(1400));
+    assert_eq!(
+        str_of(&cache.json(), "access_token"),
+        str_of(&tokens, "access_token")
+    );
+    assert_eq!(
+        done.stderr.matches("another run holds").count(),
+        1,
+        "{}",
+        done.stderr
+    );
+    assert!(
+        done.stderr
+            .contains("tokens.json.lock; waiting up to 30 s for it"),
+        "{}",
+        done.stderr
+    );
+    assert!(!done.stderr.contains(['\r', '\u{1b}']), "{:?}", done.stderr);
+    done.no_secrets();
+    // Without another run, nothing is said about a lease.
+    let again = latchkey(&client_credentials_args(&token_url, &cache));
+    again.success();
+    assert!(!again.stderr.contains("another run"), "{}", again.stderr);
+}
+
+/// On a terminal (`script` gives the command one) the lease wait is a redrawn countdown,
+/// cleared when the lease is taken.
+#[cfg(target_os = "linux")]
+#[test]
+fn the_lease_wait_counts_down_on_a_terminal() {
+    let server = MockServer::builder()
+        .client(MockClient::new("svc").secret(SECRET))
+        .start();
+    let cache = CacheFile::new();
+    let token_url = server.token_endpoint();
+    let line = std::iter::once(env!("CARGO_BIN_EXE_latchkey"))
+        .chain(client_credentials_args(&token_url, &cache))
+        .collect::<Vec<_>>()
+        .join(" ");
+    let holder = hold_the_lease(&cache, Duration::from_millis(2500));
+    let output = Command::new("script")
+        .args(["-qec", &line, "/dev/null"])
+        .stdin(Stdio::null())
+        .output()
+        .expect("run script");
+    holder.join().unwrap();
+    let all = format!(
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert_eq!(output.status.code(), Some(0), "{all:?}");
+    assert!(
+        all.contains("waiting for the other run's lease, 0:"),
+        "{all:?}"
+    );
+    assert!(all.contains("\u{1b}[2K"), "{all:?}");
+    assert!(all.contains("access_token"), "{all:?}");
+}

@@ -1790,6 +1790,77 @@ fn the_browser_wait_counts_down_on_a_terminal() {
     assert!(all.contains("(--login-timeout)"), "{all:?}");
 }
 
+/// Off a terminal the browser wait is plain lines: said once, never redrawn (no carriage
+/// return, no escape sequence), and the limit that ended it named.
+#[test]
+fn the_browser_wait_off_a_terminal_is_plain_lines() {
+    let server = server();
+    let mut command = latchkey();
+    command.args(["authorize", "--client-id", "public-app", "--no-browser"]);
+    command.args(["--login-timeout", "1.5"]);
+    endpoints(&mut command, &server);
+    let done = run(command);
+    let error = done.failure();
+    assert!(error.contains("(--login-timeout)"), "{error}");
+    assert!(!done.stderr.contains(['\r', '\u{1b}']), "{:?}", done.stderr);
+    let waiting: Vec<&str> = done
+        .stderr
+        .lines()
+        .filter(|l| l.starts_with("latchkey: waiting"))
+        .collect();
+    assert_eq!(waiting.len(), 1, "{}", done.stderr);
+    assert!(
+        waiting[0]
+            .starts_with("latchkey: waiting up to 1.5 s for the redirect to http://127.0.0.1:"),
+        "{}",
+        waiting[0]
+    );
+    assert_eq!(done.stderr.lines().count(), 4, "{}", done.stderr);
+}
+
+/// Without `--no-browser` the URL goes to the browser the `BROWSER` variable names (here a
+/// script that plays the browser's first step: it writes the URL down), and the login
+/// completes through the loopback listener.
+#[cfg(unix)]
+#[test]
+fn the_browser_named_in_browser_gets_the_url() {
+    use std::os::unix::fs::PermissionsExt as _;
+    let server = server();
+    let dir = std::env::temp_dir().join(format!("latchkey-cli-browser-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let opened = dir.join("opened");
+    let script = dir.join("browser.sh");
+    std::fs::write(
+        &script,
+        format!("#!/bin/sh\nprintf '%s' \"$1\" > '{}'\n", opened.display()),
+    )
+    .unwrap();
+    std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let mut command = latchkey();
+    command.args(["authorize", "--client-id", "public-app"]);
+    command.args(["--login-timeout", "30"]);
+    command.env("BROWSER", &script);
+    endpoints(&mut command, &server);
+    let running = spawn(command);
+    let printed = running.authorization_url();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let url = loop {
+        match std::fs::read_to_string(&opened) {
+            Ok(url) if !url.is_empty() => break url,
+            _ if Instant::now() > deadline => panic!("the browser was not started"),
+            _ => thread::sleep(Duration::from_millis(20)),
+        }
+    };
+    assert_eq!(url, printed);
+    let location = visit(&url);
+    let (status, _, page) = get(&location);
+    assert_eq!(status, 200, "{page}");
+    let done = running.finish();
+    let tokens = done.success();
+    done.no_secrets(&[str_of(&tokens, "access_token")]);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
 // --provider
 
 /// `--provider blooma` sends Blooma's dialect (a JSON body with the secret and `audience`);

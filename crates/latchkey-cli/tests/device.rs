@@ -39,6 +39,9 @@ fn device_prints_the_code_and_polls_until_approved() {
     let done = running.finish();
     let tokens = done.success();
     assert_eq!(tokens["scope"], "read");
+    // Off a terminal the wait is said once and never redrawn.
+    assert!(!done.stderr.contains(['\r', '\u{1b}']), "{:?}", done.stderr);
+    assert_eq!(done.stderr.matches("waiting").count(), 1, "{}", done.stderr);
     done.no_secrets(&[str_of(&tokens, "access_token")]);
     let device_code = server.requests_to("/token")[0]
         .param("device_code")
@@ -118,4 +121,36 @@ fn verbose_shows_every_poll() {
         .unwrap()
         .to_owned();
     done.no_secrets(&[&device_code, str_of(&tokens, "access_token")]);
+}
+
+/// On a terminal (`script` gives the command one) the polling is a redrawn countdown with the
+/// polls so far, cleared when the wait ends.
+#[cfg(target_os = "linux")]
+#[test]
+fn device_polling_counts_down_on_a_terminal() {
+    let server = builder().device_code_expires_in(3).start();
+    let line = format!(
+        "{} device --client-id tv --issuer {} --scope read",
+        env!("CARGO_BIN_EXE_latchkey"),
+        server.issuer()
+    );
+    let output = std::process::Command::new("script")
+        .args(["-qec", &line, "/dev/null"])
+        .stdin(std::process::Stdio::null())
+        .output()
+        .expect("run script");
+    let all = format!(
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(all.contains("waiting for approval, 0:0"), "{all:?}");
+    assert!(all.contains(" polls)"), "{all:?}");
+    assert!(all.contains("\u{1b}[2K"), "{all:?}");
+    // Nobody approved: the code expired, and the failure is said on a line of its own.
+    assert!(
+        all.contains("\nlatchkey: error: the device code expired")
+            || all.contains("\u{1b}[2Klatchkey: error: the device code expired"),
+        "{all:?}"
+    );
 }

@@ -16,9 +16,9 @@ use crate::context::options::{
 };
 use crate::context::{Common, Wire, client, endpoint, print_result, print_tokens, wire};
 use crate::failure::Failure;
-use crate::listener::Mode;
 use crate::output::{add_secret, add_url_secrets};
 use crate::say;
+use latchkey_loopback::Mode;
 
 /// `latchkey authorize`.
 #[derive(Debug, Args)]
@@ -206,7 +206,7 @@ fn print_url(args: &AuthorizeArgs, common: &Common, wire: &Wire) -> Result<(), F
 
 /// The code flow itself: the authorization URL, the redirect, the code exchange.
 fn code_flow(args: &AuthorizeArgs, common: &Common, wire: &Wire) -> Result<TokenSet, Failure> {
-    let source = Source::new(&args.login)?;
+    let source = Source::new(&args.login, Mode::Query)?;
     let client = client(common, Some(&source.redirect_uri()))?;
     endpoint(client.authorization_endpoint(), "--auth-url", common)?;
     let token_url = endpoint(client.token_endpoint(), "--token-url", common)?;
@@ -220,7 +220,7 @@ fn code_flow(args: &AuthorizeArgs, common: &Common, wire: &Wire) -> Result<Token
     let state = pending.state().as_str().to_owned();
     let mut exchange = source.receive(Mode::Query, deadline, &state, |params| {
         add_url_secrets(params);
-        pending.callback(&client, params).map_err(Failure::from)
+        pending.callback(&client, params)
     })?;
     add_secret(exchange.code().expose_secret());
     for resource in &common.scope.resources {

@@ -15,12 +15,12 @@ use std::time::{Duration, Instant, SystemTime};
 
 use clap::Args;
 use latchkey::{BodyEncoding, Client, ClientAuth, Exchange, RetryPolicy, TokenSet};
+use latchkey_loopback::Loopback;
 use latchkey_mock::{AuthMethod, Encoding, GrantType, MockClient, MockServer, ResponseStyle};
 use latchkey_ureq::Transport;
 use serde_json::{Map, Value};
 
 use crate::failure::Failure;
-use crate::listener::{Listener, Mode};
 use crate::output::{
     add_secret, add_token_secrets, add_url_secrets, redact_url, sanitize, token_object,
 };
@@ -387,7 +387,7 @@ fn loom_implicit(demo: &Demo, steps: &mut Steps) -> Result<(), Failure> {
 /// `offline_access`, the redirect delivered to latchkey's own loopback listener; then a
 /// refresh.
 fn loom_native(demo: &Demo, steps: &mut Steps) -> Result<(), Failure> {
-    let listener = Listener::bind(None)?;
+    let listener = Loopback::builder().timeout(STEP_TIMEOUT).bind()?;
     let client = demo
         .client(LOOM_NATIVE)
         .redirect_uri(listener.redirect_uri())
@@ -403,13 +403,7 @@ fn loom_native(demo: &Demo, steps: &mut Steps) -> Result<(), Failure> {
     line(&format!("    → GET {}", redact_url(&location)));
     let browser = demo.browser.clone();
     let deliver = thread::spawn(move || browser_get(&browser, &location));
-    let exchange = listener.wait(
-        Mode::Query,
-        Instant::now() + STEP_TIMEOUT,
-        |_| true,
-        |_| {},
-        |query| Ok(pending.callback(&client, query)?),
-    );
+    let exchange = listener.code(pending, &client).map_err(Failure::from);
     let delivered = deliver
         .join()
         .map_err(|_| Failure::Other("the browser thread panicked".into()))?;

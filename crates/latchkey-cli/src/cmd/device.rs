@@ -1,5 +1,5 @@
 //! `latchkey device`: the device authorization grant (RFC 8628), with a live countdown on
-//! stderr while it polls.
+//! stderr while it polls (on a terminal; see [`progress`](crate::progress)).
 
 use std::time::Duration;
 
@@ -12,7 +12,8 @@ use crate::context::options::{
 };
 use crate::context::{Common, client, endpoint, print_tokens, wire};
 use crate::failure::Failure;
-use crate::output::{LiveLine, add_secret};
+use crate::output::add_secret;
+use crate::progress::Wait;
 use crate::say;
 
 /// `latchkey device`.
@@ -87,9 +88,9 @@ pub(crate) fn run(args: &DeviceArgs) -> Result<(), Failure> {
         auth.expires_in.as_secs(),
         poll.interval().as_secs()
     );
-    let mut countdown = Countdown::new(poll.interval());
+    let mut countdown = Countdown::new(poll.interval(), auth.expires_in);
     let result = wire.poll_device(poll, |wait| countdown.show(wait));
-    countdown.finish();
+    drop(countdown);
     let tokens = match result {
         Err(Failure::OAuth(Error::Server(e)))
             if e.code == ErrorCode::ExpiredToken && e.status.is_none() =>
@@ -105,19 +106,19 @@ pub(crate) fn run(args: &DeviceArgs) -> Result<(), Failure> {
     print_tokens(&tokens, args.output.output)
 }
 
-/// The live countdown while `device` waits: one rewritten line on a terminal; otherwise a
+/// The live countdown while `device` waits: one redrawn line on a terminal; otherwise a
 /// line only when the server slows polling down.
 struct Countdown {
-    line: LiveLine,
+    wait: Wait,
     /// The polling interval last announced.
     interval: Duration,
 }
 
 impl Countdown {
-    /// A countdown for polling every `interval`.
-    fn new(interval: Duration) -> Self {
+    /// A countdown for polling every `interval` until the device code expires in `expires_in`.
+    fn new(interval: Duration, expires_in: Duration) -> Self {
         Self {
-            line: LiveLine::new(),
+            wait: Wait::new("waiting for approval", expires_in),
             interval,
         }
     }
@@ -127,21 +128,12 @@ impl Countdown {
     fn show(&mut self, wait: DeviceWait) {
         if wait.interval != self.interval {
             self.interval = wait.interval;
-            self.line.finish();
-            say!(
+            self.wait.say(&format!(
                 "latchkey: the server asked to slow down; polling every {} s",
                 wait.interval.as_secs()
-            );
+            ));
         }
-        self.line.countdown(
-            "waiting for approval",
-            wait.expires_in,
-            &format!(" ({} polls)", wait.polls),
-        );
-    }
-
-    /// Clears the countdown line, if one is shown.
-    fn finish(&mut self) {
-        self.line.finish();
+        self.wait
+            .show(wait.expires_in, &format!(" ({} polls)", wait.polls));
     }
 }

@@ -14,8 +14,8 @@ use crate::context::options::{
 };
 use crate::context::{Common, client, endpoint, print_tokens, wire};
 use crate::failure::Failure;
-use crate::listener::Mode;
 use crate::output::add_url_secrets;
+use latchkey_loopback::Mode;
 
 /// `latchkey implicit`.
 #[derive(Debug, Args)]
@@ -69,7 +69,7 @@ pub(crate) fn run(args: &ImplicitArgs) -> Result<(), Failure> {
 
 /// The implicit flow itself: the authorization URL, then the token from the redirect.
 fn implicit_flow(args: &ImplicitArgs, common: &Common) -> Result<TokenSet, Failure> {
-    let source = Source::new(&args.login)?;
+    let source = Source::new(&args.login, Mode::Fragment)?;
     let client = client(common, Some(&source.redirect_uri()))?;
     endpoint(client.authorization_endpoint(), "--auth-url", common)?;
     let mut request = client
@@ -96,8 +96,6 @@ fn implicit_flow(args: &ImplicitArgs, common: &Common) -> Result<TokenSet, Failu
             Some((_, fragment)) => fragment,
             None => params.split_once('?').map_or(params, |(_, query)| query),
         };
-        pending
-            .callback(&client, params, SystemTime::now())
-            .map_err(Failure::from)
+        pending.callback(&client, params, SystemTime::now())
     })
 }

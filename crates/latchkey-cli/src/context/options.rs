@@ -73,7 +73,7 @@ pub(crate) struct IssuerArgs {
         help_heading = "Server"
     )]
     pub(crate) realm: Option<String>,
-    /// The Keycloak or GitLab base URL [GitLab default: https://gitlab.com].
+    /// The Keycloak or GitLab base URL [GitLab default: the gitlab.com instance].
     #[arg(
         long,
         value_name = "URL",

@@ -22,7 +22,7 @@ use crate::url::Url;
 
 use crate::Client;
 use crate::Error;
-use crate::error::{CallbackError, ErrorCode, ServerError};
+use crate::error::CallbackError;
 use crate::state::State;
 use crate::wire::encode::{percent_encode_into, percent_encoded_max_len};
 
@@ -420,24 +420,8 @@ pub(crate) fn check_authorization_response(
         (None, _) if require_iss => return Err(CallbackError::MissingIssuer.into()),
         _ => {}
     }
-    if let Some(code) = params.error.as_deref() {
-        return Err(ServerError {
-            code: ErrorCode::parse(code),
-            description: params.error_description.as_deref().map(|d| {
-                crate::wire::error_response::bounded(
-                    d,
-                    crate::wire::error_response::MAX_DESCRIPTION,
-                )
-            }),
-            uri: params.error_uri.as_deref().map(|u| {
-                crate::wire::error_response::bounded(
-                    u,
-                    crate::wire::error_response::MAX_DESCRIPTION,
-                )
-            }),
-            status: None,
-        }
-        .into());
+    if let Some(error) = params.server_error() {
+        return Err(error.into());
     }
     Ok(())
 }

@@ -7,7 +7,7 @@
 
 use std::borrow::Cow;
 
-use crate::error::CallbackError;
+use crate::error::{CallbackError, ErrorCode, ServerError};
 
 /// The parameters of a callback, decoded. Unknown parameters are kept in `extra`.
 #[derive(Clone, Default, PartialEq, Eq)]
@@ -134,6 +134,28 @@ impl<'a> CallbackParams<'a> {
         Ok(params)
     }
 
+    /// The server's error, when the callback is an error response
+    /// ([RFC 6749 §4.1.2.1](https://www.rfc-editor.org/rfc/rfc6749#section-4.1.2.1)): its
+    /// `error`, `error_description` and `error_uri` (the last two bounded in length), with no
+    /// HTTP status. `None` when there is no `error` parameter.
+    ///
+    /// This does not check `state`: a flow's `callback` checks it first.
+    #[must_use]
+    pub fn server_error(&self) -> Option<ServerError> {
+        use crate::wire::error_response::{MAX_DESCRIPTION, bounded};
+        let code = self.error.as_deref()?;
+        let mut error = ServerError::new(ErrorCode::parse(code));
+        error.description = self
+            .error_description
+            .as_deref()
+            .map(|d| bounded(d, MAX_DESCRIPTION));
+        error.uri = self
+            .error_uri
+            .as_deref()
+            .map(|u| bounded(u, MAX_DESCRIPTION));
+        Some(error)
+    }
+
     /// Every known parameter that is present, as `(name, value)` pairs, then the extras.
     pub fn iter(&self) -> impl Iterator<Item = (&str, &str)> {
         let known = [
@@ -189,6 +211,23 @@ fn decode(s: &str) -> Result<Cow<'_, str>, CallbackError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_servers_error_is_read_without_looking_at_state() {
+        let long = "d".repeat(2000);
+        let query =
+            format!("error=access_denied&error_description={long}&error_uri=https%3A%2F%2Fe");
+        let error = CallbackParams::from_query(&query)
+            .unwrap()
+            .server_error()
+            .unwrap();
+        assert_eq!(error.code, ErrorCode::AccessDenied);
+        assert!(error.description.as_ref().unwrap().chars().count() < 600);
+        assert_eq!(error.uri.as_deref(), Some("https://e"));
+        assert_eq!(error.status, None);
+        let ok = CallbackParams::from_query("code=c&state=s").unwrap();
+        assert_eq!(ok.server_error(), None);
+    }
 
     #[test]
     fn whole_url_query_or_bare() {
