@@ -100,6 +100,16 @@ impl<E: Exchange> Exchange for Traced<E> {
             .status = Some(response.status);
         self.inner.response(response)
     }
+
+    // The JWK set fetch an ID token may need before its answer is read (the core's send
+    // driver sends it): passed through, untraced.
+    fn supplement(&self, response: &Response) -> Option<Request> {
+        self.inner.supplement(response)
+    }
+
+    fn supplemented(&mut self, answer: Result<Response, TransportError>, now: SystemTime) {
+        self.inner.supplemented(answer, now);
+    }
 }
 
 /// The per-attempt time limits, for naming the one that fired.

@@ -45,6 +45,10 @@ pub enum Error {
     /// A [`TokenStore`](crate::TokenStore) could not read or save the token set.
     #[error(transparent)]
     Store(#[from] StoreError),
+    /// An ID token (or another JWS) failed a check: its form, its signature or one of its
+    /// claims ([OpenID Connect Core §3.1.3.7](https://openid.net/specs/openid-connect-core-1_0.html#IDTokenValidation)).
+    #[error(transparent)]
+    IdToken(#[from] IdTokenError),
 }
 
 impl Error {
@@ -775,5 +779,70 @@ mod tests {
             .to_string(),
             "invalid parameter scope: empty"
         );
+    }
+}
+
+/// Why an ID token (or another signed JWT, such as a signed userinfo answer) was refused. Each
+/// variant names the check that failed; none carries the token or a secret.
+#[non_exhaustive]
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum IdTokenError {
+    /// The token is not a JWS in compact form: which part was wrong, and how.
+    #[error("malformed JWS: {0}")]
+    Malformed(&'static str),
+    /// The token is longer than the parser reads.
+    #[error("JWS longer than {limit} bytes")]
+    TooLarge {
+        /// The limit in bytes.
+        limit: usize,
+    },
+    /// `alg: none`: an unsigned token is never accepted.
+    #[error("unsigned JWS (alg none) refused")]
+    Unsigned,
+    /// The `alg` is one latchkey does not implement.
+    #[error("unsupported JWS algorithm \"{}\"", Escaped::quoted(.0))]
+    UnsupportedAlgorithm(String),
+    /// The `alg` is not among those the client allows.
+    #[error("JWS algorithm {0} is not allowed for this client")]
+    AlgorithmNotAllowed(&'static str),
+    /// An HMAC `alg` (HS256/384/512) without the client's opt-in or without a client secret.
+    #[error("HMAC algorithm {0} needs a client secret and the client's opt-in")]
+    HmacNotAllowed(&'static str),
+    /// The header has a `crit` member: latchkey understands no JWS extension (RFC 7515 §4.1.11).
+    #[error("JWS header has a crit member")]
+    CriticalHeader,
+    /// No key in the key set fits the header's `kid` and `alg`.
+    #[error("no key fits the JWS{}", IfSome(" (kid \"", .kid.as_deref().map(Escaped::quoted), "\")"))]
+    UnknownKey {
+        /// The header's `kid`, if any.
+        kid: Option<String>,
+    },
+    /// Several keys fit the header's `kid` and `alg`, and nothing chooses between them.
+    #[error("several keys fit the JWS{}", IfSome(" (kid \"", .kid.as_deref().map(Escaped::quoted), "\")"))]
+    AmbiguousKey {
+        /// The header's `kid`, if any.
+        kid: Option<String>,
+    },
+    /// The signature does not verify with the chosen key.
+    #[error("JWS signature does not verify")]
+    BadSignature,
+    /// A claim is missing, has the wrong type, or failed its check.
+    #[error("ID token claim {claim}: {reason}")]
+    Claim {
+        /// The claim's name (`iss`, `aud`, `exp`, `nonce`, ...).
+        claim: &'static str,
+        /// What was wrong.
+        reason: &'static str,
+    },
+    /// A JWK set could not be read.
+    #[error("invalid JWK set: {0}")]
+    KeySet(&'static str),
+}
+
+impl IdTokenError {
+    /// The failure of `claim`'s check.
+    #[cfg_attr(not(feature = "oidc"), allow(dead_code))]
+    pub(crate) fn claim(claim: &'static str, reason: &'static str) -> Self {
+        Self::Claim { claim, reason }
     }
 }

@@ -94,6 +94,10 @@
 //!
 //! - `os-rng` (default): make state and verifiers from the operating system's CSPRNG (see
 //!   [Randomness](crate#randomness)); without it, callers supply them.
+//! - `oidc` (default): OpenID Connect ID token validation ([`id_token`], [`jose`]): JWS
+//!   signatures with RustCrypto's `rsa`, `p256`, `p384`, `ed25519-dalek` and `hmac`, the
+//!   issuer's JWK set as a cached step ([`Jwks`]), and the claim checks. Without it an
+//!   `id_token` stays an unread string.
 //! - `http`: conversions between [`Request`]/[`Response`] and the `http` crate's types.
 
 #![forbid(unsafe_code)]
@@ -108,6 +112,10 @@ mod client;
 pub mod drive;
 mod error;
 mod flow;
+#[cfg(feature = "oidc")]
+pub mod id_token;
+#[cfg(feature = "oidc")]
+pub mod jose;
 pub mod manage;
 pub(crate) mod observe;
 mod pkce;
@@ -127,8 +135,8 @@ pub use drive::exchange::Exchange;
 pub use drive::http::{Method, Request, Response, RetryMode};
 pub use drive::retry::RetryPolicy;
 pub use error::{
-    CallbackError, ConfigError, Error, ErrorCode, ReauthorizeError, ResponseError, ServerError,
-    StoreError, TransportError, TransportErrorKind,
+    CallbackError, ConfigError, Error, ErrorCode, IdTokenError, ReauthorizeError, ResponseError,
+    ServerError, StoreError, TransportError, TransportErrorKind,
 };
 pub use flow::AuthorizationUrl;
 pub use flow::authorization_code::{
@@ -142,10 +150,15 @@ pub use flow::device::{
 pub use flow::discovery::{Discovery, ServerMetadata, WellKnown};
 pub use flow::implicit::{ImplicitRequest, PendingImplicit};
 pub use flow::introspection::{Introspection, IntrospectionRequest};
+#[cfg(feature = "oidc")]
+pub use flow::jwks::Jwks;
+pub use flow::logout::LogoutRequest;
 pub use flow::refresh::Refresh;
 pub use flow::revocation::{Revocation, TokenToSend, TokenTypeHint};
 pub use flow::token_exchange::{ExchangedToken, TOKEN_EXCHANGE_GRANT, TokenExchange, token_types};
 pub use flow::userinfo::UserInfoRequest;
+#[cfg(feature = "oidc")]
+pub use id_token::{IdTokenClaims, IdTokenExpectations};
 pub use manage::lifecycle::{Lifecycle, TokenSource};
 pub use manage::store::{MemoryStore, TokenStore};
 pub use pkce::{PkceChallenge, PkceMethod, PkceVerifier};

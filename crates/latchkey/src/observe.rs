@@ -67,6 +67,24 @@ impl Step {
         let _ = (request, attempt);
     }
 
+    /// The answer needs `request` answered first (the issuer's key set, fetched again for a
+    /// new `kid` or because the cached one is stale).
+    pub(crate) fn supplement(&self, request: &Request) {
+        #[cfg(feature = "tracing")]
+        if let Some(span) = &self.span {
+            let host = crate::url::host_port(&request.url);
+            span.in_scope(|| {
+                tracing::info!(
+                    supplement_host = host.as_str(),
+                    supplement_path = request.url.path(),
+                    "fetching what the answer needs first (the key set)"
+                );
+            });
+        }
+        #[cfg(not(feature = "tracing"))]
+        let _ = request;
+    }
+
     /// An answer with `status` arrived.
     pub(crate) fn answered(&self, status: u16) {
         #[cfg(feature = "tracing")]

@@ -73,6 +73,10 @@ pub struct TokenSet {
     pub(crate) scope: Option<String>,
     #[serde(default, skip_serializing_if = "Map::is_empty")]
     pub(crate) extra: Map<String, Value>,
+    /// The claims of the `id_token`, once validated.
+    #[cfg(feature = "oidc")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) id_token_claims: Option<Box<crate::id_token::IdTokenClaims>>,
 }
 
 /// `Option<SystemTime>` as whole seconds since the Unix epoch.
@@ -111,6 +115,8 @@ impl TokenSet {
             refresh_token: None,
             scope: None,
             extra: Map::new(),
+            #[cfg(feature = "oidc")]
+            id_token_claims: None,
         }
     }
 
@@ -186,10 +192,19 @@ impl TokenSet {
         self.extra.get("issued_token_type").and_then(Value::as_str)
     }
 
-    /// The `id_token`, if the response had one (OpenID Connect). Not validated here.
+    /// The `id_token`, if the response had one (OpenID Connect), as sent. When the client
+    /// validates ID tokens its claims are in [`id_token_claims`](Self::id_token_claims).
     #[must_use]
     pub fn id_token(&self) -> Option<&str> {
         self.extra.get("id_token").and_then(Value::as_str)
+    }
+
+    /// The claims of the `id_token`, when the client validated it (see
+    /// [`Client::validates_id_tokens`](crate::Client::validates_id_tokens)).
+    #[cfg(feature = "oidc")]
+    #[must_use]
+    pub fn id_token_claims(&self) -> Option<&crate::id_token::IdTokenClaims> {
+        self.id_token_claims.as_deref()
     }
 
     /// True when the access token expires within `skew` of `now`. Unknown expiry is never

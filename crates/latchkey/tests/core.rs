@@ -14,10 +14,15 @@ mod device;
 mod discovery;
 #[path = "core/exchanges.rs"]
 mod exchanges;
+#[cfg(feature = "oidc")]
+#[path = "core/id_token.rs"]
+mod id_token;
 #[path = "core/introspection.rs"]
 mod introspection;
 #[path = "core/issuer_identification.rs"]
 mod issuer_identification;
+#[path = "core/logout.rs"]
+mod logout;
 #[path = "core/par.rs"]
 mod par;
 #[path = "core/parameters.rs"]

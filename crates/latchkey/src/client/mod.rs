@@ -39,10 +39,13 @@ struct ClientConfig {
     introspection_endpoint: Option<Url>,
     device_authorization_endpoint: Option<Url>,
     pushed_authorization_request_endpoint: Option<Url>,
+    end_session_endpoint: Option<Url>,
     require_pushed_authorization_requests: bool,
     redirect_uri: Option<Url>,
     issuer: Option<String>,
     dialect: Dialect,
+    #[cfg(feature = "oidc")]
+    id_token: crate::id_token::IdTokenSettings,
 }
 
 impl Client {
@@ -59,11 +62,18 @@ impl Client {
             introspection_endpoint: None,
             device_authorization_endpoint: None,
             pushed_authorization_request_endpoint: None,
+            end_session_endpoint: None,
             require_pushed_authorization_requests: false,
             supported_auth_methods: None,
             redirect_uri: None,
             issuer: None,
             dialect: Dialect::default(),
+            #[cfg(feature = "oidc")]
+            id_token: crate::id_token::IdTokenSettings::default(),
+            #[cfg(feature = "oidc")]
+            jwks_uri: None,
+            #[cfg(feature = "oidc")]
+            static_keys: None,
         }
     }
 
@@ -127,6 +137,12 @@ impl Client {
         self.inner.pushed_authorization_request_endpoint.as_ref()
     }
 
+    /// The end-session endpoint (OpenID Connect RP-Initiated Logout), if configured.
+    #[must_use]
+    pub fn end_session_endpoint(&self) -> Option<&Url> {
+        self.inner.end_session_endpoint.as_ref()
+    }
+
     /// True when the server only accepts pushed authorization requests (RFC 9126 §5): use
     /// [`AuthorizationRequest::push`](crate::AuthorizationRequest::push).
     #[must_use]
@@ -138,6 +154,12 @@ impl Client {
     #[must_use]
     pub fn redirect_uri(&self) -> Option<&Url> {
         self.inner.redirect_uri.as_ref()
+    }
+
+    /// The client's ID token settings.
+    #[cfg(feature = "oidc")]
+    pub(crate) fn id_token_settings(&self) -> &crate::id_token::IdTokenSettings {
+        &self.inner.id_token
     }
 
     /// The issuer identifier, if configured (used for RFC 9207 `iss` checks).
@@ -163,6 +185,7 @@ impl Client {
             "pushed authorization request" => {
                 self.inner.pushed_authorization_request_endpoint.as_ref()
             }
+            "end session" => self.inner.end_session_endpoint.as_ref(),
             _ => None,
         };
         url.ok_or_else(|| ConfigError::MissingEndpoint(which).into())
@@ -333,11 +356,18 @@ pub struct ClientBuilder {
     introspection_endpoint: Option<String>,
     device_authorization_endpoint: Option<String>,
     pushed_authorization_request_endpoint: Option<String>,
+    end_session_endpoint: Option<String>,
     require_pushed_authorization_requests: bool,
     supported_auth_methods: Option<Vec<String>>,
     redirect_uri: Option<String>,
     issuer: Option<String>,
     dialect: Dialect,
+    #[cfg(feature = "oidc")]
+    id_token: crate::id_token::IdTokenSettings,
+    #[cfg(feature = "oidc")]
+    jwks_uri: Option<String>,
+    #[cfg(feature = "oidc")]
+    static_keys: Option<crate::jose::KeySet>,
 }
 
 impl ClientBuilder {
@@ -434,10 +464,98 @@ impl ClientBuilder {
             &mut self.pushed_authorization_request_endpoint,
             &metadata.pushed_authorization_request_endpoint,
         );
+        if let Some(end_session) = metadata
+            .extra
+            .get("end_session_endpoint")
+            .and_then(serde_json::Value::as_str)
+        {
+            self.end_session_endpoint = Some(end_session.to_owned());
+        }
         self.require_pushed_authorization_requests = metadata.require_pushed_authorization_requests;
         self.issuer = Some(metadata.issuer.clone());
         self.dialect.require_iss = metadata.authorization_response_iss_parameter_supported;
         self.supported_auth_methods = metadata.token_endpoint_auth_methods_supported.clone();
+        #[cfg(feature = "oidc")]
+        {
+            if let Some(jwks_uri) = &metadata.jwks_uri {
+                self.jwks_uri = Some(jwks_uri.clone());
+            }
+            if let Some(algs) = metadata
+                .extra
+                .get("id_token_signing_alg_values_supported")
+                .and_then(serde_json::Value::as_array)
+            {
+                // `none` and algorithms latchkey does not implement drop out here.
+                self.id_token.metadata_algorithms = Some(
+                    algs.iter()
+                        .filter_map(serde_json::Value::as_str)
+                        .filter_map(crate::jose::Algorithm::parse)
+                        .collect(),
+                );
+            }
+        }
+        self
+    }
+
+    /// Sets the issuer's JWK set URL (`jwks_uri`), from which ID token keys are fetched.
+    /// [`metadata`](Self::metadata) sets it from discovery.
+    #[cfg(feature = "oidc")]
+    pub fn jwks_uri(mut self, url: impl Into<String>) -> Self {
+        self.jwks_uri = Some(url.into());
+        self
+    }
+
+    /// Uses these keys for ID tokens (configured rather than fetched; a `jwks_uri` still
+    /// replaces them when fetched).
+    #[cfg(feature = "oidc")]
+    pub fn id_token_keys(mut self, keys: crate::jose::KeySet) -> Self {
+        self.static_keys = Some(keys);
+        self
+    }
+
+    /// Accepts ID tokens signed with these algorithms only (default: the metadata's
+    /// `id_token_signing_alg_values_supported`, else RS256). `none` is never accepted; the
+    /// HMAC algorithms also need [`id_token_hmac`](Self::id_token_hmac).
+    #[cfg(feature = "oidc")]
+    pub fn id_token_algorithms(
+        mut self,
+        algorithms: impl IntoIterator<Item = crate::jose::Algorithm>,
+    ) -> Self {
+        self.id_token.algorithms = Some(algorithms.into_iter().collect());
+        self
+    }
+
+    /// Accepts ID tokens signed with HS256/384/512 and the client secret (when allowed by
+    /// the algorithm list too). Off by default.
+    #[cfg(feature = "oidc")]
+    pub fn id_token_hmac(mut self, allow: bool) -> Self {
+        self.id_token.allow_hmac = allow;
+        self
+    }
+
+    /// The clock leeway for `exp`, `iat` and `auth_time` (default 60 s).
+    #[cfg(feature = "oidc")]
+    pub fn id_token_leeway(mut self, leeway: std::time::Duration) -> Self {
+        self.id_token.leeway = leeway;
+        self
+    }
+
+    /// Requires the ID token's `acr` to be one of these values.
+    #[cfg(feature = "oidc")]
+    pub fn id_token_acr_values<I, S>(mut self, values: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        self.id_token.acr_values = values.into_iter().map(Into::into).collect();
+        self
+    }
+
+    /// Sets the end-session endpoint for RP-initiated logout (OpenID Connect RP-Initiated
+    /// Logout 1.0 §2); [`metadata`](Self::metadata) takes `end_session_endpoint` from
+    /// discovery.
+    pub fn end_session_endpoint(mut self, url: impl Into<String>) -> Self {
+        self.end_session_endpoint = Some(url.into());
         self
     }
 
@@ -557,6 +675,7 @@ impl ClientBuilder {
                     "pushed authorization request",
                     self.pushed_authorization_request_endpoint,
                 )?,
+                end_session_endpoint: parse("end session", self.end_session_endpoint)?,
                 require_pushed_authorization_requests: self.require_pushed_authorization_requests,
                 redirect_uri: self
                     .redirect_uri
@@ -564,6 +683,19 @@ impl ClientBuilder {
                     .transpose()?,
                 issuer: self.issuer,
                 dialect: self.dialect,
+                #[cfg(feature = "oidc")]
+                id_token: {
+                    let mut settings = self.id_token;
+                    settings.jwks_uri = self
+                        .jwks_uri
+                        .map(|u| parse_endpoint("jwks", &u))
+                        .transpose()?;
+                    if let Some(keys) = self.static_keys {
+                        settings.has_static_keys = true;
+                        settings.keys.set(keys);
+                    }
+                    settings
+                },
             }),
         })
     }

@@ -1,7 +1,10 @@
 //! [`Exchange`]: the one shape of every network step.
 
+use std::time::SystemTime;
+
 use crate::Error;
 use crate::drive::http::{Request, Response};
+use crate::error::TransportError;
 
 /// One network step: describe the HTTP request, then consume the HTTP response.
 ///
@@ -35,6 +38,24 @@ pub trait Exchange {
     /// [`Error::Server`] for an OAuth error from the server, [`Error::Response`] for an answer
     /// the protocol does not allow.
     fn response(self, response: Response) -> Result<Self::Output, Error>;
+
+    /// A request whose answer this step needs before it can read `response`: the issuer's
+    /// JWK set, when a token answer carries an ID token signed with a key the client's cached
+    /// set lacks (at most once per 30 s) or the cached set is stale. The
+    /// [`SendDriver`](crate::drive::SendDriver) sends it once, hands its answer to
+    /// [`supplemented`](Self::supplemented), then calls [`response`](Self::response) with the
+    /// answer it held; a caller driving a step by hand does the same. Default: none.
+    fn supplement(&self, response: &Response) -> Option<Request> {
+        let _ = response;
+        None
+    }
+
+    /// The answer to the [`supplement`](Self::supplement) request at `now`: the response
+    /// whatever its status, or the transport's failure (a failed fetch leaves the cached keys
+    /// as they were, and still counts for the once-per-30-s rule). Default: ignored.
+    fn supplemented(&mut self, answer: Result<Response, TransportError>, now: SystemTime) {
+        let _ = (answer, now);
+    }
 }
 
 /// A prepared request is an exchange of its own: sent as it is (retried as its

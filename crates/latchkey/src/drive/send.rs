@@ -5,7 +5,9 @@
 //!  start ──► │ URL refused? ─────────────────────────► Done(Err) │
 //!            │ Send(request, cap stamped) ──► adapter ──► received(answer, now)
 //!            │   3xx ─────────────────────────────────► Done(Err(Redirect))
-//!            │   2xx ──────────────────────────► Done(exchange.response(..))
+//!            │   2xx ─► exchange.supplement(answer)? ─► Send it once, then
+//!            │          (the JWK set an ID token needs)   Done(exchange.response(answer))
+//!            │       ────────────────────────► Done(exchange.response(..))
 //!            │   429/5xx, timeout, refused connection:           │
 //!            │     retry allowed (RetryMode, RetryPolicy)? ─► Sleep(d), then Send again
 //!            │     else ───────────────── Done(exchange.response(..) or Err)
@@ -65,6 +67,10 @@ pub struct SendDriver<E: Exchange> {
     jitter: Option<u64>,
     /// The `tracing` span of this step (nothing without the `tracing` feature).
     step: Step,
+    /// The answer held while the exchange's [`supplement`](Exchange::supplement) request is
+    /// out (at most one per step).
+    held: Option<Response>,
+    supplement_sent: bool,
 }
 
 /// Where the driver stands.
@@ -80,6 +86,10 @@ enum Phase<T> {
     Finished(Result<T, Error>),
     /// The outcome was handed out.
     Over,
+    /// The exchange needs this request answered before it reads the held answer.
+    Supplement(Request),
+    /// The supplement request is out; `received` comes next.
+    SupplementInFlight,
 }
 
 impl<E: Exchange> SendDriver<E> {
@@ -96,6 +106,8 @@ impl<E: Exchange> SendDriver<E> {
             mode: RetryMode::ConnectFailureOnly,
             jitter: None,
             step: Step::new::<E>(),
+            held: None,
+            supplement_sent: false,
         }
     }
 
@@ -127,6 +139,19 @@ impl<E: Exchange> SendDriver<E> {
     }
 
     fn respond(&mut self, response: Response) {
+        if !self.supplement_sent {
+            if let Some(request) = self
+                .exchange
+                .as_ref()
+                .and_then(|exchange| exchange.supplement(&response))
+            {
+                self.supplement_sent = true;
+                self.step.supplement(&request);
+                self.held = Some(response);
+                self.phase = Phase::Supplement(request);
+                return;
+            }
+        }
         match self.exchange.take() {
             Some(exchange) => self.finish(exchange.response(response)),
             None => self.finish(Err(misuse())),
@@ -153,6 +178,18 @@ impl<E: Exchange> SendDriver<E> {
         }
     }
 
+    /// Hands the supplement's answer to the exchange, then reads the held answer: the outcome
+    /// is ready for the next call.
+    fn resume(&mut self, answer: Result<Response, TransportError>, now: SystemTime) {
+        if let Some(exchange) = self.exchange.as_mut() {
+            exchange.supplemented(answer, now);
+        }
+        match self.held.take() {
+            Some(held) => self.respond(held),
+            None => self.finish(Err(misuse())),
+        }
+    }
+
     fn target(&self) -> String {
         self.target.as_ref().map(host_port).unwrap_or_default()
     }
@@ -168,8 +205,32 @@ impl<E: Exchange> Drive for SendDriver<E> {
                 self.phase = Phase::Ready;
                 Action::Sleep(delay)
             }
-            Phase::InFlight => Action::Done(Err(misuse())),
+            Phase::InFlight | Phase::SupplementInFlight => Action::Done(Err(misuse())),
             Phase::Over => Action::Done(Err(misuse())),
+            Phase::Supplement(mut request) => {
+                // Sent once, under the same URL rule and cap as any request; if it cannot
+                // go, the held answer is read with the keys at hand.
+                if let Err(refused) = request.check_url_security(self.settings.allow_insecure_http)
+                {
+                    let refused = match refused {
+                        Error::Transport(e) => e,
+                        other => {
+                            TransportError::new(TransportErrorKind::InsecureUrl, other.to_string())
+                                .final_failure()
+                        }
+                    };
+                    self.resume(Err(refused), now);
+                    return self.next(now);
+                }
+                let cap = request
+                    .max_response_bytes
+                    .map_or(self.settings.max_response_bytes, |own| {
+                        own.min(self.settings.max_response_bytes)
+                    });
+                request.max_response_bytes = Some(cap);
+                self.phase = Phase::SupplementInFlight;
+                Action::Send(request)
+            }
             Phase::Ready => {
                 let Some(exchange) = &self.exchange else {
                     return Action::Done(Err(misuse()));
@@ -201,6 +262,10 @@ impl<E: Exchange> Drive for SendDriver<E> {
     }
 
     fn received(&mut self, answer: Result<Response, TransportError>, now: SystemTime) {
+        if matches!(self.phase, Phase::SupplementInFlight) {
+            self.resume(answer, now);
+            return;
+        }
         if !matches!(self.phase, Phase::InFlight) {
             self.finish(Err(misuse()));
             return;

@@ -73,8 +73,11 @@ impl AuthorizationRequest<'_> {
 
     /// Adds a parameter (e.g. `prompt`, `audience`, `resource`); it overrides a dialect
     /// parameter of the same name.
+    ///
+    /// `nonce` and `max_age` given this way are the same as [`nonce`](Self::nonce) and
+    /// [`max_age`](Self::max_age): kept in the pending value and checked in the ID token.
     pub fn param(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {
-        self.params.params.push((name.into(), value.into()));
+        self.params.param(name.into(), value.into());
         self
     }
 
@@ -125,6 +128,20 @@ impl AuthorizationRequest<'_> {
         self.param("resource", resource)
     }
 
+    /// Uses a caller-chosen OpenID Connect `nonce` instead of a fresh random one (drawn
+    /// whenever the scopes hold `openid`). The ID token must carry it back.
+    pub fn nonce(mut self, nonce: impl Into<String>) -> Self {
+        self.params.nonce = Some(nonce.into());
+        self
+    }
+
+    /// Sends OpenID Connect `max_age` (seconds): the ID token must then carry an
+    /// `auth_time` no older than this.
+    pub fn max_age(mut self, seconds: u64) -> Self {
+        self.params.max_age = Some(seconds);
+        self
+    }
+
     /// Draws what is random and fixes the redirect URI: the shared first half of
     /// [`build`](Self::build) and [`push`](Self::push).
     fn prepare(self) -> Result<Prepared, Error> {
@@ -133,12 +150,15 @@ impl AuthorizationRequest<'_> {
         let redirect_uri = params.resolve_redirect_uri(client)?;
         let need_state = params.state.is_none();
         let need_verifier = matches!(self.pkce, Pkce::On(_, None));
-        // One OS call for everything random: 32 bytes of verifier, 16 of state.
-        let mut bytes = [0u8; 48];
-        if need_state || need_verifier {
+        let need_nonce = params.nonce.is_none() && params.is_openid();
+        // One OS call for everything random: 32 bytes of verifier, 16 of state, 32 of nonce.
+        let mut bytes = [0u8; 80];
+        if need_state || need_verifier || need_nonce {
             random::fill(&mut bytes)?;
         }
-        let (v, s) = bytes.split_at(32);
+        let (v, rest) = bytes.split_at(32);
+        let (s, n) = rest.split_at(16);
+        params.draw_nonce(n.try_into().map_err(|_| Error::Random)?);
         let state = match params.state.take() {
             Some(state) => state,
             None => State::from_random_bytes(s.try_into().map_err(|_| Error::Random)?),
@@ -154,7 +174,6 @@ impl AuthorizationRequest<'_> {
             ),
         };
         Ok(Prepared {
-            params,
             method,
             pending: PendingAuthorization {
                 state,
@@ -162,7 +181,10 @@ impl AuthorizationRequest<'_> {
                 redirect_uri,
                 issuer: client.issuer().map(str::to_owned),
                 require_iss: client.dialect().require_iss,
+                nonce: params.nonce.clone(),
+                max_age: params.max_age,
             },
+            params,
         })
     }
 
@@ -259,9 +281,22 @@ pub struct PendingAuthorization {
     issuer: Option<String>,
     #[serde(default)]
     require_iss: bool,
+    /// The OpenID Connect `nonce` sent, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    nonce: Option<String>,
+    /// The OpenID Connect `max_age` sent, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    max_age: Option<u64>,
 }
 
 impl PendingAuthorization {
+    /// The OpenID Connect `nonce` sent with the request (drawn when the scopes hold
+    /// `openid`), which the ID token must carry back.
+    #[must_use]
+    pub fn nonce(&self) -> Option<&str> {
+        self.nonce.as_deref()
+    }
+
     /// The state sent with the request (for finding this value by state in a session store).
     #[must_use]
     pub fn state(&self) -> &State {
@@ -324,6 +359,8 @@ impl PendingAuthorization {
             redirect_uri: self.redirect_uri,
             pkce_verifier: self.pkce_verifier,
             params: Vec::new(),
+            nonce: self.nonce,
+            max_age: self.max_age,
         })
     }
 }
@@ -341,6 +378,10 @@ pub struct CodeExchange {
     redirect_uri: Option<String>,
     pkce_verifier: Option<PkceVerifier>,
     params: Vec<(String, String)>,
+    #[cfg_attr(not(feature = "oidc"), allow(dead_code))]
+    nonce: Option<String>,
+    #[cfg_attr(not(feature = "oidc"), allow(dead_code))]
+    max_age: Option<u64>,
 }
 
 impl CodeExchange {
@@ -451,7 +492,8 @@ impl Exchange for CodeExchange {
             .pkce_verifier
             .as_ref()
             .map_or("", PkceVerifier::expose_secret);
-        TokenSet::from_response(
+        #[allow(unused_mut)]
+        let mut tokens = TokenSet::from_response(
             &response,
             self.client.dialect(),
             &[
@@ -459,6 +501,29 @@ impl Exchange for CodeExchange {
                 verifier,
                 self.client.secret_str(),
             ],
-        )
+        )?;
+        #[cfg(feature = "oidc")]
+        {
+            let mut expect = crate::IdTokenExpectations::new();
+            expect.code = Some(self.code.clone());
+            expect.nonce = self.nonce;
+            expect.max_age = self.max_age;
+            crate::id_token::validate_in(&self.client, &mut tokens, expect, response.received_at)?;
+        }
+        Ok(tokens)
+    }
+
+    #[cfg(feature = "oidc")]
+    fn supplement(&self, response: &Response) -> Option<Request> {
+        crate::id_token::keys_needed(&self.client, response)
+    }
+
+    #[cfg(feature = "oidc")]
+    fn supplemented(
+        &mut self,
+        answer: Result<Response, crate::TransportError>,
+        now: std::time::SystemTime,
+    ) {
+        crate::id_token::keys_received(&self.client, answer.as_ref().ok(), now);
     }
 }

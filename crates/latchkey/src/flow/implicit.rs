@@ -69,8 +69,11 @@ impl ImplicitRequest<'_> {
     }
 
     /// Adds a parameter (e.g. `audience`).
+    ///
+    /// `nonce` and `max_age` given this way are the same as [`nonce`](Self::nonce) and
+    /// [`max_age`](Self::max_age): kept in the pending value and checked in the ID token.
     pub fn param(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {
-        self.params.params.push((name.into(), value.into()));
+        self.params.param(name.into(), value.into());
         self
     }
 
@@ -80,20 +83,38 @@ impl ImplicitRequest<'_> {
         self
     }
 
+    /// Uses a caller-chosen OpenID Connect `nonce` instead of a fresh random one (drawn
+    /// whenever the scopes hold `openid`).
+    pub fn nonce(mut self, nonce: impl Into<String>) -> Self {
+        self.params.nonce = Some(nonce.into());
+        self
+    }
+
+    /// Sends OpenID Connect `max_age` (seconds).
+    pub fn max_age(mut self, seconds: u64) -> Self {
+        self.params.max_age = Some(seconds);
+        self
+    }
+
     /// Produces the URL to send the user to and the pending value to keep.
     ///
     /// # Errors
     ///
     /// As for [`AuthorizationRequest::build`](crate::AuthorizationRequest::build).
-    pub fn build(self) -> Result<(AuthorizationUrl, PendingImplicit), Error> {
+    pub fn build(mut self) -> Result<(AuthorizationUrl, PendingImplicit), Error> {
         let redirect_uri = self.params.resolve_redirect_uri(self.client)?;
+        let need_nonce = self.params.nonce.is_none() && self.params.is_openid();
+        // One OS call: 16 bytes of state, 32 of nonce.
+        let mut bytes = [0u8; 48];
+        if self.params.state.is_none() || need_nonce {
+            random::fill(&mut bytes)?;
+        }
+        let (s, n) = bytes.split_at(16);
+        self.params
+            .draw_nonce(n.try_into().map_err(|_| Error::Random)?);
         let state = match self.params.state.clone() {
             Some(state) => state,
-            None => {
-                let mut bytes = [0u8; 16];
-                random::fill(&mut bytes)?;
-                State::from_random_bytes(&bytes)
-            }
+            None => State::from_random_bytes(s.try_into().map_err(|_| Error::Random)?),
         };
         let url =
             self.params
@@ -104,6 +125,8 @@ impl ImplicitRequest<'_> {
                 state,
                 issuer: self.client.issuer().map(str::to_owned),
                 require_iss: self.client.dialect().require_iss,
+                nonce: self.params.nonce,
+                max_age: self.params.max_age,
             },
         ))
     }
@@ -118,9 +141,22 @@ pub struct PendingImplicit {
     issuer: Option<String>,
     #[serde(default)]
     require_iss: bool,
+    /// The OpenID Connect `nonce` sent, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    nonce: Option<String>,
+    /// The OpenID Connect `max_age` sent, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    max_age: Option<u64>,
 }
 
 impl PendingImplicit {
+    /// The OpenID Connect `nonce` sent with the request (drawn when the scopes hold
+    /// `openid`).
+    #[must_use]
+    pub fn nonce(&self) -> Option<&str> {
+        self.nonce.as_deref()
+    }
+
     /// The state sent with the request.
     #[must_use]
     pub fn state(&self) -> &State {
@@ -177,6 +213,17 @@ impl PendingImplicit {
             extra,
             ..RawToken::default()
         };
-        raw.into_token_set(client.dialect(), now, None)
+        #[allow(unused_mut)]
+        let mut tokens = raw.into_token_set(client.dialect(), now, None)?;
+        // An `id_token` in the fragment (response_type `id_token token`) is validated with
+        // the client's cached keys: fetch them first ([`Client::jwks`]).
+        #[cfg(feature = "oidc")]
+        {
+            let mut expect = crate::IdTokenExpectations::new();
+            expect.nonce = self.nonce;
+            expect.max_age = self.max_age;
+            crate::id_token::validate_in(client, &mut tokens, expect, now)?;
+        }
+        Ok(tokens)
     }
 }

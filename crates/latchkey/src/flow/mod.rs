@@ -8,6 +8,9 @@ pub(crate) mod device;
 pub(crate) mod discovery;
 pub(crate) mod implicit;
 pub(crate) mod introspection;
+#[cfg(feature = "oidc")]
+pub(crate) mod jwks;
+pub(crate) mod logout;
 pub(crate) mod refresh;
 pub(crate) mod revocation;
 pub(crate) mod token_exchange;
@@ -88,6 +91,10 @@ pub(crate) struct AuthorizationParams {
     pub(crate) redirect_uri: Option<String>,
     pub(crate) params: Vec<(String, String)>,
     pub(crate) state: Option<State>,
+    /// The OpenID Connect `nonce`: the caller's, or drawn when the scopes hold `openid`.
+    pub(crate) nonce: Option<String>,
+    /// The OpenID Connect `max_age`, in seconds.
+    pub(crate) max_age: Option<u64>,
 }
 
 impl AuthorizationParams {
@@ -102,6 +109,33 @@ impl AuthorizationParams {
                     self.scopes.push(s.to_owned());
                 }
             }
+        }
+    }
+
+    /// Adds a caller's parameter; `nonce` and a numeric `max_age` become the request's own, so
+    /// that the pending value knows them.
+    pub(crate) fn param(&mut self, name: String, value: String) {
+        match name.as_str() {
+            "nonce" => self.nonce = Some(value),
+            "max_age" => match value.parse() {
+                Ok(seconds) => self.max_age = Some(seconds),
+                Err(_) => self.params.push((name, value)),
+            },
+            _ => self.params.push((name, value)),
+        }
+    }
+
+    /// True when the request asks for OpenID Connect (`openid` among the scopes): a nonce is
+    /// then drawn unless the caller gave one.
+    pub(crate) fn is_openid(&self) -> bool {
+        self.scopes.iter().any(|s| s == "openid")
+    }
+
+    /// Sets a nonce made from 32 random bytes (base64url, 43 characters) when the request
+    /// asks for OpenID Connect and the caller gave none.
+    pub(crate) fn draw_nonce(&mut self, random: &[u8; 32]) {
+        if self.nonce.is_none() && self.is_openid() {
+            self.nonce = Some(crate::wire::encode::base64url(random));
         }
     }
 
@@ -149,6 +183,12 @@ impl AuthorizationParams {
             sink.scope(&self.scopes);
         }
         sink.known("state", state.as_str());
+        if let Some(nonce) = &self.nonce {
+            sink.known("nonce", nonce);
+        }
+        if let Some(max_age) = self.max_age {
+            sink.pair("max_age", &max_age.to_string());
+        }
         if let Some((challenge, method)) = challenge {
             sink.unreserved("code_challenge", challenge);
             sink.unreserved("code_challenge_method", method);

@@ -20,6 +20,8 @@ pub struct Refresh {
     refresh_token: RefreshToken,
     scope: Option<String>,
     params: Vec<(String, String)>,
+    #[cfg(feature = "oidc")]
+    original: Option<Box<crate::IdTokenClaims>>,
 }
 
 impl Client {
@@ -36,6 +38,8 @@ impl Client {
             refresh_token: refresh_token.clone(),
             scope: None,
             params: Vec::new(),
+            #[cfg(feature = "oidc")]
+            original: None,
         })
     }
 }
@@ -50,6 +54,15 @@ impl Refresh {
     /// Adds a `resource` indicator (RFC 8707); repeatable.
     pub fn resource(self, resource: impl Into<String>) -> Self {
         self.param("resource", resource)
+    }
+
+    /// The claims of the ID token this refresh continues: an ID token in the answer must then
+    /// have the same `iss` and `sub` (OpenID Connect Core §12.2). The claims are also kept in
+    /// the new token set when the answer has no ID token.
+    #[cfg(feature = "oidc")]
+    pub fn original_id_token(mut self, claims: &crate::IdTokenClaims) -> Self {
+        self.original = Some(Box::new(claims.clone()));
+        self
     }
 
     /// Adds a parameter, overriding a dialect parameter of the same name.
@@ -84,6 +97,30 @@ impl Exchange for Refresh {
             &[self.refresh_token.expose_secret(), self.client.secret_str()],
         )?;
         tokens.keep_refresh_token(&self.refresh_token);
+        #[cfg(feature = "oidc")]
+        {
+            // A refreshed ID token answers no authorization request: no nonce of its own.
+            let mut expect = crate::IdTokenExpectations::new().refreshed();
+            expect.original = self.original.as_deref().cloned();
+            crate::id_token::validate_in(&self.client, &mut tokens, expect, response.received_at)?;
+            if tokens.id_token_claims.is_none() && tokens.id_token().is_none() {
+                tokens.id_token_claims = self.original;
+            }
+        }
         Ok(tokens)
+    }
+
+    #[cfg(feature = "oidc")]
+    fn supplement(&self, response: &Response) -> Option<Request> {
+        crate::id_token::keys_needed(&self.client, response)
+    }
+
+    #[cfg(feature = "oidc")]
+    fn supplemented(
+        &mut self,
+        answer: Result<Response, crate::TransportError>,
+        now: std::time::SystemTime,
+    ) {
+        crate::id_token::keys_received(&self.client, answer.as_ref().ok(), now);
     }
 }

@@ -19,6 +19,10 @@ use crate::{Client, Error, Exchange};
 pub struct UserInfoRequest<T = Map<String, Value>> {
     url: Url,
     access_token: AccessToken,
+    subject: Option<String>,
+    /// The client, for verifying a signed (`application/jwt`) answer.
+    #[cfg(feature = "oidc")]
+    client: Client,
     output: PhantomData<fn() -> T>,
 }
 
@@ -36,6 +40,9 @@ impl<T> Clone for UserInfoRequest<T> {
         Self {
             url: self.url.clone(),
             access_token: self.access_token.clone(),
+            subject: self.subject.clone(),
+            #[cfg(feature = "oidc")]
+            client: self.client.clone(),
             output: PhantomData,
         }
     }
@@ -52,8 +59,27 @@ impl Client {
         Ok(UserInfoRequest {
             url: self.endpoint("userinfo")?.clone(),
             access_token: access_token.clone(),
+            subject: None,
+            #[cfg(feature = "oidc")]
+            client: self.clone(),
             output: PhantomData,
         })
+    }
+
+    /// Starts a userinfo request with a token set's access token; when the set holds
+    /// validated ID token claims, the answer's `sub` must be the ID token's (OpenID Connect
+    /// Core §5.3.4).
+    ///
+    /// # Errors
+    ///
+    /// As for [`userinfo`](Self::userinfo).
+    pub fn userinfo_for(&self, tokens: &crate::TokenSet) -> Result<UserInfoRequest, Error> {
+        let request = self.userinfo(tokens.access_token())?;
+        #[cfg(feature = "oidc")]
+        if let Some(claims) = tokens.id_token_claims() {
+            return Ok(request.subject(&claims.sub));
+        }
+        Ok(request)
     }
 }
 
@@ -63,8 +89,18 @@ impl<T> UserInfoRequest<T> {
         UserInfoRequest {
             url: self.url,
             access_token: self.access_token,
+            subject: self.subject,
+            #[cfg(feature = "oidc")]
+            client: self.client,
             output: PhantomData,
         }
+    }
+
+    /// Requires the answer's `sub` to be this one: the ID token's `sub` (OpenID Connect
+    /// Core §5.3.4; a mismatch means the answer may be for another user).
+    pub fn subject(mut self, sub: impl Into<String>) -> Self {
+        self.subject = Some(sub.into());
+        self
     }
 }
 
@@ -86,7 +122,39 @@ impl<T: DeserializeOwned> Exchange for UserInfoRequest<T> {
         if !response.is_success() {
             return Err(resource_error(&response, &secrets));
         }
-        serde_json::from_slice(&response.body).map_err(|e| {
+        // A signed answer (OpenID Connect Core §5.3.2) is verified like an ID token; its
+        // claims are then read as a plain answer's would be.
+        #[cfg(feature = "oidc")]
+        let verified;
+        #[allow(unused_mut)]
+        let mut body: &[u8] = &response.body;
+        #[cfg(feature = "oidc")]
+        if is_jwt(&response) {
+            verified = self.client.verify_signed_userinfo(&response.body)?;
+            body = &verified;
+        }
+        if let Some(expected) = &self.subject {
+            #[derive(serde::Deserialize)]
+            struct Subject<'a> {
+                #[serde(borrow, default)]
+                sub: Option<std::borrow::Cow<'a, str>>,
+            }
+            let sub = serde_json::from_slice::<Subject<'_>>(body)
+                .ok()
+                .and_then(|s| s.sub);
+            match sub {
+                Some(sub) if sub == expected.as_str() => {}
+                Some(_) => {
+                    return Err(crate::ResponseError::InvalidField {
+                        field: "sub",
+                        reason: "not the ID token's sub (OpenID Connect Core §5.3.4)".into(),
+                    }
+                    .into());
+                }
+                None => return Err(crate::ResponseError::MissingField("sub").into()),
+            }
+        }
+        serde_json::from_slice(body).map_err(|e| {
             unexpected(
                 &response,
                 &format!("claims did not deserialize: {e}"),
@@ -94,6 +162,34 @@ impl<T: DeserializeOwned> Exchange for UserInfoRequest<T> {
             )
         })
     }
+
+    #[cfg(feature = "oidc")]
+    fn supplement(&self, response: &Response) -> Option<Request> {
+        if !response.is_success() || !is_jwt(response) {
+            return None;
+        }
+        let jwt = std::str::from_utf8(&response.body).ok()?;
+        crate::id_token::keys_needed_for(&self.client, jwt.trim(), response.received_at)
+    }
+
+    #[cfg(feature = "oidc")]
+    fn supplemented(
+        &mut self,
+        answer: Result<Response, crate::TransportError>,
+        now: std::time::SystemTime,
+    ) {
+        crate::id_token::keys_received(&self.client, answer.as_ref().ok(), now);
+    }
+}
+
+/// True for a signed userinfo answer (`Content-Type: application/jwt`).
+#[cfg(feature = "oidc")]
+fn is_jwt(response: &Response) -> bool {
+    response.content_type().is_some_and(|ct| {
+        ct.split(';')
+            .next()
+            .is_some_and(|media| media.trim().eq_ignore_ascii_case("application/jwt"))
+    })
 }
 
 /// Turns a resource server's refusal into an error: the `WWW-Authenticate: Bearer` challenge

@@ -241,7 +241,14 @@ impl Lifecycle {
         }
         if let Some(tokens) = tokens {
             if let Some(refresh_token) = tokens.refresh_token() {
-                return Ok(NextStep::Refresh(self.client.refresh(refresh_token)?));
+                #[allow(unused_mut)]
+                let mut refresh = self.client.refresh(refresh_token)?;
+                // A refreshed ID token must continue the one held (OpenID Connect Core §12.2).
+                #[cfg(feature = "oidc")]
+                if let Some(claims) = tokens.id_token_claims() {
+                    refresh = refresh.original_id_token(claims);
+                }
+                return Ok(NextStep::Refresh(refresh));
             }
         }
         match &self.source {

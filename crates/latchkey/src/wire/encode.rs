@@ -125,6 +125,12 @@ pub(crate) fn parse_multipart(content_type: &str, body: &[u8]) -> Option<Vec<(St
     Some(parts)
 }
 
+/// Base64url without padding (RFC 4648 §5): random values sent as text (a nonce), JOSE parts.
+pub(crate) fn base64url(bytes: &[u8]) -> String {
+    use base64::Engine as _;
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -300,6 +300,8 @@ impl RawToken<'_> {
                 .map(|r| RefreshToken::new(r.into_owned())),
             scope: self.scope,
             extra,
+            #[cfg(feature = "oidc")]
+            id_token_claims: None,
         })
     }
 }

@@ -91,6 +91,28 @@ fn url_parse(data: &[u8]) {
     }
 }
 
+/// `fuzz/fuzz_targets/jws.rs`
+#[cfg(feature = "oidc")]
+fn jws(data: &[u8]) {
+    use latchkey::IdTokenClaims;
+    use latchkey::jose::{Algorithm, Jws, KeySet};
+    use std::time::Duration;
+    if let Ok(s) = std::str::from_utf8(data) {
+        match Jws::parse(s) {
+            Ok(jws) => {
+                let _ = format!("{jws:?}");
+                let _ = IdTokenClaims::from_payload(jws.unverified_payload());
+                assert!(jws.verify_with(&KeySet::empty(), &Algorithm::ALL).is_err());
+                assert!(jws.verify_hmac(b"s3cret", &Algorithm::ALL).is_err());
+            }
+            Err(e) => {
+                let _ = e.to_string();
+            }
+        }
+    }
+    let _ = KeySet::from_json(data, UNIX_EPOCH, Duration::ZERO);
+}
+
 fn corpus(target: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("../../fuzz/corpus")
@@ -142,4 +164,10 @@ fn error_response_corpus() {
 #[test]
 fn url_parse_corpus() {
     replay("url_parse", url_parse);
+}
+
+#[cfg(feature = "oidc")]
+#[test]
+fn jws_corpus() {
+    replay("jws", jws);
 }

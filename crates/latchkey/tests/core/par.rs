@@ -24,7 +24,9 @@ fn pushed_authorization_request() {
         body.starts_with("client_id=app&client_secret=s3cret&response_type=code&redirect_uri="),
         "{body}"
     );
-    assert!(body.contains("&scope=openid&state=st&code_challenge="));
+    // scope openid: a nonce is drawn and sent.
+    assert!(body.contains("&scope=openid&state=st&nonce="), "{body}");
+    assert!(body.contains("&code_challenge="));
     assert!(body.ends_with("&resource=https%3A%2F%2Fapi.example%2F"));
     let (url, pending) = push
         .response(Response::json(

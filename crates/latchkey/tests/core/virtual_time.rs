@@ -266,3 +266,100 @@ fn a_rotated_refresh_token_is_used_and_a_refused_one_means_reauthorize() {
             .is_reauthorization_required()
     );
 }
+
+/// OpenID Connect against the mock's signed ID tokens, each algorithm it signs with: the code
+/// exchange fetches the JWK set once and validates, a refresh's ID token continues the first,
+/// and after the mock rotates its keys the next login fetches the set again.
+#[cfg(feature = "oidc")]
+#[test]
+fn id_tokens_from_the_mock_validate_across_a_key_rotation() {
+    use latchkey::IdTokenError;
+    use latchkey::jose::Algorithm;
+    use latchkey_mock::IdTokenAlg;
+
+    for alg in [
+        IdTokenAlg::RS256,
+        IdTokenAlg::PS256,
+        IdTokenAlg::ES256,
+        IdTokenAlg::ES384,
+        IdTokenAlg::EdDSA,
+        IdTokenAlg::HS256,
+    ] {
+        let v = Virtual::new(
+            Mock::builder().client(
+                MockClient::new("app")
+                    .secret("s3cret")
+                    .expires_in(120)
+                    .id_token_alg(alg),
+            ),
+        );
+        let client = Client::builder("app")
+            .client_secret("s3cret")
+            .issuer(v.mock.issuer())
+            .jwks_uri(v.mock.jwks_uri())
+            .authorization_endpoint(v.mock.authorization_endpoint())
+            .token_endpoint(v.mock.token_endpoint())
+            .redirect_uri(REDIRECT)
+            .id_token_algorithms(Algorithm::ALL)
+            .id_token_hmac(alg == IdTokenAlg::HS256)
+            .build()
+            .unwrap();
+        let login = |v: &Virtual| {
+            let (url, pending) = client
+                .authorization_code()
+                .scope("openid offline_access")
+                .build()
+                .unwrap();
+            let visit = v.mock.route_now(latchkey_mock::Request::get(url.as_str()));
+            let location = visit
+                .response()
+                .and_then(|r| r.header("location"))
+                .expect("a redirect")
+                .to_owned();
+            let exchange = pending.callback(&client, &location).unwrap();
+            v.run(SendDriver::new(exchange, &v.settings)).0
+        };
+        let tokens = login(&v).unwrap_or_else(|e| panic!("{alg:?}: {e}"));
+        let claims = tokens.id_token_claims().expect("validated claims").clone();
+        assert_eq!(claims.iss, v.mock.issuer(), "{alg:?}");
+        assert_eq!(claims.aud, ["app"]);
+        assert!(claims.nonce.is_some());
+        let keys = client.key_set();
+        if alg == IdTokenAlg::HS256 {
+            assert!(keys.fetched_at().is_none(), "HMAC needs no key set");
+            continue;
+        }
+        assert_eq!(keys.fetched_at(), Some(v.now()), "{alg:?}");
+
+        // A refresh: its ID token has the same iss and sub.
+        v.clock.advance(Duration::from_secs(61));
+        let refreshed = v
+            .send(
+                client
+                    .refresh(tokens.refresh_token().unwrap())
+                    .unwrap()
+                    .original_id_token(&claims),
+            )
+            .unwrap_or_else(|e| panic!("{alg:?}: {e}"));
+        assert_eq!(refreshed.id_token_claims().unwrap().sub, claims.sub);
+
+        // The mock rotates its keys: within 30 s of the last fetch the new kid is not fetched.
+        v.mock.rotate_signing_keys();
+        v.clock.advance(Duration::from_secs(1));
+        // The mock's JWK set comes with `Cache-Control: no-store`, so the refresh above (more
+        // than 30 s after the first fetch) fetched it again.
+        let fetched = client.key_set().fetched_at();
+        assert_eq!(fetched, Some(v.now() - Duration::from_secs(1)), "{alg:?}");
+        let error = login(&v).unwrap_err();
+        assert!(
+            matches!(error, Error::IdToken(IdTokenError::UnknownKey { .. })),
+            "{alg:?}: {error:?}"
+        );
+        assert_eq!(client.key_set().fetched_at(), fetched);
+        // Past 30 s it is, once, and the login validates.
+        v.clock.advance(Duration::from_secs(30));
+        let tokens = login(&v).unwrap_or_else(|e| panic!("{alg:?} after rotation: {e}"));
+        assert!(tokens.id_token_claims().is_some());
+        assert_eq!(client.key_set().fetched_at(), Some(v.now()));
+    }
+}

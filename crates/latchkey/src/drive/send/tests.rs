@@ -255,3 +255,79 @@ fn an_exchange_gets_its_answer_parsed() {
     let tokens = finished(driver.next(at(5))).unwrap();
     assert_eq!(tokens.expires_at(), Some(at(5) + Duration::from_secs(60)));
 }
+
+/// An exchange that needs `supplement` answered before it reads its answer, and reports what
+/// it was handed.
+#[derive(Debug)]
+struct Needs {
+    supplement: &'static str,
+    seen: std::sync::Arc<std::sync::Mutex<Vec<String>>>,
+}
+
+impl Exchange for Needs {
+    type Output = u16;
+
+    fn request(&self) -> Result<Request, Error> {
+        Ok(get(
+            "https://as.example/token",
+            RetryMode::ConnectFailureOnly,
+        ))
+    }
+
+    fn response(self, response: Response) -> Result<u16, Error> {
+        Ok(response.status)
+    }
+
+    fn supplement(&self, _response: &Response) -> Option<Request> {
+        Some(get(self.supplement, RetryMode::Idempotent))
+    }
+
+    fn supplemented(&mut self, answer: Result<Response, TransportError>, _now: SystemTime) {
+        let seen = match answer {
+            Ok(response) => format!("status {}", response.status),
+            Err(error) => format!("{:?}", error.kind()),
+        };
+        self.seen.lock().unwrap().push(seen);
+    }
+}
+
+#[test]
+fn a_supplement_is_sent_once_between_the_answer_and_its_reading() {
+    let seen = std::sync::Arc::default();
+    let exchange = Needs {
+        supplement: "https://as.example/jwks",
+        seen: std::sync::Arc::clone(&seen),
+    };
+    let mut driver = SendDriver::new(exchange, &settings());
+    let first = sent(driver.next(at(0)));
+    assert_eq!(first.url.path(), "/token");
+    driver.received(Ok(status(201, &[])), at(1));
+    let second = sent(driver.next(at(2)));
+    assert_eq!(second.url.path(), "/jwks");
+    assert_eq!(
+        second.max_response_bytes,
+        Some(settings().max_response_bytes)
+    );
+    // Whatever the supplement's fate, the held answer is read: here a failed fetch.
+    driver.received(
+        Err(TransportError::new(TransportErrorKind::Timeout, "slow")),
+        at(3),
+    );
+    assert_eq!(finished(driver.next(at(4))).unwrap(), 201);
+    assert_eq!(*seen.lock().unwrap(), ["Timeout"]);
+    assert!(finished(driver.next(at(5))).is_err(), "done means done");
+}
+
+#[test]
+fn a_supplement_to_an_insecure_url_is_not_sent() {
+    let seen = std::sync::Arc::default();
+    let exchange = Needs {
+        supplement: "http://evil.example/jwks",
+        seen: std::sync::Arc::clone(&seen),
+    };
+    let mut driver = SendDriver::new(exchange, &settings());
+    let _ = sent(driver.next(at(0)));
+    driver.received(Ok(status(200, &[])), at(1));
+    assert_eq!(finished(driver.next(at(2))).unwrap(), 200);
+    assert_eq!(*seen.lock().unwrap(), ["InsecureUrl"]);
+}

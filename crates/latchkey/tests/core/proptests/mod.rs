@@ -3,6 +3,8 @@
 
 mod callbacks;
 mod challenges;
+#[cfg(feature = "oidc")]
+mod jws;
 mod pkce;
 mod token_responses;
 mod url;

@@ -16,6 +16,7 @@ fn loom_ai_code_pkce_and_refresh() {
         .authorization_code()
         .scope("openid offline_access read:avatars")
         .state(State::new("st4te"))
+        .nonce("n0nce")
         .pkce_verifier(rfc_verifier())
         .build()
         .unwrap();
@@ -24,7 +25,7 @@ fn loom_ai_code_pkce_and_refresh() {
         format!(
             "https://auth.loomai.com/authorize?response_type=code&client_id=CLIENT_ID\
              &redirect_uri=https%3A%2F%2Fapp.example%2Foauth%2Fcallback\
-             &scope=openid%20offline_access%20read%3Aavatars&state=st4te\
+             &scope=openid%20offline_access%20read%3Aavatars&state=st4te&nonce=n0nce\
              &code_challenge={RFC_CHALLENGE}&code_challenge_method=S256\
              &audience=https%3A%2F%2Fapi.loomai.com%2F"
         )
