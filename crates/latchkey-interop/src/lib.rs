@@ -113,6 +113,16 @@ pub mod clients {
     pub const CC_CLIENT_SECRET: &str = "cc-client-secret";
     /// Public, device authorization grant and refresh token.
     pub const DEVICE_CLIENT: &str = "device-client";
+    /// Confidential (`client_secret_basic`), ID tokens signed with ES256.
+    pub const OIDC_ES256: &str = "oidc-es256";
+    /// The secret of [`OIDC_ES256`].
+    pub const OIDC_ES256_SECRET: &str = "oidc-es256-secret";
+    /// Confidential (`client_secret_basic`), ID tokens signed with EdDSA.
+    pub const OIDC_EDDSA: &str = "oidc-eddsa";
+    /// The secret of [`OIDC_EDDSA`].
+    pub const OIDC_EDDSA_SECRET: &str = "oidc-eddsa-secret";
+    /// Where [`end_session_endpoint`](super::Provider) may send the user after logout.
+    pub const POST_LOGOUT_REDIRECT: &str = "http://127.0.0.1/logged-out";
 }
 
 /// Imports `server.mjs` (its path is `argv[1]`) and stops it when stdin closes.
@@ -415,10 +425,23 @@ impl Provider {
     /// userinfo endpoints, its issuer, and the RFC 9207 `iss` check required when discovery
     /// promises it. Add the secret, the authentication method and the redirect URI.
     pub fn client_builder(&self, client_id: &str) -> ClientBuilder {
+        // The algorithms the provider signs ID tokens with (what discovery advertises).
+        let algorithms = self
+            .discovery
+            .get("id_token_signing_alg_values_supported")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .filter_map(Value::as_str)
+            .filter_map(latchkey::jose::Algorithm::parse)
+            .collect::<Vec<_>>();
         latchkey::Client::builder(client_id)
+            .id_token_algorithms(algorithms)
             .authorization_endpoint(self.authorization_endpoint())
             .token_endpoint(self.token_endpoint())
             .userinfo_endpoint(self.userinfo_endpoint())
+            .jwks_uri(self.endpoint("jwks_uri"))
+            .end_session_endpoint(self.endpoint("end_session_endpoint"))
             .issuer(self.issuer())
             .require_issuer_parameter(self.promises_iss())
     }

@@ -59,6 +59,8 @@ mod device;
 mod discovery;
 #[path = "interop/issuer_identification.rs"]
 mod issuer_identification;
+#[path = "interop/openid.rs"]
+mod openid;
 #[path = "interop/par.rs"]
 mod par;
 #[path = "interop/refresh.rs"]

@@ -145,10 +145,13 @@ pub(crate) fn assert_tokens(tokens: &TokenSet, scopes: &[&str], refresh: bool) {
     assert_eq!(tokens.refresh_token().is_some(), refresh, "refresh token");
 }
 
-/// Asserts that an ID token came along (three base64url parts; not validated here).
+/// Asserts that an ID token came along and that the core validated it (signature against the
+/// provider's JWK set, `iss`, `aud`, `exp`, `nonce`...): its claims are alice's.
 pub(crate) fn assert_id_token(tokens: &TokenSet) {
     let id_token = tokens.id_token().expect("an id_token for scope openid");
     assert_eq!(id_token.split('.').count(), 3, "{id_token}");
+    let claims = tokens.id_token_claims().expect("validated ID token claims");
+    assert_eq!(claims.sub, "alice");
 }
 
 /// The server's OAuth error code and HTTP status, or a panic naming what came instead.
