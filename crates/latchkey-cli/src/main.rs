@@ -2,7 +2,7 @@
 //!
 //! ```text
 //! latchkey authorize | implicit | client-credentials | refresh | userinfo | demo  [flags]
-//! latchkey discover | device | revoke | introspect | token-exchange  [flags]
+//! latchkey discover | device | revoke | introspect | token-exchange | logout-url  [flags]
 //! ```
 //!
 //! The result goes to stdout (one JSON object, or what `--output` asks for); progress and the
@@ -44,6 +44,7 @@ use crate::cmd::device::DeviceArgs;
 use crate::cmd::discover::DiscoverArgs;
 use crate::cmd::implicit::ImplicitArgs;
 use crate::cmd::introspect::IntrospectArgs;
+use crate::cmd::logout_url::LogoutUrlArgs;
 use crate::cmd::refresh::RefreshArgs;
 use crate::cmd::revoke::RevokeArgs;
 use crate::cmd::token_exchange::TokenExchangeArgs;
@@ -143,6 +144,12 @@ enum Command {
     /// /.well-known/openid-configuration; --well-known picks one. The document's issuer must
     /// equal --issuer exactly.
     Discover(DiscoverArgs),
+    /// Print the RP-initiated logout URL (OpenID Connect) to open in the user's browser.
+    ///
+    /// The provider's end_session_endpoint (from --issuer, or --end-session-url) with
+    /// id_token_hint (--id-token or LATCHKEY_ID_TOKEN), client_id,
+    /// post_logout_redirect_uri and a state.
+    LogoutUrl(LogoutUrlArgs),
     /// Device authorization grant (RFC 8628), for devices without a browser.
     ///
     /// Asks for a user code, prints it with the verification URI on stderr, then polls the
@@ -270,6 +277,7 @@ fn run(command: &Command) -> Result<(), Failure> {
         Command::Refresh(args) => cmd::refresh::run(args),
         Command::Userinfo(args) => cmd::userinfo::run(args),
         Command::Discover(args) => cmd::discover::run(args),
+        Command::LogoutUrl(args) => cmd::logout_url::run(args),
         Command::Device(args) => cmd::device::run(args),
         Command::Revoke(args) => cmd::revoke::run(args),
         Command::Introspect(args) => cmd::introspect::run(args),

@@ -178,6 +178,13 @@ pub(crate) fn token_object(tokens: &TokenSet, redacted: bool) -> Object {
         };
         out.0.push((key.clone(), value));
     }
+    // The ID token's claims, validated by the core (signature, issuer, audience, expiry,
+    // nonce): what the id_token says, readable.
+    if let Some(claims) = tokens.id_token_claims() {
+        if let Ok(claims) = serde_json::to_value(claims) {
+            out.push("id_token_claims", claims);
+        }
+    }
     out
 }
 

@@ -14,7 +14,9 @@ use std::sync::mpsc;
 use std::thread;
 use std::time::Duration;
 
-use latchkey_interop::clients::{CC_CLIENT, CC_CLIENT_SECRET, DEVICE_CLIENT, PUBLIC_PKCE};
+use latchkey_interop::clients::{
+    CC_CLIENT, CC_CLIENT_SECRET, DEVICE_CLIENT, OIDC_ES256, OIDC_ES256_SECRET, PUBLIC_PKCE,
+};
 use latchkey_interop::{Provider, interop_dir, login, query_param};
 use serde_json::Value;
 
@@ -230,7 +232,65 @@ fn authorize_par_with_iss_checked() {
     let code = code.expect("a code");
     let tokens = done.json(&[&code]);
     assert!(tokens["id_token"].is_string());
+    // Validated against the provider's key set: the claims come along.
+    assert_eq!(tokens["id_token_claims"]["sub"], "alice");
+    assert_eq!(tokens["id_token_claims"]["iss"], p.issuer());
+    assert_eq!(tokens["id_token_claims"]["aud"][0], PUBLIC_PKCE);
     assert!(done.stderr.contains("pushing the authorization request"));
+}
+}
+
+/// `authorize` for the ES256 client, the callback pasted on stdin: the token set (with the
+/// ID token's validated claims), or with `--id-token-alg RS256` a refused ID token.
+fn authorize_es256(p: &Provider, alg: &str) -> Done {
+    let mut command = latchkey(p, "authorize");
+    command.args([
+        "--client-id",
+        OIDC_ES256,
+        "--client-secret",
+        OIDC_ES256_SECRET,
+    ]);
+    command.args(["--scope", "openid", "--id-token-alg", alg]);
+    command.args(["--no-browser", "--callback", "-"]);
+    command.stdin(Stdio::piped());
+    interact(command, |line| {
+        line.starts_with("http://")
+            .then(|| format!("{}\n", login(line)))
+    })
+}
+
+latchkey_interop::interop_test! {
+/// `--id-token-alg` pins the algorithm; the logout URL `logout-url` prints is one the
+/// provider's end-session endpoint accepts.
+fn id_token_alg_and_logout_url() {
+    let p = Provider::expect_shared();
+    let refused = authorize_es256(p, "RS256");
+    assert_eq!(refused.code, Some(1), "{}", refused.stderr);
+    assert!(refused.stderr.contains("ES256 is not allowed"), "{}", refused.stderr);
+    let done = authorize_es256(p, "ES256");
+    let tokens = done.json(&[OIDC_ES256_SECRET]);
+    assert_eq!(tokens["id_token_claims"]["aud"][0], OIDC_ES256);
+    let id_token = tokens["id_token"].as_str().expect("an ID token");
+
+    let mut command = latchkey(p, "logout-url");
+    command.args(["--client-id", OIDC_ES256, "--post-logout-redirect-uri"]);
+    command.arg(latchkey_interop::clients::POST_LOGOUT_REDIRECT);
+    command.env("LATCHKEY_ID_TOKEN", id_token);
+    let printed = run(command);
+    assert_eq!(printed.code, Some(0), "{}", printed.stderr);
+    assert!(!printed.stderr.contains(id_token));
+    let url = printed.stdout.trim();
+    assert!(url.starts_with(&format!("{}/session/end?", p.issuer())), "{url}");
+    assert_eq!(query_param(url, "client_id").as_deref(), Some(OIDC_ES256));
+    let agent: ureq::Agent = ureq::Agent::config_builder()
+        .proxy(None)
+        .http_status_as_error(false)
+        .build()
+        .into();
+    let mut answer = agent.get(url).call().expect("the end-session endpoint");
+    let page = answer.body_mut().read_to_string().expect("a page");
+    assert_eq!(answer.status(), 200, "{page}");
+    assert!(!page.contains("oops! something went wrong"), "{page}");
 }
 }
 

@@ -8,6 +8,7 @@ pub(crate) mod device;
 pub(crate) mod discover;
 pub(crate) mod implicit;
 pub(crate) mod introspect;
+pub(crate) mod logout_url;
 pub(crate) mod refresh;
 pub(crate) mod revoke;
 pub(crate) mod token_exchange;

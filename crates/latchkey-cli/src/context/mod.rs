@@ -38,6 +38,7 @@ pub(crate) struct Endpoints {
     pub(crate) revocation_url: Option<String>,
     pub(crate) introspection_url: Option<String>,
     pub(crate) par_url: Option<String>,
+    pub(crate) end_session_url: Option<String>,
 }
 
 /// What building the client and sending need, filled by each subcommand from the flag
@@ -133,6 +134,7 @@ pub(crate) fn client(common: &Common, redirect_uri: Option<&str>) -> Result<Clie
         (&endpoints.revocation_url, ClientUrl::Revocation),
         (&endpoints.introspection_url, ClientUrl::Introspection),
         (&endpoints.par_url, ClientUrl::Par),
+        (&endpoints.end_session_url, ClientUrl::EndSession),
         (&endpoints.auth_url, ClientUrl::Authorization),
         (&endpoints.token_url, ClientUrl::Token),
         (&endpoints.userinfo_url, ClientUrl::Userinfo),
@@ -151,6 +153,19 @@ pub(crate) fn client(common: &Common, redirect_uri: Option<&str>) -> Result<Clie
             AuthMethod::Post => ClientAuth::Post,
             AuthMethod::None => ClientAuth::None,
         });
+    }
+    if !common.secret.id_token_algs.is_empty() {
+        let mut algorithms = Vec::new();
+        for name in &common.secret.id_token_algs {
+            let alg = latchkey::jose::Algorithm::parse(name).ok_or_else(|| {
+                Failure::Usage(format!(
+                    "--id-token-alg {name}: not one of RS256, RS384, RS512, PS256, PS384, \
+                     PS512, ES256, ES384, EdDSA, HS256, HS384, HS512"
+                ))
+            })?;
+            algorithms.push(alg);
+        }
+        builder = builder.id_token_algorithms(algorithms);
     }
     if let Some(uri) = redirect_uri {
         builder = builder.redirect_uri(uri);
@@ -226,6 +241,7 @@ enum ClientUrl {
     Revocation,
     Introspection,
     Par,
+    EndSession,
 }
 
 impl ClientUrl {
@@ -238,6 +254,7 @@ impl ClientUrl {
             Self::Revocation => builder.revocation_endpoint(url),
             Self::Introspection => builder.introspection_endpoint(url),
             Self::Par => builder.pushed_authorization_request_endpoint(url),
+            Self::EndSession => builder.end_session_endpoint(url),
         }
     }
 }

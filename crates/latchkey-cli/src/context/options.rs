@@ -153,6 +153,10 @@ pub(crate) struct SecretArgs {
     /// none without one].
     #[arg(long, value_enum, value_name = "METHOD", help_heading = "Client")]
     pub(crate) auth_method: Option<AuthMethod>,
+    /// An algorithm ID tokens may be signed with (repeatable) [default: the metadata's
+    /// id_token_signing_alg_values_supported, else RS256; never none].
+    #[arg(long = "id-token-alg", value_name = "ALG", help_heading = "Client")]
+    pub(crate) id_token_algs: Vec<String>,
     /// Token request body encoding [default: form, or the --provider's].
     #[arg(long, value_enum, value_name = "ENCODING", help_heading = "Client")]
     pub(crate) body: Option<Body>,
