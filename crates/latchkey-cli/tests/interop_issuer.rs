@@ -336,3 +336,32 @@ fn auth_method_from_the_metadata_and_the_invalid_client_hint() {
     assert!(answer.get("active").is_some(), "{answer}");
 }
 }
+
+latchkey_interop::interop_test! {
+/// `--print-url`, the login elsewhere, then `--callback` with `--state`, `--code-verifier`
+/// and `--nonce`: the ID token (validated with `--issuer`'s keys) carries the printed nonce.
+fn print_url_then_callback_with_the_nonce() {
+    let p = Provider::expect_shared();
+    let redirect = "http://127.0.0.1/callback";
+    let mut command = latchkey(p, "authorize");
+    command.args(["--client-id", PUBLIC_PKCE, "--scope", "openid", "--print-url"]);
+    command.args(["--redirect-uri", redirect]);
+    let printed = run(command).json(&[]);
+    let (url, state) = (str_of(&printed, "authorization_url"), str_of(&printed, "state"));
+    let (verifier, nonce) = (str_of(&printed, "code_verifier"), str_of(&printed, "nonce"));
+    let callback = login(url);
+
+    let mut command = latchkey(p, "authorize");
+    command.args(["--client-id", PUBLIC_PKCE, "--scope", "openid"]);
+    command.args(["--redirect-uri", redirect, "--callback", &callback]);
+    command.args(["--state", state, "--code-verifier", verifier, "--nonce", nonce]);
+    let tokens = run(command).json(&[verifier]);
+    assert_eq!(tokens["id_token_claims"]["nonce"], nonce);
+}
+}
+
+fn str_of<'a>(json: &'a Value, key: &str) -> &'a str {
+    json[key]
+        .as_str()
+        .unwrap_or_else(|| panic!("no {key} in {json}"))
+}

@@ -66,6 +66,10 @@ pub(crate) struct AuthorizeArgs {
         help_heading = "Login"
     )]
     pub(crate) code_verifier: Option<String>,
+    /// Use this OpenID Connect nonce instead of a random one (to complete a --print-url
+    /// login with --callback: the ID token must carry the nonce the URL was built with).
+    #[arg(long, value_name = "NONCE", help_heading = "Login")]
+    pub(crate) nonce: Option<String>,
     /// Push the authorization request to the server first (PAR, RFC 9126) and send only
     /// client_id and request_uri through the browser; automatic when --issuer's metadata
     /// requires it.
@@ -153,7 +157,10 @@ fn request<'c>(
         .iter()
         .chain(&common.auth_params)
         .any(|(k, _)| k == "nonce");
-    let nonce = if !given_nonce && common.scope().split(' ').any(|s| s == "openid") {
+    let nonce = if let Some(nonce) = &args.nonce {
+        request = request.param("nonce", nonce.as_str());
+        Some(nonce.clone())
+    } else if !given_nonce && common.scope().split(' ').any(|s| s == "openid") {
         let nonce = State::generate()?.as_str().to_owned();
         request = request.param("nonce", nonce.as_str());
         Some(nonce)
@@ -191,9 +198,15 @@ fn print_url(args: &AuthorizeArgs, common: &Common, wire: &Wire) -> Result<(), F
     if let Some(verifier) = &verifier {
         add_secret(verifier);
     }
+    let with_nonce = if nonce.is_some() {
+        " --nonce NONCE"
+    } else {
+        ""
+    };
     say!(
         "latchkey: complete it with: latchkey authorize --callback URL --state STATE \
-         --code-verifier VERIFIER --redirect-uri {redirect_uri} (and the same client flags)"
+         --code-verifier VERIFIER{with_nonce} --redirect-uri {redirect_uri} (and the same \
+         client flags)"
     );
     print_result(&json!({
         "authorization_url": url.as_str(),
