@@ -331,6 +331,10 @@ pub enum ConfigError {
     /// for; nothing was sent.
     #[error("the access token is only sent to the configured origins, not to {0}")]
     ForeignOrigin(String),
+    /// A signing key (DPoP, `private_key_jwt`) could not be made, read or used: why, never
+    /// the key.
+    #[error("signing key: {0}")]
+    SigningKey(&'static str),
     /// A parameter was refused.
     #[error("invalid parameter {}: {reason}", Escaped::new(.name))]
     InvalidParameter {

@@ -109,6 +109,8 @@
 )]
 
 mod client;
+#[cfg(feature = "oidc")]
+pub mod dpop;
 pub mod drive;
 mod error;
 mod flow;
@@ -131,6 +133,8 @@ mod wire;
 pub use crate::url::{Url, UrlError, host_port, parse_url};
 pub use client::dialect::{BodyEncoding, ClientAuth, Dialect};
 pub use client::{Client, ClientBuilder};
+#[cfg(feature = "oidc")]
+pub use dpop::Dpop;
 pub use drive::exchange::Exchange;
 pub use drive::http::{Method, Request, Response, RetryMode};
 pub use drive::retry::RetryPolicy;

@@ -12,6 +12,9 @@ mod authorization_code;
 mod device;
 #[path = "core/discovery.rs"]
 mod discovery;
+#[cfg(all(feature = "oidc", feature = "os-rng"))]
+#[path = "core/dpop.rs"]
+mod dpop;
 #[path = "core/exchanges.rs"]
 mod exchanges;
 #[cfg(feature = "oidc")]

@@ -50,6 +50,16 @@ pub trait Exchange {
         None
     }
 
+    /// The DPoP key this step proves possession of ([RFC 9449](https://www.rfc-editor.org/rfc/rfc9449)),
+    /// if any. The [`SendDriver`](crate::drive::SendDriver) then puts a fresh `DPoP` proof
+    /// header on every attempt (with `ath` when the request carries
+    /// `Authorization: DPoP <token>`), remembers the `DPoP-Nonce` of every answer, and sends
+    /// once more when the server asks for a nonce. Default: none.
+    #[cfg(feature = "oidc")]
+    fn dpop(&self) -> Option<&crate::Dpop> {
+        None
+    }
+
     /// The answer to the [`supplement`](Self::supplement) request at `now`: the response
     /// whatever its status, or the transport's failure (a failed fetch leaves the cached keys
     /// as they were, and still counts for the once-per-30-s rule). Default: ignored.
