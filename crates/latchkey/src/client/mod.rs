@@ -46,6 +46,9 @@ struct ClientConfig {
     dialect: Dialect,
     #[cfg(feature = "oidc")]
     id_token: crate::id_token::IdTokenSettings,
+    /// The DPoP key and nonces, when DPoP is on.
+    #[cfg(feature = "oidc")]
+    dpop: Option<crate::Dpop>,
 }
 
 impl Client {
@@ -70,6 +73,8 @@ impl Client {
             dialect: Dialect::default(),
             #[cfg(feature = "oidc")]
             id_token: crate::id_token::IdTokenSettings::default(),
+            #[cfg(feature = "oidc")]
+            dpop: None,
             #[cfg(feature = "oidc")]
             jwks_uri: None,
             #[cfg(feature = "oidc")]
@@ -160,6 +165,24 @@ impl Client {
     #[cfg(feature = "oidc")]
     pub(crate) fn id_token_settings(&self) -> &crate::id_token::IdTokenSettings {
         &self.inner.id_token
+    }
+
+    /// The DPoP key and nonces, when DPoP is on ([`ClientBuilder::dpop`]).
+    #[cfg(feature = "oidc")]
+    #[must_use]
+    pub fn dpop(&self) -> Option<&crate::Dpop> {
+        self.inner.dpop.as_ref()
+    }
+
+    /// Refuses a token answer that downgrades DPoP: when DPoP is on, a `Bearer` access token
+    /// (RFC 9449 §5: the token is not bound to the key, so the proofs protect nothing).
+    pub(crate) fn check_token_type(&self, tokens: &crate::TokenSet) -> Result<(), Error> {
+        #[cfg(feature = "oidc")]
+        if self.inner.dpop.is_some() && *tokens.token_type() == crate::TokenType::Bearer {
+            return Err(crate::error::ResponseError::DpopDowngrade.into());
+        }
+        let _ = tokens;
+        Ok(())
     }
 
     /// The issuer identifier, if configured (used for RFC 9207 `iss` checks).
@@ -368,6 +391,8 @@ pub struct ClientBuilder {
     jwks_uri: Option<String>,
     #[cfg(feature = "oidc")]
     static_keys: Option<crate::jose::KeySet>,
+    #[cfg(feature = "oidc")]
+    dpop: Option<crate::Dpop>,
 }
 
 impl ClientBuilder {
@@ -616,6 +641,19 @@ impl ClientBuilder {
         self
     }
 
+    /// Turns DPoP on ([RFC 9449](https://www.rfc-editor.org/rfc/rfc9449)) with this key:
+    /// the token, refresh, client credentials, token exchange, device and PAR requests, and
+    /// userinfo, carry a `DPoP` proof (put on by the [`SendDriver`](crate::drive::SendDriver)
+    /// at each attempt, or by [`DevicePoll::request`](crate::DevicePoll::request)); the
+    /// authorization request and PAR carry `dpop_jkt`; userinfo sends
+    /// `Authorization: DPoP <token>`; a `Bearer` token answer is refused as a downgrade.
+    /// Clones of the client share the key and the server nonces.
+    #[cfg(feature = "oidc")]
+    pub fn dpop(mut self, dpop: crate::Dpop) -> Self {
+        self.dpop = Some(dpop);
+        self
+    }
+
     /// Checks the configuration and builds the client.
     ///
     /// # Errors
@@ -696,6 +734,8 @@ impl ClientBuilder {
                     }
                     settings
                 },
+                #[cfg(feature = "oidc")]
+                dpop: self.dpop,
             }),
         })
     }

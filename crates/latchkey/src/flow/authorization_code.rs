@@ -427,6 +427,11 @@ struct ParWire {
 impl Exchange for PushedAuthorization {
     type Output = (AuthorizationUrl, PendingAuthorization);
 
+    #[cfg(feature = "oidc")]
+    fn dpop(&self) -> Option<&crate::Dpop> {
+        self.client.dpop()
+    }
+
     fn request(&self) -> Result<Request, Error> {
         // The authorization parameters were checked when the request was built: they are
         // the flow's own here.
@@ -469,6 +474,11 @@ impl Exchange for PushedAuthorization {
 impl Exchange for CodeExchange {
     type Output = TokenSet;
 
+    #[cfg(feature = "oidc")]
+    fn dpop(&self) -> Option<&crate::Dpop> {
+        self.client.dpop()
+    }
+
     fn request(&self) -> Result<Request, Error> {
         let mut params: Vec<(&str, &str)> = Vec::with_capacity(3);
         params.push(("code", self.code.expose_secret()));
@@ -502,6 +512,7 @@ impl Exchange for CodeExchange {
                 self.client.secret_str(),
             ],
         )?;
+        self.client.check_token_type(&tokens)?;
         #[cfg(feature = "oidc")]
         {
             let mut expect = crate::IdTokenExpectations::new();

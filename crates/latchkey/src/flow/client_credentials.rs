@@ -65,6 +65,11 @@ impl ClientCredentials {
 impl Exchange for ClientCredentials {
     type Output = TokenSet;
 
+    #[cfg(feature = "oidc")]
+    fn dpop(&self) -> Option<&crate::Dpop> {
+        self.client.dpop()
+    }
+
     fn request(&self) -> Result<Request, Error> {
         let scope = [("scope", self.scopes.as_str())];
         let params: &[(&str, &str)] = if self.scopes.is_empty() { &[] } else { &scope };
@@ -78,10 +83,12 @@ impl Exchange for ClientCredentials {
     }
 
     fn response(self, response: Response) -> Result<TokenSet, Error> {
-        TokenSet::from_response(
+        let tokens = TokenSet::from_response(
             &response,
             self.client.dialect(),
             &[self.client.secret_str()],
-        )
+        )?;
+        self.client.check_token_type(&tokens)?;
+        Ok(tokens)
     }
 }

@@ -75,6 +75,11 @@ impl Refresh {
 impl Exchange for Refresh {
     type Output = TokenSet;
 
+    #[cfg(feature = "oidc")]
+    fn dpop(&self) -> Option<&crate::Dpop> {
+        self.client.dpop()
+    }
+
     fn request(&self) -> Result<Request, Error> {
         let mut params: Vec<(&str, &str)> =
             vec![("refresh_token", self.refresh_token.expose_secret())];
@@ -96,6 +101,7 @@ impl Exchange for Refresh {
             self.client.dialect(),
             &[self.refresh_token.expose_secret(), self.client.secret_str()],
         )?;
+        self.client.check_token_type(&tokens)?;
         tokens.keep_refresh_token(&self.refresh_token);
         #[cfg(feature = "oidc")]
         {

@@ -116,6 +116,11 @@ impl TokenExchange {
 impl Exchange for TokenExchange {
     type Output = TokenSet;
 
+    #[cfg(feature = "oidc")]
+    fn dpop(&self) -> Option<&crate::Dpop> {
+        self.client.dpop()
+    }
+
     fn request(&self) -> Result<Request, Error> {
         let mut params: Vec<(&str, &str)> = vec![
             ("subject_token", self.subject_token.expose_secret()),
@@ -162,6 +167,7 @@ impl Exchange for TokenExchange {
                 .into());
             }
         }
+        self.client.check_token_type(&tokens)?;
         if tokens.issued_token_type().is_none() {
             return Err(ResponseError::MissingField("issued_token_type").into());
         }
