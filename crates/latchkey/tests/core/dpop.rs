@@ -559,3 +559,268 @@ fn a_step_without_dpop_sends_no_proof() {
     driver.received(Ok(use_dpop_nonce(400, Some("n"))), now());
     assert!(matches!(driver.next(now()), Action::Done(Ok(_))));
 }
+
+// The client with DPoP on: every request kind, `dpop_jkt`, the downgrade refusal and the
+// code exchange's nonce retry.
+
+fn dpop_client(dpop: &Dpop) -> latchkey::Client {
+    latchkey::Client::builder("app")
+        .client_secret("s3cret")
+        .metadata(&crate::support::metadata())
+        .redirect_uri("http://127.0.0.1/cb")
+        .dpop(dpop.clone())
+        .build()
+        .unwrap()
+}
+
+fn es256() -> Dpop {
+    Dpop::new(SigningKey::generate(Algorithm::ES256).unwrap())
+}
+
+fn token_answer(token_type: &str, nonce: Option<&str>) -> Response {
+    let mut headers = Headers::new();
+    headers.insert("content-type", "application/json");
+    if let Some(nonce) = nonce {
+        headers.insert("DPoP-Nonce", nonce);
+    }
+    let body = format!(
+        r#"{{"access_token":"at-1","token_type":"{token_type}","expires_in":60,"refresh_token":"rt-1"}}"#
+    );
+    Response::new(200, headers, body.into_bytes(), now())
+}
+
+/// Drives `exchange` through the send driver, answering each request with the next of
+/// `answers`; returns the requests sent and the outcome.
+fn drive<E: Exchange>(
+    exchange: E,
+    answers: Vec<Response>,
+) -> (Vec<Request>, Result<E::Output, Error>)
+where
+    E::Output: std::fmt::Debug,
+{
+    let mut driver = SendDriver::new(exchange, &TransportSettings::default());
+    let mut answers = answers.into_iter();
+    let mut sent = Vec::new();
+    loop {
+        match driver.next(now()) {
+            Action::Send(request) => {
+                sent.push(request);
+                driver.received(Ok(answers.next().expect("an answer per request")), now());
+            }
+            Action::Sleep(_) => {}
+            Action::Done(outcome) => return (sent, outcome),
+        }
+    }
+}
+
+#[test]
+fn the_authorization_request_and_par_carry_dpop_jkt() {
+    let dpop = es256();
+    let client = dpop_client(&dpop);
+    let (url, _) = client.authorization_code().build().unwrap();
+    let query = crate::support::query(url.as_str());
+    assert_eq!(query["dpop_jkt"], dpop.jkt());
+
+    let push = client.authorization_code().push().unwrap();
+    let (sent, _) = drive(
+        push,
+        vec![Response::json(
+            201,
+            r#"{"request_uri":"urn:x","expires_in":60}"#,
+            now(),
+        )],
+    );
+    let form = crate::support::form(&sent[0].body);
+    assert_eq!(form["dpop_jkt"], dpop.jkt());
+    let claims = sent_proof(&sent[0], &dpop);
+    assert_eq!(claims["htm"], "POST");
+    assert_eq!(claims["htu"], "https://as.example/request");
+
+    // Without DPoP: no dpop_jkt.
+    let plain = crate::support::discovered_client();
+    let (url, _) = plain.authorization_code().build().unwrap();
+    assert!(!url.as_str().contains("dpop_jkt"));
+}
+
+#[test]
+fn token_requests_carry_a_proof_and_a_dpop_answer_is_accepted() {
+    let dpop = es256();
+    let client = dpop_client(&dpop);
+    let refresh_token = latchkey::RefreshToken::new("rt-0");
+    let (sent, tokens) = drive(
+        client.client_credentials().unwrap(),
+        vec![token_answer("DPoP", Some("n-cc"))],
+    );
+    assert_eq!(*tokens.unwrap().token_type(), latchkey::TokenType::DPoP);
+    let claims = sent_proof(&sent[0], &dpop);
+    assert_eq!(claims["htu"], "https://as.example/token");
+    assert!(claims.get("ath").is_none());
+    // The answer's nonce is used by the next request to that origin.
+    let (sent, tokens) = drive(
+        client.refresh(&refresh_token).unwrap(),
+        vec![token_answer("DPoP", None)],
+    );
+    assert!(tokens.is_ok());
+    assert_eq!(sent_proof(&sent[0], &dpop)["nonce"], "n-cc");
+    assert_eq!(
+        crate::support::form(&sent[0].body)["grant_type"],
+        "refresh_token"
+    );
+}
+
+#[test]
+fn a_bearer_answer_is_refused_as_a_downgrade() {
+    let dpop = es256();
+    let client = dpop_client(&dpop);
+    for outcome in [
+        drive(
+            client.client_credentials().unwrap(),
+            vec![token_answer("Bearer", None)],
+        )
+        .1
+        .map(drop),
+        drive(
+            client.refresh(&latchkey::RefreshToken::new("rt")).unwrap(),
+            vec![token_answer("bearer", None)],
+        )
+        .1
+        .map(drop),
+    ] {
+        assert_eq!(
+            outcome.unwrap_err(),
+            Error::Response(latchkey::ResponseError::DpopDowngrade)
+        );
+    }
+    // Without DPoP a Bearer answer is fine.
+    let plain = crate::support::discovered_client();
+    let (_, tokens) = drive(
+        plain.client_credentials().unwrap(),
+        vec![token_answer("Bearer", None)],
+    );
+    assert!(tokens.is_ok());
+}
+
+fn code_exchange(client: &latchkey::Client) -> latchkey::CodeExchange {
+    let (url, pending) = client
+        .authorization_code()
+        .state(latchkey::State::new("st"))
+        .build()
+        .unwrap();
+    let _ = url;
+    pending
+        .callback(
+            client,
+            "http://127.0.0.1/cb?code=c&state=st&iss=https%3A%2F%2Fas.example",
+        )
+        .unwrap()
+}
+
+#[test]
+fn a_code_exchange_is_sent_again_once_for_use_dpop_nonce_and_never_for_anything_else() {
+    let dpop = es256();
+    let client = dpop_client(&dpop);
+
+    // use_dpop_nonce, then the tokens: two sends, the second with the nonce.
+    let (sent, tokens) = drive(
+        code_exchange(&client),
+        vec![use_dpop_nonce(400, Some("n-1")), token_answer("DPoP", None)],
+    );
+    assert!(tokens.is_ok(), "{tokens:?}");
+    assert_eq!(sent.len(), 2);
+    assert!(sent_proof(&sent[0], &dpop).get("nonce").is_none());
+    assert_eq!(sent_proof(&sent[1], &dpop)["nonce"], "n-1");
+    assert_eq!(sent[0].body, sent[1].body);
+
+    // use_dpop_nonce twice: the second is the answer (the server's error).
+    let (sent, outcome) = drive(
+        code_exchange(&client),
+        vec![
+            use_dpop_nonce(400, Some("n-2")),
+            use_dpop_nonce(400, Some("n-3")),
+        ],
+    );
+    assert_eq!(sent.len(), 2);
+    match outcome {
+        Err(Error::Server(error)) => assert_eq!(error.code.as_str(), "use_dpop_nonce"),
+        other => panic!("{other:?}"),
+    }
+
+    // Any other answer: one send, whatever nonce it carries.
+    for answer in [
+        Response::json(400, r#"{"error":"invalid_grant"}"#, now()),
+        {
+            let mut headers = Headers::new();
+            headers.insert("DPoP-Nonce", "n-4");
+            Response::new(
+                400,
+                headers,
+                br#"{"error":"invalid_dpop_proof"}"#.to_vec(),
+                now(),
+            )
+        },
+        Response::json(500, "oops", now()),
+    ] {
+        let (sent, outcome) = drive(code_exchange(&client), vec![answer]);
+        assert_eq!(sent.len(), 1);
+        assert!(outcome.is_err());
+    }
+    assert_eq!(
+        dpop.nonce(&url("https://as.example/")).as_deref(),
+        Some("n-4")
+    );
+}
+
+#[test]
+fn userinfo_sends_the_token_as_dpop_with_ath_and_retries_a_resource_nonce_once() {
+    let dpop = es256();
+    let client = dpop_client(&dpop);
+    let token = latchkey::AccessToken::new("at-1");
+    let (sent, claims) = drive(
+        client.userinfo(&token).unwrap(),
+        vec![
+            use_dpop_nonce(401, Some("rs-1")),
+            Response::json(200, r#"{"sub":"u1"}"#, now()),
+        ],
+    );
+    assert_eq!(claims.unwrap()["sub"], "u1");
+    assert_eq!(sent.len(), 2);
+    for request in &sent {
+        assert_eq!(request.headers.get("authorization"), Some("DPoP at-1"));
+        let proof = sent_proof(request, &dpop);
+        assert_eq!(proof["htm"], "GET");
+        assert_eq!(proof["htu"], "https://as.example/me");
+        assert_eq!(proof["ath"], ath("at-1"));
+    }
+    assert_eq!(sent_proof(&sent[1], &dpop)["nonce"], "rs-1");
+}
+
+#[test]
+fn a_device_poll_carries_a_proof_at_its_time_and_waits_for_a_nonce() {
+    let dpop = es256();
+    let client = dpop_client(&dpop);
+    let authorization = client
+        .device_authorization()
+        .unwrap()
+        .response(Response::json(
+            200,
+            r#"{"device_code":"dc","user_code":"U","verification_uri":"https://as.example/d","expires_in":600,"interval":5}"#,
+            now(),
+        ))
+        .unwrap();
+    let mut poll = authorization.poller(&client).unwrap();
+    let at = now() + Duration::from_secs(5);
+    let request = poll.request(at).unwrap();
+    let claims = sent_proof(&request, &dpop);
+    assert_eq!(claims["iat"], secs(at));
+    assert_eq!(claims["htu"], "https://as.example/token");
+    assert!(matches!(
+        poll.handle(use_dpop_nonce(400, Some("dn"))).unwrap(),
+        latchkey::Poll::Pending
+    ));
+    let request = poll.request(at + Duration::from_secs(5)).unwrap();
+    assert_eq!(sent_proof(&request, &dpop)["nonce"], "dn");
+    assert!(matches!(
+        poll.handle(token_answer("Bearer", None)),
+        Err(Error::Response(latchkey::ResponseError::DpopDowngrade))
+    ));
+}
