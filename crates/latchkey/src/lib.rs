@@ -131,8 +131,8 @@ mod url;
 mod wire;
 
 pub use crate::url::{Url, UrlError, host_port, parse_url};
-pub use client::dialect::{BodyEncoding, ClientAuth, Dialect};
-pub use client::{Client, ClientBuilder};
+pub use client::dialect::{AssertionAudience, BodyEncoding, ClientAuth, Dialect};
+pub use client::{Client, ClientBuilder, JWT_BEARER_ASSERTION};
 #[cfg(feature = "oidc")]
 pub use dpop::Dpop;
 pub use drive::exchange::Exchange;

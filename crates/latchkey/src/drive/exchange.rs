@@ -30,6 +30,19 @@ pub trait Exchange {
     /// has been sent then.
     fn request(&self) -> Result<Request, Error>;
 
+    /// Describes the request to send at `now`: what the [`SendDriver`](crate::drive::SendDriver)
+    /// calls on each attempt. Steps whose request depends on the time (a JWT client
+    /// assertion's `iat` and `exp`, RFC 7523) override it; by default it is
+    /// [`request`](Self::request).
+    ///
+    /// # Errors
+    ///
+    /// As for [`request`](Self::request).
+    fn request_at(&self, now: SystemTime) -> Result<Request, Error> {
+        let _ = now;
+        self.request()
+    }
+
     /// Consumes the step with the server's answer. Network input never panics; anything
     /// unusable becomes an [`Error`].
     ///

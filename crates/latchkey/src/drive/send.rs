@@ -264,7 +264,7 @@ impl<E: Exchange> Drive for SendDriver<E> {
                 let Some(exchange) = &self.exchange else {
                     return Action::Done(Err(misuse()));
                 };
-                let mut request = match exchange.request() {
+                let mut request = match exchange.request_at(now) {
                     Ok(request) => request,
                     Err(error) => return Action::Done(Err(error)),
                 };

@@ -62,6 +62,23 @@ impl ClientCredentials {
     }
 }
 
+impl ClientCredentials {
+    /// The request, with a client assertion made at `now` when the client authenticates
+    /// with a JWT (none can be made without the time).
+    fn request_when(&self, now: Option<std::time::SystemTime>) -> Result<Request, Error> {
+        let scope = [("scope", self.scopes.as_str())];
+        let params: &[(&str, &str)] = if self.scopes.is_empty() { &[] } else { &scope };
+        self.client.token_request(
+            &self.token_endpoint,
+            "client_credentials",
+            params,
+            &self.params,
+            RetryMode::Idempotent,
+            now,
+        )
+    }
+}
+
 impl Exchange for ClientCredentials {
     type Output = TokenSet;
 
@@ -71,15 +88,11 @@ impl Exchange for ClientCredentials {
     }
 
     fn request(&self) -> Result<Request, Error> {
-        let scope = [("scope", self.scopes.as_str())];
-        let params: &[(&str, &str)] = if self.scopes.is_empty() { &[] } else { &scope };
-        self.client.token_request(
-            &self.token_endpoint,
-            "client_credentials",
-            params,
-            &self.params,
-            RetryMode::Idempotent,
-        )
+        self.request_when(None)
+    }
+
+    fn request_at(&self, now: std::time::SystemTime) -> Result<Request, Error> {
+        self.request_when(Some(now))
     }
 
     fn response(self, response: Response) -> Result<TokenSet, Error> {

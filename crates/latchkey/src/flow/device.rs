@@ -115,10 +115,10 @@ struct Wire {
     interval: Option<crate::wire::token_response::Seconds>,
 }
 
-impl Exchange for DeviceAuthorizationRequest {
-    type Output = DeviceAuthorization;
-
-    fn request(&self) -> Result<Request, Error> {
+impl DeviceAuthorizationRequest {
+    /// The request, with a client assertion made at `now` when the client authenticates
+    /// with a JWT (none can be made without the time).
+    fn request_when(&self, now: Option<SystemTime>) -> Result<Request, Error> {
         let scope = [("scope", self.scope.as_str())];
         let params: &[(&str, &str)] = if self.scope.is_empty() { &[] } else { &scope };
         self.client.authenticated_request(
@@ -128,7 +128,20 @@ impl Exchange for DeviceAuthorizationRequest {
             &self.params,
             true,
             RetryMode::Idempotent,
+            now,
         )
+    }
+}
+
+impl Exchange for DeviceAuthorizationRequest {
+    type Output = DeviceAuthorization;
+
+    fn request(&self) -> Result<Request, Error> {
+        self.request_when(None)
+    }
+
+    fn request_at(&self, now: SystemTime) -> Result<Request, Error> {
+        self.request_when(Some(now))
     }
 
     fn response(self, response: Response) -> Result<DeviceAuthorization, Error> {
@@ -319,6 +332,7 @@ impl DevicePoll {
             &[("device_code", self.device_code.expose_secret())],
             &[],
             RetryMode::Idempotent,
+            Some(now),
         )?;
         // A poll is sent as a plain request, so its DPoP proof is put on here, at `now`.
         #[cfg(feature = "oidc")]
