@@ -8,6 +8,9 @@
 // Flows and protocol features.
 #[path = "core/authorization_code.rs"]
 mod authorization_code;
+#[cfg(all(feature = "oidc", feature = "os-rng"))]
+#[path = "core/client_assertion.rs"]
+mod client_assertion;
 #[path = "core/device.rs"]
 mod device;
 #[path = "core/discovery.rs"]
