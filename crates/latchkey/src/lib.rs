@@ -97,7 +97,11 @@
 //! - `oidc` (default): OpenID Connect ID token validation ([`id_token`], [`jose`]): JWS
 //!   signatures with RustCrypto's `rsa`, `p256`, `p384`, `ed25519-dalek` and `hmac`, the
 //!   issuer's JWK set as a cached step ([`Jwks`]), and the claim checks. Without it an
-//!   `id_token` stays an unread string.
+//!   `id_token` stays an unread string. The same crates sign: DPoP proofs ([`dpop`],
+//!   RFC 9449, [`ClientBuilder::dpop`]) and JWT client assertions (RFC 7523,
+//!   [`ClientBuilder::private_key_jwt`], [`ClientAuth::ClientSecretJwt`]) with a
+//!   [`jose::SigningKey`]; without `os-rng` an RSA key neither is generated nor signs (RSA
+//!   signing needs randomness for blinding and the PSS salt).
 //! - `http`: conversions between [`Request`]/[`Response`] and the `http` crate's types.
 
 #![forbid(unsafe_code)]
