@@ -30,8 +30,8 @@ enum Secret {
 ///
 /// # Security
 ///
-/// `Debug` shows the algorithm, `kid` and thumbprint, never the private key. Cloning copies
-/// the private key.
+/// `Debug` shows the algorithm, `kid` and thumbprint, never the private key. Clones share
+/// one copy of the private key; there is no way to read it back out.
 #[derive(Clone)]
 pub struct SigningKey {
     alg: Algorithm,
