@@ -290,3 +290,48 @@ pub fn asks_for_nonce(response: &Response) -> bool {
 fn origin(url: &Url) -> String {
     url.origin().ascii_serialization()
 }
+
+/// A resource request sent with a DPoP-bound access token (RFC 9449 §7): the request with
+/// `Authorization: DPoP <token>`, never following a redirect, as an [`Exchange`](crate::Exchange)
+/// whose answer is handed back whatever its status. Driven by the
+/// [`SendDriver`](crate::drive::SendDriver), each attempt carries a fresh proof with `ath`,
+/// and a resource server's `use_dpop_nonce` is answered once with its nonce.
+#[must_use = "an exchange does nothing until it is sent"]
+#[derive(Clone, Debug)]
+pub struct BoundRequest {
+    request: crate::Request,
+    dpop: Dpop,
+}
+
+impl Dpop {
+    /// `request` with `Authorization: DPoP <token>` (replacing any `Authorization` it had),
+    /// to be sent with this key's proofs: the DPoP counterpart of
+    /// [`bearer::authorized`](crate::manage::bearer::authorized).
+    pub fn bind(&self, request: &crate::Request, token: &crate::AccessToken) -> BoundRequest {
+        let mut request = request.clone();
+        request
+            .headers
+            .insert("Authorization", format!("DPoP {}", token.expose_secret()));
+        request.follow_redirects = false;
+        BoundRequest {
+            request,
+            dpop: self.clone(),
+        }
+    }
+}
+
+impl crate::Exchange for BoundRequest {
+    type Output = Response;
+
+    fn request(&self) -> Result<crate::Request, Error> {
+        Ok(self.request.clone())
+    }
+
+    fn response(self, response: Response) -> Result<Response, Error> {
+        Ok(response)
+    }
+
+    fn dpop(&self) -> Option<&Dpop> {
+        Some(&self.dpop)
+    }
+}

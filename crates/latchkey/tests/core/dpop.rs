@@ -824,3 +824,37 @@ fn a_device_poll_carries_a_proof_at_its_time_and_waits_for_a_nonce() {
         Err(Error::Response(latchkey::ResponseError::DpopDowngrade))
     ));
 }
+
+#[test]
+fn a_bound_resource_request_carries_the_token_as_dpop_and_answers_a_nonce_once() {
+    let dpop = es256();
+    let resource = Request::new(
+        Method::Get,
+        url("https://rs.example/data?page=2"),
+        RetryMode::Idempotent,
+    );
+    let bound = dpop.bind(&resource, &latchkey::AccessToken::new("at-9"));
+    let (sent, answer) = drive(
+        bound,
+        vec![
+            use_dpop_nonce(401, Some("rs-n")),
+            use_dpop_nonce(401, Some("rs-n2")),
+        ],
+    );
+    // Two sends, never three; the second answer is handed back.
+    assert_eq!(sent.len(), 2);
+    assert_eq!(answer.unwrap().status, 401);
+    for request in &sent {
+        assert_eq!(request.headers.get("authorization"), Some("DPoP at-9"));
+        assert!(!request.follow_redirects);
+        let claims = sent_proof(request, &dpop);
+        assert_eq!(claims["htm"], "GET");
+        assert_eq!(claims["htu"], "https://rs.example/data");
+        assert_eq!(claims["ath"], ath("at-9"));
+    }
+    assert_eq!(sent_proof(&sent[1], &dpop)["nonce"], "rs-n");
+    assert_eq!(
+        dpop.nonce(&url("https://rs.example/")).as_deref(),
+        Some("rs-n2")
+    );
+}
