@@ -298,6 +298,10 @@ pub enum ResponseError {
     /// The token type is one this client cannot use (RFC 6749 §7.1), e.g. `mac`.
     #[error("unsupported token type \"{}\"", Escaped::quoted(.0))]
     UnsupportedTokenType(String),
+    /// DPoP was used and the server answered with a token of another type (`Bearer`): a
+    /// downgrade, refused (RFC 9449 §5).
+    #[error("DPoP was used and the server issued a token of another type (a downgrade)")]
+    DpopDowngrade,
 }
 
 /// Why a client configuration or a flow's input was refused.
@@ -331,6 +335,10 @@ pub enum ConfigError {
     /// for; nothing was sent.
     #[error("the access token is only sent to the configured origins, not to {0}")]
     ForeignOrigin(String),
+    /// A signing key (DPoP, `private_key_jwt`) could not be made, read or used: why, never
+    /// the key.
+    #[error("signing key: {0}")]
+    SigningKey(&'static str),
     /// A parameter was refused.
     #[error("invalid parameter {}: {reason}", Escaped::new(.name))]
     InvalidParameter {

@@ -97,7 +97,11 @@
 //! - `oidc` (default): OpenID Connect ID token validation ([`id_token`], [`jose`]): JWS
 //!   signatures with RustCrypto's `rsa`, `p256`, `p384`, `ed25519-dalek` and `hmac`, the
 //!   issuer's JWK set as a cached step ([`Jwks`]), and the claim checks. Without it an
-//!   `id_token` stays an unread string.
+//!   `id_token` stays an unread string. The same crates sign: DPoP proofs ([`dpop`],
+//!   RFC 9449, [`ClientBuilder::dpop`]) and JWT client assertions (RFC 7523,
+//!   [`ClientBuilder::private_key_jwt`], [`ClientAuth::ClientSecretJwt`]) with a
+//!   [`jose::SigningKey`]; without `os-rng` an RSA key neither is generated nor signs (RSA
+//!   signing needs randomness for blinding and the PSS salt).
 //! - `http`: conversions between [`Request`]/[`Response`] and the `http` crate's types.
 
 #![forbid(unsafe_code)]
@@ -109,6 +113,8 @@
 )]
 
 mod client;
+#[cfg(feature = "oidc")]
+pub mod dpop;
 pub mod drive;
 mod error;
 mod flow;
@@ -129,8 +135,10 @@ mod url;
 mod wire;
 
 pub use crate::url::{Url, UrlError, host_port, parse_url};
-pub use client::dialect::{BodyEncoding, ClientAuth, Dialect};
-pub use client::{Client, ClientBuilder};
+pub use client::dialect::{AssertionAudience, BodyEncoding, ClientAuth, Dialect};
+pub use client::{Client, ClientBuilder, JWT_BEARER_ASSERTION};
+#[cfg(feature = "oidc")]
+pub use dpop::Dpop;
 pub use drive::exchange::Exchange;
 pub use drive::http::{Method, Request, Response, RetryMode};
 pub use drive::retry::RetryPolicy;

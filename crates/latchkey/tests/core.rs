@@ -8,10 +8,16 @@
 // Flows and protocol features.
 #[path = "core/authorization_code.rs"]
 mod authorization_code;
+#[cfg(all(feature = "oidc", feature = "os-rng"))]
+#[path = "core/client_assertion.rs"]
+mod client_assertion;
 #[path = "core/device.rs"]
 mod device;
 #[path = "core/discovery.rs"]
 mod discovery;
+#[cfg(all(feature = "oidc", feature = "os-rng"))]
+#[path = "core/dpop.rs"]
+mod dpop;
 #[path = "core/exchanges.rs"]
 mod exchanges;
 #[cfg(feature = "oidc")]

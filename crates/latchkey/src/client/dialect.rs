@@ -12,6 +12,25 @@ pub enum ClientAuth {
     Post,
     /// `none`: a public client; only `client_id` is sent.
     None,
+    /// `private_key_jwt`: a JWT signed with the client's private key
+    /// ([RFC 7523 §2.2](https://www.rfc-editor.org/rfc/rfc7523#section-2.2); the key is
+    /// [`ClientBuilder::private_key_jwt`](crate::ClientBuilder::private_key_jwt)'s).
+    PrivateKeyJwt,
+    /// `client_secret_jwt`: a JWT signed with HS256 over the client secret
+    /// ([RFC 7523 §2.2](https://www.rfc-editor.org/rfc/rfc7523#section-2.2)).
+    ClientSecretJwt,
+}
+
+/// The `aud` of a JWT client assertion.
+#[non_exhaustive]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default)]
+pub enum AssertionAudience {
+    /// The issuer identifier (the default, as current drafts recommend:
+    /// draft-ietf-oauth-rfc7523bis); the token endpoint when no issuer is configured.
+    #[default]
+    Issuer,
+    /// The token endpoint's URL (RFC 7523 §3 as first written; some servers want it).
+    TokenEndpoint,
 }
 
 impl ClientAuth {
@@ -22,6 +41,8 @@ impl ClientAuth {
             Self::Basic => "client_secret_basic",
             Self::Post => "client_secret_post",
             Self::None => "none",
+            Self::PrivateKeyJwt => "private_key_jwt",
+            Self::ClientSecretJwt => "client_secret_jwt",
         }
     }
 }

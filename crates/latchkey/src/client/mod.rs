@@ -12,7 +12,7 @@ use crate::drive::http::{Method, Request, RetryMode};
 use crate::error::ConfigError;
 use crate::secret::ClientSecret;
 use crate::wire::encode;
-use dialect::{BodyEncoding, ClientAuth, Dialect};
+use dialect::{AssertionAudience, BodyEncoding, ClientAuth, Dialect};
 
 /// An OAuth 2.0 client: one concrete type, cheap to clone (it is an `Arc` inside), `Send +
 /// Sync + 'static`, so it can sit in an axum state or a `static`.
@@ -46,6 +46,13 @@ struct ClientConfig {
     dialect: Dialect,
     #[cfg(feature = "oidc")]
     id_token: crate::id_token::IdTokenSettings,
+    /// The DPoP key and nonces, when DPoP is on.
+    #[cfg(feature = "oidc")]
+    dpop: Option<crate::Dpop>,
+    /// The `private_key_jwt` key.
+    #[cfg(feature = "oidc")]
+    assertion_key: Option<crate::jose::SigningKey>,
+    assertion_audience: AssertionAudience,
 }
 
 impl Client {
@@ -70,6 +77,12 @@ impl Client {
             dialect: Dialect::default(),
             #[cfg(feature = "oidc")]
             id_token: crate::id_token::IdTokenSettings::default(),
+            #[cfg(feature = "oidc")]
+            dpop: None,
+            #[cfg(feature = "oidc")]
+            assertion_key: None,
+            assertion_audience: AssertionAudience::default(),
+            assertion_algorithms: None,
             #[cfg(feature = "oidc")]
             jwks_uri: None,
             #[cfg(feature = "oidc")]
@@ -162,6 +175,24 @@ impl Client {
         &self.inner.id_token
     }
 
+    /// The DPoP key and nonces, when DPoP is on ([`ClientBuilder::dpop`]).
+    #[cfg(feature = "oidc")]
+    #[must_use]
+    pub fn dpop(&self) -> Option<&crate::Dpop> {
+        self.inner.dpop.as_ref()
+    }
+
+    /// Refuses a token answer that downgrades DPoP: when DPoP is on, a `Bearer` access token
+    /// (RFC 9449 §5: the token is not bound to the key, so the proofs protect nothing).
+    pub(crate) fn check_token_type(&self, tokens: &crate::TokenSet) -> Result<(), Error> {
+        #[cfg(feature = "oidc")]
+        if self.inner.dpop.is_some() && *tokens.token_type() == crate::TokenType::Bearer {
+            return Err(crate::error::ResponseError::DpopDowngrade.into());
+        }
+        let _ = tokens;
+        Ok(())
+    }
+
     /// The issuer identifier, if configured (used for RFC 9207 `iss` checks).
     #[must_use]
     pub fn issuer(&self) -> Option<&str> {
@@ -213,8 +244,9 @@ impl Client {
         params: &[(&str, &str)],
         extra: &[(String, String)],
         retry: RetryMode,
+        now: Option<std::time::SystemTime>,
     ) -> Result<Request, Error> {
-        self.authenticated_request(url, Some(grant_type), params, extra, true, retry)
+        self.authenticated_request(url, Some(grant_type), params, extra, true, retry, now)
     }
 
     /// Builds a client-authenticated POST to any endpoint of the authorization server (token,
@@ -227,6 +259,7 @@ impl Client {
     /// its client authentication sets ([`RESERVED_TOKEN_PARAMS`], or any of `params`): a body
     /// with the same field twice is read differently by different servers. Also when a name
     /// cannot be written as a multipart field name (`"`, `\`, CR or LF) in a multipart body.
+    #[allow(clippy::too_many_arguments)] // crate-internal: one call per flow, each named
     pub(crate) fn authenticated_request(
         &self,
         url: &Url,
@@ -235,6 +268,7 @@ impl Client {
         extra: &[(String, String)],
         with_dialect_params: bool,
         retry: RetryMode,
+        now: Option<std::time::SystemTime>,
     ) -> Result<Request, Error> {
         for (name, _) in extra {
             if RESERVED_TOKEN_PARAMS.contains(&name.as_str())
@@ -259,6 +293,7 @@ impl Client {
             pairs.push(("grant_type", grant_type));
         }
         let mut request = Request::new(Method::Post, url.clone(), retry);
+        let assertion: String;
         match config.auth {
             ClientAuth::Basic => {
                 let header = match &config.basic_authorization {
@@ -274,6 +309,12 @@ impl Client {
                 }
             }
             ClientAuth::None => pairs.push(("client_id", &config.client_id)),
+            ClientAuth::PrivateKeyJwt | ClientAuth::ClientSecretJwt => {
+                assertion = self.client_assertion(now)?;
+                pairs.push(("client_id", &config.client_id));
+                pairs.push(("client_assertion_type", JWT_BEARER_ASSERTION));
+                pairs.push(("client_assertion", &assertion));
+            }
         }
         pairs.extend_from_slice(params);
         pairs.extend(extra.iter().map(|(k, v)| (k.as_str(), v.as_str())));
@@ -303,6 +344,67 @@ impl Client {
         }
         request.headers.append_static("accept", "application/json");
         Ok(request)
+    }
+}
+
+/// The `client_assertion_type` of a JWT client assertion (RFC 7523 §2.2).
+pub const JWT_BEARER_ASSERTION: &str = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
+
+/// How far ahead of `iat` a client assertion's `exp` is (RFC 7523 §3; at most 60 s).
+pub(crate) const ASSERTION_LIFETIME_SECS: u64 = 60;
+
+impl Client {
+    /// A JWT client assertion at `now` (RFC 7523 §3): `iss` = `sub` = client_id, `aud`, a
+    /// fresh `jti`, `iat`, `exp` 60 s later.
+    fn client_assertion(&self, now: Option<std::time::SystemTime>) -> Result<String, Error> {
+        let config = &*self.inner;
+        let Some(now) = now else {
+            return Err(ConfigError::InvalidParameter {
+                name: "client_assertion".into(),
+                reason: "needs the time of the request: send the step with the SendDriver or call Exchange::request_at",
+            }
+            .into());
+        };
+        let iat = now
+            .duration_since(std::time::SystemTime::UNIX_EPOCH)
+            .map(|d| d.as_secs())
+            .unwrap_or_default();
+        let token_endpoint = config.token_endpoint.as_ref().map(Url::as_str);
+        let aud = match config.assertion_audience {
+            AssertionAudience::Issuer => config.issuer.as_deref().or(token_endpoint),
+            AssertionAudience::TokenEndpoint => token_endpoint,
+        }
+        .ok_or(ConfigError::MissingEndpoint("token"))?;
+        let mut jti = [0u8; 16];
+        crate::random::fill(&mut jti)?;
+        let claims = serde_json::json!({
+            "iss": config.client_id,
+            "sub": config.client_id,
+            "aud": aud,
+            "jti": encode::base64url(&jti),
+            "iat": iat,
+            "exp": iat + ASSERTION_LIFETIME_SECS,
+        });
+        let mut header = serde_json::Map::new();
+        header.insert("typ".into(), serde_json::Value::from("JWT"));
+        #[cfg(feature = "oidc")]
+        match (config.auth, &config.assertion_key) {
+            (ClientAuth::PrivateKeyJwt, Some(key)) => return key.sign(header, &claims),
+            (ClientAuth::ClientSecretJwt, _) => {
+                return crate::jose::sign_hmac(
+                    crate::jose::Algorithm::HS256,
+                    self.secret_str().as_bytes(),
+                    header,
+                    &claims,
+                );
+            }
+            _ => {}
+        }
+        let _ = (header, claims);
+        Err(
+            ConfigError::SigningKey("JWT client authentication needs the oidc feature and a key")
+                .into(),
+        )
     }
 }
 
@@ -368,6 +470,13 @@ pub struct ClientBuilder {
     jwks_uri: Option<String>,
     #[cfg(feature = "oidc")]
     static_keys: Option<crate::jose::KeySet>,
+    #[cfg(feature = "oidc")]
+    dpop: Option<crate::Dpop>,
+    #[cfg(feature = "oidc")]
+    assertion_key: Option<crate::jose::SigningKey>,
+    assertion_audience: AssertionAudience,
+    /// The metadata's `token_endpoint_auth_signing_alg_values_supported`.
+    assertion_algorithms: Option<Vec<String>>,
 }
 
 impl ClientBuilder {
@@ -475,6 +584,18 @@ impl ClientBuilder {
         self.issuer = Some(metadata.issuer.clone());
         self.dialect.require_iss = metadata.authorization_response_iss_parameter_supported;
         self.supported_auth_methods = metadata.token_endpoint_auth_methods_supported.clone();
+        if let Some(algs) = metadata
+            .extra
+            .get("token_endpoint_auth_signing_alg_values_supported")
+            .and_then(serde_json::Value::as_array)
+        {
+            self.assertion_algorithms = Some(
+                algs.iter()
+                    .filter_map(serde_json::Value::as_str)
+                    .map(str::to_owned)
+                    .collect(),
+            );
+        }
         #[cfg(feature = "oidc")]
         {
             if let Some(jwks_uri) = &metadata.jwks_uri {
@@ -616,6 +737,74 @@ impl ClientBuilder {
         self
     }
 
+    /// Authenticates with `private_key_jwt` ([RFC 7523 §2.2](https://www.rfc-editor.org/rfc/rfc7523#section-2.2)):
+    /// every client-authenticated request (token, PAR, device authorization, revocation,
+    /// introspection) carries a JWT signed with `key` (RS256, PS256, ES256 or EdDSA; its
+    /// `kid`, if set, goes in the header). No client secret is needed.
+    #[cfg(feature = "oidc")]
+    pub fn private_key_jwt(mut self, key: crate::jose::SigningKey) -> Self {
+        self.auth = Some(ClientAuth::PrivateKeyJwt);
+        self.assertion_key = Some(key);
+        self
+    }
+
+    /// The `aud` of JWT client assertions: the issuer (default) or the token endpoint.
+    pub fn assertion_audience(mut self, audience: AssertionAudience) -> Self {
+        self.assertion_audience = audience;
+        self
+    }
+
+    /// Checks a JWT client authentication method against the key, the feature and the
+    /// metadata's `token_endpoint_auth_signing_alg_values_supported`.
+    fn check_assertion(&self, auth: ClientAuth) -> Result<(), Error> {
+        let alg = match auth {
+            ClientAuth::ClientSecretJwt => "HS256",
+            #[cfg(feature = "oidc")]
+            ClientAuth::PrivateKeyJwt => match &self.assertion_key {
+                Some(key) => key.algorithm().as_str(),
+                None => {
+                    return Err(ConfigError::SigningKey(
+                        "private_key_jwt needs a key (ClientBuilder::private_key_jwt)",
+                    )
+                    .into());
+                }
+            },
+            _ => return Ok(()),
+        };
+        #[cfg(not(feature = "oidc"))]
+        {
+            let _ = alg;
+            Err(ConfigError::SigningKey("JWT client authentication needs the oidc feature").into())
+        }
+        #[cfg(feature = "oidc")]
+        {
+            if self
+                .assertion_algorithms
+                .as_ref()
+                .is_some_and(|algs| !algs.iter().any(|a| a == alg))
+            {
+                return Err(ConfigError::SigningKey(
+                    "the server's token_endpoint_auth_signing_alg_values_supported does not list the key's algorithm",
+                )
+                .into());
+            }
+            Ok(())
+        }
+    }
+
+    /// Turns DPoP on ([RFC 9449](https://www.rfc-editor.org/rfc/rfc9449)) with this key:
+    /// the token, refresh, client credentials, token exchange, device and PAR requests, and
+    /// userinfo, carry a `DPoP` proof (put on by the [`SendDriver`](crate::drive::SendDriver)
+    /// at each attempt, or by [`DevicePoll::request`](crate::DevicePoll::request)); the
+    /// authorization request and PAR carry `dpop_jkt`; userinfo sends
+    /// `Authorization: DPoP <token>`; a `Bearer` token answer is refused as a downgrade.
+    /// Clones of the client share the key and the server nonces.
+    #[cfg(feature = "oidc")]
+    pub fn dpop(mut self, dpop: crate::Dpop) -> Self {
+        self.dpop = Some(dpop);
+        self
+    }
+
     /// Checks the configuration and builds the client.
     ///
     /// # Errors
@@ -637,7 +826,10 @@ impl ClientBuilder {
             ClientAuth::Post
         };
         let auth = self.auth.unwrap_or(default_auth);
-        if auth != ClientAuth::None && self.client_secret.is_none() {
+        self.check_assertion(auth)?;
+        if !matches!(auth, ClientAuth::None | ClientAuth::PrivateKeyJwt)
+            && self.client_secret.is_none()
+        {
             return Err(ConfigError::MissingClientSecret(auth.as_str()).into());
         }
         if self.client_id.is_empty() {
@@ -696,6 +888,11 @@ impl ClientBuilder {
                     }
                     settings
                 },
+                #[cfg(feature = "oidc")]
+                dpop: self.dpop,
+                #[cfg(feature = "oidc")]
+                assertion_key: self.assertion_key,
+                assertion_audience: self.assertion_audience,
             }),
         })
     }

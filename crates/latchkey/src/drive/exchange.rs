@@ -30,6 +30,19 @@ pub trait Exchange {
     /// has been sent then.
     fn request(&self) -> Result<Request, Error>;
 
+    /// Describes the request to send at `now`: what the [`SendDriver`](crate::drive::SendDriver)
+    /// calls on each attempt. Steps whose request depends on the time (a JWT client
+    /// assertion's `iat` and `exp`, RFC 7523) override it; by default it is
+    /// [`request`](Self::request).
+    ///
+    /// # Errors
+    ///
+    /// As for [`request`](Self::request).
+    fn request_at(&self, now: SystemTime) -> Result<Request, Error> {
+        let _ = now;
+        self.request()
+    }
+
     /// Consumes the step with the server's answer. Network input never panics; anything
     /// unusable becomes an [`Error`].
     ///
@@ -47,6 +60,16 @@ pub trait Exchange {
     /// answer it held; a caller driving a step by hand does the same. Default: none.
     fn supplement(&self, response: &Response) -> Option<Request> {
         let _ = response;
+        None
+    }
+
+    /// The DPoP key this step proves possession of ([RFC 9449](https://www.rfc-editor.org/rfc/rfc9449)),
+    /// if any. The [`SendDriver`](crate::drive::SendDriver) then puts a fresh `DPoP` proof
+    /// header on every attempt (with `ath` when the request carries
+    /// `Authorization: DPoP <token>`), remembers the `DPoP-Nonce` of every answer, and sends
+    /// once more when the server asks for a nonce. Default: none.
+    #[cfg(feature = "oidc")]
+    fn dpop(&self) -> Option<&crate::Dpop> {
         None
     }
 

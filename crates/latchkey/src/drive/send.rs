@@ -8,6 +8,8 @@
 //!            │   2xx ─► exchange.supplement(answer)? ─► Send it once, then
 //!            │          (the JWK set an ID token needs)   Done(exchange.response(answer))
 //!            │       ────────────────────────► Done(exchange.response(..))
+//!            │   400/401 use_dpop_nonce with a DPoP-Nonce, first time:
+//!            │     Send again at once with the nonce (DPoP steps only)
 //!            │   429/5xx, timeout, refused connection:           │
 //!            │     retry allowed (RetryMode, RetryPolicy)? ─► Sleep(d), then Send again
 //!            │     else ───────────────── Done(exchange.response(..) or Err)
@@ -71,6 +73,9 @@ pub struct SendDriver<E: Exchange> {
     /// out (at most one per step).
     held: Option<Response>,
     supplement_sent: bool,
+    /// Whether the one `use_dpop_nonce` retry was made.
+    #[cfg_attr(not(feature = "oidc"), allow(dead_code))]
+    nonce_retried: bool,
 }
 
 /// Where the driver stands.
@@ -108,6 +113,7 @@ impl<E: Exchange> SendDriver<E> {
             step: Step::new::<E>(),
             held: None,
             supplement_sent: false,
+            nonce_retried: false,
         }
     }
 
@@ -190,6 +196,29 @@ impl<E: Exchange> SendDriver<E> {
         }
     }
 
+    /// Remembers the answer's `DPoP-Nonce` (a DPoP step), and when the server asked for a
+    /// nonce for the first time in this step, readies the one retry: true then.
+    #[cfg(feature = "oidc")]
+    fn dpop_nonce_retry(&mut self, response: &Response) -> bool {
+        let (Some(dpop), Some(target)) = (
+            self.exchange.as_ref().and_then(Exchange::dpop),
+            self.target.as_ref(),
+        ) else {
+            return false;
+        };
+        dpop.remember(target, response);
+        if self.nonce_retried || !crate::dpop::asks_for_nonce(response) {
+            return false;
+        }
+        // The server refused the proof before acting on the request (RFC 9449 §8: a code
+        // is not consumed), so even a step that is never retried is sent once more; only
+        // once, so two servers disagreeing cannot loop.
+        self.nonce_retried = true;
+        self.step.retry(Duration::ZERO, &"use_dpop_nonce");
+        self.phase = Phase::Ready;
+        true
+    }
+
     fn target(&self) -> String {
         self.target.as_ref().map(host_port).unwrap_or_default()
     }
@@ -235,7 +264,7 @@ impl<E: Exchange> Drive for SendDriver<E> {
                 let Some(exchange) = &self.exchange else {
                     return Action::Done(Err(misuse()));
                 };
-                let mut request = match exchange.request() {
+                let mut request = match exchange.request_at(now) {
                     Ok(request) => request,
                     Err(error) => return Action::Done(Err(error)),
                 };
@@ -248,6 +277,13 @@ impl<E: Exchange> Drive for SendDriver<E> {
                         own.min(self.settings.max_response_bytes)
                     });
                 request.max_response_bytes = Some(cap);
+                #[cfg(feature = "oidc")]
+                if let Some(dpop) = exchange.dpop() {
+                    match dpop_proof(dpop, &request, now) {
+                        Ok(proof) => request.headers.insert("DPoP", proof),
+                        Err(error) => return Action::Done(Err(error)),
+                    }
+                }
                 self.started.get_or_insert(now);
                 self.attempts = self.attempts.saturating_add(1);
                 if self.target.as_ref() != Some(&request.url) {
@@ -272,6 +308,10 @@ impl<E: Exchange> Drive for SendDriver<E> {
         }
         if let Ok(response) = &answer {
             self.step.answered(response.status);
+            #[cfg(feature = "oidc")]
+            if self.dpop_nonce_retry(response) {
+                return;
+            }
         }
         match answer {
             Ok(response) if (300..400).contains(&response.status) => {
@@ -312,6 +352,19 @@ impl<E: Exchange> Drive for SendDriver<E> {
             }
         }
     }
+}
+
+/// The `DPoP` proof for one attempt of `request` at `now`: `ath` from its
+/// `Authorization: DPoP <token>`, if any.
+#[cfg(feature = "oidc")]
+fn dpop_proof(dpop: &crate::Dpop, request: &Request, now: SystemTime) -> Result<String, Error> {
+    let token = request
+        .headers
+        .get("authorization")
+        .and_then(|value| value.split_once(' '))
+        .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("DPoP"))
+        .map(|(_, token)| token.trim());
+    dpop.proof(&request.method, &request.url, now, token)
 }
 
 /// The error for a driver used out of order (asked again after it finished, or told of an

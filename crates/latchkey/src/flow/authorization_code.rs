@@ -424,10 +424,10 @@ struct ParWire {
     expires_in: Option<crate::wire::token_response::Seconds>,
 }
 
-impl Exchange for PushedAuthorization {
-    type Output = (AuthorizationUrl, PendingAuthorization);
-
-    fn request(&self) -> Result<Request, Error> {
+impl PushedAuthorization {
+    /// The request, with a client assertion made at `now` when the client authenticates
+    /// with a JWT (none can be made without the time).
+    fn request_when(&self, now: Option<std::time::SystemTime>) -> Result<Request, Error> {
         // The authorization parameters were checked when the request was built: they are
         // the flow's own here.
         let params: Vec<(&str, &str)> = self
@@ -442,7 +442,25 @@ impl Exchange for PushedAuthorization {
             &[],
             false,
             RetryMode::Idempotent,
+            now,
         )
+    }
+}
+
+impl Exchange for PushedAuthorization {
+    type Output = (AuthorizationUrl, PendingAuthorization);
+
+    #[cfg(feature = "oidc")]
+    fn dpop(&self) -> Option<&crate::Dpop> {
+        self.client.dpop()
+    }
+
+    fn request(&self) -> Result<Request, Error> {
+        self.request_when(None)
+    }
+
+    fn request_at(&self, now: std::time::SystemTime) -> Result<Request, Error> {
+        self.request_when(Some(now))
     }
 
     fn response(self, response: Response) -> Result<Self::Output, Error> {
@@ -466,10 +484,10 @@ impl Exchange for PushedAuthorization {
     }
 }
 
-impl Exchange for CodeExchange {
-    type Output = TokenSet;
-
-    fn request(&self) -> Result<Request, Error> {
+impl CodeExchange {
+    /// The request, with a client assertion made at `now` when the client authenticates
+    /// with a JWT (none can be made without the time).
+    fn request_when(&self, now: Option<std::time::SystemTime>) -> Result<Request, Error> {
         let mut params: Vec<(&str, &str)> = Vec::with_capacity(3);
         params.push(("code", self.code.expose_secret()));
         if let Some(verifier) = &self.pkce_verifier {
@@ -484,7 +502,25 @@ impl Exchange for CodeExchange {
             &params,
             &self.params,
             RetryMode::ConnectFailureOnly,
+            now,
         )
+    }
+}
+
+impl Exchange for CodeExchange {
+    type Output = TokenSet;
+
+    #[cfg(feature = "oidc")]
+    fn dpop(&self) -> Option<&crate::Dpop> {
+        self.client.dpop()
+    }
+
+    fn request(&self) -> Result<Request, Error> {
+        self.request_when(None)
+    }
+
+    fn request_at(&self, now: std::time::SystemTime) -> Result<Request, Error> {
+        self.request_when(Some(now))
     }
 
     fn response(self, response: Response) -> Result<TokenSet, Error> {
@@ -502,6 +538,7 @@ impl Exchange for CodeExchange {
                 self.client.secret_str(),
             ],
         )?;
+        self.client.check_token_type(&tokens)?;
         #[cfg(feature = "oidc")]
         {
             let mut expect = crate::IdTokenExpectations::new();

@@ -62,10 +62,10 @@ impl ClientCredentials {
     }
 }
 
-impl Exchange for ClientCredentials {
-    type Output = TokenSet;
-
-    fn request(&self) -> Result<Request, Error> {
+impl ClientCredentials {
+    /// The request, with a client assertion made at `now` when the client authenticates
+    /// with a JWT (none can be made without the time).
+    fn request_when(&self, now: Option<std::time::SystemTime>) -> Result<Request, Error> {
         let scope = [("scope", self.scopes.as_str())];
         let params: &[(&str, &str)] = if self.scopes.is_empty() { &[] } else { &scope };
         self.client.token_request(
@@ -74,14 +74,34 @@ impl Exchange for ClientCredentials {
             params,
             &self.params,
             RetryMode::Idempotent,
+            now,
         )
+    }
+}
+
+impl Exchange for ClientCredentials {
+    type Output = TokenSet;
+
+    #[cfg(feature = "oidc")]
+    fn dpop(&self) -> Option<&crate::Dpop> {
+        self.client.dpop()
+    }
+
+    fn request(&self) -> Result<Request, Error> {
+        self.request_when(None)
+    }
+
+    fn request_at(&self, now: std::time::SystemTime) -> Result<Request, Error> {
+        self.request_when(Some(now))
     }
 
     fn response(self, response: Response) -> Result<TokenSet, Error> {
-        TokenSet::from_response(
+        let tokens = TokenSet::from_response(
             &response,
             self.client.dialect(),
             &[self.client.secret_str()],
-        )
+        )?;
+        self.client.check_token_type(&tokens)?;
+        Ok(tokens)
     }
 }

@@ -115,10 +115,10 @@ struct Wire {
     interval: Option<crate::wire::token_response::Seconds>,
 }
 
-impl Exchange for DeviceAuthorizationRequest {
-    type Output = DeviceAuthorization;
-
-    fn request(&self) -> Result<Request, Error> {
+impl DeviceAuthorizationRequest {
+    /// The request, with a client assertion made at `now` when the client authenticates
+    /// with a JWT (none can be made without the time).
+    fn request_when(&self, now: Option<SystemTime>) -> Result<Request, Error> {
         let scope = [("scope", self.scope.as_str())];
         let params: &[(&str, &str)] = if self.scope.is_empty() { &[] } else { &scope };
         self.client.authenticated_request(
@@ -128,7 +128,20 @@ impl Exchange for DeviceAuthorizationRequest {
             &self.params,
             true,
             RetryMode::Idempotent,
+            now,
         )
+    }
+}
+
+impl Exchange for DeviceAuthorizationRequest {
+    type Output = DeviceAuthorization;
+
+    fn request(&self) -> Result<Request, Error> {
+        self.request_when(None)
+    }
+
+    fn request_at(&self, now: SystemTime) -> Result<Request, Error> {
+        self.request_when(Some(now))
     }
 
     fn response(self, response: Response) -> Result<DeviceAuthorization, Error> {
@@ -312,13 +325,22 @@ impl DevicePoll {
     /// encoding (see [`Exchange::request`]).
     pub fn request(&mut self, now: SystemTime) -> Result<Request, Error> {
         self.last_request = Some(now);
-        self.client.token_request(
+        #[allow(unused_mut)]
+        let mut request = self.client.token_request(
             &self.token_endpoint,
             DEVICE_CODE_GRANT,
             &[("device_code", self.device_code.expose_secret())],
             &[],
             RetryMode::Idempotent,
-        )
+            Some(now),
+        )?;
+        // A poll is sent as a plain request, so its DPoP proof is put on here, at `now`.
+        #[cfg(feature = "oidc")]
+        if let Some(dpop) = self.client.dpop() {
+            let proof = dpop.proof(&request.method, &request.url, now, None)?;
+            request.headers.insert("DPoP", proof);
+        }
+        Ok(request)
     }
 
     /// Handles the answer to a poll.
@@ -328,12 +350,23 @@ impl DevicePoll {
     /// [`Error::Server`] with `access_denied` (the user said no), `expired_token` (too late) or
     /// any other error code; [`Error::Response`] for an unusable answer.
     pub fn handle(&mut self, response: Response) -> Result<Poll, Error> {
+        #[cfg(feature = "oidc")]
+        if let Some(dpop) = self.client.dpop() {
+            dpop.remember(&self.token_endpoint, &response);
+            // The server wants its nonce in the proof: the next poll carries it.
+            if crate::dpop::asks_for_nonce(&response) {
+                return Ok(Poll::Pending);
+            }
+        }
         match TokenSet::from_response(
             &response,
             self.client.dialect(),
             &[self.device_code.expose_secret(), self.client.secret_str()],
         ) {
-            Ok(tokens) => Ok(Poll::Done(Box::new(tokens))),
+            Ok(tokens) => {
+                self.client.check_token_type(&tokens)?;
+                Ok(Poll::Done(Box::new(tokens)))
+            }
             Err(Error::Server(ServerError {
                 code: ErrorCode::AuthorizationPending,
                 ..

@@ -124,7 +124,11 @@ impl Exchange for IntrospectionRequest {
     type Output = Introspection;
 
     fn request(&self) -> Result<Request, Error> {
-        self.0.request()
+        self.0.request(None)
+    }
+
+    fn request_at(&self, now: std::time::SystemTime) -> Result<Request, Error> {
+        self.0.request(Some(now))
     }
 
     fn response(self, response: Response) -> Result<Introspection, Error> {

@@ -193,6 +193,13 @@ impl AuthorizationParams {
             sink.unreserved("code_challenge", challenge);
             sink.unreserved("code_challenge_method", method);
         }
+        // RFC 9449 §10: binds the authorization code to the client's DPoP key.
+        #[cfg(feature = "oidc")]
+        if let Some(dpop) = client.dpop() {
+            if response_type == "code" && !self.params.iter().any(|(name, _)| name == "dpop_jkt") {
+                sink.unreserved("dpop_jkt", dpop.jkt());
+            }
+        }
         for (k, v) in &client.dialect().authorization_params {
             if !self.params.iter().any(|(name, _)| name == k) {
                 sink.pair(k, v);

@@ -72,10 +72,10 @@ impl Refresh {
     }
 }
 
-impl Exchange for Refresh {
-    type Output = TokenSet;
-
-    fn request(&self) -> Result<Request, Error> {
+impl Refresh {
+    /// The request, with a client assertion made at `now` when the client authenticates
+    /// with a JWT (none can be made without the time).
+    fn request_when(&self, now: Option<std::time::SystemTime>) -> Result<Request, Error> {
         let mut params: Vec<(&str, &str)> =
             vec![("refresh_token", self.refresh_token.expose_secret())];
         if let Some(scope) = &self.scope {
@@ -87,7 +87,25 @@ impl Exchange for Refresh {
             &params,
             &self.params,
             RetryMode::ConnectFailureOnly,
+            now,
         )
+    }
+}
+
+impl Exchange for Refresh {
+    type Output = TokenSet;
+
+    #[cfg(feature = "oidc")]
+    fn dpop(&self) -> Option<&crate::Dpop> {
+        self.client.dpop()
+    }
+
+    fn request(&self) -> Result<Request, Error> {
+        self.request_when(None)
+    }
+
+    fn request_at(&self, now: std::time::SystemTime) -> Result<Request, Error> {
+        self.request_when(Some(now))
     }
 
     fn response(self, response: Response) -> Result<TokenSet, Error> {
@@ -96,6 +114,7 @@ impl Exchange for Refresh {
             self.client.dialect(),
             &[self.refresh_token.expose_secret(), self.client.secret_str()],
         )?;
+        self.client.check_token_type(&tokens)?;
         tokens.keep_refresh_token(&self.refresh_token);
         #[cfg(feature = "oidc")]
         {

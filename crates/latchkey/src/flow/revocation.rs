@@ -75,7 +75,7 @@ impl TokenCall {
         self
     }
 
-    pub(crate) fn request(&self) -> Result<Request, Error> {
+    pub(crate) fn request(&self, now: Option<std::time::SystemTime>) -> Result<Request, Error> {
         let mut params: Vec<(&str, &str)> = vec![("token", &self.token)];
         if let Some(hint) = self.hint {
             params.push(("token_type_hint", hint.as_str()));
@@ -87,6 +87,7 @@ impl TokenCall {
             &[],
             false,
             RetryMode::Idempotent,
+            now,
         )
     }
 
@@ -136,7 +137,11 @@ impl Exchange for Revocation {
     type Output = ();
 
     fn request(&self) -> Result<Request, Error> {
-        self.0.request()
+        self.0.request(None)
+    }
+
+    fn request_at(&self, now: std::time::SystemTime) -> Result<Request, Error> {
+        self.0.request(Some(now))
     }
 
     fn response(self, response: Response) -> Result<(), Error> {

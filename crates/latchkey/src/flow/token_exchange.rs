@@ -113,10 +113,10 @@ impl TokenExchange {
     }
 }
 
-impl Exchange for TokenExchange {
-    type Output = TokenSet;
-
-    fn request(&self) -> Result<Request, Error> {
+impl TokenExchange {
+    /// The request, with a client assertion made at `now` when the client authenticates
+    /// with a JWT (none can be made without the time).
+    fn request_when(&self, now: Option<std::time::SystemTime>) -> Result<Request, Error> {
         let mut params: Vec<(&str, &str)> = vec![
             ("subject_token", self.subject_token.expose_secret()),
             ("subject_token_type", &self.subject_token_type),
@@ -137,7 +137,25 @@ impl Exchange for TokenExchange {
             &params,
             &self.params,
             RetryMode::ConnectFailureOnly,
+            now,
         )
+    }
+}
+
+impl Exchange for TokenExchange {
+    type Output = TokenSet;
+
+    #[cfg(feature = "oidc")]
+    fn dpop(&self) -> Option<&crate::Dpop> {
+        self.client.dpop()
+    }
+
+    fn request(&self) -> Result<Request, Error> {
+        self.request_when(None)
+    }
+
+    fn request_at(&self, now: std::time::SystemTime) -> Result<Request, Error> {
+        self.request_when(Some(now))
     }
 
     fn response(self, response: Response) -> Result<TokenSet, Error> {
@@ -162,6 +180,7 @@ impl Exchange for TokenExchange {
                 .into());
             }
         }
+        self.client.check_token_type(&tokens)?;
         if tokens.issued_token_type().is_none() {
             return Err(ResponseError::MissingField("issued_token_type").into());
         }

@@ -107,11 +107,24 @@ impl<T> UserInfoRequest<T> {
 impl<T: DeserializeOwned> Exchange for UserInfoRequest<T> {
     type Output = T;
 
+    #[cfg(feature = "oidc")]
+    fn dpop(&self) -> Option<&crate::Dpop> {
+        self.client.dpop()
+    }
+
     fn request(&self) -> Result<Request, Error> {
         let mut request = Request::new(Method::Get, self.url.clone(), RetryMode::Idempotent);
+        #[cfg(feature = "oidc")]
+        let scheme = if self.client.dpop().is_some() {
+            "DPoP"
+        } else {
+            "Bearer"
+        };
+        #[cfg(not(feature = "oidc"))]
+        let scheme = "Bearer";
         request.headers.append(
             "authorization",
-            format!("Bearer {}", self.access_token.expose_secret()),
+            format!("{scheme} {}", self.access_token.expose_secret()),
         );
         request.headers.append_static("accept", "application/json");
         Ok(request)

@@ -1,10 +1,11 @@
-//! JOSE, as far as OpenID Connect needs it: JWS in compact form ([RFC 7515](https://www.rfc-editor.org/rfc/rfc7515)),
+//! JOSE, as far as OpenID Connect, DPoP and JWT client authentication need it: JWS in compact form ([RFC 7515](https://www.rfc-editor.org/rfc/rfc7515)),
 //! JSON Web Keys and key sets ([RFC 7517](https://www.rfc-editor.org/rfc/rfc7517)) and the
 //! signature algorithms of [RFC 7518 §3](https://www.rfc-editor.org/rfc/rfc7518#section-3)
 //! and [RFC 8037](https://www.rfc-editor.org/rfc/rfc8037) (EdDSA).
 //!
 //! The cryptography is RustCrypto's (`rsa`, `p256`, `p384`, `ed25519-dalek`, `hmac`, `sha2`);
-//! nothing here computes a signature by hand. What this module adds is the choosing:
+//! nothing here computes a signature by hand. [`SigningKey`] signs (DPoP proofs, client
+//! assertions) with the same crates. What this module adds to verification is the choosing:
 //!
 //! - `alg: none` is never accepted, and neither is an `alg` the caller did not allow;
 //! - an HMAC `alg` verifies only with the client secret, only when the caller opted in, and
@@ -18,11 +19,13 @@
 mod alg;
 mod jwk;
 mod jws;
+mod sign;
 
 pub use alg::Algorithm;
 pub(crate) use jwk::cache_max_age;
 pub use jwk::{Jwk, KeySet, KeyType};
 pub use jws::{Jws, MAX_JWS_BYTES};
+pub use sign::{SigningKey, sign_hmac};
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;

@@ -96,6 +96,21 @@ impl Exchange for RenewalStep {
         }
     }
 
+    fn request_at(&self, now: SystemTime) -> Result<Request, Error> {
+        match self {
+            Self::Refresh(step) => step.request_at(now),
+            Self::ClientCredentials(step) => step.request_at(now),
+        }
+    }
+
+    #[cfg(feature = "oidc")]
+    fn dpop(&self) -> Option<&crate::Dpop> {
+        match self {
+            Self::Refresh(step) => step.dpop(),
+            Self::ClientCredentials(step) => step.dpop(),
+        }
+    }
+
     fn response(self, response: Response) -> Result<TokenSet, Error> {
         match self {
             Self::Refresh(step) => step.response(response),
