@@ -51,8 +51,9 @@
 #![warn(missing_debug_implementations)]
 
 use std::future::Future;
+use std::time::SystemTime;
 
-use latchkey::{AccessToken, Error};
+use latchkey::{AccessToken, Dpop, Error, Url};
 
 pub use latchkey::manage::bearer::Origins;
 
@@ -75,6 +76,13 @@ pub trait TokenSource: Clone + Send + Sync + 'static {
 
     /// `rejected` was refused by a resource server: the next call renews.
     fn invalidate(&self, rejected: &AccessToken);
+
+    /// The DPoP key the access tokens are bound to, if they are
+    /// ([RFC 9449](https://www.rfc-editor.org/rfc/rfc9449)): requests then carry
+    /// `Authorization: DPoP` and a proof signed with it. Default: none (bearer tokens).
+    fn dpop(&self) -> Option<Dpop> {
+        None
+    }
 }
 
 impl TokenSource for latchkey_reqwest::TokenManager {
@@ -85,26 +93,101 @@ impl TokenSource for latchkey_reqwest::TokenManager {
     fn invalidate(&self, rejected: &AccessToken) {
         Self::invalidate(self, rejected);
     }
+
+    fn dpop(&self) -> Option<Dpop> {
+        Self::dpop(self).cloned()
+    }
 }
 
-/// `Bearer <token>` as a header value, marked sensitive (left out of `Debug`, and of HPACK's
-/// index in HTTP/2).
-fn bearer(token: &AccessToken) -> Result<http::HeaderValue, Error> {
-    let value = http::HeaderValue::try_from(format!("Bearer {}", token.expose_secret()));
-    // The error names no byte of the token.
-    let mut value = value.map_err(|_| latchkey::ConfigError::InvalidParameter {
-        name: "Authorization".to_owned(),
-        reason: "the access token holds bytes a header cannot carry",
+/// What a request to an allowed origin carries: `Authorization` (`Bearer` or `DPoP`), and
+/// for DPoP a fresh proof.
+struct Credentials {
+    authorization: http::HeaderValue,
+    proof: Option<http::HeaderValue>,
+}
+
+impl Credentials {
+    /// The credentials for a `method` request to `url` with `token`, proved with `dpop`'s key
+    /// when given.
+    fn new(
+        token: &AccessToken,
+        dpop: Option<&Dpop>,
+        method: &http::Method,
+        url: &Url,
+    ) -> Result<Self, Error> {
+        let Some(dpop) = dpop else {
+            return Ok(Self {
+                authorization: header(
+                    "Authorization",
+                    format!("Bearer {}", token.expose_secret()),
+                )?,
+                proof: None,
+            });
+        };
+        let proof = dpop.resource_proof(method.as_str(), url, SystemTime::now(), token)?;
+        Ok(Self {
+            authorization: header("Authorization", format!("DPoP {}", token.expose_secret()))?,
+            proof: Some(header("DPoP", proof)?),
+        })
+    }
+
+    /// Puts them on `headers`, replacing what was there.
+    fn apply(self, headers: &mut http::HeaderMap) {
+        headers.insert(http::header::AUTHORIZATION, self.authorization);
+        match self.proof {
+            Some(proof) => headers.insert(DPOP, proof),
+            None => headers.remove(DPOP),
+        };
+    }
+}
+
+/// The `DPoP` proof header's name.
+const DPOP: http::HeaderName = http::HeaderName::from_static("dpop");
+
+/// `value` as a header value marked sensitive (left out of `Debug`, and of HPACK's index in
+/// HTTP/2).
+fn header(name: &str, value: String) -> Result<http::HeaderValue, Error> {
+    // The error names no byte of the value.
+    let mut value = http::HeaderValue::try_from(value).map_err(|_| {
+        latchkey::ConfigError::InvalidParameter {
+            name: name.to_owned(),
+            reason: "the credential holds bytes a header cannot carry",
+        }
     })?;
     value.set_sensitive(true);
     Ok(value)
 }
 
-/// Whether an answer with `status` and `headers` refuses the token itself.
-fn refused(status: http::StatusCode, headers: &http::HeaderMap) -> bool {
-    let challenges = headers
-        .get_all(http::header::WWW_AUTHENTICATE)
-        .iter()
-        .filter_map(|v| v.to_str().ok());
-    latchkey::manage::bearer::rejects_token(status.as_u16(), challenges)
+/// What to do after an answer to a request that carried `token`.
+enum Then {
+    /// Hand the answer back.
+    Return,
+    /// Send once more with the nonce the resource server gave (DPoP), the same token.
+    SendWithNonce,
+    /// The token was refused: renew, then send once more.
+    Renew,
+}
+
+/// The core's decisions on a resource server's answer: a DPoP nonce challenge (the nonce
+/// is remembered either way) or a refused token.
+fn then(
+    dpop: Option<&Dpop>,
+    url: &Url,
+    status: http::StatusCode,
+    headers: &http::HeaderMap,
+) -> Then {
+    let challenges = || {
+        headers
+            .get_all(http::header::WWW_AUTHENTICATE)
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+    };
+    let nonce = headers.get("dpop-nonce").and_then(|v| v.to_str().ok());
+    if dpop.is_some_and(|d| d.answered(url, status.as_u16(), challenges(), nonce)) {
+        Then::SendWithNonce
+    } else if latchkey::manage::bearer::rejects_token(status.as_u16(), challenges()) {
+        Then::Renew
+    } else {
+        Then::Return
+    }
 }

@@ -1,11 +1,11 @@
 //! [`BearerMiddleware`]: the token manager as a `reqwest_middleware::Middleware`.
 
 use http::Extensions;
-use latchkey::AccessToken;
 use latchkey::manage::bearer::Origins;
+use latchkey::{AccessToken, Dpop};
 use reqwest_middleware::{Middleware, Next};
 
-use crate::{TokenSource, bearer, refused};
+use crate::{Credentials, Then, TokenSource, then};
 
 /// Sends `Authorization: Bearer` to the configured origins, renews once on `invalid_token`
 /// and sends the request once more when reqwest can copy it (not a streaming body); see the
@@ -34,18 +34,26 @@ impl<T: TokenSource> Middleware for BearerMiddleware<T> {
         if !self.origins.contains(request.url()) {
             return next.run(request, extensions).await;
         }
+        let (url, dpop) = (request.url().clone(), self.source.dpop());
         let again = request.try_clone();
         let token = self.token().await?;
         let response = next
             .clone()
-            .run(with_token(request, &token)?, extensions)
+            .run(with_token(request, &token, dpop.as_ref())?, extensions)
             .await?;
-        let Some(again) = again.filter(|_| refused(response.status(), response.headers())) else {
+        let Some(again) = again else {
             return Ok(response);
         };
-        self.source.invalidate(&token);
-        let token = self.token().await?;
-        next.run(with_token(again, &token)?, extensions).await
+        let token = match then(dpop.as_ref(), &url, response.status(), response.headers()) {
+            Then::Return => return Ok(response),
+            Then::SendWithNonce => token,
+            Then::Renew => {
+                self.source.invalidate(&token);
+                self.token().await?
+            }
+        };
+        next.run(with_token(again, &token, dpop.as_ref())?, extensions)
+            .await
     }
 }
 
@@ -61,10 +69,10 @@ impl<T: TokenSource> BearerMiddleware<T> {
 fn with_token(
     mut request: reqwest::Request,
     token: &AccessToken,
+    dpop: Option<&Dpop>,
 ) -> reqwest_middleware::Result<reqwest::Request> {
-    let value = bearer(token).map_err(reqwest_middleware::Error::middleware)?;
-    request
-        .headers_mut()
-        .insert(http::header::AUTHORIZATION, value);
+    let credentials = Credentials::new(token, dpop, request.method(), request.url())
+        .map_err(reqwest_middleware::Error::middleware)?;
+    credentials.apply(request.headers_mut());
     Ok(request)
 }

@@ -7,10 +7,10 @@ use std::task::{Context, Poll};
 
 use http::{Request, Response};
 use latchkey::manage::bearer::Origins;
-use latchkey::{AccessToken, Error};
+use latchkey::{AccessToken, Dpop, Error, Url};
 use tower::{Layer, Service, ServiceExt as _};
 
-use crate::{TokenSource, bearer, refused};
+use crate::{Credentials, Then, TokenSource, then};
 
 /// Wraps a service in [`Auth`]: bearer tokens from `source` for `origins` (see the
 /// [crate docs](crate)).
@@ -98,25 +98,29 @@ where
         // The service that was polled ready answers this call; its clone waits for the next.
         let ready = self.inner.clone();
         let mut inner = std::mem::replace(&mut self.inner, ready);
-        let (source, allowed) = (self.source.clone(), self.allowed(&request));
+        let (source, url) = (self.source.clone(), self.allowed(&request));
         Box::pin(async move {
-            if !allowed {
+            let Some(url) = url else {
                 return inner.call(request).await.map_err(AuthError::Inner);
-            }
+            };
+            let dpop = source.dpop();
             let again = copy(&request);
             let token = source.access_token().await.map_err(AuthError::Token)?;
             let response = inner
-                .call(with_token(request, &token)?)
+                .call(with_token(request, &token, dpop.as_ref(), &url)?)
                 .await
                 .map_err(AuthError::Inner)?;
-            if !refused(response.status(), response.headers()) {
-                return Ok(response);
-            }
-            source.invalidate(&token);
-            let token = source.access_token().await.map_err(AuthError::Token)?;
+            let token = match then(dpop.as_ref(), &url, response.status(), response.headers()) {
+                Then::Return => return Ok(response),
+                Then::SendWithNonce => token,
+                Then::Renew => {
+                    source.invalidate(&token);
+                    source.access_token().await.map_err(AuthError::Token)?
+                }
+            };
             let inner = inner.ready().await.map_err(AuthError::Inner)?;
             inner
-                .call(with_token(again, &token)?)
+                .call(with_token(again, &token, dpop.as_ref(), &url)?)
                 .await
                 .map_err(AuthError::Inner)
         })
@@ -124,12 +128,13 @@ where
 }
 
 impl<S, T> Auth<S, T> {
-    /// Whether `request` goes to one of the origins: an absolute `http(s)` URI whose origin
-    /// was configured. A relative URI (a client that adds the host itself) never gets the
-    /// token: its origin cannot be checked here.
-    fn allowed<B>(&self, request: &Request<B>) -> bool {
-        latchkey::Url::parse(&request.uri().to_string())
-            .is_ok_and(|url| self.origins.contains(&url))
+    /// The URL of `request` when it goes to one of the origins: an absolute `http(s)` URI
+    /// whose origin was configured. A relative URI (a client that adds the host itself)
+    /// never gets the token: its origin cannot be checked here.
+    fn allowed<B>(&self, request: &Request<B>) -> Option<Url> {
+        Url::parse(&request.uri().to_string())
+            .ok()
+            .filter(|url| self.origins.contains(url))
     }
 }
 
@@ -147,10 +152,11 @@ fn copy<B: Clone>(request: &Request<B>) -> Request<B> {
 fn with_token<B, E>(
     mut request: Request<B>,
     token: &AccessToken,
+    dpop: Option<&Dpop>,
+    url: &Url,
 ) -> Result<Request<B>, AuthError<E>> {
-    let value = bearer(token).map_err(AuthError::Token)?;
-    request
-        .headers_mut()
-        .insert(http::header::AUTHORIZATION, value);
+    Credentials::new(token, dpop, request.method(), url)
+        .map_err(AuthError::Token)?
+        .apply(request.headers_mut());
     Ok(request)
 }

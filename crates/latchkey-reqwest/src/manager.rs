@@ -3,6 +3,7 @@
 
 use std::sync::Arc;
 
+use latchkey::drive::SendDriver;
 use latchkey::manage::bearer;
 use latchkey::manage::{
     Leased, ManagedTransport, Poll, Renewal, Ticket, TokenKeeper, Waited, Work,
@@ -97,8 +98,18 @@ impl TokenManager {
         }
     }
 
-    /// Sends `request` with `Authorization: Bearer` through [`Transport::execute`], only to
-    /// the origins given to [`TokenManagerBuilder::resource_origin`]; after a `401` with
+    /// The client's DPoP key and nonces, when it has one (see
+    /// [`ClientBuilder::dpop`](latchkey::ClientBuilder::dpop)): the access tokens are then
+    /// DPoP-bound, and every request that carries one needs a proof signed with it.
+    #[must_use]
+    pub fn dpop(&self) -> Option<&latchkey::Dpop> {
+        self.inner.keeper.dpop()
+    }
+
+    /// Sends `request` once with the access token, only to the origins given to
+    /// [`TokenManagerBuilder::resource_origin`]: `Authorization: Bearer`, or, when the
+    /// client has a DPoP key, `Authorization: DPoP` with a fresh proof (and, when the
+    /// resource server asks for a nonce, once more with it). After a `401` with
     /// `error="invalid_token"`, renews once and sends once more. The future is `Send`.
     ///
     /// # Errors
@@ -110,8 +121,9 @@ impl TokenManager {
         let mut retried = false;
         loop {
             let token = self.obtain(false).await?;
-            let authorized = bearer::authorized(request, &token);
-            let response = self.inner.transport.execute(&authorized).await?;
+            let authorized = self.inner.keeper.authorized(request, &token);
+            let once = SendDriver::once(authorized, &self.inner.transport.settings);
+            let response = self.inner.transport.run(once).await?;
             if retried || !bearer::token_rejected(&response) {
                 return Ok(response);
             }

@@ -20,6 +20,8 @@
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
+
+use arc_swap::ArcSwap;
 use std::time::SystemTime;
 
 use serde_json::{Map, Value, json};
@@ -40,11 +42,27 @@ pub const DPOP_PROOF_TYP: &str = "dpop+jwt";
 const MAX_ORIGINS: usize = 64;
 
 /// A client's DPoP key and the server nonces it has been given.
+///
+/// Clones share both. The key can be replaced for every clone at once
+/// ([`adopt`](Self::adopt)): a token manager does so when the store holds tokens bound to
+/// another key (a DPoP-bound refresh token is useless without its key).
 #[derive(Clone)]
 pub struct Dpop {
-    key: SigningKey,
-    jkt: Arc<str>,
+    key: Arc<ArcSwap<Keyed>>,
     nonces: Arc<Mutex<Nonces>>,
+}
+
+/// A key and its thumbprint, computed once.
+struct Keyed {
+    key: SigningKey,
+    jkt: String,
+}
+
+impl Keyed {
+    fn new(key: SigningKey) -> Self {
+        let jkt = key.thumbprint();
+        Self { key, jkt }
+    }
 }
 
 #[derive(Default)]
@@ -57,7 +75,7 @@ impl std::fmt::Debug for Dpop {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         // Nonces are not secret, but they say nothing useful in a log either.
         f.debug_struct("Dpop")
-            .field("key", &self.key)
+            .field("key", &self.key.load().key)
             .finish_non_exhaustive()
     }
 }
@@ -65,7 +83,7 @@ impl std::fmt::Debug for Dpop {
 impl PartialEq for Dpop {
     /// The same key (by thumbprint).
     fn eq(&self, other: &Self) -> bool {
-        self.jkt == other.jkt
+        self.key.load().jkt == other.key.load().jkt
     }
 }
 
@@ -76,25 +94,36 @@ impl Dpop {
     /// no nonce is known yet.
     #[must_use]
     pub fn new(key: SigningKey) -> Self {
-        let jkt = key.thumbprint().into();
         Self {
-            key,
-            jkt,
+            key: Arc::new(ArcSwap::from_pointee(Keyed::new(key))),
             nonces: Arc::default(),
         }
     }
 
-    /// The key.
+    /// The key (a cheap handle: clones share one copy of the private key).
     #[must_use]
-    pub fn key(&self) -> &SigningKey {
-        &self.key
+    pub fn key(&self) -> SigningKey {
+        self.key.load().key.clone()
     }
 
     /// The key's JWK thumbprint ([RFC 7638](https://www.rfc-editor.org/rfc/rfc7638)): the
     /// `dpop_jkt` authorization parameter, and a bound token's `cnf.jkt`.
     #[must_use]
-    pub fn jkt(&self) -> &str {
-        &self.jkt
+    pub fn jkt(&self) -> String {
+        self.key.load().jkt.clone()
+    }
+
+    /// Proves possession of `key` from now on, in this value and every clone (the client's
+    /// flows, a token manager): what a token manager does when the store holds tokens bound
+    /// to `key` (see [`TokenSet::dpop_key`](crate::TokenSet::dpop_key)). The nonces stay:
+    /// they belong to the servers, not to the key. Returns whether the key changed.
+    pub fn adopt(&self, key: &SigningKey) -> bool {
+        let keyed = Keyed::new(key.clone());
+        if keyed.jkt == self.key.load().jkt {
+            return false;
+        }
+        self.key.store(Arc::new(keyed));
+        true
     }
 
     /// The last nonce the origin of `url` gave, if any.
@@ -128,6 +157,60 @@ impl Dpop {
             }
             None => false,
         }
+    }
+
+    /// [`remember`](Self::remember) for another HTTP stack's answer (a tower layer, a
+    /// middleware): the value of its `DPoP-Nonce` header, if any. Returns whether it was
+    /// a usable nonce, now remembered for the origin of `url`.
+    pub fn remember_header(&self, url: &Url, dpop_nonce: Option<&str>) -> bool {
+        match dpop_nonce.and_then(usable_nonce) {
+            Some(nonce) => {
+                self.set_nonce(url, nonce);
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// A resource server's answer to a request to `url`, seen by another HTTP stack (a tower
+    /// layer, a middleware): remembers its `DPoP-Nonce` (any status), and says whether to
+    /// send the request once more with that nonce (`401` with a `DPoP` challenge whose
+    /// `error` is `use_dpop_nonce`, and a usable nonce). Once: a second challenge is the
+    /// answer to return.
+    pub fn answered<'a>(
+        &self,
+        url: &Url,
+        status: u16,
+        www_authenticate: impl IntoIterator<Item = &'a str>,
+        dpop_nonce: Option<&str>,
+    ) -> bool {
+        self.remember_header(url, dpop_nonce) && resource_asks_for_nonce(status, www_authenticate)
+    }
+
+    /// The proof for a resource request made by another HTTP stack: `method` (its name, as
+    /// `GET`) to `url` at `now`, carrying `access_token` (`ath`) and the origin's nonce.
+    ///
+    /// # Errors
+    ///
+    /// As [`proof`](Self::proof).
+    pub fn resource_proof(
+        &self,
+        method: &str,
+        url: &Url,
+        now: SystemTime,
+        access_token: &crate::AccessToken,
+    ) -> Result<String, Error> {
+        let mut jti = [0u8; 16];
+        crate::random::fill(&mut jti)?;
+        let nonce = self.nonce(url);
+        self.proof_with(&ProofInput {
+            method,
+            url,
+            now,
+            jti: &base64url(&jti),
+            nonce: nonce.as_deref(),
+            access_token: Some(access_token.expose_secret()),
+        })
     }
 
     /// A proof for a `method` request to `url` at `now`, with a fresh `jti`, the origin's
@@ -165,7 +248,8 @@ impl Dpop {
     pub fn proof_with(&self, input: &ProofInput<'_>) -> Result<String, Error> {
         let mut header = Map::new();
         header.insert("typ".into(), Value::from(DPOP_PROOF_TYP));
-        header.insert("jwk".into(), self.key.public_jwk());
+        let keyed = self.key.load();
+        header.insert("jwk".into(), keyed.key.public_jwk());
         let iat = input
             .now
             .duration_since(SystemTime::UNIX_EPOCH)
@@ -184,9 +268,9 @@ impl Dpop {
             claims["ath"] = Value::from(ath(token));
         }
         // A DPoP proof carries the public key itself, never a `kid`.
-        let key = match self.key.kid() {
-            Some(_) => SigningKey::clone(&self.key).without_kid(),
-            None => self.key.clone(),
+        let key = match keyed.key.kid() {
+            Some(_) => keyed.key.clone().without_kid(),
+            None => keyed.key.clone(),
         };
         key.sign(header, &claims)
     }
@@ -259,7 +343,12 @@ pub fn ath(access_token: &str) -> String {
 /// The usable `DPoP-Nonce` of an answer: non-empty, printable ASCII without spaces
 /// (RFC 9449 §8.1's `NQCHAR`), at most 1024 bytes.
 fn response_nonce(response: &Response) -> Option<&str> {
-    let nonce = response.headers.get("dpop-nonce")?.trim();
+    usable_nonce(response.headers.get("dpop-nonce")?)
+}
+
+/// `value` trimmed, when it is a usable nonce (see [`response_nonce`]).
+fn usable_nonce(value: &str) -> Option<&str> {
+    let nonce = value.trim();
     let usable = !nonce.is_empty()
         && nonce.len() <= 1024
         && nonce
@@ -284,6 +373,24 @@ pub fn asks_for_nonce(response: &Response) -> bool {
             .is_some_and(|c| c.param("error") == Some("use_dpop_nonce")),
         _ => false,
     }
+}
+
+/// Whether a resource server's answer with `status` and these `WWW-Authenticate` values
+/// asks for a nonce: `401` with a `DPoP` challenge whose `error` is `use_dpop_nonce`
+/// (RFC 9449 §9). For another HTTP stack (a tower layer, a middleware), which then sends
+/// the request once more with the nonce the answer's `DPoP-Nonce` gave.
+#[must_use]
+pub fn resource_asks_for_nonce<'a>(
+    status: u16,
+    www_authenticate: impl IntoIterator<Item = &'a str>,
+) -> bool {
+    status == 401
+        && www_authenticate
+            .into_iter()
+            .flat_map(Challenge::parse_all)
+            .any(|c| {
+                c.scheme.eq_ignore_ascii_case("dpop") && c.param("error") == Some("use_dpop_nonce")
+            })
 }
 
 /// The origin (`scheme://host:port`) nonces are kept by.

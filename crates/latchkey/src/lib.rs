@@ -170,7 +170,7 @@ pub use id_token::{IdTokenClaims, IdTokenExpectations};
 pub use manage::lifecycle::{Lifecycle, TokenSource};
 pub use manage::store::{MemoryStore, TokenStore};
 pub use pkce::{PkceChallenge, PkceMethod, PkceVerifier};
-pub use secret::{AccessToken, AuthorizationCode, ClientSecret, RefreshToken};
+pub use secret::{AccessToken, AuthorizationCode, ClientSecret, PrivateKeyPem, RefreshToken};
 pub use state::State;
 pub use token::{TokenSet, TokenType};
 pub use wire::callback::CallbackParams;

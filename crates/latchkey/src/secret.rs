@@ -68,6 +68,11 @@ secret_type!(
     AccessToken
 );
 secret_type!(
+    /// A private key in PKCS#8 PEM (`-----BEGIN PRIVATE KEY-----`), as
+    /// [`SigningKey::to_pkcs8_pem`](crate::jose::SigningKey::to_pkcs8_pem) writes it.
+    PrivateKeyPem
+);
+secret_type!(
     /// A refresh token ([RFC 6749 §1.5](https://www.rfc-editor.org/rfc/rfc6749#section-1.5)).
     RefreshToken
 );

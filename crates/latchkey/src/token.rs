@@ -77,6 +77,58 @@ pub struct TokenSet {
     #[cfg(feature = "oidc")]
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub(crate) id_token_claims: Option<Box<crate::id_token::IdTokenClaims>>,
+    /// The DPoP key the tokens are bound to, kept (and stored) with them.
+    #[cfg(feature = "oidc")]
+    #[serde(default, skip_serializing_if = "Option::is_none", with = "stored_key")]
+    pub(crate) dpop_key: Option<Box<crate::jose::SigningKey>>,
+}
+
+/// `Option<SigningKey>` as `{"alg": "ES256", "kid": "...", "pkcs8": "-----BEGIN PRIVATE KEY-----..."}`:
+/// a stored token set carries the DPoP key its tokens are bound to.
+#[cfg(feature = "oidc")]
+mod stored_key {
+    use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+    use crate::jose::{Algorithm, SigningKey};
+    use crate::secret::PrivateKeyPem;
+
+    #[derive(Serialize, Deserialize)]
+    struct Stored {
+        alg: Algorithm,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        kid: Option<String>,
+        pkcs8: PrivateKeyPem,
+    }
+
+    pub(super) fn serialize<S: Serializer>(
+        key: &Option<Box<SigningKey>>,
+        s: S,
+    ) -> Result<S::Ok, S::Error> {
+        let Some(key) = key else {
+            return s.serialize_none();
+        };
+        let pkcs8 = key.to_pkcs8_pem().map_err(serde::ser::Error::custom)?;
+        let stored = Stored {
+            alg: key.algorithm(),
+            kid: key.kid().map(str::to_owned),
+            pkcs8,
+        };
+        s.serialize_some(&stored)
+    }
+
+    pub(super) fn deserialize<'de, D: Deserializer<'de>>(
+        d: D,
+    ) -> Result<Option<Box<SigningKey>>, D::Error> {
+        let Some(stored) = Option::<Stored>::deserialize(d)? else {
+            return Ok(None);
+        };
+        let key = SigningKey::from_pkcs8_pem(stored.pkcs8.expose_secret(), stored.alg)
+            .map_err(|_| serde::de::Error::custom("dpop_key: not a usable PKCS#8 private key"))?;
+        Ok(Some(Box::new(match stored.kid {
+            Some(kid) => key.with_kid(kid),
+            None => key,
+        })))
+    }
 }
 
 /// `Option<SystemTime>` as whole seconds since the Unix epoch.
@@ -117,6 +169,8 @@ impl TokenSet {
             extra: Map::new(),
             #[cfg(feature = "oidc")]
             id_token_claims: None,
+            #[cfg(feature = "oidc")]
+            dpop_key: None,
         }
     }
 
@@ -131,6 +185,24 @@ impl TokenSet {
     #[must_use]
     pub fn with_refresh_token(mut self, refresh_token: Option<RefreshToken>) -> Self {
         self.refresh_token = refresh_token;
+        self
+    }
+
+    /// The DPoP key these tokens are bound to ([RFC 9449](https://www.rfc-editor.org/rfc/rfc9449)),
+    /// when they were obtained with DPoP on. It is kept, and stored, with them: a DPoP-bound
+    /// refresh token is useless without it, so a token manager whose store holds tokens
+    /// bound to another key [adopts](crate::Dpop::adopt) that key.
+    #[cfg(feature = "oidc")]
+    #[must_use]
+    pub fn dpop_key(&self) -> Option<&crate::jose::SigningKey> {
+        self.dpop_key.as_deref()
+    }
+
+    /// Sets the DPoP key these tokens are bound to (see [`dpop_key`](Self::dpop_key)).
+    #[cfg(feature = "oidc")]
+    #[must_use]
+    pub fn with_dpop_key(mut self, key: Option<crate::jose::SigningKey>) -> Self {
+        self.dpop_key = key.map(Box::new);
         self
     }
 

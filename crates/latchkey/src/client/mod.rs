@@ -184,10 +184,15 @@ impl Client {
 
     /// Refuses a token answer that downgrades DPoP: when DPoP is on, a `Bearer` access token
     /// (RFC 9449 §5: the token is not bound to the key, so the proofs protect nothing).
-    pub(crate) fn check_token_type(&self, tokens: &crate::TokenSet) -> Result<(), Error> {
+    /// Otherwise keeps the DPoP key with the tokens ([`TokenSet::dpop_key`](crate::TokenSet::dpop_key)),
+    /// so that a store saves them together.
+    pub(crate) fn check_token_type(&self, tokens: &mut crate::TokenSet) -> Result<(), Error> {
         #[cfg(feature = "oidc")]
-        if self.inner.dpop.is_some() && *tokens.token_type() == crate::TokenType::Bearer {
-            return Err(crate::error::ResponseError::DpopDowngrade.into());
+        if let Some(dpop) = &self.inner.dpop {
+            if *tokens.token_type() == crate::TokenType::Bearer {
+                return Err(crate::error::ResponseError::DpopDowngrade.into());
+            }
+            tokens.dpop_key = Some(Box::new(dpop.key()));
         }
         let _ = tokens;
         Ok(())

@@ -538,7 +538,7 @@ impl Exchange for CodeExchange {
                 self.client.secret_str(),
             ],
         )?;
-        self.client.check_token_type(&tokens)?;
+        self.client.check_token_type(&mut tokens)?;
         #[cfg(feature = "oidc")]
         {
             let mut expect = crate::IdTokenExpectations::new();

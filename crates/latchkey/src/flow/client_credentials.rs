@@ -96,12 +96,12 @@ impl Exchange for ClientCredentials {
     }
 
     fn response(self, response: Response) -> Result<TokenSet, Error> {
-        let tokens = TokenSet::from_response(
+        let mut tokens = TokenSet::from_response(
             &response,
             self.client.dialect(),
             &[self.client.secret_str()],
         )?;
-        self.client.check_token_type(&tokens)?;
+        self.client.check_token_type(&mut tokens)?;
         Ok(tokens)
     }
 }

@@ -363,8 +363,8 @@ impl DevicePoll {
             self.client.dialect(),
             &[self.device_code.expose_secret(), self.client.secret_str()],
         ) {
-            Ok(tokens) => {
-                self.client.check_token_type(&tokens)?;
+            Ok(mut tokens) => {
+                self.client.check_token_type(&mut tokens)?;
                 Ok(Poll::Done(Box::new(tokens)))
             }
             Err(Error::Server(ServerError {

@@ -197,7 +197,7 @@ impl AuthorizationParams {
         #[cfg(feature = "oidc")]
         if let Some(dpop) = client.dpop() {
             if response_type == "code" && !self.params.iter().any(|(name, _)| name == "dpop_jkt") {
-                sink.unreserved("dpop_jkt", dpop.jkt());
+                sink.unreserved("dpop_jkt", &dpop.jkt());
             }
         }
         for (k, v) in &client.dialect().authorization_params {

@@ -114,7 +114,7 @@ impl Exchange for Refresh {
             self.client.dialect(),
             &[self.refresh_token.expose_secret(), self.client.secret_str()],
         )?;
-        self.client.check_token_type(&tokens)?;
+        self.client.check_token_type(&mut tokens)?;
         tokens.keep_refresh_token(&self.refresh_token);
         #[cfg(feature = "oidc")]
         {

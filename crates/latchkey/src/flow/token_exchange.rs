@@ -163,7 +163,7 @@ impl Exchange for TokenExchange {
         let mut lenient = self.client.dialect().clone();
         lenient.accept_any_token_type = true;
         let actor = self.actor.as_ref().map_or("", |(t, _)| t.expose_secret());
-        let tokens = TokenSet::from_response(
+        let mut tokens = TokenSet::from_response(
             &response,
             &lenient,
             &[
@@ -180,7 +180,7 @@ impl Exchange for TokenExchange {
                 .into());
             }
         }
-        self.client.check_token_type(&tokens)?;
+        self.client.check_token_type(&mut tokens)?;
         if tokens.issued_token_type().is_none() {
             return Err(ResponseError::MissingField("issued_token_type").into());
         }

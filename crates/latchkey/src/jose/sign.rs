@@ -10,6 +10,7 @@ use sha2::{Digest as _, Sha256};
 
 use super::{Algorithm, b64url_encode};
 use crate::error::{ConfigError, Error};
+use crate::secret::PrivateKeyPem;
 
 /// The smallest RSA key latchkey signs with, in bits (RFC 7518 §3.3).
 const MIN_RSA_BITS: usize = 2048;
@@ -129,6 +130,40 @@ impl SigningKey {
             kid: None,
             secret: std::sync::Arc::new(secret),
         })
+    }
+
+    /// The private key as unencrypted PKCS#8 PEM (`-----BEGIN PRIVATE KEY-----`), which
+    /// [`from_pkcs8_pem`](Self::from_pkcs8_pem) reads back: for keeping a DPoP key with the
+    /// tokens bound to it, or in a file of mode 0600.
+    ///
+    /// # Security
+    ///
+    /// This is the private key. It goes only where the refresh token goes.
+    ///
+    /// # Errors
+    ///
+    /// [`ConfigError::SigningKey`] when the key crate cannot encode it.
+    pub fn to_pkcs8_pem(&self) -> Result<PrivateKeyPem, Error> {
+        match &*self.secret {
+            Secret::P256(key) => {
+                use p256::pkcs8::{EncodePrivateKey as _, LineEnding};
+                key.to_pkcs8_pem(LineEnding::LF)
+                    .map(|pem| PrivateKeyPem::new(pem.as_str()))
+                    .map_err(|_| bad("the P-256 key could not be encoded"))
+            }
+            Secret::Ed25519(key) => {
+                use ed25519_dalek::pkcs8::{EncodePrivateKey as _, spki::der::pem::LineEnding};
+                key.to_pkcs8_pem(LineEnding::LF)
+                    .map(|pem| PrivateKeyPem::new(pem.as_str()))
+                    .map_err(|_| bad("the Ed25519 key could not be encoded"))
+            }
+            Secret::Rsa(key) => {
+                use rsa::pkcs8::{EncodePrivateKey as _, LineEnding};
+                key.to_pkcs8_pem(LineEnding::LF)
+                    .map(|pem| PrivateKeyPem::new(pem.as_str()))
+                    .map_err(|_| bad("the RSA key could not be encoded"))
+            }
+        }
     }
 
     /// Sets the `kid` put in the header of every JWS this key signs (a `private_key_jwt`

@@ -103,8 +103,63 @@ pub fn authorize(request: &mut Request, token: &AccessToken) {
     request.follow_redirects = false;
 }
 
-/// True when `response` rejects the access token itself: `401` with a `Bearer` challenge
-/// whose `error` is `invalid_token` (expired, revoked, malformed). A fresh token may then
+/// A resource request carrying an access token the way the token needs: `Bearer`, or, when
+/// the client proves possession of a DPoP key, `DPoP` with a fresh proof on each attempt
+/// ([`Dpop::bind`](crate::Dpop::bind)). An [`Exchange`](crate::Exchange) whose answer is
+/// handed back whatever its status: a token manager sends it through the
+/// [`SendDriver`](crate::drive::SendDriver), which answers a resource server's
+/// `use_dpop_nonce` once. Neither kind follows redirects.
+#[derive(Clone, Debug)]
+#[must_use = "an exchange does nothing until it is sent"]
+pub enum Authorized {
+    /// `Authorization: Bearer <token>`.
+    Bearer(Request),
+    /// `Authorization: DPoP <token>` and a `DPoP` proof.
+    #[cfg(feature = "oidc")]
+    Dpop(crate::dpop::BoundRequest),
+}
+
+/// `request` carrying `token`: as DPoP when `dpop` is given (the client's key; the tokens
+/// it obtained are DPoP-bound), else as a bearer token.
+#[cfg(feature = "oidc")]
+pub fn authorized_with(
+    request: &Request,
+    token: &AccessToken,
+    dpop: Option<&crate::Dpop>,
+) -> Authorized {
+    match dpop {
+        Some(dpop) => Authorized::Dpop(dpop.bind(request, token)),
+        None => Authorized::Bearer(authorized(request, token)),
+    }
+}
+
+impl crate::Exchange for Authorized {
+    type Output = Response;
+
+    fn request(&self) -> Result<Request, Error> {
+        match self {
+            Self::Bearer(request) => Ok(request.clone()),
+            #[cfg(feature = "oidc")]
+            Self::Dpop(bound) => bound.request(),
+        }
+    }
+
+    fn response(self, response: Response) -> Result<Response, Error> {
+        Ok(response)
+    }
+
+    #[cfg(feature = "oidc")]
+    fn dpop(&self) -> Option<&crate::Dpop> {
+        match self {
+            Self::Bearer(_) => None,
+            Self::Dpop(bound) => bound.dpop(),
+        }
+    }
+}
+
+/// True when `response` rejects the access token itself: `401` with a `Bearer` (or, for a
+/// DPoP-bound token, `DPoP`) challenge whose `error` is `invalid_token` (expired, revoked,
+/// malformed). A fresh token may then
 /// succeed; any other answer is the resource server's to give.
 #[must_use]
 pub fn token_rejected(response: &Response) -> bool {
@@ -123,7 +178,8 @@ pub fn rejects_token<'a>(status: u16, www_authenticate: impl IntoIterator<Item =
             .into_iter()
             .flat_map(Challenge::parse_all)
             .any(|c| {
-                c.scheme.eq_ignore_ascii_case("bearer") && c.param("error") == Some("invalid_token")
+                (c.scheme.eq_ignore_ascii_case("bearer") || c.scheme.eq_ignore_ascii_case("dpop"))
+                    && c.param("error") == Some("invalid_token")
             })
 }
 

@@ -6,8 +6,9 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use arc_swap::ArcSwapOption;
 use std::time::SystemTime;
 
+use crate::drive::http::Request;
 use crate::error::{Error, StoreError};
-use crate::manage::bearer::Origins;
+use crate::manage::bearer::{self, Authorized, Origins};
 use crate::manage::lifecycle::Lifecycle;
 use crate::manage::renewal::{Landing, Leased, Poll, RenewalMachine, Ticket, Work};
 use crate::manage::store::{Lease, MemoryStore, TokenStore, initial_tokens};
@@ -36,6 +37,9 @@ pub struct TokenKeeper {
     store: Arc<dyn TokenStore>,
     on_refresh: Option<OnRefresh>,
     origins: Origins,
+    /// The client's DPoP key (shared with the client: an adopted key shows here too).
+    #[cfg(feature = "oidc")]
+    dpop: Option<crate::Dpop>,
 }
 
 impl TokenKeeper {
@@ -43,6 +47,8 @@ impl TokenKeeper {
     #[must_use]
     pub fn new(lifecycle: Lifecycle) -> Self {
         Self {
+            #[cfg(feature = "oidc")]
+            dpop: lifecycle.client().dpop().cloned(),
             usable: ArcSwapOption::empty(),
             machine: Mutex::new(RenewalMachine::new(lifecycle, None)),
             store: Arc::new(MemoryStore::new()),
@@ -152,6 +158,24 @@ impl TokenKeeper {
     #[must_use]
     pub fn origins(&self) -> &Origins {
         &self.origins
+    }
+
+    /// The client's DPoP key and nonces, when it proves possession of a key: what another
+    /// HTTP stack (a tower layer, a middleware) signs its resource requests' proofs with.
+    #[cfg(feature = "oidc")]
+    #[must_use]
+    pub fn dpop(&self) -> Option<&crate::Dpop> {
+        self.dpop.as_ref()
+    }
+
+    /// `request` carrying `token` as the grant's tokens need: `DPoP` with a proof when the
+    /// client proves possession of a key ([`ClientBuilder::dpop`](crate::ClientBuilder::dpop)),
+    /// else `Bearer`. Checks nothing: call [`Origins::check`] on the request first.
+    pub fn authorized(&self, request: &Request, token: &AccessToken) -> Authorized {
+        #[cfg(feature = "oidc")]
+        return bearer::authorized_with(request, token, self.dpop.as_ref());
+        #[cfg(not(feature = "oidc"))]
+        Authorized::Bearer(bearer::authorized(request, token))
     }
 
     /// The current token set.
@@ -296,8 +320,12 @@ impl<T: ManagedTransport> TokenManagerBuilder<T> {
         let origins = Origins::from_urls(&self.origins)?;
         let store = self.store.unwrap_or_else(|| Arc::new(MemoryStore::new()));
         let tokens = initial_tokens(store.as_ref(), self.tokens)?;
+        #[cfg(feature = "oidc")]
+        let dpop = self.lifecycle.client().dpop().cloned();
         let machine = RenewalMachine::new(self.lifecycle, tokens);
         let keeper = TokenKeeper {
+            #[cfg(feature = "oidc")]
+            dpop,
             usable: ArcSwapOption::from(machine.usable_until().map(Arc::new)),
             machine: Mutex::new(machine),
             store,

@@ -237,6 +237,7 @@ impl RenewalMachine {
     /// or fresh from an authorization).
     #[must_use]
     pub fn new(lifecycle: Lifecycle, tokens: Option<TokenSet>) -> Self {
+        adopt_dpop_key(&lifecycle, tokens.as_ref());
         Self {
             lifecycle,
             tokens,
@@ -355,6 +356,7 @@ impl RenewalMachine {
         self.reauthorize = None;
         self.failures = 0;
         self.retry_at = None;
+        adopt_dpop_key(&self.lifecycle, Some(&tokens));
         Ok(self.start(Work::Save(tokens), now))
     }
 
@@ -409,6 +411,7 @@ impl RenewalMachine {
     /// renewed from its own refresh token (or, without one, a new authorization).
     fn follow(&mut self, ticket: Ticket, stored: TokenSet, now: SystemTime) -> Leased {
         let usable = self.lifecycle.usable(Some(&stored), now, false).cloned();
+        adopt_dpop_key(&self.lifecycle, Some(&stored));
         self.tokens = Some(stored);
         self.rejected = false;
         self.unsaved = false;
@@ -521,6 +524,7 @@ impl RenewalMachine {
         }
         self.flight = None;
         if let Some(stored) = stored {
+            adopt_dpop_key(&self.lifecycle, Some(&stored));
             self.tokens = Some(stored);
             self.unsaved = false;
         }
@@ -611,6 +615,25 @@ fn abandoned_twice() -> Error {
     )
     .final_failure()
     .into()
+}
+
+/// Makes the client's DPoP key the one `tokens` are bound to, when they carry one
+/// ([`TokenSet::dpop_key`]): tokens another process saved (or an earlier run) can only be
+/// refreshed and used with their own key.
+fn adopt_dpop_key(lifecycle: &Lifecycle, tokens: Option<&TokenSet>) {
+    #[cfg(feature = "oidc")]
+    if let (Some(dpop), Some(key)) = (
+        lifecycle.client().dpop(),
+        tokens.and_then(TokenSet::dpop_key),
+    ) {
+        if dpop.adopt(key) {
+            crate::observe::renewal(
+                "DPoP key adopted",
+                &"the one the stored tokens are bound to",
+            );
+        }
+    }
+    let _ = (lifecycle, tokens);
 }
 
 #[cfg(test)]

@@ -302,6 +302,8 @@ impl RawToken<'_> {
             extra,
             #[cfg(feature = "oidc")]
             id_token_claims: None,
+            #[cfg(feature = "oidc")]
+            dpop_key: None,
         })
     }
 }

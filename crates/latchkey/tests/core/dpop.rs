@@ -858,3 +858,212 @@ fn a_bound_resource_request_carries_the_token_as_dpop_and_answers_a_nonce_once()
         Some("rs-n2")
     );
 }
+
+// The key kept with the tokens bound to it, a token manager adopting it, and the resource
+// requests a token manager (or another HTTP stack) sends.
+
+#[test]
+fn tokens_keep_their_dpop_key_and_a_store_round_trip_brings_it_back() {
+    for alg in ALGS {
+        let dpop = Dpop::new(key(alg).with_kid("k1"));
+        let client = dpop_client(&dpop);
+        let (_, tokens) = drive(
+            client.client_credentials().unwrap(),
+            vec![token_answer("DPoP", None)],
+        );
+        let tokens = tokens.unwrap();
+        let kept = tokens.dpop_key().expect("the key is kept with DPoP tokens");
+        assert_eq!(kept.thumbprint(), dpop.jkt(), "{alg}");
+
+        let stored = serde_json::to_string(&tokens).unwrap();
+        assert!(stored.contains("BEGIN PRIVATE KEY"), "{alg}");
+        let back: latchkey::TokenSet = serde_json::from_str(&stored).unwrap();
+        let back_key = back.dpop_key().unwrap();
+        assert_eq!(back_key.thumbprint(), dpop.jkt(), "{alg}");
+        assert_eq!(back_key.algorithm(), alg);
+        assert_eq!(back_key.kid(), Some("k1"));
+        // The key read back signs proofs the original public key verifies.
+        let proof = Dpop::new(back_key.clone())
+            .proof(&Method::Get, &url("https://rs.example/"), now(), Some("at"))
+            .unwrap();
+        verified(&proof, &dpop.key().public_jwk());
+        // Debug never shows the private key.
+        let debug = format!("{back:?}");
+        assert!(!debug.contains("PRIVATE"), "{debug}");
+        let pem = back_key.to_pkcs8_pem().unwrap();
+        let body: String = pem
+            .expose_secret()
+            .lines()
+            .filter(|l| !l.starts_with("-----"))
+            .collect();
+        assert!(!debug.contains(&body[..20]), "{debug}");
+        assert_eq!(format!("{pem:?}"), "PrivateKeyPem(<redacted>)");
+    }
+    // Bearer tokens carry no key, and write none.
+    let (_, tokens) = drive(
+        crate::support::discovered_client()
+            .client_credentials()
+            .unwrap(),
+        vec![token_answer("Bearer", None)],
+    );
+    let tokens = tokens.unwrap();
+    assert!(tokens.dpop_key().is_none());
+    assert!(!serde_json::to_string(&tokens).unwrap().contains("dpop_key"));
+}
+
+#[test]
+fn a_stored_key_that_cannot_be_read_is_an_error_that_quotes_nothing() {
+    let bad = r#"{"access_token":"a","token_type":"DPoP","dpop_key":{"alg":"ES256","pkcs8":"-----BEGIN PRIVATE KEY-----\nc2VjcmV0LWJ5dGVz\n-----END PRIVATE KEY-----\n"}}"#;
+    let error = serde_json::from_str::<latchkey::TokenSet>(bad)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        error.contains("dpop_key: not a usable PKCS#8 private key"),
+        "{error}"
+    );
+    assert!(!error.contains("c2VjcmV0"), "{error}");
+    let wrong_alg =
+        r#"{"access_token":"a","token_type":"DPoP","dpop_key":{"alg":"none","pkcs8":"x"}}"#;
+    assert!(serde_json::from_str::<latchkey::TokenSet>(wrong_alg).is_err());
+}
+
+#[test]
+fn adopt_replaces_the_key_in_every_clone_and_keeps_the_nonces() {
+    let dpop = es256();
+    let clone = dpop.clone();
+    dpop.set_nonce(&url("https://as.example/token"), "n-1");
+    let other = SigningKey::generate(Algorithm::EdDSA).unwrap();
+    assert!(clone.adopt(&other));
+    assert!(!clone.adopt(&other), "the same key again changes nothing");
+    assert_eq!(dpop.jkt(), other.thumbprint());
+    assert_eq!(dpop.key().algorithm(), Algorithm::EdDSA);
+    let proof = dpop
+        .proof(&Method::Post, &url("https://as.example/token"), now(), None)
+        .unwrap();
+    let (header, claims) = verified(&proof, &other.public_jwk());
+    assert_eq!(header["jwk"], other.public_jwk());
+    assert_eq!(claims["nonce"], "n-1");
+}
+
+#[test]
+fn a_token_manager_adopts_the_key_its_stored_tokens_are_bound_to() {
+    use latchkey::manage::{TokenKeeper, TokenManagerBuilder};
+    use latchkey::{Lifecycle, TokenSource};
+
+    let configured = es256();
+    let client = dpop_client(&configured);
+    // Tokens another process obtained with its own key, as the store holds them.
+    let theirs = SigningKey::generate(Algorithm::ES256).unwrap();
+    let stored = latchkey::TokenSet::new(
+        latchkey::AccessToken::new("at-theirs"),
+        latchkey::TokenType::DPoP,
+    )
+    .with_refresh_token(Some(latchkey::RefreshToken::new("rt-theirs")))
+    .with_dpop_key(Some(theirs.clone()));
+    let stored: latchkey::TokenSet =
+        serde_json::from_str(&serde_json::to_string(&stored).unwrap()).unwrap();
+
+    struct Keep(Option<TokenKeeper>);
+    impl latchkey::manage::ManagedTransport for &mut Keep {
+        type Manager = ();
+        fn manage(self, keeper: TokenKeeper) {
+            self.0 = Some(keeper);
+        }
+    }
+    let mut kept = Keep(None);
+    TokenManagerBuilder::new(&mut kept, Lifecycle::new(client.clone(), TokenSource::User))
+        .store(latchkey::MemoryStore::new())
+        .tokens(stored)
+        .resource_origin("https://rs.example")
+        .build()
+        .unwrap();
+    let keeper = kept.0.unwrap();
+    assert_eq!(
+        configured.jkt(),
+        theirs.thumbprint(),
+        "the client now proves their key"
+    );
+    assert_eq!(keeper.dpop().unwrap().jkt(), theirs.thumbprint());
+
+    // The keeper's resource request: DPoP with a proof of the adopted key.
+    let resource = Request::new(
+        Method::Post,
+        url("https://rs.example/items?x=1"),
+        RetryMode::ConnectFailureOnly,
+    );
+    let authorized = keeper.authorized(&resource, &latchkey::AccessToken::new("at-theirs"));
+    let (sent, answer) = drive(authorized, vec![Response::json(200, "{}", now())]);
+    assert_eq!(answer.unwrap().status, 200);
+    assert_eq!(sent[0].headers.get("authorization"), Some("DPoP at-theirs"));
+    let (header, claims) = verified(sent[0].headers.get("dpop").unwrap(), &theirs.public_jwk());
+    assert_eq!(header["jwk"], theirs.public_jwk());
+    assert_eq!(claims["htm"], "POST");
+    assert_eq!(claims["htu"], "https://rs.example/items");
+    assert_eq!(claims["ath"], ath("at-theirs"));
+    // A refresh proves the adopted key too.
+    let (sent, _) = drive(
+        client
+            .refresh(&latchkey::RefreshToken::new("rt-theirs"))
+            .unwrap(),
+        vec![token_answer("DPoP", None)],
+    );
+    verified(sent[0].headers.get("dpop").unwrap(), &theirs.public_jwk());
+}
+
+#[test]
+fn without_dpop_the_keeper_sends_bearer_and_no_proof() {
+    use latchkey::manage::TokenKeeper;
+    use latchkey::{Lifecycle, TokenSource};
+    let keeper = TokenKeeper::new(Lifecycle::new(
+        crate::support::discovered_client(),
+        TokenSource::User,
+    ));
+    assert!(keeper.dpop().is_none());
+    let resource = Request::new(
+        Method::Get,
+        url("https://rs.example/"),
+        RetryMode::Idempotent,
+    );
+    let (sent, _) = drive(
+        keeper.authorized(&resource, &latchkey::AccessToken::new("at-b")),
+        vec![Response::json(200, "{}", now())],
+    );
+    assert_eq!(sent[0].headers.get("authorization"), Some("Bearer at-b"));
+    assert!(sent[0].headers.get("dpop").is_none());
+    assert!(!sent[0].follow_redirects);
+}
+
+#[test]
+fn another_stacks_answers_remember_nonces_and_ask_for_one_retry() {
+    let dpop = es256();
+    let rs = url("https://rs.example/data?q=1");
+    let challenge = [r#"DPoP error="use_dpop_nonce", error_description="fresh nonce""#];
+    assert!(dpop.answered(&rs, 401, challenge, Some("rs-1")));
+    assert_eq!(dpop.nonce(&rs).as_deref(), Some("rs-1"));
+    // No usable nonce: nothing to retry with.
+    assert!(!dpop.answered(&rs, 401, challenge, None));
+    assert!(!dpop.answered(&rs, 401, challenge, Some("bad nonce\"")));
+    // A nonce on a success is remembered, and asks for nothing.
+    assert!(!dpop.answered(&rs, 200, [], Some("rs-2")));
+    assert_eq!(dpop.nonce(&rs).as_deref(), Some("rs-2"));
+    // A Bearer challenge or another error is no nonce challenge.
+    assert!(!dpop.answered(&rs, 401, [r#"Bearer error="use_dpop_nonce""#], Some("n")));
+    assert!(!dpop.answered(&rs, 401, [r#"DPoP error="invalid_token""#], Some("n")));
+    assert!(latchkey::dpop::resource_asks_for_nonce(
+        401,
+        [r#"Basic realm="x", DPoP error="use_dpop_nonce""#]
+    ));
+    // An invalid_token in a DPoP challenge rejects the token (renew, then once more).
+    assert!(latchkey::manage::bearer::rejects_token(
+        401,
+        [r#"DPoP error="invalid_token", algs="ES256""#]
+    ));
+
+    let token = latchkey::AccessToken::new("at-x");
+    let proof = dpop.resource_proof("PATCH", &rs, now(), &token).unwrap();
+    let (_, claims) = verified(&proof, &dpop.key().public_jwk());
+    assert_eq!(claims["htm"], "PATCH");
+    assert_eq!(claims["htu"], "https://rs.example/data");
+    assert_eq!(claims["ath"], ath("at-x"));
+    assert_eq!(claims["nonce"], "n");
+}
