@@ -103,6 +103,66 @@ const clients = [
   },
 ];
 
+// JWT client authentication (RFC 7523): one private_key_jwt client per algorithm, with a
+// key pair made fresh per run, and a client_secret_jwt client. The private keys go to the
+// file named by INTEROP_CLIENT_KEYS (mode 0600), as {client_id: {alg, kid, pem}}, for the
+// tests to sign with.
+const JWT_CLIENTS = { 'jwt-es256': 'ES256', 'jwt-rs256': 'RS256', 'jwt-ps256': 'PS256', 'jwt-eddsa': 'EdDSA' };
+const JWT_GRANTS = {
+  ...CODE_GRANTS,
+  grant_types: ['authorization_code', 'refresh_token', 'client_credentials'],
+};
+const clientKeys = Object.entries(JWT_CLIENTS).map(([id, alg]) => {
+  const pair = alg === 'ES256' ? generateKeyPairSync('ec', { namedCurve: 'P-256' })
+    : alg === 'EdDSA' ? generateKeyPairSync('ed25519')
+      : generateKeyPairSync('rsa', { modulusLength: 2048 });
+  const kid = `${id}-${randomBytes(4).toString('hex')}`;
+  return {
+    id,
+    alg,
+    kid,
+    pem: pair.privateKey.export({ format: 'pem', type: 'pkcs8' }),
+    jwk: { ...pair.publicKey.export({ format: 'jwk' }), kid, alg, use: 'sig' },
+  };
+});
+if (process.env.INTEROP_CLIENT_KEYS) {
+  const out = Object.fromEntries(clientKeys.map((k) => [k.id, { alg: k.alg, kid: k.kid, pem: k.pem }]));
+  writeFileSync(process.env.INTEROP_CLIENT_KEYS, JSON.stringify(out), { mode: 0o600 });
+}
+clients.push(
+  ...clientKeys.map((k) => ({
+    client_id: k.id,
+    token_endpoint_auth_method: 'private_key_jwt',
+    token_endpoint_auth_signing_alg: k.alg,
+    jwks: { keys: [k.jwk] },
+    ...JWT_GRANTS,
+  })),
+  {
+    client_id: 'jwt-secret',
+    client_secret: 'jwt-secret-secret-0123456789abcdef-0123456789abcdef',
+    token_endpoint_auth_method: 'client_secret_jwt',
+    token_endpoint_auth_signing_alg: 'HS256',
+    ...JWT_GRANTS,
+  },
+  // DPoP (RFC 9449): clients whose access tokens must be DPoP-bound.
+  {
+    client_id: 'dpop-public',
+    token_endpoint_auth_method: 'none',
+    dpop_bound_access_tokens: true,
+    ...CODE_GRANTS,
+  },
+  {
+    client_id: 'dpop-cc',
+    client_secret: 'dpop-cc-secret',
+    token_endpoint_auth_method: 'client_secret_basic',
+    dpop_bound_access_tokens: true,
+    application_type: 'web',
+    grant_types: ['client_credentials'],
+    response_types: [],
+    redirect_uris: [],
+  },
+);
+
 function accountClaims(id) {
   const local = String(id).toLowerCase().replace(/[^a-z0-9._-]/g, '_') || 'user';
   return {
@@ -151,7 +211,7 @@ const configuration = {
     keys: ['latchkey-interop-cookie-key-1', 'latchkey-interop-cookie-key-0'],
   },
   // Only the methods the clients above use (also what discovery advertises).
-  clientAuthMethods: ['client_secret_basic', 'client_secret_post', 'none'],
+  clientAuthMethods: ['client_secret_basic', 'client_secret_post', 'none', 'private_key_jwt', 'client_secret_jwt'],
   scopes: ['openid', 'offline_access', 'profile', 'email', 'api:read'],
   claims: {
     openid: ['sub'],
@@ -190,6 +250,12 @@ const configuration = {
       },
     },
     deviceFlow: { enabled: true },
+    // DPoP (RFC 9449); with INTEROP_DPOP_NONCE=1 every DPoP request needs a server nonce.
+    dPoP: {
+      enabled: true,
+      nonceSecret: randomBytes(32),
+      requireNonce: () => process.env.INTEROP_DPOP_NONCE === '1',
+    },
     pushedAuthorizationRequests: { enabled: true, requirePushedAuthorizationRequests: false },
     userinfo: { enabled: true },
     rpInitiatedLogout: { enabled: true },

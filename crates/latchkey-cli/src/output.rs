@@ -168,6 +168,11 @@ pub(crate) fn token_object(tokens: &TokenSet, redacted: bool) -> Object {
     if let Some(scope) = tokens.scope() {
         out.push("scope", scope);
     }
+    // The DPoP key the tokens are bound to, by its thumbprint (RFC 7638): the `cnf.jkt` a
+    // resource server checks. The key itself stays in the cache file.
+    if let Some(key) = tokens.dpop_key() {
+        out.push("dpop_jkt", key.thumbprint());
+    }
     for (key, value) in tokens.extra() {
         if out.0.iter().any(|(k, _)| k == key) {
             continue;

@@ -73,6 +73,17 @@ impl<E> Traced<E> {
     }
 }
 
+impl<E> Traced<E> {
+    /// Records `request` as the latest attempt (its credentials registered as secrets).
+    fn recorded(&self, request: Request) -> Result<Request, latchkey::Error> {
+        mask_credentials(&request);
+        let mut record = self.record.lock().unwrap_or_else(PoisonError::into_inner);
+        record.attempts = record.attempts.saturating_add(1);
+        record.request = Some(request.clone());
+        Ok(request)
+    }
+}
+
 /// A copy of the record behind `handle`.
 pub(crate) fn snapshot(handle: &Mutex<Record>) -> Record {
     handle
@@ -85,12 +96,18 @@ impl<E: Exchange> Exchange for Traced<E> {
     type Output = E::Output;
 
     fn request(&self) -> Result<Request, latchkey::Error> {
-        let request = self.inner.request()?;
-        mask_credentials(&request);
-        let mut record = self.record.lock().unwrap_or_else(PoisonError::into_inner);
-        record.attempts = record.attempts.saturating_add(1);
-        record.request = Some(request.clone());
-        Ok(request)
+        self.recorded(self.inner.request()?)
+    }
+
+    // The driver asks for each attempt's request at its time: a JWT client assertion is
+    // made then (RFC 7523), so this is what it sends.
+    fn request_at(&self, now: SystemTime) -> Result<Request, latchkey::Error> {
+        self.recorded(self.inner.request_at(now)?)
+    }
+
+    // The DPoP key the step proves possession of: the driver adds each attempt's proof.
+    fn dpop(&self) -> Option<&latchkey::Dpop> {
+        self.inner.dpop()
     }
 
     fn response(self, response: Response) -> Result<Self::Output, latchkey::Error> {

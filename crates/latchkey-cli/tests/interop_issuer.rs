@@ -15,7 +15,8 @@ use std::thread;
 use std::time::Duration;
 
 use latchkey_interop::clients::{
-    CC_CLIENT, CC_CLIENT_SECRET, DEVICE_CLIENT, OIDC_ES256, OIDC_ES256_SECRET, PUBLIC_PKCE,
+    CC_CLIENT, CC_CLIENT_SECRET, DEVICE_CLIENT, DPOP_PUBLIC, JWT_ES256, JWT_PS256, JWT_SECRET,
+    JWT_SECRET_SECRET, OIDC_ES256, OIDC_ES256_SECRET, PUBLIC_PKCE,
 };
 use latchkey_interop::{Provider, interop_dir, login, query_param};
 use serde_json::Value;
@@ -364,4 +365,125 @@ fn str_of<'a>(json: &'a Value, key: &str) -> &'a str {
     json[key]
         .as_str()
         .unwrap_or_else(|| panic!("no {key} in {json}"))
+}
+
+/// A fresh directory for one test's files.
+fn scratch(name: &str) -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("latchkey-cli-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("scratch dir");
+    dir
+}
+
+/// `authorize` for the DPoP client with the callback pasted on stdin.
+fn authorize_dpop(p: &Provider, extra: &[&str]) -> Done {
+    let mut command = latchkey(p, "authorize");
+    command.args([
+        "--client-id",
+        DPOP_PUBLIC,
+        "--scope",
+        "openid offline_access",
+    ]);
+    command.args(extra);
+    command.args(["--no-browser", "--callback", "-"]);
+    command.stdin(Stdio::piped());
+    interact(command, |line| {
+        line.starts_with("http://")
+            .then(|| format!("{}\n", login(line)))
+    })
+}
+
+latchkey_interop::interop_test! {
+/// `--dpop-key` creates the key (mode 0600), the login's tokens are DPoP-bound to it, the
+/// cached refresh proves the same key, and `userinfo --dpop-key` calls with it.
+fn dpop_login_cached_refresh_and_userinfo() {
+    let p = Provider::expect_shared();
+    let dir = scratch("dpop");
+    let (key, cache) = (dir.join("dpop.pem"), dir.join("tokens.json"));
+    let (key_arg, cache_arg) = (key.to_str().expect("path"), cache.to_str().expect("path"));
+    let first = authorize_dpop(p, &["--dpop-key", key_arg, "--cache", cache_arg]).json(&[]);
+    assert_eq!(first["token_type"], "DPoP");
+    let jkt = first["dpop_jkt"].as_str().expect("dpop_jkt").to_owned();
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        let mode = std::fs::metadata(&key).expect("key file").permissions().mode();
+        assert_eq!(mode & 0o777, 0o600);
+    }
+    let pem = std::fs::read_to_string(&key).expect("key");
+    let body: String = pem.lines().filter(|l| !l.starts_with("-----")).collect();
+
+    let mut command = latchkey(p, "authorize");
+    command.args(["--client-id", DPOP_PUBLIC, "--scope", "openid offline_access"]);
+    command.args(["--dpop-key", key_arg, "--cache", cache_arg, "--force-refresh", "-v"]);
+    let refreshed = run(command);
+    assert!(!refreshed.stderr.contains(&body[..24]), "the key on stderr");
+    let refreshed = refreshed.json(&[]);
+    assert_eq!(refreshed["token_type"], "DPoP");
+    assert_eq!(refreshed["dpop_jkt"], jkt.as_str());
+    assert_ne!(refreshed["access_token"], first["access_token"]);
+    let token = refreshed["access_token"].as_str().expect("token");
+
+    let mut command = latchkey(p, "userinfo");
+    command.args(["--dpop-key", key_arg]);
+    command.env("LATCHKEY_ACCESS_TOKEN", token);
+    let claims = run(command).json(&[token]);
+    assert_eq!(claims["sub"], "alice");
+    // Without the key the bound token is refused.
+    let mut command = latchkey(p, "userinfo");
+    command.env("LATCHKEY_ACCESS_TOKEN", token);
+    let refused = run(command);
+    assert_eq!(refused.code, Some(1), "{}", refused.stderr);
+    assert!(!refused.stderr.contains(token));
+    let _ = std::fs::remove_dir_all(&dir);
+}
+}
+
+latchkey_interop::interop_test! {
+/// `--private-key` (private_key_jwt, ES256 and PS256 with `--key-alg`) and
+/// `--auth-method client_secret_jwt` for client credentials; a key the server does not know
+/// is refused; neither key nor secret reaches stderr, even with `-v`.
+fn private_key_jwt_and_client_secret_jwt() {
+    let p = Provider::expect_shared();
+    let dir = scratch("jwt");
+    for (id, alg) in [(JWT_ES256, None), (JWT_PS256, Some("PS256"))] {
+        let key = p.client_key(id);
+        let path = dir.join(format!("{id}.pem"));
+        let pem = key.to_pkcs8_pem().expect("PEM");
+        std::fs::write(&path, pem.expose_secret()).expect("write key");
+        let mut command = latchkey(p, "client-credentials");
+        command.args(["--client-id", id, "--private-key", path.to_str().expect("path")]);
+        command.args(["--key-id", key.kid().expect("kid"), "-v"]);
+        if let Some(alg) = alg {
+            command.args(["--key-alg", alg]);
+        }
+        let done = run(command);
+        let body: String = pem
+            .expose_secret()
+            .lines()
+            .filter(|l| !l.starts_with("-----"))
+            .collect();
+        assert!(!done.stderr.contains(&body[..24]), "the key on stderr");
+        assert!(!done.stderr.contains("client_assertion=ey"), "{}", done.stderr);
+        let tokens = done.json(&[]);
+        assert_eq!(tokens["token_type"], "Bearer");
+    }
+    // Another key under the known kid: invalid_client.
+    let stranger = latchkey::jose::SigningKey::generate(latchkey::jose::Algorithm::ES256)
+        .expect("key");
+    let path = dir.join("stranger.pem");
+    std::fs::write(&path, stranger.to_pkcs8_pem().expect("PEM").expose_secret()).expect("write");
+    let mut command = latchkey(p, "client-credentials");
+    command.args(["--client-id", JWT_ES256, "--private-key", path.to_str().expect("path")]);
+    let refused = run(command);
+    assert_eq!(refused.code, Some(1), "{}", refused.stderr);
+    assert!(refused.stderr.contains("invalid_client"), "{}", refused.stderr);
+
+    let mut command = latchkey(p, "client-credentials");
+    command.args(["--client-id", JWT_SECRET, "--auth-method", "client_secret_jwt", "-v"]);
+    command.env("LATCHKEY_CLIENT_SECRET", JWT_SECRET_SECRET);
+    let tokens = run(command).json(&[JWT_SECRET_SECRET]);
+    assert_eq!(tokens["token_type"], "Bearer");
+    let _ = std::fs::remove_dir_all(&dir);
+}
 }

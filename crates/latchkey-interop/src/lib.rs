@@ -95,6 +95,9 @@ pub const START_TIMEOUT: Duration = Duration::from_secs(30);
 /// The environment variable that turns a missing Node.js into a failure: `required`.
 pub const REQUIRED_VAR: &str = "LATCHKEY_INTEROP";
 
+mod resource;
+pub use resource::{Answered, ResourceServer};
+
 /// The interop server's static clients (see `interop/README.md`).
 pub mod clients {
     /// Confidential, `client_secret_basic`, authorization code and refresh token.
@@ -121,6 +124,25 @@ pub mod clients {
     pub const OIDC_EDDSA: &str = "oidc-eddsa";
     /// The secret of [`OIDC_EDDSA`].
     pub const OIDC_EDDSA_SECRET: &str = "oidc-eddsa-secret";
+    /// `private_key_jwt` with an ES256 key (see [`Provider::client_key`](super::Provider::client_key));
+    /// authorization code, refresh token and client credentials.
+    pub const JWT_ES256: &str = "jwt-es256";
+    /// As [`JWT_ES256`], with an RS256 key.
+    pub const JWT_RS256: &str = "jwt-rs256";
+    /// As [`JWT_ES256`], with a PS256 key.
+    pub const JWT_PS256: &str = "jwt-ps256";
+    /// As [`JWT_ES256`], with an EdDSA (Ed25519) key.
+    pub const JWT_EDDSA: &str = "jwt-eddsa";
+    /// `client_secret_jwt` (HS256); authorization code, refresh token and client credentials.
+    pub const JWT_SECRET: &str = "jwt-secret";
+    /// The secret of [`JWT_SECRET`].
+    pub const JWT_SECRET_SECRET: &str = "jwt-secret-secret-0123456789abcdef-0123456789abcdef";
+    /// Public (`none`), PKCE, access tokens must be DPoP-bound (`dpop_bound_access_tokens`).
+    pub const DPOP_PUBLIC: &str = "dpop-public";
+    /// Confidential (`client_secret_basic`), client credentials, DPoP-bound tokens only.
+    pub const DPOP_CC: &str = "dpop-cc";
+    /// The secret of [`DPOP_CC`].
+    pub const DPOP_CC_SECRET: &str = "dpop-cc-secret";
     /// Where [`end_session_endpoint`](super::Provider) may send the user after logout.
     pub const POST_LOGOUT_REDIRECT: &str = "http://127.0.0.1/logged-out";
 }
@@ -199,6 +221,7 @@ fn unavailable(reason: &str) -> String {
 pub struct Provider {
     issuer: String,
     discovery: Map<String, Value>,
+    client_keys: Map<String, Value>,
     log: Arc<Mutex<String>>,
     child: ChildGuard,
 }
@@ -276,6 +299,13 @@ impl Provider {
 
     fn spawn(env: &[(&str, &str)]) -> Self {
         let dir = interop_dir();
+        // The private_key_jwt clients' private keys, written by the server as it starts.
+        static SPAWNED: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+        let keys_file = std::env::temp_dir().join(format!(
+            "latchkey-interop-client-keys-{}-{}.json",
+            std::process::id(),
+            SPAWNED.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+        ));
         let mut child = Command::new("node")
             .args(["--input-type=module", "-e", PRELUDE])
             .arg(dir.join("server.mjs"))
@@ -283,6 +313,8 @@ impl Provider {
             .env_remove("PORT")
             .env_remove("INTEROP_KEYS")
             .env_remove("INTEROP_ROTATE")
+            .env_remove("INTEROP_DPOP_NONCE")
+            .env("INTEROP_CLIENT_KEYS", &keys_file)
             .envs(env.iter().copied())
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
@@ -337,9 +369,15 @@ impl Provider {
             }
         };
         let discovery = fetch_discovery(&issuer, &log);
+        let client_keys = std::fs::read_to_string(&keys_file)
+            .ok()
+            .and_then(|text| serde_json::from_str::<Map<String, Value>>(&text).ok())
+            .unwrap_or_else(|| panic!("the interop server wrote no client keys to {keys_file:?}"));
+        let _ = std::fs::remove_file(&keys_file);
         Self {
             issuer,
             discovery,
+            client_keys,
             log,
             child,
         }
@@ -419,6 +457,25 @@ impl Provider {
             .get("authorization_response_iss_parameter_supported")
             .and_then(Value::as_bool)
             .unwrap_or(false)
+    }
+
+    /// The private key of a `private_key_jwt` client ([`clients::JWT_ES256`] and its
+    /// siblings), made fresh by this server run, with its `kid`.
+    ///
+    /// # Panics
+    ///
+    /// For a client without a key.
+    #[must_use]
+    pub fn client_key(&self, client_id: &str) -> latchkey::jose::SigningKey {
+        let entry = self
+            .client_keys
+            .get(client_id)
+            .unwrap_or_else(|| panic!("no key for {client_id}"));
+        let field = |name: &str| entry.get(name).and_then(Value::as_str).unwrap_or_default();
+        let alg = latchkey::jose::Algorithm::parse(field("alg")).expect("a known algorithm");
+        latchkey::jose::SigningKey::from_pkcs8_pem(field("pem"), alg)
+            .expect("a usable PKCS#8 key")
+            .with_kid(field("kid"))
     }
 
     /// A [`ClientBuilder`] for `client_id` with this server's authorization, token and

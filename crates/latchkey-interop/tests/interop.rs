@@ -49,6 +49,8 @@ macro_rules! through_both {
 
 #[path = "interop/authorization_code.rs"]
 mod authorization_code;
+#[path = "interop/client_assertion.rs"]
+mod client_assertion;
 #[path = "interop/client_authentication.rs"]
 mod client_authentication;
 #[path = "interop/client_credentials.rs"]
@@ -57,6 +59,8 @@ mod client_credentials;
 mod device;
 #[path = "interop/discovery.rs"]
 mod discovery;
+#[path = "interop/dpop.rs"]
+mod dpop;
 #[path = "interop/issuer_identification.rs"]
 mod issuer_identification;
 #[path = "interop/openid.rs"]

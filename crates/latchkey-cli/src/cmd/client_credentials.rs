@@ -49,9 +49,10 @@ pub(crate) fn run(args: &ClientCredentialsArgs) -> Result<(), Failure> {
     common.scope = args.scope.clone();
     common.token_params = args.params.params.clone();
     common.register_secrets();
-    if common.secret.secret().is_none() {
+    if common.secret.secret().is_none() && common.secret.private_key.is_none() {
         return Err(Failure::Usage(
-            "client-credentials needs a client secret: --client-secret or LATCHKEY_CLIENT_SECRET"
+            "client-credentials needs a client secret (--client-secret or \
+             LATCHKEY_CLIENT_SECRET) or a private key (--private-key, for private_key_jwt)"
                 .into(),
         ));
     }

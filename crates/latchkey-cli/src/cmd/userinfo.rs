@@ -32,6 +32,19 @@ pub(crate) struct UserinfoArgs {
         help_heading = "Token"
     )]
     pub(crate) access_token: String,
+    /// The DPoP key (PKCS#8 PEM) a DPoP-bound access token is bound to: the call then
+    /// carries `Authorization: DPoP` and a proof of it (RFC 9449).
+    #[arg(long, value_name = "FILE", help_heading = "Token")]
+    pub(crate) dpop_key: Option<std::path::PathBuf>,
+    /// The algorithm --dpop-key signs with, where the key allows several [default: by key
+    /// type].
+    #[arg(
+        long,
+        value_name = "ALG",
+        requires = "dpop_key",
+        help_heading = "Token"
+    )]
+    pub(crate) key_alg: Option<String>,
     #[command(flatten)]
     pub(crate) network: NetworkArgs,
 }
@@ -44,6 +57,8 @@ pub(crate) struct UserinfoArgs {
 pub(crate) fn run(args: &UserinfoArgs) -> Result<(), Failure> {
     let mut common = Common::new(&args.issuer, &args.network, USERINFO_CLIENT_ID);
     common.endpoints.userinfo_url = args.userinfo_url.clone();
+    common.secret.dpop_key = args.dpop_key.clone();
+    common.secret.key_alg = args.key_alg.clone();
     add_secret(&args.access_token);
     let client = client(&common, None)?;
     let userinfo_url = endpoint(client.userinfo_endpoint(), "--userinfo-url", &common)?;

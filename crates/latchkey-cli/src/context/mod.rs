@@ -5,6 +5,7 @@
 //!
 //! The `cmd` modules import from here; nothing here imports from them.
 
+mod keys;
 pub(crate) mod options;
 
 use std::sync::{Mutex, PoisonError};
@@ -147,12 +148,31 @@ pub(crate) fn client(common: &Common, redirect_uri: Option<&str>) -> Result<Clie
     if let Some(secret) = common.secret.secret() {
         builder = builder.client_secret(secret);
     }
-    if let Some(method) = common.secret.auth_method {
+    let secret = &common.secret;
+    if let Some(path) = &secret.private_key {
+        let mut key = keys::load("--private-key", path, secret.key_alg.as_deref())?;
+        if let Some(kid) = &secret.key_id {
+            key = key.with_kid(kid.as_str());
+        }
+        builder = builder.private_key_jwt(key);
+    }
+    if let Some(method) = secret.auth_method {
+        if method == AuthMethod::PrivateKeyJwt && secret.private_key.is_none() {
+            return Err(Failure::Usage(
+                "--auth-method private_key_jwt needs --private-key FILE".into(),
+            ));
+        }
         builder = builder.auth_method(match method {
             AuthMethod::Basic => ClientAuth::Basic,
             AuthMethod::Post => ClientAuth::Post,
             AuthMethod::None => ClientAuth::None,
+            AuthMethod::PrivateKeyJwt => ClientAuth::PrivateKeyJwt,
+            AuthMethod::ClientSecretJwt => ClientAuth::ClientSecretJwt,
         });
+    }
+    if secret.dpop || secret.dpop_key.is_some() {
+        let key = keys::dpop(secret.dpop_key.as_deref(), secret.key_alg.as_deref())?;
+        builder = builder.dpop(latchkey::Dpop::new(key));
     }
     if !common.secret.id_token_algs.is_empty() {
         let mut algorithms = Vec::new();
@@ -272,7 +292,15 @@ fn check_auth_method(common: &Common, metadata: &ServerMetadata) -> Result<(), F
     }
     let lists = |name: &str| listed.iter().any(|m| m == name);
     let shown = listed.join(", ");
-    match (common.secret.auth_method, common.secret.secret()) {
+    // --private-key alone means private_key_jwt.
+    let method = common.secret.auth_method.or_else(|| {
+        common
+            .secret
+            .private_key
+            .as_ref()
+            .map(|_| AuthMethod::PrivateKeyJwt)
+    });
+    match (method, common.secret.secret()) {
         (Some(AuthMethod::None), _) | (None, None) => {
             if !lists("none") {
                 say!(
@@ -287,10 +315,15 @@ fn check_auth_method(common: &Common, metadata: &ServerMetadata) -> Result<(), F
              (token_endpoint_auth_methods_supported)",
             method.flag_value()
         ))),
-        (None, Some(_)) if !lists("client_secret_basic") && !lists("client_secret_post") => {
+        (None, Some(_))
+            if !lists("client_secret_basic")
+                && !lists("client_secret_post")
+                && !lists("client_secret_jwt") =>
+        {
             Err(Failure::Usage(format!(
-                "the server supports only {shown} (token_endpoint_auth_methods_supported); \
-                 latchkey authenticates with client_secret_basic, client_secret_post or none"
+                "the server supports only {shown} (token_endpoint_auth_methods_supported); with \
+                 a client secret latchkey authenticates with client_secret_basic, \
+                 client_secret_post or client_secret_jwt (for private_key_jwt give --private-key)"
             )))
         }
         _ => Ok(()),
@@ -515,6 +548,16 @@ pub(crate) fn print_tokens(tokens: &TokenSet, output: Output) -> Result<(), Fail
     let written = match output {
         Output::Json => return print_result(&object),
         Output::Token => print_lines(&[tokens.access_token().expose_secret().to_owned()]),
+        Output::Header if tokens.dpop_key().is_some() => {
+            say!(
+                "latchkey: note: a DPoP-bound token needs a fresh DPoP proof of the key on \
+                 every request besides this header (RFC 9449)"
+            );
+            print_lines(&[format!(
+                "Authorization: DPoP {}",
+                tokens.access_token().expose_secret()
+            )])
+        }
         Output::Header => print_lines(&[format!(
             "Authorization: {} {}",
             tokens.token_type().as_str(),

@@ -160,6 +160,33 @@ pub(crate) struct SecretArgs {
     /// Token request body encoding [default: form, or the --provider's].
     #[arg(long, value_enum, value_name = "ENCODING", help_heading = "Client")]
     pub(crate) body: Option<Body>,
+    /// The client's private key (PKCS#8 PEM) for private_key_jwt: every request that
+    /// authenticates the client carries a JWT signed with it (RFC 7523). Implies
+    /// --auth-method private_key_jwt.
+    #[arg(long, value_name = "FILE", help_heading = "Client")]
+    pub(crate) private_key: Option<PathBuf>,
+    /// The kid of --private-key, put in each client assertion's header.
+    #[arg(
+        long,
+        value_name = "KID",
+        requires = "private_key",
+        help_heading = "Client"
+    )]
+    pub(crate) key_id: Option<String>,
+    /// The algorithm --private-key and --dpop-key sign with, where the key allows several
+    /// [default: ES256 for a P-256 key, EdDSA for Ed25519, RS256 for RSA; PS256 is the
+    /// other RSA choice].
+    #[arg(long, value_name = "ALG", help_heading = "Client")]
+    pub(crate) key_alg: Option<String>,
+    /// Sender-constrained tokens (DPoP, RFC 9449): token requests and userinfo calls carry a
+    /// proof of the client's key, and the tokens are bound to it [default: off; a new ES256
+    /// key each run unless --dpop-key].
+    #[arg(long, help_heading = "Client")]
+    pub(crate) dpop: bool,
+    /// The DPoP key (PKCS#8 PEM), created (ES256, mode 0600) when the file does not exist.
+    /// Implies --dpop. Keep it with --cache: cached DPoP tokens carry their key.
+    #[arg(long, value_name = "FILE", help_heading = "Client")]
+    pub(crate) dpop_key: Option<PathBuf>,
 }
 
 impl SecretArgs {
@@ -310,6 +337,12 @@ pub(crate) enum AuthMethod {
     Post,
     /// A public client: only client_id is sent.
     None,
+    /// private_key_jwt: a JWT signed with --private-key (RFC 7523).
+    #[value(name = "private_key_jwt", alias = "private-key-jwt")]
+    PrivateKeyJwt,
+    /// client_secret_jwt: a JWT signed with the client secret (HS256, RFC 7523).
+    #[value(name = "client_secret_jwt", alias = "client-secret-jwt")]
+    ClientSecretJwt,
 }
 
 impl AuthMethod {
@@ -319,6 +352,8 @@ impl AuthMethod {
             Self::Basic => "client_secret_basic",
             Self::Post => "client_secret_post",
             Self::None => "none",
+            Self::PrivateKeyJwt => "private_key_jwt",
+            Self::ClientSecretJwt => "client_secret_jwt",
         }
     }
 
@@ -328,6 +363,8 @@ impl AuthMethod {
             Self::Basic => "basic",
             Self::Post => "post",
             Self::None => "none",
+            Self::PrivateKeyJwt => "private_key_jwt",
+            Self::ClientSecretJwt => "client_secret_jwt",
         }
     }
 }

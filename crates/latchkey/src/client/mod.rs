@@ -823,12 +823,18 @@ impl ClientBuilder {
                 .as_ref()
                 .is_none_or(|list| list.iter().any(|s| s == m))
         };
+        // With a secret: the first of basic, post and client_secret_jwt the metadata lists
+        // (basic when it lists none of them, or when there is no list).
         let default_auth = if self.client_secret.is_none() {
             ClientAuth::None
-        } else if supports("client_secret_basic") || !supports("client_secret_post") {
+        } else if supports("client_secret_basic") {
             ClientAuth::Basic
-        } else {
+        } else if supports("client_secret_post") {
             ClientAuth::Post
+        } else if supports("client_secret_jwt") {
+            ClientAuth::ClientSecretJwt
+        } else {
+            ClientAuth::Basic
         };
         let auth = self.auth.unwrap_or(default_auth);
         self.check_assertion(auth)?;

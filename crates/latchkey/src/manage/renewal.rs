@@ -117,6 +117,22 @@ impl Exchange for RenewalStep {
             Self::ClientCredentials(step) => step.response(response),
         }
     }
+
+    // A refresh answer may carry an ID token signed with a key the client has not fetched
+    // yet: the JWK set fetch goes through too.
+    fn supplement(&self, response: &Response) -> Option<Request> {
+        match self {
+            Self::Refresh(step) => step.supplement(response),
+            Self::ClientCredentials(step) => step.supplement(response),
+        }
+    }
+
+    fn supplemented(&mut self, answer: Result<Response, TransportError>, now: SystemTime) {
+        match self {
+            Self::Refresh(step) => step.supplemented(answer, now),
+            Self::ClientCredentials(step) => step.supplemented(answer, now),
+        }
+    }
 }
 
 /// What [`RenewalMachine::fetched`] and [`RenewalMachine::saved`] say to do.
