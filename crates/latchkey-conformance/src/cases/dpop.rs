@@ -129,6 +129,7 @@ pub fn dpop_client_credentials_answers_the_nonce_challenge_once<D: Driver>() {
     let proofs = server.dpop_proofs();
     let outcomes: Vec<Option<&str>> = proofs.iter().map(|p| p.error.as_deref()).collect();
     assert_eq!(outcomes, [Some("use_dpop_nonce"), None]);
+    assert!(proofs.iter().all(|p| p.jkt.as_deref() == Some(dpop.jkt())));
     assert_eq!(proofs[0].nonce, None);
     let first_nonce = server.dpop_nonce();
     assert_eq!(proofs[1].nonce.as_deref(), Some(first_nonce.as_str()));
