@@ -74,11 +74,13 @@ impl Jws {
         };
         let header_bytes =
             b64url_decode(header_b64).ok_or(IdTokenError::Malformed("header is not base64url"))?;
+        // The typed header first: it refuses a member named twice (`alg` above all), which a
+        // map would keep the last of.
+        let header: Header = serde_json::from_slice(&header_bytes)
+            .map_err(|_| IdTokenError::Malformed("header is not a JSON object with an alg"))?;
         let members: serde_json::Map<String, serde_json::Value> =
             serde_json::from_slice(&header_bytes)
                 .map_err(|_| IdTokenError::Malformed("header is not a JSON object with an alg"))?;
-        let header = Header::deserialize(&serde_json::Value::Object(members.clone()))
-            .map_err(|_| IdTokenError::Malformed("header is not a JSON object with an alg"))?;
         if header.alg == "none" {
             return Err(IdTokenError::Unsigned);
         }
