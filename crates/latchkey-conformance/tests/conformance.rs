@@ -80,6 +80,7 @@ macro_rules! conformance {
                 dpop_replayed_proof_is_refused,
                 jwt_client_authentication_at_token_revocation_and_introspection,
                 replayed_expired_or_misaddressed_assertions_are_refused,
+                dpop_with_private_key_jwt_at_par_and_device_under_a_nonce,
             }
         )+
     };

@@ -322,3 +322,84 @@ pub fn replayed_expired_or_misaddressed_assertions_are_refused<D: Driver>() {
         }
     }
 }
+
+/// DPoP and `private_key_jwt` together at a server that requires a nonce: the pushed
+/// authorization request is challenged and sent again with a fresh assertion and the nonce,
+/// its proof binds the code (the exchange must prove the same key); the device flow's
+/// authorization and poll authenticate with assertions and the poll's token is bound too.
+pub fn dpop_with_private_key_jwt_at_par_and_device_under_a_nonce<D: Driver>() {
+    let key = SigningKey::generate(Algorithm::EdDSA).unwrap();
+    let server = MockServer::builder()
+        .client(
+            MockClient::new("pk-dpop")
+                .private_key_jwt(key.public_jwk().to_string())
+                .grant_types([GrantType::AuthorizationCode, GrantType::DeviceCode]),
+        )
+        .dpop_nonce_required(true)
+        .device_interval(1)
+        .start();
+    let s = Session::<D>::new();
+    let dpop = es256();
+    let client = endpoints(&server, "pk-dpop")
+        .pushed_authorization_request_endpoint(server.pushed_authorization_request_endpoint())
+        .device_authorization_endpoint(server.device_authorization_endpoint())
+        .private_key_jwt(key)
+        .dpop(dpop.clone())
+        .build()
+        .unwrap();
+    let (url, pending) = s
+        .send(client.authorization_code().scope("read").push().unwrap())
+        .unwrap();
+    s.secret(pending.pkce_verifier().unwrap().expose_secret());
+    // Challenged once, then accepted with a second, different assertion.
+    let pushed = server.requests_to("/par");
+    assert_eq!(pushed.len(), 2);
+    let assertions: Vec<&str> = pushed
+        .iter()
+        .map(|r| r.param("client_assertion").unwrap())
+        .collect();
+    assert_ne!(assertions[0], assertions[1]);
+    for assertion in &assertions {
+        s.secret(assertion);
+    }
+    assert_eq!(pushed[1].param("dpop_jkt"), Some(dpop.jkt()));
+    let exchange = pending
+        .callback(&client, &crate::fixture::visit(url.as_str()))
+        .unwrap();
+    s.secret(exchange.code().expose_secret());
+    let tokens = s.send(exchange).unwrap();
+    s.tokens(&tokens);
+    assert_eq!(tokens.token_type(), &TokenType::DPoP);
+    assert_eq!(
+        server
+            .token_jkt(tokens.access_token().expose_secret())
+            .as_deref(),
+        Some(dpop.jkt())
+    );
+    // The client kept the nonce: the exchange needed no second try.
+    assert_eq!(server.request_count("/token"), 1);
+    assert_eq!(server.dpop_nonce_challenges(), 1);
+
+    let auth = s.send(client.device_authorization().unwrap()).unwrap();
+    s.secret(auth.device_code.expose_secret());
+    assert!(server.approve_device(&auth.user_code));
+    let device_tokens = s.poll_device(auth.poller(&client).unwrap()).unwrap();
+    s.tokens(&device_tokens);
+    assert_eq!(device_tokens.token_type(), &TokenType::DPoP);
+    assert_eq!(
+        server
+            .token_jkt(device_tokens.access_token().expose_secret())
+            .as_deref(),
+        Some(dpop.jkt())
+    );
+    for seen in server.requests_to("/token") {
+        s.secret(seen.param("client_assertion").unwrap());
+        assert!(seen.header("dpop").is_some());
+    }
+    assert!(
+        server
+            .dpop_proofs()
+            .iter()
+            .all(|p| p.error.is_none() || p.error.as_deref() == Some("use_dpop_nonce"))
+    );
+}
