@@ -620,3 +620,69 @@ fn a_client_that_requires_dpop_refuses_a_request_without_a_proof() {
         json!(["ES256", "EdDSA", "RS256", "PS256"])
     );
 }
+
+#[test]
+fn device_polls_and_token_exchange_bind_their_tokens_too() {
+    let clock = MockClock::at(UNIX_EPOCH + Duration::from_secs(START));
+    let mock = Mock::builder()
+        .client(MockClient::new("tv"))
+        .client(
+            MockClient::new("m2m")
+                .secret("s")
+                .grant_types([GrantType::ClientCredentials, GrantType::TokenExchange]),
+        )
+        .clock(clock.clone())
+        .build();
+    let key = dpop();
+    let now = clock.now();
+    let started = json(&send(
+        &mock,
+        Request::post_form("/device_authorization", &[("client_id", "tv")]),
+    ));
+    assert!(mock.approve_device(started["user_code"].as_str().unwrap()));
+    let poll = Request::post_form(
+        "/token",
+        &[
+            ("grant_type", "urn:ietf:params:oauth:grant-type:device_code"),
+            ("client_id", "tv"),
+            ("device_code", started["device_code"].as_str().unwrap()),
+        ],
+    )
+    .with_header("DPoP", proof(&key, "POST", "/token", now, None, None));
+    let polled = json(&send(&mock, poll));
+    assert_eq!(polled["token_type"], "DPoP", "{polled}");
+    let device_token = polled["access_token"].as_str().unwrap();
+    assert_eq!(mock.token_jkt(device_token).as_deref(), Some(key.jkt()));
+
+    let subject = json(&send(&mock, client_credentials()))["access_token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let exchange = Request::post_form(
+        "/token",
+        &[
+            (
+                "grant_type",
+                "urn:ietf:params:oauth:grant-type:token-exchange",
+            ),
+            ("subject_token", &subject),
+            (
+                "subject_token_type",
+                "urn:ietf:params:oauth:token-type:access_token",
+            ),
+        ],
+    )
+    .with_header("authorization", M2M);
+    let unbound = json(&send(&mock, exchange.clone()));
+    assert_eq!(unbound["token_type"], "Bearer");
+    let bound = json(&send(
+        &mock,
+        exchange.with_header("DPoP", proof(&key, "POST", "/token", now, None, None)),
+    ));
+    assert_eq!(bound["token_type"], "DPoP");
+    assert_eq!(
+        mock.token_jkt(bound["access_token"].as_str().unwrap())
+            .as_deref(),
+        Some(key.jkt())
+    );
+}
