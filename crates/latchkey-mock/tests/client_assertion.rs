@@ -168,6 +168,24 @@ fn every_algorithm_authenticates_at_token_revocation_and_introspection() {
         assert_eq!(revoked.status, 200, "{client}: {}", revoked.body_text());
         assert!(!mock.access_token_active(&token), "{client}");
     }
+    // At PAR the PAR endpoint is an audience too (RFC 9126 §2), and only there.
+    let mut at_par = claims("es", now);
+    at_par["aud"] = format!("{BASE}/par").into();
+    let pushed = send(
+        &mock,
+        with_assertion(
+            "/par",
+            &signed(&keys.es256, &at_par),
+            &[
+                ("response_type", "code"),
+                ("redirect_uri", "https://app.example/cb"),
+            ],
+        ),
+    );
+    assert_eq!(pushed.status, 201, "{}", pushed.body_text());
+    at_par["jti"] = jti().into();
+    let why = invalid_client(&send(&mock, token_request(&signed(&keys.es256, &at_par))));
+    assert!(why.contains("aud must be"), "{why}");
     // The metadata says so.
     let metadata = json(&send(
         &mock,

@@ -137,7 +137,7 @@ fn by_assertion(state: &mut State, req: &Incoming, p: &Params<'_>) -> Result<Moc
         return invalid_client(&format!("unknown client `{id}`"));
     };
     check_encoding(&client, req)?;
-    match assertion::verify(state, &client, jwt, req.now) {
+    match assertion::verify(state, &client, jwt, &req.path, req.now) {
         Ok(()) => Ok(client),
         Err(why) => invalid_client(&why),
     }

@@ -1,6 +1,7 @@
 //! JWT client assertions (RFC 7523 §2.2, §3): `private_key_jwt` (verified with the client's
 //! registered public key) and `client_secret_jwt` (HS256 over its secret). The claims are
-//! checked strictly: `iss` = `sub` = the client, `aud` the issuer or the token endpoint, `exp`
+//! checked strictly: `iss` = `sub` = the client, `aud` the issuer or the token endpoint (or,
+//! at PAR, the PAR endpoint, which RFC 9126 §2 also allows), `exp`
 //! in the future and at most five minutes away, and a `jti` never seen before. The JOSE work
 //! is latchkey's core `jose` module; this module only decides.
 
@@ -40,12 +41,13 @@ pub(crate) fn unverified_issuer(assertion: &str) -> Option<String> {
     claims.get("iss")?.as_str().map(str::to_owned)
 }
 
-/// Verifies `assertion` for `client` as at `state`'s request time `now`; the error is the
+/// Verifies `assertion` for `client`, sent to `path` at `now`; the error is the
 /// `invalid_client` description. A good assertion's `jti` is remembered.
 pub(crate) fn verify(
     state: &mut State,
     client: &MockClient,
     assertion: &str,
+    path: &str,
     now: std::time::SystemTime,
 ) -> Result<(), String> {
     let jws = Jws::parse(assertion)
@@ -103,7 +105,10 @@ pub(crate) fn verify(
         ));
     }
     let token_endpoint = format!("{}/token", state.base);
-    let accepted = |aud: &str| aud == state.issuer || aud == token_endpoint;
+    let par_endpoint = format!("{}/par", state.base);
+    let accepted = |aud: &str| {
+        aud == state.issuer || aud == token_endpoint || (path == "/par" && aud == par_endpoint)
+    };
     let aud_ok = match claims.get("aud") {
         Some(Value::String(aud)) => accepted(aud),
         Some(Value::Array(auds)) => auds.iter().filter_map(Value::as_str).any(accepted),
