@@ -22,9 +22,17 @@ use latchkey_mock::{AuthMethod, Encoding, Fault, MockClient, MockServer, Respons
 use crate::fixture::visit;
 use crate::{Driver, Session, Settings};
 
+mod dpop;
 mod manager;
 mod protocol;
 
+pub use dpop::{
+    dpop_client_credentials_answers_the_nonce_challenge_once,
+    dpop_code_refresh_and_userinfo_are_bound_to_the_key, dpop_downgrade_to_bearer_is_refused,
+    dpop_replayed_proof_is_refused, dpop_with_private_key_jwt_at_par_and_device_under_a_nonce,
+    jwt_client_authentication_at_token_revocation_and_introspection,
+    replayed_expired_or_misaddressed_assertions_are_refused,
+};
 pub use manager::{
     a_panicking_renewer_wedges_nobody, manager_execute_never_follows_a_redirect_with_the_token,
     manager_execute_never_sends_the_token_to_another_origin,
@@ -1264,6 +1272,13 @@ pub const ALL: &[&str] = &[
     "revocation_then_introspection",
     "pushed_authorization_with_iss_checked",
     "token_exchange_and_resource_indicators",
+    "dpop_code_refresh_and_userinfo_are_bound_to_the_key",
+    "dpop_client_credentials_answers_the_nonce_challenge_once",
+    "dpop_downgrade_to_bearer_is_refused",
+    "dpop_replayed_proof_is_refused",
+    "jwt_client_authentication_at_token_revocation_and_introspection",
+    "replayed_expired_or_misaddressed_assertions_are_refused",
+    "dpop_with_private_key_jwt_at_par_and_device_under_a_nonce",
 ];
 
 #[cfg(test)]

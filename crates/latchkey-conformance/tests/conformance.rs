@@ -74,6 +74,13 @@ macro_rules! conformance {
                 revocation_then_introspection,
                 pushed_authorization_with_iss_checked,
                 token_exchange_and_resource_indicators,
+                dpop_code_refresh_and_userinfo_are_bound_to_the_key,
+                dpop_client_credentials_answers_the_nonce_challenge_once,
+                dpop_downgrade_to_bearer_is_refused,
+                dpop_replayed_proof_is_refused,
+                jwt_client_authentication_at_token_revocation_and_introspection,
+                replayed_expired_or_misaddressed_assertions_are_refused,
+                dpop_with_private_key_jwt_at_par_and_device_under_a_nonce,
             }
         )+
     };

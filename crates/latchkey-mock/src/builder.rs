@@ -90,6 +90,14 @@ impl MockServerBuilder {
         self
     }
 
+    /// Whether DPoP proofs must carry the server's nonce from the start (default `false`;
+    /// see [`Mock::require_dpop_nonce`], which switches it later).
+    #[must_use]
+    pub fn dpop_nonce_required(mut self, require: bool) -> Self {
+        self.config.dpop_nonce_required = require;
+        self
+    }
+
     /// How long device and user codes live, in seconds (default 600).
     #[must_use]
     pub fn device_code_expires_in(mut self, seconds: u64) -> Self {

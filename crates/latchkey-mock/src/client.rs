@@ -14,6 +14,11 @@ pub enum AuthMethod {
     Post,
     /// `none`: a public client that sends only `client_id` in the body and no secret at all.
     None,
+    /// `private_key_jwt` (RFC 7523 §2.2): a JWT signed with the client's private key,
+    /// verified with the public key registered by [`MockClient::private_key_jwt`].
+    PrivateKeyJwt,
+    /// `client_secret_jwt` (RFC 7523 §2.2): a JWT signed with HS256 over the client secret.
+    ClientSecretJwt,
 }
 
 impl AuthMethod {
@@ -23,6 +28,8 @@ impl AuthMethod {
             Self::Basic => "client_secret_basic",
             Self::Post => "client_secret_post",
             Self::None => "none",
+            Self::PrivateKeyJwt => "private_key_jwt",
+            Self::ClientSecretJwt => "client_secret_jwt",
         }
     }
 }
@@ -166,6 +173,8 @@ pub struct MockClient {
     pub(crate) default_scope: Option<String>,
     pub(crate) allowed_scopes: Option<Vec<String>>,
     pub(crate) allowed_resources: Option<Vec<String>>,
+    pub(crate) jwt_key: Option<String>,
+    pub(crate) require_dpop: bool,
 }
 
 impl MockClient {
@@ -191,12 +200,15 @@ impl MockClient {
             default_scope: None,
             allowed_scopes: None,
             allowed_resources: None,
+            jwt_key: None,
+            require_dpop: false,
         }
     }
 
     /// Makes the client confidential with this secret. Unless [`auth_method`](Self::auth_method)
     /// says otherwise it must then authenticate with HTTP Basic (`client_secret_basic`, the
-    /// RFC 6749 default).
+    /// RFC 6749 default). With [`AuthMethod::ClientSecretJwt`] the secret is the HS256 key of
+    /// its client assertions.
     #[must_use]
     pub fn secret(mut self, secret: impl Into<String>) -> Self {
         self.secret = Some(secret.into());
@@ -357,6 +369,31 @@ impl MockClient {
         I::Item: Into<String>,
     {
         self.allowed_resources = Some(resources.into_iter().map(Into::into).collect());
+        self
+    }
+
+    /// Registers the client for `private_key_jwt` (RFC 7523 §2.2) with its public key: a
+    /// JWK as JSON text (e.g. latchkey's `SigningKey::public_jwk().to_string()`) or a PEM
+    /// `PUBLIC KEY` (RSA, P-256 or Ed25519). Its client assertions must be signed with the
+    /// matching private key (RS256, PS256, ES256 or EdDSA); a key that cannot be read fails
+    /// every authentication with `invalid_client`, saying so.
+    ///
+    /// Every client assertion, `client_secret_jwt` ones too, needs `iss` = `sub` = the
+    /// client_id, `aud` = the issuer or the token endpoint, an `exp` in the future and at most
+    /// five minutes away, and a `jti` that was not used before.
+    #[must_use]
+    pub fn private_key_jwt(mut self, public_key: impl Into<String>) -> Self {
+        self.jwt_key = Some(public_key.into());
+        self.auth_method = Some(AuthMethod::PrivateKeyJwt);
+        self
+    }
+
+    /// Requires a DPoP proof (RFC 9449) on this client's token requests, as the client
+    /// metadata `dpop_bound_access_tokens` does (default `false`: a proof is checked when
+    /// sent, and the tokens are then bound to its key).
+    #[must_use]
+    pub fn require_dpop(mut self, require: bool) -> Self {
+        self.require_dpop = require;
         self
     }
 

@@ -1,7 +1,9 @@
 //! An in-process OAuth 2.0 authorization server for tests, demos and your own test suites.
 //!
 //! `latchkey-mock` implements the server side of the flows latchkey speaks, independently of
-//! the `latchkey` crate, so that it checks a client rather than mirroring it:
+//! the `latchkey` crate's flows, so that it checks a client rather than mirroring it (only
+//! the JOSE primitives, JWS parsing, JWK keys, signature verification and RFC 7638
+//! thumbprints, are the core's `jose` module):
 //!
 //! * `GET /authorize` approves at once (code or implicit), with PKCE (`S256`, `plain`),
 //!   `audience`, redirect URI checks (loopback ports ignored, RFC 8252 §7.3) and errors
@@ -24,6 +26,15 @@
 //!   authorization response (RFC 9207, [on by default](MockServerBuilder::issuer_parameter));
 //!   token exchange (RFC 8693) for access and refresh tokens; `resource` indicators (RFC 8707)
 //!   checked, narrowed per token request and shown as `aud` by introspection;
+//! * DPoP (RFC 9449) at the token endpoint, PAR and userinfo: proofs checked (`typ`, `alg`,
+//!   signature with the header's `jwk`, `htm`, `htu`, `iat`, replayed `jti`, `ath`, and the
+//!   server nonce when [required](Mock::require_dpop_nonce)), tokens bound to the key
+//!   (`token_type: DPoP`, `cnf.jkt` in introspection), `dpop_jkt` on authorization requests,
+//!   and a [downgrade switch](Mock::answer_dpop_as_bearer); every proof is recorded
+//!   ([`Mock::dpop_proofs`]);
+//! * JWT client authentication (RFC 7523): [`private_key_jwt`](MockClient::private_key_jwt)
+//!   and [`client_secret_jwt`](AuthMethod::ClientSecretJwt), with strict claims and replayed
+//!   assertions refused, wherever clients authenticate;
 //! * fault injection per path ([`Fault`]) and a record of every request ([`RecordedRequest`]);
 //! * time from an injectable clock ([`MockServerBuilder::clock`] with a [`MockClock`]), so a
 //!   test makes codes, tokens and device codes expire, or spaces device polls, by moving the
@@ -94,7 +105,7 @@ pub use client::{AuthMethod, Encoding, GrantType, IdTokenAlg, MockClient, Respon
 pub use clock::MockClock;
 pub use fault::Fault;
 pub use http::{Request, Response, Routed, SocketFault};
-pub use record::RecordedRequest;
+pub use record::{DpopProof, RecordedRequest};
 pub use router::Mock;
 pub use server::MockServer;
 pub use user::MockUser;

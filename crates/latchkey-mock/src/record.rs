@@ -47,3 +47,20 @@ impl RecordedRequest {
         String::from_utf8_lossy(&self.body).into_owned()
     }
 }
+
+/// A DPoP proof (RFC 9449) the server received, and what it made of it, for assertions in
+/// tests (see [`Mock::dpop_proofs`](crate::Mock::dpop_proofs)). The proof itself is not
+/// kept.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct DpopProof {
+    /// The path it was sent to, e.g. `/token`.
+    pub path: String,
+    /// The thumbprint (RFC 7638) of its key, when its signature verified.
+    pub jkt: Option<String>,
+    /// Its `nonce` claim, if any.
+    pub nonce: Option<String>,
+    /// `None` when it was accepted, else the error it was refused with:
+    /// `invalid_dpop_proof` or `use_dpop_nonce`.
+    pub error: Option<String>,
+}

@@ -148,6 +148,7 @@ fn authorize(
             subject: state.user.sub.clone(),
             family: state.new_family(),
             id_token: None,
+            jkt: None,
         };
         let token = new_access_token(state, &client, &issued, now);
         let mut pairs = vec![
@@ -177,6 +178,7 @@ fn authorize(
             family,
             nonce: p.get("nonce").map(str::to_owned),
             auth_time: now,
+            dpop_jkt: p.get("dpop_jkt").map(str::to_owned),
         },
     );
     answer.send(vec![("code", code)], false)

@@ -1,19 +1,24 @@
 //! Client authentication (RFC 6749 §2.3) at the token, revocation, introspection, device
-//! authorization and PAR endpoints: `client_secret_basic`, `client_secret_post` or `none`,
-//! strictly as registered, and the body encodings the client may use.
+//! authorization and PAR endpoints: `client_secret_basic`, `client_secret_post`, `none`,
+//! `private_key_jwt` or `client_secret_jwt` (RFC 7523), strictly as registered, and the body
+//! encodings the client may use.
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 
 use crate::client::{AuthMethod, MockClient};
 use crate::form;
-use crate::shared::params::Incoming;
+use crate::shared::assertion::{self, JWT_BEARER};
+use crate::shared::params::{Incoming, Params};
 use crate::shared::reply::Reply;
 use crate::shared::state::State;
 
 /// Identifies and authenticates the client of `req`.
-pub(crate) fn authenticate(state: &State, req: &Incoming) -> Result<MockClient, Reply> {
+pub(crate) fn authenticate(state: &mut State, req: &Incoming) -> Result<MockClient, Reply> {
     let p = req.params();
+    if p.count("client_assertion") > 0 || p.count("client_assertion_type") > 0 {
+        return by_assertion(state, req, &p);
+    }
     let invalid_client = |why: &str| Err(Reply::oauth_error("invalid_client", why));
     let basic = match &req.authorization {
         None => None,
@@ -77,6 +82,12 @@ pub(crate) fn authenticate(state: &State, req: &Incoming) -> Result<MockClient, 
                 "client `{id}` must send client_secret in the request body (client_secret_post)"
             )),
         },
+        method @ (AuthMethod::PrivateKeyJwt | AuthMethod::ClientSecretJwt) => {
+            invalid_client(&format!(
+                "client `{id}` authenticates with {} and must send a client_assertion",
+                method.as_str()
+            ))
+        }
         AuthMethod::None => {
             if basic.is_some() || body_secret.is_some() {
                 invalid_client(&format!(
@@ -86,6 +97,49 @@ pub(crate) fn authenticate(state: &State, req: &Incoming) -> Result<MockClient, 
                 Ok(client.clone())
             }
         }
+    }
+}
+
+/// A JWT client assertion (RFC 7523 §2.2): `client_assertion_type`, `client_assertion`, and
+/// `client_id` when sent; no other credentials.
+fn by_assertion(state: &mut State, req: &Incoming, p: &Params<'_>) -> Result<MockClient, Reply> {
+    let invalid_client = |why: &str| Err(Reply::oauth_error("invalid_client", why));
+    if req.authorization.is_some() || p.get("client_secret").is_some() {
+        return Err(Reply::oauth_error(
+            "invalid_request",
+            "the client used more than one authentication method (a client assertion and a secret)",
+        ));
+    }
+    match p.get("client_assertion_type") {
+        Some(JWT_BEARER) => {}
+        Some(other) => {
+            return invalid_client(&format!(
+                "client_assertion_type `{other}` is not supported; use {JWT_BEARER}"
+            ));
+        }
+        None => return invalid_client("client_assertion_type is missing"),
+    }
+    let Some(jwt) = p.get("client_assertion") else {
+        return invalid_client("client_assertion is missing");
+    };
+    let Some(issuer) = assertion::unverified_issuer(jwt) else {
+        return invalid_client("the client_assertion is not a JWT with an iss claim");
+    };
+    let id = match p.get("client_id") {
+        Some(id) if id != issuer => {
+            return invalid_client(
+                "client_id differs from the client_assertion's iss (both must be the client_id)",
+            );
+        }
+        _ => issuer,
+    };
+    let Some(client) = state.clients.get(&id).cloned() else {
+        return invalid_client(&format!("unknown client `{id}`"));
+    };
+    check_encoding(&client, req)?;
+    match assertion::verify(state, &client, jwt, &req.path, req.now) {
+        Ok(()) => Ok(client),
+        Err(why) => invalid_client(&why),
     }
 }
 

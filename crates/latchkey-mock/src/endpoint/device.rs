@@ -138,6 +138,7 @@ pub(crate) fn poll(
     client: &MockClient,
     p: &Params<'_>,
     now: SystemTime,
+    jkt: Option<&str>,
 ) -> Reply {
     if !client.allows(GrantType::DeviceCode) {
         return Reply::oauth_error(
@@ -202,6 +203,7 @@ pub(crate) fn poll(
                 subject,
                 family: state.new_family(),
                 id_token: None,
+                jkt: jkt.map(str::to_owned),
             };
             let plan = refresh_plan(client, issued.scope.as_deref());
             Reply::json(200, &issue(state, client, &issued, plan, now))

@@ -3,6 +3,7 @@
 
 use serde_json::{Map, Value, json};
 
+use crate::client::AuthMethod;
 use crate::clock::unix_secs;
 use crate::endpoint::client_auth::authenticate;
 use crate::shared::params::Incoming;
@@ -10,7 +11,7 @@ use crate::shared::reply::Reply;
 use crate::shared::state::State;
 
 /// `POST /introspect`.
-pub(crate) fn handle(state: &State, req: &Incoming) -> Reply {
+pub(crate) fn handle(state: &mut State, req: &Incoming) -> Reply {
     if req.method != "POST" {
         return Reply::method_not_allowed("POST");
     }
@@ -26,7 +27,8 @@ pub(crate) fn handle(state: &State, req: &Incoming) -> Reply {
     };
     let inactive = || Reply::json(200, &json!({ "active": false }));
     // A public client may only ask about its own tokens; a confidential one about any.
-    let may_see = |owner: &str| client.secret.is_some() || owner == client.id;
+    let confidential = client.effective_auth_method() != AuthMethod::None;
+    let may_see = |owner: &str| confidential || owner == client.id;
     let mut claims = Map::new();
     let mut put = |k: &str, v: Value| {
         claims.insert(k.to_owned(), v);
@@ -44,7 +46,14 @@ pub(crate) fn handle(state: &State, req: &Incoming) -> Reply {
             put("scope", scope.clone().into());
         }
         put("client_id", record.client_id.clone().into());
-        put("token_type", "Bearer".into());
+        match &record.jkt {
+            // RFC 9449 §6.2: a bound token's confirmation is its key's thumbprint.
+            Some(jkt) => {
+                put("token_type", "DPoP".into());
+                put("cnf", json!({ "jkt": jkt }));
+            }
+            None => put("token_type", "Bearer".into()),
+        }
         put("exp", issued_at.saturating_add(record.lifetime).into());
         put("iat", issued_at.into());
         put("sub", record.subject.clone().into());
@@ -62,6 +71,9 @@ pub(crate) fn handle(state: &State, req: &Incoming) -> Reply {
         }
         put("client_id", record.client_id.clone().into());
         put("token_type", "refresh_token".into());
+        if let Some(jkt) = &record.jkt {
+            put("cnf", json!({ "jkt": jkt }));
+        }
         put("iat", unix_secs(record.issued_at).into());
         put("sub", record.subject.clone().into());
         put_audience(&mut put, &record.resources);

@@ -5,6 +5,7 @@
 use serde_json::json;
 
 use crate::client::GrantType;
+use crate::shared::dpop::PROOF_ALGS;
 use crate::shared::reply::Reply;
 use crate::shared::state::State;
 
@@ -18,7 +19,15 @@ pub(crate) fn is_metadata_path(state: &State, path: &str) -> bool {
 /// The metadata document, with absolute endpoint URLs.
 pub(crate) fn handle(state: &State) -> Reply {
     let base = &state.base;
-    let auth_methods = ["client_secret_basic", "client_secret_post", "none"];
+    let auth_methods = [
+        "client_secret_basic",
+        "client_secret_post",
+        "none",
+        "private_key_jwt",
+        "client_secret_jwt",
+    ];
+    let assertion_algs = ["RS256", "PS256", "ES256", "EdDSA", "HS256"];
+    let dpop_algs: Vec<&str> = PROOF_ALGS.iter().map(|a| a.as_str()).collect();
     Reply::json(
         200,
         &json!({
@@ -45,6 +54,10 @@ pub(crate) fn handle(state: &State) -> Reply {
             "token_endpoint_auth_methods_supported": auth_methods,
             "revocation_endpoint_auth_methods_supported": auth_methods,
             "introspection_endpoint_auth_methods_supported": auth_methods,
+            "token_endpoint_auth_signing_alg_values_supported": assertion_algs,
+            "revocation_endpoint_auth_signing_alg_values_supported": assertion_algs,
+            "introspection_endpoint_auth_signing_alg_values_supported": assertion_algs,
+            "dpop_signing_alg_values_supported": dpop_algs,
             "code_challenge_methods_supported": ["S256", "plain"],
             "subject_types_supported": ["public"],
             "id_token_signing_alg_values_supported":

@@ -7,6 +7,7 @@ use serde_json::json;
 
 use crate::clock::after;
 use crate::endpoint::client_auth::authenticate;
+use crate::shared::dpop;
 use crate::shared::params::Incoming;
 use crate::shared::records::Pushed;
 use crate::shared::reply::Reply;
@@ -31,6 +32,20 @@ pub(crate) fn handle(state: &mut State, req: &Incoming) -> Reply {
         Ok(client) => client,
         Err(reply) => return reply,
     };
+    // RFC 9449 §10.1: a proof at PAR binds the code to its key, as dpop_jkt does; with both,
+    // they must name the same key.
+    let proof_jkt = match dpop::verify(state, req, None) {
+        Ok(jkt) => jkt,
+        Err(e) => return e.at_server(state),
+    };
+    if let (Some(proof), Some(param)) = (&proof_jkt, p.get("dpop_jkt")) {
+        if proof != param {
+            return Reply::oauth_error(
+                "invalid_dpop_proof",
+                "dpop_jkt is not the thumbprint of the DPoP proof's key",
+            );
+        }
+    }
     if p.get("request_uri").is_some() {
         return Reply::oauth_error(
             "invalid_request",
@@ -58,10 +73,18 @@ pub(crate) fn handle(state: &mut State, req: &Incoming) -> Reply {
     let mut params: Vec<(String, String)> = req
         .params
         .iter()
-        .filter(|(k, _)| k != "client_id" && k != "client_secret")
+        .filter(|(k, _)| {
+            !matches!(
+                k.as_str(),
+                "client_id" | "client_secret" | "client_assertion" | "client_assertion_type"
+            )
+        })
         .cloned()
         .collect();
     params.insert(0, ("client_id".to_owned(), client.id.clone()));
+    if let (Some(jkt), None) = (proof_jkt, p.get("dpop_jkt")) {
+        params.push(("dpop_jkt".to_owned(), jkt));
+    }
     let request_uri = format!("{REQUEST_URI_PREFIX}{}", state.random_token(""));
     state.pushed.insert(
         request_uri.clone(),

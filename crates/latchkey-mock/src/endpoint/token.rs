@@ -8,6 +8,7 @@ use crate::client::{GrantType, MockClient, ResponseStyle};
 use crate::clock::since;
 use crate::endpoint::client_auth::authenticate;
 use crate::endpoint::{device, token_exchange};
+use crate::shared::dpop;
 use crate::shared::issue::{
     Grant, IdTokenFor, RefreshPlan, issue, new_refresh_token, refresh_plan,
 };
@@ -40,16 +41,30 @@ pub(crate) fn handle(state: &mut State, req: &Incoming) -> Reply {
         Ok(client) => client,
         Err(reply) => return reply,
     };
+    // The proof is checked before the grant, so a refused proof uses up no code.
+    let jkt = match dpop::verify(state, req, None) {
+        Ok(jkt) => jkt,
+        Err(e) => return e.at_server(state),
+    };
+    if client.require_dpop && jkt.is_none() {
+        return Reply::oauth_error(
+            "invalid_dpop_proof",
+            &format!("client `{}` must send a DPoP proof", client.id),
+        );
+    }
     let now = req.now;
+    let jkt = jkt.as_deref();
     match p.get("grant_type") {
         None => Reply::oauth_error("invalid_request", "the grant_type parameter is missing"),
-        Some("authorization_code") => authorization_code(state, &client, &p, now),
-        Some("client_credentials") => client_credentials(state, &client, &p, now),
-        Some("refresh_token") => refresh_token(state, &client, &p, now),
+        Some("authorization_code") => authorization_code(state, &client, &p, now, jkt),
+        Some("client_credentials") => client_credentials(state, &client, &p, now, jkt),
+        Some("refresh_token") => refresh_token(state, &client, &p, now, jkt),
         Some(grant) if grant == GrantType::DeviceCode.as_str() => {
-            device::poll(state, &client, &p, now)
+            device::poll(state, &client, &p, now, jkt)
         }
-        Some(grant) if grant == token_exchange => token_exchange::exchange(state, &client, &p, now),
+        Some(grant) if grant == token_exchange => {
+            token_exchange::exchange(state, &client, &p, now, jkt)
+        }
         Some(other) => Reply::oauth_error(
             "unsupported_grant_type",
             &format!("grant_type `{other}` is not supported"),
@@ -63,6 +78,7 @@ fn authorization_code(
     client: &MockClient,
     p: &Params<'_>,
     now: SystemTime,
+    jkt: Option<&str>,
 ) -> Reply {
     if !client.allows(GrantType::AuthorizationCode) {
         return Reply::oauth_error(
@@ -139,11 +155,29 @@ fn authorization_code(
             }
         }
     }
+    // RFC 9449 §10: a code requested with dpop_jkt is exchanged only with a proof of that key.
+    match (&grant.dpop_jkt, jkt) {
+        (None, _) => {}
+        (Some(_), None) => {
+            return Reply::oauth_error(
+                "invalid_dpop_proof",
+                "the authorization request had dpop_jkt: the code exchange needs a DPoP proof",
+            );
+        }
+        (Some(expected), Some(jkt)) if expected != jkt => {
+            return Reply::oauth_error(
+                "invalid_dpop_proof",
+                "the DPoP proof's key is not the one dpop_jkt named in the authorization request",
+            );
+        }
+        (Some(_), Some(_)) => {}
+    }
     let resources = match narrow_resources(client, &grant.resources, &p.all("resource")) {
         Ok(resources) => resources,
         Err(why) => return Reply::oauth_error("invalid_target", &why),
     };
     let issued = Grant {
+        jkt: jkt.map(str::to_owned),
         scope: grant.scope.clone(),
         refresh_scope: grant.scope.clone(),
         resources,
@@ -168,6 +202,7 @@ fn client_credentials(
     client: &MockClient,
     p: &Params<'_>,
     now: SystemTime,
+    jkt: Option<&str>,
 ) -> Reply {
     if !client.allows(GrantType::ClientCredentials) {
         return Reply::oauth_error(
@@ -194,6 +229,7 @@ fn client_credentials(
         subject: client.id.clone(),
         family: state.new_family(),
         id_token: None,
+        jkt: jkt.map(str::to_owned),
     };
     Reply::json(200, &issue(state, client, &issued, RefreshPlan::None, now))
 }
@@ -203,7 +239,13 @@ fn client_credentials(
 /// [grace period](MockClient::refresh_reuse_grace) repeats the refresh (a new access token,
 /// and the newest refresh token of the chain back, nothing rotated or revoked); after it, it
 /// is taken for a stolen token and the whole grant is revoked.
-fn refresh_token(state: &mut State, client: &MockClient, p: &Params<'_>, now: SystemTime) -> Reply {
+fn refresh_token(
+    state: &mut State,
+    client: &MockClient,
+    p: &Params<'_>,
+    now: SystemTime,
+    jkt: Option<&str>,
+) -> Reply {
     if !client.allows(GrantType::RefreshToken) {
         return Reply::oauth_error(
             "unauthorized_client",
@@ -225,6 +267,24 @@ fn refresh_token(state: &mut State, client: &MockClient, p: &Params<'_>, now: Sy
             "the refresh token was issued to another client",
         );
     }
+    // RFC 9449 §5: a bound refresh token is used only with a proof of its key; an unbound
+    // one may be refreshed into a bound access token.
+    match (&record.jkt, jkt) {
+        (Some(_), None) => {
+            return Reply::oauth_error(
+                "invalid_dpop_proof",
+                "the refresh token is DPoP-bound: the refresh needs a DPoP proof of its key",
+            );
+        }
+        (Some(bound), Some(jkt)) if bound != jkt => {
+            return Reply::oauth_error(
+                "invalid_dpop_proof",
+                "the DPoP proof's key is not the one the refresh token is bound to",
+            );
+        }
+        _ => {}
+    }
+    let bound_to = record.jkt.clone().or_else(|| jkt.map(str::to_owned));
     // A rotated token: within the grace period the refresh is repeated and answered with the
     // newest refresh token of the chain, which must still be live.
     let mut repeated = None;
@@ -288,6 +348,7 @@ fn refresh_token(state: &mut State, client: &MockClient, p: &Params<'_>, now: Sy
             nonce: None,
             auth_time,
         }),
+        jkt: bound_to,
     };
     let plan = if let Some(head) = repeated {
         state.refresh_grace_count += 1;

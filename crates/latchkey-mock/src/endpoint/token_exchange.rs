@@ -22,6 +22,7 @@ pub(crate) fn exchange(
     client: &MockClient,
     p: &Params<'_>,
     now: SystemTime,
+    jkt: Option<&str>,
 ) -> Reply {
     let invalid = |why: &str| Reply::oauth_error("invalid_request", why);
     if !client.allows(GrantType::TokenExchange) {
@@ -69,6 +70,7 @@ pub(crate) fn exchange(
         // An exchanged token starts a grant of its own.
         family: state.new_family(),
         id_token: None,
+        jkt: jkt.map(str::to_owned),
     };
     let mut body = Map::new();
     match p.get("requested_token_type").unwrap_or(ACCESS_TOKEN_TYPE) {
@@ -76,7 +78,11 @@ pub(crate) fn exchange(
             let token = new_access_token(state, client, &issued, now);
             body.insert("access_token".into(), token.into());
             body.insert("issued_token_type".into(), ACCESS_TOKEN_TYPE.into());
-            body.insert("token_type".into(), "Bearer".into());
+            let bound = jkt.is_some() && !state.dpop.answer_bearer;
+            body.insert(
+                "token_type".into(),
+                if bound { "DPoP" } else { "Bearer" }.into(),
+            );
             body.insert("expires_in".into(), client.expires_in.into());
         }
         REFRESH_TOKEN_TYPE => {

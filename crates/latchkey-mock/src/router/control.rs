@@ -4,7 +4,7 @@
 use crate::client::MockClient;
 use crate::endpoint::device;
 use crate::fault::Fault;
-use crate::record::RecordedRequest;
+use crate::record::{DpopProof, RecordedRequest};
 
 use super::Mock;
 
@@ -212,5 +212,57 @@ impl Mock {
     /// keys are retired at once, so a client must fetch the set again).
     pub fn rotate_signing_keys(&self) {
         self.lock().keys.rotate();
+    }
+
+    /// Whether DPoP proofs must carry the server's nonce (RFC 9449 §8, §9), as
+    /// [`MockServerBuilder::dpop_nonce_required`](crate::MockServerBuilder::dpop_nonce_required)
+    /// sets it at the start. A proof without the current nonce is answered `400
+    /// use_dpop_nonce` at the authorization server (token, PAR) and `401` with
+    /// `WWW-Authenticate: DPoP error="use_dpop_nonce"` at userinfo, both with a `DPoP-Nonce`
+    /// header carrying the nonce.
+    pub fn require_dpop_nonce(&self, require: bool) {
+        self.lock().dpop.nonce_required = require;
+    }
+
+    /// Replaces the DPoP nonce and returns the new one: proofs carrying the old one are
+    /// answered `use_dpop_nonce` again, so a test can force a second challenge.
+    pub fn rotate_dpop_nonce(&self) -> String {
+        let mut state = self.lock();
+        state.dpop.nonce = state.random_token("n-");
+        state.dpop.nonce.clone()
+    }
+
+    /// The current DPoP nonce (made on first use).
+    pub fn dpop_nonce(&self) -> String {
+        crate::shared::dpop::current_nonce(&mut self.lock())
+    }
+
+    /// How many `use_dpop_nonce` answers were sent.
+    pub fn dpop_nonce_challenges(&self) -> u64 {
+        self.lock().dpop.nonce_challenges
+    }
+
+    /// Answers `token_type: Bearer` (in the client's dialect) to token requests that carry a
+    /// DPoP proof, while still binding the token to the proof's key: a downgrade, which a
+    /// DPoP client must refuse (RFC 9449 §5). Default off.
+    pub fn answer_dpop_as_bearer(&self, downgrade: bool) {
+        self.lock().dpop.answer_bearer = downgrade;
+    }
+
+    /// Every DPoP proof received so far, oldest first, with the thumbprint of its key and
+    /// whether it was accepted.
+    pub fn dpop_proofs(&self) -> Vec<DpopProof> {
+        self.lock().dpop.received.clone()
+    }
+
+    /// The thumbprint (RFC 7638) of the DPoP key an access or refresh token is bound to;
+    /// `None` for an unbound or unknown token.
+    pub fn token_jkt(&self, token: &str) -> Option<String> {
+        let state = self.lock();
+        state
+            .access
+            .get(token)
+            .and_then(|t| t.jkt.clone())
+            .or_else(|| state.refresh.get(token).and_then(|t| t.jkt.clone()))
     }
 }

@@ -84,6 +84,7 @@ pub(crate) struct Arrival {
     path: String,
     method: String,
     authorization: Option<String>,
+    dpop: Vec<String>,
     decoded: Decoded,
     too_large: bool,
     fault: Option<Fault>,
@@ -173,6 +174,11 @@ impl Mock {
                 .map(|(_, v)| v.clone())
         };
         let authorization = header("authorization");
+        let dpop = headers
+            .iter()
+            .filter(|(n, _)| n.eq_ignore_ascii_case("dpop"))
+            .map(|(_, v)| v.clone())
+            .collect();
         let decoded = if too_large {
             Decoded::failed("request body too large")
         } else {
@@ -206,6 +212,7 @@ impl Mock {
             path,
             method,
             authorization,
+            dpop,
             decoded,
             too_large,
             fault,
@@ -250,17 +257,20 @@ impl Mock {
 
     /// The endpoint for the path.
     fn dispatch(&self, now: SystemTime, arrival: Arrival) -> Reply {
+        let mut state = self.lock();
+        let state = &mut *state;
         let req = Incoming {
             now,
             method: arrival.method,
             authorization: arrival.authorization,
+            dpop: arrival.dpop,
+            url: format!("{}{}", state.base, arrival.path),
+            path: arrival.path.clone(),
             params: arrival.decoded.params,
             encoding: arrival.decoded.encoding,
             media_type: arrival.decoded.media_type,
             decode_error: arrival.decoded.error,
         };
-        let mut state = self.lock();
-        let state = &mut *state;
         match arrival.path.as_str() {
             "/authorize" => authorize::handle(state, &req),
             "/token" => token::handle(state, &req),

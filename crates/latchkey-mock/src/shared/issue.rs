@@ -31,6 +31,9 @@ pub(crate) struct Grant {
     /// What an ID token says beyond the grant, when the flow issues one (a code exchange or
     /// a refresh); it is issued when the scope also has `openid`.
     pub(crate) id_token: Option<IdTokenFor>,
+    /// The thumbprint of the DPoP key the tokens are bound to (RFC 9449 §6), when the
+    /// request carried a proof: then the answer says `token_type: DPoP`.
+    pub(crate) jkt: Option<String>,
 }
 
 /// The ID token's own claims for a grant.
@@ -89,6 +92,7 @@ pub(crate) fn new_access_token(
             scope: grant.scope.clone(),
             subject: grant.subject.clone(),
             resources: grant.resources.clone(),
+            jkt: grant.jkt.clone(),
         },
     );
     token
@@ -119,6 +123,7 @@ pub(crate) fn new_refresh_token(
                 .as_ref()
                 .filter(|_| has_openid(grant.scope.as_deref()))
                 .map(|i| i.auth_time),
+            jkt: grant.jkt.clone(),
         },
     );
     token
@@ -185,6 +190,7 @@ pub(crate) fn issue(
         RefreshPlan::Keep(token) => Some(token),
         RefreshPlan::New => Some(new_refresh_token(state, client, grant, now)),
     };
+    let bound = grant.jkt.is_some() && !state.dpop.answer_bearer;
     let mut body = Map::new();
     let mut put = |k: &str, v: Value| {
         body.insert(k.to_owned(), v);
@@ -192,7 +198,7 @@ pub(crate) fn issue(
     match client.style {
         ResponseStyle::Auth0 => {
             put("access_token", access.into());
-            put("token_type", "Bearer".into());
+            put("token_type", token_type(bound, "Bearer"));
             put("expires_in", client.expires_in.into());
             if let Some(scope) = scope {
                 put("scope", scope.into());
@@ -207,12 +213,12 @@ pub(crate) fn issue(
                 put("refresh_token", refresh.into());
             }
             put("scope", scope.unwrap_or_default().into());
-            put("token_type", "bearer".into());
+            put("token_type", token_type(bound, "bearer"));
             put("expires_in", client.expires_in.into());
         }
         ResponseStyle::Doorkeeper => {
             put("access_token", access.into());
-            put("token_type", "bearer".into());
+            put("token_type", token_type(bound, "bearer"));
             put("created_at", unix_secs(now).into());
             if let Some(refresh) = refresh {
                 put("refresh_token", refresh.into());
@@ -223,4 +229,9 @@ pub(crate) fn issue(
         body.insert("id_token".to_owned(), id_token.into());
     }
     Value::Object(body)
+}
+
+/// `token_type`: `DPoP` for a bound token, else the dialect's spelling of `Bearer`.
+fn token_type(bound: bool, bearer: &str) -> Value {
+    if bound { "DPoP" } else { bearer }.into()
 }

@@ -13,6 +13,12 @@ pub(crate) struct Incoming {
     pub(crate) method: String,
     /// The first `Authorization` header, lossily decoded.
     pub(crate) authorization: Option<String>,
+    /// Every `DPoP` header value, in order.
+    pub(crate) dpop: Vec<String>,
+    /// The path the request was sent to.
+    pub(crate) path: String,
+    /// The endpoint's URL (base URL and path): what a DPoP proof's `htu` must name.
+    pub(crate) url: String,
     /// The parameters from the body, or from the query string for `GET` and `HEAD`.
     pub(crate) params: Vec<(String, String)>,
     pub(crate) encoding: Option<Encoding>,

@@ -32,6 +32,9 @@ pub(crate) struct CodeGrant {
     pub(crate) nonce: Option<String>,
     /// When the user authorized (the ID token's `auth_time`).
     pub(crate) auth_time: SystemTime,
+    /// The authorization request's `dpop_jkt` (RFC 9449 §10): the key the code exchange's
+    /// proof must be made with.
+    pub(crate) dpop_jkt: Option<String>,
 }
 
 /// An access token the server issued.
@@ -54,6 +57,8 @@ pub(crate) struct AccessToken {
     pub(crate) subject: String,
     /// The audience: the `resource` indicators (and token exchange `audience`s).
     pub(crate) resources: Vec<String>,
+    /// The thumbprint of the DPoP key the token is bound to (`cnf.jkt`), if any.
+    pub(crate) jkt: Option<String>,
 }
 
 /// A refresh token the server issued.
@@ -71,6 +76,9 @@ pub(crate) struct RefreshToken {
     pub(crate) family: u64,
     pub(crate) subject: String,
     pub(crate) resources: Vec<String>,
+    /// The thumbprint of the DPoP key the token is bound to, if any: a refresh then
+    /// needs a proof made with that key.
+    pub(crate) jkt: Option<String>,
     /// When the user authorized, for a grant made with `openid`: the `auth_time` of the ID
     /// tokens its refreshes carry.
     pub(crate) auth_time: Option<SystemTime>,

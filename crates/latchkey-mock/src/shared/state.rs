@@ -8,7 +8,10 @@ use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use sha2::{Digest, Sha256};
 
+use crate::shared::assertion;
+use crate::shared::dpop::DpopState;
 use crate::shared::keys::Keys;
+use crate::shared::replay::ReplayCache;
 
 use crate::client::MockClient;
 use crate::shared::records::{AccessToken, CodeGrant, DeviceGrant, Pushed, RefreshToken};
@@ -27,6 +30,8 @@ pub(crate) struct Config {
     pub(crate) device_interval: u64,
     /// The device code lifetime, seconds.
     pub(crate) device_expires_in: u64,
+    /// DPoP proofs must carry the server's nonce.
+    pub(crate) dpop_nonce_required: bool,
 }
 
 impl Default for Config {
@@ -37,6 +42,7 @@ impl Default for Config {
             require_par: false,
             device_interval: 5,
             device_expires_in: 600,
+            dpop_nonce_required: false,
         }
     }
 }
@@ -71,6 +77,10 @@ pub(crate) struct State {
     pub(crate) revoked_families: HashSet<u64>,
     /// The ID token signing keys.
     pub(crate) keys: Keys,
+    /// DPoP settings, the proofs received and their `jti`s.
+    pub(crate) dpop: DpopState,
+    /// The `jti`s of client assertions accepted.
+    pub(crate) assertion_jtis: ReplayCache,
     token_counter: u64,
     family_counter: u64,
 }
@@ -82,6 +92,7 @@ impl State {
         clients: Vec<MockClient>,
         user: MockUser,
     ) -> Self {
+        let dpop = DpopState::new(config.dpop_nonce_required);
         Self {
             issuer: format!("{base}{}", config.issuer_path),
             base,
@@ -101,6 +112,8 @@ impl State {
             issued_refresh: 0,
             revoked_families: HashSet::new(),
             keys: Keys::default(),
+            dpop,
+            assertion_jtis: ReplayCache::new(assertion::JTI_MEMORY),
             token_counter: 0,
             family_counter: 0,
         }

@@ -209,6 +209,75 @@ impl Jwk {
         )
     }
 
+    /// Parses a public key in PEM (`-----BEGIN PUBLIC KEY-----`, an X.509
+    /// SubjectPublicKeyInfo): RSA (2048 to 8192 bits), P-256 or Ed25519, the keys that sign
+    /// DPoP proofs and client assertions. `None` for
+    /// anything else, a private key included. The key has no `kid` and no `alg`.
+    #[must_use]
+    pub fn from_public_key_pem(pem: &str) -> Option<Self> {
+        use p256::pkcs8::DecodePublicKey as _;
+        let material = if let Ok(key) = p256::ecdsa::VerifyingKey::from_public_key_pem(pem) {
+            Material::P256(key)
+        } else if let Ok(key) = ed25519_dalek::VerifyingKey::from_public_key_pem(pem) {
+            Material::Ed25519(key)
+        } else {
+            use rsa::traits::PublicKeyParts as _;
+            let key = rsa::PublicKey::from_public_key_pem(pem).ok()?;
+            let bits = key.size() * 8;
+            if !(MIN_RSA_BITS..=MAX_RSA_BITS).contains(&bits) {
+                return None;
+            }
+            Material::Rsa(key)
+        };
+        Some(Self {
+            kid: None,
+            alg: None,
+            material,
+        })
+    }
+
+    /// The key as a JWK with its required members only
+    /// ([RFC 7638 §3.2](https://www.rfc-editor.org/rfc/rfc7638#section-3.2)): `kty`, `crv`,
+    /// `x`, `y` for EC; `kty`, `crv`, `x` for OKP; `kty`, `n`, `e` for RSA.
+    #[must_use]
+    pub fn public_json(&self) -> serde_json::Value {
+        use super::b64url_encode as b64;
+        let ec = |crv: &str, point: &[u8]| {
+            // The uncompressed point: 0x04, then x and y of equal length.
+            let xy = point.get(1..).unwrap_or_default();
+            let (x, y) = xy.split_at(xy.len() / 2);
+            serde_json::json!({"crv": crv, "kty": "EC", "x": b64(x), "y": b64(y)})
+        };
+        match &self.material {
+            Material::Rsa(key) => {
+                use rsa::traits::PublicKeyParts as _;
+                serde_json::json!({
+                    "e": b64(&key.e().to_be_bytes_trimmed_vartime()),
+                    "kty": "RSA",
+                    "n": b64(&key.n().to_be_bytes_trimmed_vartime()),
+                })
+            }
+            Material::P256(key) => ec("P-256", key.to_sec1_point(false).as_bytes()),
+            Material::P384(key) => ec("P-384", key.to_sec1_point(false).as_bytes()),
+            Material::Ed25519(key) => {
+                serde_json::json!({"crv": "Ed25519", "kty": "OKP", "x": b64(key.as_bytes())})
+            }
+        }
+    }
+
+    /// The key's JWK thumbprint ([RFC 7638](https://www.rfc-editor.org/rfc/rfc7638)):
+    /// base64url(SHA-256) of [`public_json`](Self::public_json) with its members in
+    /// lexicographic order and no white space. A DPoP proof's key is known by it (`jkt`,
+    /// [RFC 9449 §6](https://www.rfc-editor.org/rfc/rfc9449#section-6)), and it equals
+    /// [`SigningKey::thumbprint`](super::SigningKey::thumbprint) of the private key.
+    #[must_use]
+    pub fn thumbprint(&self) -> String {
+        // The members are written in lexicographic order (and serde_json's map keeps them
+        // sorted anyway), and `to_string` writes no white space: exactly RFC 7638 §3's form.
+        let canonical = self.public_json().to_string();
+        super::b64url_encode(&Sha256::digest(canonical.as_bytes()))
+    }
+
     /// Verifies `signature` over `input` with `alg` (which must fit).
     pub(crate) fn verify(&self, alg: Algorithm, input: &[u8], signature: &[u8]) -> bool {
         use p256::ecdsa::signature::Verifier;

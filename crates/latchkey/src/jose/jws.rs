@@ -18,6 +18,8 @@ pub struct Jws {
     alg: Algorithm,
     kid: Option<String>,
     typ: Option<String>,
+    /// The whole protected header, as parsed.
+    header: serde_json::Map<String, serde_json::Value>,
     /// `header . payload` as received: what the signature covers.
     signing_input: String,
     payload: Vec<u8>,
@@ -72,8 +74,13 @@ impl Jws {
         };
         let header_bytes =
             b64url_decode(header_b64).ok_or(IdTokenError::Malformed("header is not base64url"))?;
+        // The typed header first: it refuses a member named twice (`alg` above all), which a
+        // map would keep the last of.
         let header: Header = serde_json::from_slice(&header_bytes)
             .map_err(|_| IdTokenError::Malformed("header is not a JSON object with an alg"))?;
+        let members: serde_json::Map<String, serde_json::Value> =
+            serde_json::from_slice(&header_bytes)
+                .map_err(|_| IdTokenError::Malformed("header is not a JSON object with an alg"))?;
         if header.alg == "none" {
             return Err(IdTokenError::Unsigned);
         }
@@ -98,6 +105,7 @@ impl Jws {
             alg,
             kid: header.kid,
             typ: header.typ,
+            header: members,
             signing_input: token[..signing_input_len].to_owned(),
             payload,
             signature,
@@ -120,6 +128,14 @@ impl Jws {
     #[must_use]
     pub fn typ(&self) -> Option<&str> {
         self.typ.as_deref()
+    }
+
+    /// The whole protected header (JSON object members), e.g. to read a DPoP proof's `jwk`
+    /// ([RFC 9449 §4.2](https://www.rfc-editor.org/rfc/rfc9449#section-4.2)) before
+    /// verifying with it.
+    #[must_use]
+    pub fn header(&self) -> &serde_json::Map<String, serde_json::Value> {
+        &self.header
     }
 
     /// The payload bytes, not yet verified.

@@ -1067,3 +1067,92 @@ fn another_stacks_answers_remember_nonces_and_ask_for_one_retry() {
     assert_eq!(claims["ath"], ath("at-x"));
     assert_eq!(claims["nonce"], "n");
 }
+
+#[test]
+fn a_public_jwk_has_the_thumbprint_of_its_private_key_and_the_rfc_7638_example_matches() {
+    for alg in ALGS {
+        let key = key(alg);
+        let jwk = Jwk::from_json(&key.public_jwk()).unwrap();
+        assert_eq!(jwk.thumbprint(), key.thumbprint(), "{alg}");
+        assert_eq!(jwk.public_json(), key.public_jwk(), "{alg}");
+    }
+    // RFC 7638 §3.1: the example RSA key (with `alg` and `kid`, which the thumbprint ignores).
+    let example = json!({
+        "kty": "RSA",
+        "n": "0vx7agoebGcQSuuPiLJXZptN9nndrQmbXEps2aiAFbWhM78LhWx4cbbfAAtVT86zwu1RK7aPFFxuhDR1L6tSoc_BJECPebWKRXjBZCiFV4n3oknjhMstn64tZ_2W-5JsGY4Hc5n9yBXArwl93lqt7_RN5w6Cf0h4QyQ5v-65YGjQR0_FDW2QvzqY368QQMicAtaSqzs8KJZgnYb9c7d0zgdAZHzu6qMQvRL5hajrn1n91CbOpbISD08qNLyrdkt-bFTWhAI4vMQFh6WeZu0fM4lFd2NcRwr3XPksINHaQ-G_xBniIqbw0Ls1jF44-csFCur-kEgU8awapJzKnqDKgw",
+        "e": "AQAB",
+        "alg": "RS256",
+        "kid": "2011-04-29"
+    });
+    let jwk = Jwk::from_json(&example).unwrap();
+    assert_eq!(
+        jwk.thumbprint(),
+        "NzbLsXh8uDCcd-6MNwXF4W_7noWXFZAfHkxZsRGC9Xs"
+    );
+}
+
+#[test]
+fn public_keys_are_read_from_pem_and_private_ones_refused() {
+    use ed25519_dalek::pkcs8::EncodePublicKey as _;
+    let p256_key = p256::ecdsa::SigningKey::from_slice(&[0x11; 32]).unwrap();
+    let p256_pem = p256_key
+        .verifying_key()
+        .to_public_key_pem(p256::pkcs8::LineEnding::LF)
+        .unwrap();
+    let ed_key = ed25519_dalek::SigningKey::from_bytes(&[7; 32]);
+    let ed_pem = ed_key
+        .verifying_key()
+        .to_public_key_pem(ed25519_dalek::pkcs8::spki::der::pem::LineEnding::LF)
+        .unwrap();
+    let rsa_pem = {
+        use rsa::pkcs8::EncodePublicKey as _;
+        rsa_private()
+            .to_public_key()
+            .to_public_key_pem(rsa::pkcs8::LineEnding::LF)
+            .unwrap()
+    };
+    for (pem, kty) in [
+        (p256_pem.as_str(), latchkey::jose::KeyType::P256),
+        (ed_pem.as_str(), latchkey::jose::KeyType::Ed25519),
+        (rsa_pem.as_str(), latchkey::jose::KeyType::Rsa),
+    ] {
+        let jwk = Jwk::from_public_key_pem(pem).expect("a public key");
+        assert_eq!(jwk.key_type(), kty);
+        assert_eq!(jwk.kid(), None);
+    }
+    // The same key as a JWK and as PEM: one thumbprint; a signature verifies with either.
+    // (PS256's key is `rsa_private`, read through its PEM.)
+    let rsa = rsa_key(Algorithm::PS256);
+    let from_pem = Jwk::from_public_key_pem(&rsa_pem).unwrap();
+    assert_eq!(from_pem.thumbprint(), rsa.thumbprint());
+    let jws = rsa.sign(serde_json::Map::new(), &json!({"a": 1})).unwrap();
+    Jws::parse(&jws).unwrap().verify_key(&from_pem).unwrap();
+    // A private key, garbage: no key.
+    let private = {
+        use rsa::pkcs8::EncodePrivateKey as _;
+        rsa_private()
+            .to_pkcs8_pem(rsa::pkcs8::LineEnding::LF)
+            .unwrap()
+    };
+    assert!(Jwk::from_public_key_pem(&private).is_none());
+    assert!(Jwk::from_public_key_pem("not a key").is_none());
+}
+
+#[test]
+fn the_whole_header_is_readable_before_verification() {
+    let key = key(Algorithm::ES256);
+    let dpop = Dpop::new(key.clone());
+    let target = url("https://as.example/token");
+    let proof = dpop
+        .proof_with(&ProofInput::new("POST", &target, now(), "jti-1"))
+        .unwrap();
+    let parsed = Jws::parse(&proof).unwrap();
+    let header = parsed.header();
+    assert_eq!(header["typ"], DPOP_PROOF_TYP);
+    assert_eq!(header["alg"], "ES256");
+    assert_eq!(header["jwk"], key.public_jwk());
+    let jwk = Jwk::from_json(&header["jwk"]).unwrap();
+    parsed.verify_key(&jwk).unwrap();
+    // Debug shows no header member beyond alg, kid and typ.
+    assert!(!format!("{parsed:?}").contains(key.public_jwk()["x"].as_str().unwrap()));
+}
