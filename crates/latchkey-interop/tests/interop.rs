@@ -59,6 +59,8 @@ mod device;
 mod discovery;
 #[path = "interop/issuer_identification.rs"]
 mod issuer_identification;
+#[path = "interop/mtls.rs"]
+mod mtls;
 #[path = "interop/openid.rs"]
 mod openid;
 #[path = "interop/par.rs"]

@@ -38,7 +38,8 @@ impl TokenManager {
     /// A manager with an empty [`MemoryStore`](latchkey::MemoryStore), for client credentials.
     #[must_use]
     pub fn new(transport: Transport, lifecycle: Lifecycle) -> Self {
-        transport.manage(TokenKeeper::new(lifecycle))
+        let certificate = transport.client_certificate();
+        transport.manage(TokenKeeper::new(lifecycle).with_client_certificate(certificate))
     }
 
     /// Starts configuring a manager that renews with `lifecycle` over `transport`.
@@ -254,5 +255,11 @@ impl ManagedTransport for Transport {
             landed,
         });
         TokenManager { inner }
+    }
+
+    /// The certificate this transport presents: a certificate-bound token (see
+    /// [`latchkey::mtls`]) is handed out only when it is the one the token is bound to.
+    fn client_certificate(&self) -> Option<latchkey::CertificateThumbprint> {
+        self.settings.client_certificate
     }
 }

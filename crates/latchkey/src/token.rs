@@ -77,6 +77,10 @@ pub struct TokenSet {
     #[cfg(feature = "oidc")]
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub(crate) id_token_claims: Option<Box<crate::id_token::IdTokenClaims>>,
+    /// The client certificate the tokens were obtained over (mutual TLS), to which the
+    /// access token is taken to be bound.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) certificate_binding: Option<crate::mtls::CertificateThumbprint>,
 }
 
 /// `Option<SystemTime>` as whole seconds since the Unix epoch.
@@ -117,7 +121,30 @@ impl TokenSet {
             extra: Map::new(),
             #[cfg(feature = "oidc")]
             id_token_claims: None,
+            certificate_binding: None,
         }
+    }
+
+    /// Binds the access token to a client certificate (RFC 8705 §3), or unbinds it: a token
+    /// manager sends it only over a transport presenting that certificate. Token sets read
+    /// from a response that came over a client certificate are bound to it already (see
+    /// [`crate::mtls`]).
+    #[must_use]
+    pub fn with_certificate_binding(
+        mut self,
+        thumbprint: Option<crate::mtls::CertificateThumbprint>,
+    ) -> Self {
+        self.certificate_binding = thumbprint;
+        self
+    }
+
+    /// The thumbprint of the client certificate this access token is bound to: the one the
+    /// token response came over (mutual TLS), or `None` when it came without one. A token
+    /// response does not say whether the server bound the token, so a token obtained over a
+    /// certificate is taken to be bound to it (see [`crate::mtls`]).
+    #[must_use]
+    pub fn certificate_binding(&self) -> Option<&crate::mtls::CertificateThumbprint> {
+        self.certificate_binding.as_ref()
     }
 
     /// Sets the absolute expiry.

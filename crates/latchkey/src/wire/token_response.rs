@@ -49,7 +49,10 @@ impl TokenSet {
                 return Err(unexpected(response, &reason, secrets));
             }
         };
-        raw.into_token_set(dialect, response.received_at, Some(response.status))
+        let mut tokens =
+            raw.into_token_set(dialect, response.received_at, Some(response.status))?;
+        tokens.certificate_binding = response.client_certificate;
+        Ok(tokens)
     }
 }
 
@@ -302,6 +305,7 @@ impl RawToken<'_> {
             extra,
             #[cfg(feature = "oidc")]
             id_token_claims: None,
+            certificate_binding: None,
         })
     }
 }
