@@ -53,7 +53,10 @@ impl TokenManager {
     /// # Errors
     ///
     /// [`Error::Reauthorize`] when only a new authorization can help; [`Error::Store`] when
-    /// the new token set could not be saved; else what the renewal met.
+    /// the new token set could not be saved;
+    /// [`ConfigError::CertificateBound`](latchkey::ConfigError::CertificateBound) when the
+    /// token is bound to a client certificate the transport does not present (mutual TLS,
+    /// see [`latchkey::mtls`]; nothing is sent); else what the renewal met.
     pub async fn access_token(&self) -> Result<AccessToken, Error> {
         self.obtain(false).await
     }

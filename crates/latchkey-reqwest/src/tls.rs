@@ -44,7 +44,7 @@ pub(crate) fn configure(
     roots: Option<&CaCertificates>,
 ) -> Result<reqwest::ClientBuilder, Error> {
     if let Some(identity) = identity {
-        let identity = reqwest::Identity::from_pem(identity.expose_pem())
+        let identity = reqwest::Identity::from_pem(identity.expose_pem().as_bytes())
             .map_err(|_| ConfigError::ClientCertificate("reqwest cannot use the identity"))?;
         builder = builder.identity(identity);
     }

@@ -260,19 +260,16 @@ impl TransportBuilder {
         self
     }
 
-    /// [`build`](Self::build), reading the same as with `latchkey-reqwest`.
+    /// Builds the transport, reading the same as with `latchkey-reqwest`.
     ///
     /// # Errors
     ///
-    /// Never: ureq agents cannot fail to build.
+    /// [`ConfigError::ClientCertificate`](latchkey::ConfigError::ClientCertificate) when
+    /// ureq cannot take the client certificate's key; nothing else (ureq agents cannot fail
+    /// to build).
     pub fn try_build(self) -> Result<Transport, Error> {
-        Ok(self.build())
-    }
-
-    /// Builds the transport.
-    pub fn build(self) -> Transport {
         #[cfg(feature = "rustls")]
-        let tls = self.tls_config();
+        let tls = self.tls_config()?;
         let agent_configured = self.agent.is_none();
         let agent = self.agent.unwrap_or_else(|| {
             let config = safety_settings!(ureq::Agent::config_builder(), self.settings);
@@ -283,14 +280,25 @@ impl TransportBuilder {
             };
             config.build().new_agent()
         });
-        Transport {
+        Ok(Transport {
             agent,
             agent_configured,
             #[cfg(feature = "rustls")]
             request_tls: tls.filter(|_| !agent_configured),
             settings: self.settings,
             clock: self.clock,
-        }
+        })
+    }
+
+    /// Builds the transport.
+    ///
+    /// # Panics
+    ///
+    /// When [`try_build`](Self::try_build) fails: never without a client certificate, and
+    /// not for one read by [`ClientIdentity::from_pem`](latchkey::ClientIdentity::from_pem).
+    pub fn build(self) -> Transport {
+        self.try_build()
+            .unwrap_or_else(|e| panic!("latchkey-ureq: {e}"))
     }
 }
 

@@ -8,8 +8,8 @@
 //! so every token set obtained through this transport is bound to it and a token manager on
 //! another transport refuses to send it.
 
-use latchkey::{CaCertificates, ClientIdentity};
-use ureq::tls::{Certificate, ClientCert, KeyKind, PrivateKey, RootCerts, TlsConfig};
+use latchkey::{CaCertificates, ClientIdentity, ConfigError, Error};
+use ureq::tls::{Certificate, ClientCert, PrivateKey, RootCerts, TlsConfig};
 
 use crate::TransportBuilder;
 
@@ -34,9 +34,14 @@ impl TransportBuilder {
     }
 
     /// The TLS configuration for the identity and the roots, when either is set.
-    pub(crate) fn tls_config(&self) -> Option<TlsConfig> {
+    ///
+    /// # Errors
+    ///
+    /// [`ConfigError::ClientCertificate`] when ureq cannot read the key back (the key PEM is
+    /// the core's own writing of a key it read, [`ClientIdentity::expose_key_pem`]).
+    pub(crate) fn tls_config(&self) -> Result<Option<TlsConfig>, Error> {
         if self.identity.is_none() && self.roots.is_none() {
-            return None;
+            return Ok(None);
         }
         let mut config = TlsConfig::builder();
         if let Some(identity) = &self.identity {
@@ -44,13 +49,9 @@ impl TransportBuilder {
                 .certificate_chain()
                 .map(|der| Certificate::from_der(der).to_owned())
                 .collect();
-            let (kind, der) = identity.expose_private_key();
-            let kind = match kind {
-                latchkey::mtls::KeyKind::Pkcs1 => KeyKind::Pkcs1,
-                latchkey::mtls::KeyKind::Sec1 => KeyKind::Sec1,
-                _ => KeyKind::Pkcs8,
-            };
-            let key = PrivateKey::from_der(kind, der).to_owned();
+            // ureq names no key kind outside its PEM reader: the key goes through PEM.
+            let key = PrivateKey::from_pem(identity.expose_key_pem().as_bytes())
+                .map_err(|_| ConfigError::ClientCertificate("ureq cannot read the private key"))?;
             config = config.client_cert(Some(ClientCert::new_with_certs(&chain, key)));
         }
         if let Some(roots) = &self.roots {
@@ -60,6 +61,6 @@ impl TransportBuilder {
                 .collect();
             config = config.root_certs(RootCerts::new_with_certs(&roots));
         }
-        Some(config.build())
+        Ok(Some(config.build()))
     }
 }

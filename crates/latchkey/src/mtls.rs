@@ -112,7 +112,6 @@ pub struct ClientIdentity {
     chain: Vec<Vec<u8>>,
     key_kind: KeyKind,
     key_der: Vec<u8>,
-    pem: Vec<u8>,
     thumbprint: CertificateThumbprint,
 }
 
@@ -148,16 +147,11 @@ impl ClientIdentity {
             }
             _ => return Err(bad("more than one private key in the key PEM")),
         };
-        let mut pem = Vec::with_capacity(certificate_pem.len() + key_pem.len() + 1);
-        pem.extend_from_slice(certificate_pem);
-        pem.push(b'\n');
-        pem.extend_from_slice(key_pem);
         let thumbprint = CertificateThumbprint::of_der(&chain[0]);
         Ok(Self {
             chain,
             key_kind,
             key_der,
-            pem,
             thumbprint,
         })
     }
@@ -179,11 +173,30 @@ impl ClientIdentity {
         (self.key_kind, &self.key_der)
     }
 
-    /// The certificate PEM and the key PEM, one after the other, as TLS libraries that read
-    /// an identity from one PEM buffer want it: a secret, for the adapter only.
+    /// The private key alone as PEM, written again from what was read (no other section):
+    /// a secret, for the adapter's TLS library only.
     #[must_use]
-    pub fn expose_pem(&self) -> &[u8] {
-        &self.pem
+    pub fn expose_key_pem(&self) -> String {
+        let label = match self.key_kind {
+            KeyKind::Pkcs8 => "PRIVATE KEY",
+            KeyKind::Pkcs1 => "RSA PRIVATE KEY",
+            KeyKind::Sec1 => "EC PRIVATE KEY",
+        };
+        pem_section(label, &self.key_der)
+    }
+
+    /// The certificate chain, then the private key, as PEM written again from what was read
+    /// (no other section), as TLS libraries that read an identity from one PEM buffer want
+    /// it: a secret, for the adapter only.
+    #[must_use]
+    pub fn expose_pem(&self) -> String {
+        let mut pem: String = self
+            .chain
+            .iter()
+            .map(|der| pem_section("CERTIFICATE", der))
+            .collect();
+        pem.push_str(&self.expose_key_pem());
+        pem
     }
 }
 
@@ -244,6 +257,20 @@ fn certificates(pem: &[u8], none: &'static str) -> Result<Vec<Vec<u8>>, Error> {
         return Err(bad(none));
     }
     Ok(chain)
+}
+
+/// One PEM section (RFC 7468 §2): the label lines around the base64 of `der`, 64 columns.
+fn pem_section(label: &str, der: &[u8]) -> String {
+    use base64::Engine as _;
+    let text = base64::engine::general_purpose::STANDARD.encode(der);
+    let mut pem = format!("-----BEGIN {label}-----\n");
+    for line in text.as_bytes().chunks(64) {
+        // Base64 is ASCII: every chunk is a whole string.
+        pem.push_str(std::str::from_utf8(line).unwrap_or_default());
+        pem.push('\n');
+    }
+    pem.push_str(&format!("-----END {label}-----\n"));
+    pem
 }
 
 fn bad(why: &'static str) -> Error {
@@ -311,6 +338,9 @@ cjvPQ/PWMshL3MLRfsK5bXsij7wJCBdAzZwKdKXZebnMKRUIwu/oRj5c
         let both = format!("{CERT}{KEY}");
         let again = ClientIdentity::from_pem(both.as_bytes(), both.as_bytes()).unwrap();
         assert_eq!(again.thumbprint(), identity.thumbprint());
+        // Written again, section by section: the same PEM, each section once.
+        assert_eq!(identity.expose_key_pem(), KEY);
+        assert_eq!(again.expose_pem(), both);
     }
 
     #[test]

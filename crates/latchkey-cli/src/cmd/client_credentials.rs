@@ -55,7 +55,7 @@ pub(crate) fn run(args: &ClientCredentialsArgs) -> Result<(), Failure> {
                 .into(),
         ));
     }
-    let wire = wire(&common);
+    let wire = wire(&common)?;
     let scope = common.scope();
     let source = TokenSource::ClientCredentials {
         scope,

@@ -6,6 +6,7 @@
 //! The `cmd` modules import from here; nothing here imports from them.
 
 pub(crate) mod options;
+mod tls;
 
 use std::sync::{Mutex, PoisonError};
 use std::time::SystemTime;
@@ -147,12 +148,25 @@ pub(crate) fn client(common: &Common, redirect_uri: Option<&str>) -> Result<Clie
     if let Some(secret) = common.secret.secret() {
         builder = builder.client_secret(secret);
     }
+    // A client certificate means mutual TLS: the metadata's mtls_endpoint_aliases are used
+    // (RFC 8705 §5), whatever the client authentication.
+    if common.network.cert.is_some() {
+        builder = builder.mutual_tls(true);
+    }
     if let Some(method) = common.secret.auth_method {
         builder = builder.auth_method(match method {
             AuthMethod::Basic => ClientAuth::Basic,
             AuthMethod::Post => ClientAuth::Post,
             AuthMethod::None => ClientAuth::None,
+            AuthMethod::TlsClientAuth => ClientAuth::TlsClientAuth,
+            AuthMethod::SelfSignedTlsClientAuth => ClientAuth::SelfSignedTlsClientAuth,
         });
+        if method.is_mutual_tls() && common.network.cert.is_none() {
+            return Err(Failure::Usage(format!(
+                "--auth-method {}: needs the client certificate, --cert FILE --key FILE",
+                method.flag_value()
+            )));
+        }
     }
     if !common.secret.id_token_algs.is_empty() {
         let mut algorithms = Vec::new();
@@ -329,7 +343,7 @@ pub(crate) fn metadata(common: &Common, issuer: &str) -> Result<ServerMetadata, 
 /// Fetches the metadata [`metadata`] describes, without looking at what was fetched before.
 fn fetch_metadata(common: &Common, issuer: &str) -> Result<ServerMetadata, Failure> {
     check_url("--issuer", issuer, common.network.insecure_http)?;
-    let wire = wire(common);
+    let wire = wire(common)?;
     let fetch = |kind| -> Result<ServerMetadata, Failure> {
         let discovery = Discovery::new(issuer, kind)?;
         say!(
@@ -392,7 +406,7 @@ pub(crate) struct Wire {
 
 /// The wire, configured from `--connect-timeout`, `--max-time`, `--insecure-http` and
 /// `--retries`.
-pub(crate) fn wire(common: &Common) -> Wire {
+pub(crate) fn wire(common: &Common) -> Result<Wire, Failure> {
     let network = &common.network;
     if network.verbose {
         crate::trace::show_core_trace();
@@ -407,17 +421,26 @@ pub(crate) fn wire(common: &Common) -> Wire {
     settings.timeout = network.max_time;
     settings.allow_insecure_http = network.insecure_http;
     settings.retry_policy = policy;
-    let transport = Transport::builder()
+    let builder = Transport::builder()
         .allow_insecure_http(network.insecure_http)
         .retry_policy(policy)
         .timeout(network.max_time)
-        .connect_timeout(network.connect_timeout)
-        .build();
-    Wire {
+        .connect_timeout(network.connect_timeout);
+    let builder = tls::configure(builder, network)?;
+    let transport = builder.try_build()?;
+    // The driver's settings carry the certificate too: token sets are bound to it.
+    settings.client_certificate = transport_certificate(&transport);
+    Ok(Wire {
         transport,
         settings,
         network: network.clone(),
-    }
+    })
+}
+
+/// The thumbprint of the client certificate `transport` presents, if any.
+fn transport_certificate(transport: &Transport) -> Option<latchkey::CertificateThumbprint> {
+    use latchkey::manage::ManagedTransport as _;
+    transport.client_certificate()
 }
 
 impl Wire {
@@ -475,6 +498,9 @@ impl Wire {
                 let other = match method {
                     ClientAuth::Basic => "--auth-method post",
                     ClientAuth::Post => "--auth-method basic",
+                    ClientAuth::TlsClientAuth | ClientAuth::SelfSignedTlsClientAuth => {
+                        "--cert and --key (the certificate the server has for the client)"
+                    }
                     _ => "--client-secret (or LATCHKEY_CLIENT_SECRET)",
                 };
                 Failure::OAuth(error).with_hint(format!(

@@ -276,6 +276,18 @@ pub(crate) struct NetworkArgs {
     /// Allow plain http:// endpoints on hosts other than loopback (never for real secrets).
     #[arg(long, help_heading = "Network")]
     pub(crate) insecure_http: bool,
+    /// Present this client certificate (PEM: the certificate, then any intermediates) in
+    /// every TLS handshake: mutual TLS (RFC 8705), for --auth-method tls_client_auth or
+    /// self_signed_tls_client_auth and certificate-bound tokens. Needs --key.
+    #[arg(long, value_name = "FILE", requires = "key", help_heading = "Network")]
+    pub(crate) cert: Option<PathBuf>,
+    /// The private key of --cert (unencrypted PEM: PKCS#8, SEC1 or RSA). Keep it mode 0600.
+    #[arg(long, value_name = "FILE", requires = "cert", help_heading = "Network")]
+    pub(crate) key: Option<PathBuf>,
+    /// Trust only the certificate authorities in this PEM file for the servers'
+    /// certificates, instead of the built-in roots (a private PKI, a test CA).
+    #[arg(long, value_name = "FILE", help_heading = "Network")]
+    pub(crate) ca_file: Option<PathBuf>,
     /// Also print each HTTP request and response to stderr (credentials redacted).
     #[arg(short, long, help_heading = "Network")]
     pub(crate) verbose: bool,
@@ -310,6 +322,17 @@ pub(crate) enum AuthMethod {
     Post,
     /// A public client: only client_id is sent.
     None,
+    /// tls_client_auth: mutual TLS with --cert from a CA the server trusts; client_id and
+    /// no secret are sent.
+    #[value(name = "tls_client_auth", alias = "tls-client-auth")]
+    TlsClientAuth,
+    /// self_signed_tls_client_auth: mutual TLS with a self-signed --cert registered with
+    /// the server; client_id and no secret are sent.
+    #[value(
+        name = "self_signed_tls_client_auth",
+        alias = "self-signed-tls-client-auth"
+    )]
+    SelfSignedTlsClientAuth,
 }
 
 impl AuthMethod {
@@ -319,6 +342,8 @@ impl AuthMethod {
             Self::Basic => "client_secret_basic",
             Self::Post => "client_secret_post",
             Self::None => "none",
+            Self::TlsClientAuth => "tls_client_auth",
+            Self::SelfSignedTlsClientAuth => "self_signed_tls_client_auth",
         }
     }
 
@@ -328,7 +353,14 @@ impl AuthMethod {
             Self::Basic => "basic",
             Self::Post => "post",
             Self::None => "none",
+            Self::TlsClientAuth => "tls_client_auth",
+            Self::SelfSignedTlsClientAuth => "self_signed_tls_client_auth",
         }
+    }
+
+    /// True for the mutual TLS methods, which need --cert and --key.
+    pub(crate) fn is_mutual_tls(self) -> bool {
+        matches!(self, Self::TlsClientAuth | Self::SelfSignedTlsClientAuth)
     }
 }
 

@@ -69,7 +69,11 @@ fn over(a: &Adapter, identity: Option<ClientIdentity>) -> Adapter {
 /// The client of each method, with its certificate.
 fn methods() -> [(&'static str, ClientAuth, ClientIdentity); 2] {
     [
-        (MTLS_CA, ClientAuth::TlsClientAuth, MTLS.pki.client_identity()),
+        (
+            MTLS_CA,
+            ClientAuth::TlsClientAuth,
+            MTLS.pki.client_identity(),
+        ),
         (
             MTLS_SELF_SIGNED,
             ClientAuth::SelfSignedTlsClientAuth,
@@ -153,7 +157,10 @@ fn code_refresh_userinfo_and_client_credentials(a: &Adapter) {
 
 /// A GET of the userinfo alias, for a token manager to authorize.
 fn userinfo_request(client: &Client) -> Request {
-    let url = client.userinfo_endpoint().expect("userinfo endpoint").clone();
+    let url = client
+        .userinfo_endpoint()
+        .expect("userinfo endpoint")
+        .clone();
     Request::new(Method::Get, url, RetryMode::Idempotent)
 }
 
@@ -264,7 +271,11 @@ fn tls_client_auth_needs_the_certificate_and_the_aliases(a: &Adapter) {
     }
     // The other client's certificate is not this client's.
     let wrong = over(a, Some(MTLS.pki.client_identity()));
-    let client = client(&metadata, MTLS_SELF_SIGNED, ClientAuth::SelfSignedTlsClientAuth);
+    let client = client(
+        &metadata,
+        MTLS_SELF_SIGNED,
+        ClientAuth::SelfSignedTlsClientAuth,
+    );
     assert_eq!(
         server_error(wrong.send(client.client_credentials().expect("cc"))),
         (ErrorCode::InvalidClient, Some(401))
