@@ -192,7 +192,7 @@ impl Transport {
             body.extend_from_slice(&chunk);
         }
         let response = Response::new(status, headers, body, self.now());
-        Ok(response.with_client_certificate(self.settings.client_certificate))
+        Ok(response.with_client_certificate(self.settings.client_certificate_for(url)))
     }
 }
 

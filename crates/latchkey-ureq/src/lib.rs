@@ -209,7 +209,7 @@ impl Transport {
             .map_err(|e| from_read(e, url))?;
         cap.check(body.len(), url)?;
         let response = Response::new(status, headers, body, self.now());
-        Ok(response.with_client_certificate(self.settings.client_certificate))
+        Ok(response.with_client_certificate(self.settings.client_certificate_for(url)))
     }
 }
 

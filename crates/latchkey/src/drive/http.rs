@@ -255,6 +255,16 @@ pub struct TransportSettings {
     pub client_certificate: Option<crate::mtls::CertificateThumbprint>,
 }
 
+impl TransportSettings {
+    /// The client certificate a connection to `url` presents: the configured one over
+    /// `https`, none over plain `http` (no TLS, so no certificate). What an adapter stamps on
+    /// the answer ([`Response::with_client_certificate`]).
+    #[must_use]
+    pub fn client_certificate_for(&self, url: &Url) -> Option<crate::mtls::CertificateThumbprint> {
+        self.client_certificate.filter(|_| url.scheme() == "https")
+    }
+}
+
 impl Default for TransportSettings {
     fn default() -> Self {
         Self {
