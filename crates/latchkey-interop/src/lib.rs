@@ -510,12 +510,8 @@ fn snapshot(log: &Mutex<String>) -> String {
 
 /// A plain HTTP agent for loopback: no proxy (whatever the environment says), no redirects,
 /// statuses as answers.
-fn agent() -> ureq::Agent {
-    agent_trusting(None)
-}
-
-/// [`agent`], trusting only the CA certificate `ca` (PEM) when one is given.
-fn agent_trusting(ca: Option<&[u8]>) -> ureq::Agent {
+/// With `ca` (PEM), it trusts only that CA (a mutual TLS server's).
+fn agent(ca: Option<&[u8]>) -> ureq::Agent {
     let tls = match ca {
         Some(pem) => {
             let ca = ureq::tls::Certificate::from_pem(pem)
@@ -541,7 +537,7 @@ fn fetch_discovery(issuer: &str, log: &Mutex<String>, ca: Option<&[u8]>) -> Map<
     let fail = |what: String| -> ! {
         panic!("discovery at {url}: {what}; server log:\n{}", snapshot(log))
     };
-    let mut response = agent_trusting(ca)
+    let mut response = agent(ca)
         .get(&url)
         .call()
         .unwrap_or_else(|e| fail(e.to_string()));
@@ -820,7 +816,7 @@ mod tests {
         let issuer = provider.issuer().to_owned();
         drop(provider);
         // Killed and reaped: nothing accepts connections there any more.
-        let refused = agent()
+        let refused = agent(None)
             .get(&format!("{issuer}/.well-known/openid-configuration"))
             .call();
         assert!(refused.is_err(), "{refused:?}");

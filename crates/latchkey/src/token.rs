@@ -78,9 +78,10 @@ pub struct TokenSet {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub(crate) id_token_claims: Option<Box<crate::id_token::IdTokenClaims>>,
     /// The client certificate the tokens were obtained over (mutual TLS), to which the
-    /// access token is taken to be bound.
+    /// access token is taken to be bound (boxed: most token sets have none, and a token set
+    /// travels inside the renewal machine's values).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub(crate) certificate_binding: Option<crate::mtls::CertificateThumbprint>,
+    pub(crate) certificate_binding: Option<Box<crate::mtls::CertificateThumbprint>>,
 }
 
 /// `Option<SystemTime>` as whole seconds since the Unix epoch.
@@ -134,7 +135,7 @@ impl TokenSet {
         mut self,
         thumbprint: Option<crate::mtls::CertificateThumbprint>,
     ) -> Self {
-        self.certificate_binding = thumbprint;
+        self.certificate_binding = thumbprint.map(Box::new);
         self
     }
 
@@ -144,7 +145,7 @@ impl TokenSet {
     /// certificate is taken to be bound to it (see [`crate::mtls`]).
     #[must_use]
     pub fn certificate_binding(&self) -> Option<&crate::mtls::CertificateThumbprint> {
-        self.certificate_binding.as_ref()
+        self.certificate_binding.as_deref()
     }
 
     /// Sets the absolute expiry.

@@ -886,7 +886,7 @@ impl ClientBuilder {
             }
             .into());
         }
-        let mutual_tls = self.mutual_tls.unwrap_or(auth.is_mutual_tls());
+        let mutual_tls = self.mutual_tls.unwrap_or_else(|| auth.is_mutual_tls());
         if mutual_tls {
             self.apply_mtls_aliases();
         }

@@ -51,7 +51,7 @@ impl TokenSet {
         };
         let mut tokens =
             raw.into_token_set(dialect, response.received_at, Some(response.status))?;
-        tokens.certificate_binding = response.client_certificate;
+        tokens.certificate_binding = response.client_certificate.map(Box::new);
         Ok(tokens)
     }
 }
