@@ -22,7 +22,7 @@
 //!   ([`TokenSet::certificate_binding`](crate::TokenSet::certificate_binding), kept by the
 //!   token stores). A token manager hands out and sends such a token only when its own
 //!   transport presents the same certificate; otherwise it refuses with
-//!   [`ConfigError::CertificateBound`](crate::ConfigError::CertificateBound) before anything
+//!   [`ConfigError::CertificateBound`] before anything
 //!   is sent. A token obtained without a client certificate is bound to nothing and goes
 //!   over any transport. Introspection shows the server's own view
 //!   ([`Introspection::certificate_thumbprint`](crate::Introspection::certificate_thumbprint)).
