@@ -277,8 +277,8 @@ pub(crate) struct NetworkArgs {
     #[arg(long, help_heading = "Network")]
     pub(crate) insecure_http: bool,
     /// Present this client certificate (PEM: the certificate, then any intermediates) in
-    /// every TLS handshake: mutual TLS (RFC 8705), for --auth-method tls_client_auth or
-    /// self_signed_tls_client_auth and certificate-bound tokens. Needs --key.
+    /// every TLS handshake: mutual TLS (RFC 8705), for the tls_client_auth and
+    /// self_signed_tls_client_auth methods and certificate-bound tokens. Needs --key.
     #[arg(long, value_name = "FILE", requires = "key", help_heading = "Network")]
     pub(crate) cert: Option<PathBuf>,
     /// The private key of --cert (unencrypted PEM: PKCS#8, SEC1 or RSA). Keep it mode 0600.
