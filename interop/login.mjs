@@ -239,8 +239,9 @@ async function run() {
   } catch {
     fail(`not a URL: ${startUrl}`);
   }
-  if (start.protocol !== 'http:' || !LOOPBACK_HOSTS.has(start.hostname)) {
-    fail(`refusing to contact ${start.origin}: only http loopback providers are supported`);
+  // https: the mutual TLS provider (its test CA trusted through NODE_EXTRA_CA_CERTS).
+  if (!['http:', 'https:'].includes(start.protocol) || !LOOPBACK_HOSTS.has(start.hostname)) {
+    fail(`refusing to contact ${start.origin}: only loopback providers are supported`);
   }
   origin = start.origin;
 

@@ -5,15 +5,18 @@
 //
 // Once the server accepts connections it prints exactly one line on stdout:
 //   ISSUER=http://127.0.0.1:<port>
+// (https:// with INTEROP_TLS_DIR: mutual TLS, RFC 8705, see below and README.md).
 // Everything else (oidc-provider notices, request log with INTEROP_DEBUG=1)
 // goes to stderr. It runs until SIGTERM or SIGINT.
 //
 // See README.md next to this file for the clients and the facts this
 // configuration relies on.
 
-import { generateKeyPairSync, randomBytes } from 'node:crypto';
+import { X509Certificate, generateKeyPairSync, randomBytes } from 'node:crypto';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import * as http from 'node:http';
+import * as https from 'node:https';
+import { join } from 'node:path';
 
 // oidc-provider prints its notices with console.info/console.log (stdout).
 // stdout is reserved for the single ISSUER line, so send those to stderr.
@@ -49,6 +52,57 @@ const CODE_GRANTS = {
   grant_types: ['authorization_code', 'refresh_token'],
   response_types: ['code'],
 };
+
+// Mutual TLS (RFC 8705), with INTEROP_TLS_DIR=<dir> holding PEM files made by
+// the Rust test (crates/latchkey-interop/src/mtls.rs): ca.pem (the test CA),
+// server.pem + server-key.pem (for 127.0.0.1 and localhost, from that CA),
+// client.pem (the CA's client certificate, CN=latchkey-mtls-client) and
+// self-signed.pem (a self-signed client certificate). The server then speaks
+// HTTPS, asks every connection for a certificate (and takes any: the checks
+// are oidc-provider's), and serves the token, userinfo, introspection,
+// revocation, device authorization and PAR endpoints a second time under
+// /mtls/..., advertised as mtls_endpoint_aliases. Only requests to those
+// aliases count the client certificate (getCertificate below), so a client
+// that ignores the aliases fails tls_client_auth and certificate binding.
+const TLS_DIR = process.env.INTEROP_TLS_DIR;
+const tlsFile = (name) => readFileSync(join(TLS_DIR, name), 'utf8');
+const MTLS_PREFIX = '/mtls';
+const MTLS_ALIASES = {
+  token_endpoint: '/token',
+  userinfo_endpoint: '/me',
+  introspection_endpoint: '/token/introspection',
+  revocation_endpoint: '/token/revocation',
+  device_authorization_endpoint: '/device/auth',
+  pushed_authorization_request_endpoint: '/request',
+};
+const MTLS_GRANTS = {
+  ...CODE_GRANTS,
+  grant_types: ['authorization_code', 'refresh_token', 'client_credentials'],
+  tls_client_certificate_bound_access_tokens: true,
+};
+function mtlsClients() {
+  if (!TLS_DIR) return [];
+  const selfSigned = new X509Certificate(tlsFile('self-signed.pem'));
+  return [
+    {
+      client_id: 'mtls-ca',
+      token_endpoint_auth_method: 'tls_client_auth',
+      tls_client_auth_subject_dn: 'CN=latchkey-mtls-client',
+      ...MTLS_GRANTS,
+    },
+    {
+      client_id: 'mtls-self-signed',
+      token_endpoint_auth_method: 'self_signed_tls_client_auth',
+      jwks: {
+        keys: [{
+          ...selfSigned.publicKey.export({ format: 'jwk' }),
+          x5c: [selfSigned.raw.toString('base64')],
+        }],
+      },
+      ...MTLS_GRANTS,
+    },
+  ];
+}
 
 const clients = [
   {
@@ -101,6 +155,7 @@ const clients = [
     response_types: [],
     redirect_uris: [],
   },
+  ...mtlsClients(),
 ];
 
 // JWT client authentication (RFC 7523): one private_key_jwt client per algorithm, with a
@@ -211,7 +266,8 @@ const configuration = {
     keys: ['latchkey-interop-cookie-key-1', 'latchkey-interop-cookie-key-0'],
   },
   // Only the methods the clients above use (also what discovery advertises).
-  clientAuthMethods: ['client_secret_basic', 'client_secret_post', 'none', 'private_key_jwt', 'client_secret_jwt'],
+  clientAuthMethods: ['client_secret_basic', 'client_secret_post', 'none', 'private_key_jwt', 'client_secret_jwt',
+    ...(TLS_DIR ? ['tls_client_auth', 'self_signed_tls_client_auth'] : [])],
   scopes: ['openid', 'offline_access', 'profile', 'email', 'api:read'],
   claims: {
     openid: ['sub'],
@@ -262,6 +318,28 @@ const configuration = {
     // Left off on purpose: with it on, tokens are audience-restricted by
     // resource and plain client_credentials / userinfo get harder to use.
     resourceIndicators: { enabled: false },
+    mTLS: {
+      enabled: Boolean(TLS_DIR),
+      certificateBoundAccessTokens: true,
+      selfSignedTlsClientAuth: true,
+      tlsClientAuth: true,
+      // The peer certificate (PEM), only on the /mtls/ aliases.
+      getCertificate(ctx) {
+        if (!ctx.state.mtlsAlias) return undefined;
+        const peer = ctx.socket.getPeerX509Certificate?.();
+        return peer ? peer.toString() : undefined;
+      },
+      // Chained to the test CA (the server's `ca`): Node checked it in the handshake.
+      certificateAuthorized(ctx) {
+        return ctx.socket.authorized === true;
+      },
+      // Only tls_client_auth_subject_dn is used, with a one-attribute subject.
+      certificateSubjectMatches(ctx, property, expected) {
+        const peer = ctx.socket.getPeerX509Certificate?.();
+        if (!peer || property !== 'tls_client_auth_subject_dn') return false;
+        return peer.subject.split('\n').reverse().join(',') === expected;
+      },
+    },
   },
   pkce: {
     // PKCE (S256 only; oidc-provider 9 does not support "plain") is required
@@ -313,9 +391,17 @@ if (!Number.isInteger(requestedPort) || requestedPort < 0 || requestedPort > 655
 
 // Listen first (port 0 = the kernel picks a free one, no race), then build
 // the provider with the issuer that includes the actual port.
-const server = http.createServer();
+const server = TLS_DIR
+  ? https.createServer({
+    key: tlsFile('server-key.pem'),
+    cert: tlsFile('server.pem'),
+    ca: tlsFile('ca.pem'),
+    requestCert: true,
+    rejectUnauthorized: false,
+  })
+  : http.createServer();
 const port = await listen(server, requestedPort);
-const issuer = `http://127.0.0.1:${port}`;
+const issuer = `${TLS_DIR ? 'https' : 'http'}://127.0.0.1:${port}`;
 const provider = new Provider(issuer, configuration);
 
 // STRICT client authentication.
@@ -381,6 +467,22 @@ async function readBody(req, limit = 56 * 1024) {
     chunks.push(chunk);
   }
   return Buffer.concat(chunks).toString('utf8');
+}
+
+// The mTLS aliases: /mtls/<endpoint> is <endpoint>, with the client certificate
+// counted (getCertificate above); discovery lists them.
+if (TLS_DIR) {
+  provider.use(async (ctx, next) => {
+    if (ctx.path.startsWith(`${MTLS_PREFIX}/`)) {
+      ctx.state.mtlsAlias = true;
+      ctx.path = ctx.path.slice(MTLS_PREFIX.length);
+    }
+    await next();
+    if (ctx.path.startsWith('/.well-known/') && ctx.status === 200 && ctx.body?.issuer) {
+      ctx.body.mtls_endpoint_aliases = Object.fromEntries(Object.entries(MTLS_ALIASES)
+        .map(([name, path]) => [name, `${issuer}${MTLS_PREFIX}${path}`]));
+    }
+  });
 }
 
 provider.use(async (ctx, next) => {

@@ -1296,6 +1296,9 @@ fn each_subcommand_offers_exactly_its_flags() {
         "--max-time",
         "--retries",
         "--insecure-http",
+        "--cert",
+        "--key",
+        "--ca-file",
         "--verbose",
     ];
     let client = [

@@ -20,6 +20,9 @@ use latchkey_interop::clients::{
 use latchkey_interop::{Login, Provider, login, query_param};
 use serde_json::{Map, Value};
 
+#[path = "interop/mtls.rs"]
+mod mtls;
+
 /// How long one `latchkey` run may take.
 const RUN_LIMIT: Duration = Duration::from_secs(60);
 

@@ -77,6 +77,8 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+pub mod mtls;
+
 use std::io::{BufRead as _, BufReader, Read, Write as _};
 use std::net::TcpListener;
 use std::path::PathBuf;
@@ -145,6 +147,14 @@ pub mod clients {
     pub const DPOP_CC_SECRET: &str = "dpop-cc-secret";
     /// Where [`end_session_endpoint`](super::Provider) may send the user after logout.
     pub const POST_LOGOUT_REDIRECT: &str = "http://127.0.0.1/logged-out";
+    /// `tls_client_auth` with the test CA's client certificate (subject
+    /// `CN=latchkey-mtls-client`), certificate-bound tokens; code, refresh and client
+    /// credentials grants. Only on a server started with
+    /// [`Provider::start_mtls`](crate::Provider::start_mtls).
+    pub const MTLS_CA: &str = "mtls-ca";
+    /// `self_signed_tls_client_auth` with the self-signed client certificate, otherwise as
+    /// [`MTLS_CA`].
+    pub const MTLS_SELF_SIGNED: &str = "mtls-self-signed";
 }
 
 /// Imports `server.mjs` (its path is `argv[1]`) and stops it when stdin closes.
@@ -368,7 +378,14 @@ impl Provider {
                 );
             }
         };
-        let discovery = fetch_discovery(&issuer, &log);
+        // With mutual TLS (`INTEROP_TLS_DIR`), discovery trusts the test CA.
+        let ca = env
+            .iter()
+            .find(|(name, _)| *name == mtls::TLS_DIR_VAR)
+            .map(|(_, dir)| std::fs::read(PathBuf::from(dir).join("ca.pem")))
+            .transpose()
+            .unwrap_or_else(|e| panic!("cannot read the test CA: {e}"));
+        let discovery = fetch_discovery(&issuer, &log, ca.as_deref());
         let client_keys = std::fs::read_to_string(&keys_file)
             .ok()
             .and_then(|text| serde_json::from_str::<Map<String, Value>>(&text).ok())
@@ -550,8 +567,20 @@ fn snapshot(log: &Mutex<String>) -> String {
 
 /// A plain HTTP agent for loopback: no proxy (whatever the environment says), no redirects,
 /// statuses as answers.
-fn agent() -> ureq::Agent {
+/// With `ca` (PEM), it trusts only that CA (a mutual TLS server's).
+fn agent(ca: Option<&[u8]>) -> ureq::Agent {
+    let tls = match ca {
+        Some(pem) => {
+            let ca = ureq::tls::Certificate::from_pem(pem)
+                .unwrap_or_else(|e| panic!("the test CA is not PEM: {e}"));
+            ureq::tls::TlsConfig::builder()
+                .root_certs(ureq::tls::RootCerts::new_with_certs(&[ca]))
+                .build()
+        }
+        None => ureq::tls::TlsConfig::default(),
+    };
     ureq::Agent::config_builder()
+        .tls_config(tls)
         .proxy(None)
         .max_redirects(0)
         .http_status_as_error(false)
@@ -560,12 +589,12 @@ fn agent() -> ureq::Agent {
         .into()
 }
 
-fn fetch_discovery(issuer: &str, log: &Mutex<String>) -> Map<String, Value> {
+fn fetch_discovery(issuer: &str, log: &Mutex<String>, ca: Option<&[u8]>) -> Map<String, Value> {
     let url = format!("{issuer}/.well-known/openid-configuration");
     let fail = |what: String| -> ! {
         panic!("discovery at {url}: {what}; server log:\n{}", snapshot(log))
     };
-    let mut response = agent()
+    let mut response = agent(ca)
         .get(&url)
         .call()
         .unwrap_or_else(|e| fail(e.to_string()));
@@ -602,6 +631,7 @@ fn fetch_discovery(issuer: &str, log: &Mutex<String>) -> Map<String, Value> {
 pub struct Login<'a> {
     user: &'a str,
     deny: bool,
+    ca_file: Option<&'a std::path::Path>,
 }
 
 impl Default for Login<'_> {
@@ -609,6 +639,7 @@ impl Default for Login<'_> {
         Self {
             user: "alice",
             deny: false,
+            ca_file: None,
         }
     }
 }
@@ -624,6 +655,14 @@ impl<'a> Login<'a> {
     #[must_use]
     pub fn user(mut self, user: &'a str) -> Self {
         self.user = user;
+        self
+    }
+
+    /// Trusts the CA certificate in this PEM file too (`NODE_EXTRA_CA_CERTS`): for a server
+    /// started with [`Provider::start_mtls`] ([`mtls::TestPki::ca_file`]).
+    #[must_use]
+    pub fn ca_file(mut self, path: &'a std::path::Path) -> Self {
+        self.ca_file = Some(path);
         self
     }
 
@@ -649,6 +688,9 @@ impl<'a> Login<'a> {
             .args(["--login", self.user]);
         if self.deny {
             command.arg("--deny");
+        }
+        if let Some(ca) = self.ca_file {
+            command.env("NODE_EXTRA_CA_CERTS", ca);
         }
         let output = command
             .arg(auth_url)
@@ -831,7 +873,7 @@ mod tests {
         let issuer = provider.issuer().to_owned();
         drop(provider);
         // Killed and reaped: nothing accepts connections there any more.
-        let refused = agent()
+        let refused = agent(None)
             .get(&format!("{issuer}/.well-known/openid-configuration"))
             .call();
         assert!(refused.is_err(), "{refused:?}");

@@ -301,7 +301,7 @@ impl Handler {
     fn introspect(&self, token: &str) -> Result<Value, String> {
         let (id, secret) = INTROSPECTOR;
         let basic = base64::engine::general_purpose::STANDARD.encode(format!("{id}:{secret}"));
-        let mut answer = agent()
+        let mut answer = agent(None)
             .post(&self.introspection)
             .header("Authorization", format!("Basic {basic}"))
             .send_form([("token", token)])

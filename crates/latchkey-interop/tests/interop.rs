@@ -63,6 +63,8 @@ mod discovery;
 mod dpop;
 #[path = "interop/issuer_identification.rs"]
 mod issuer_identification;
+#[path = "interop/mtls.rs"]
+mod mtls;
 #[path = "interop/openid.rs"]
 mod openid;
 #[path = "interop/par.rs"]

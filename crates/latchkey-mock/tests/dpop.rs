@@ -104,7 +104,7 @@ fn a_proof_binds_the_token_to_its_key() {
     let body = json(&answer);
     assert_eq!(body["token_type"], "DPoP");
     let token = body["access_token"].as_str().unwrap();
-    assert_eq!(mock.token_jkt(token).as_deref(), Some(key.jkt()));
+    assert_eq!(mock.token_jkt(token).as_deref(), Some(key.jkt().as_str()));
     // Introspection shows the confirmation.
     let introspected = send(
         &mock,
@@ -117,7 +117,7 @@ fn a_proof_binds_the_token_to_its_key() {
     let proofs = mock.dpop_proofs();
     assert_eq!(proofs.len(), 1);
     assert_eq!(proofs[0].path, "/token");
-    assert_eq!(proofs[0].jkt.as_deref(), Some(key.jkt()));
+    assert_eq!(proofs[0].jkt.as_deref(), Some(key.jkt().as_str()));
     assert_eq!(proofs[0].error, None);
     // Without a proof: a Bearer token, unbound.
     let plain = json(&send(&mock, client_credentials()));
@@ -473,7 +473,7 @@ fn dpop_jkt_binds_the_code_and_a_bound_refresh_needs_the_same_key() {
     let key = dpop();
     let other = dpop();
     let now = clock.now();
-    let code = code(&mock, &[("dpop_jkt", key.jkt())]);
+    let code = code(&mock, &[("dpop_jkt", &key.jkt())]);
     // No proof, another key: refused, and the code is still good.
     assert_eq!(
         refused(&send(&mock, exchange(&code))).1,
@@ -493,7 +493,7 @@ fn dpop_jkt_binds_the_code_and_a_bound_refresh_needs_the_same_key() {
     let tokens = json(&tokens);
     assert_eq!(tokens["token_type"], "DPoP");
     let refresh = tokens["refresh_token"].as_str().unwrap().to_owned();
-    assert_eq!(mock.token_jkt(&refresh).as_deref(), Some(key.jkt()));
+    assert_eq!(mock.token_jkt(&refresh).as_deref(), Some(key.jkt().as_str()));
     let refresh_request = || {
         Request::post_form(
             "/token",
@@ -524,7 +524,7 @@ fn dpop_jkt_binds_the_code_and_a_bound_refresh_needs_the_same_key() {
     assert_eq!(
         mock.token_jkt(renewed["access_token"].as_str().unwrap())
             .as_deref(),
-        Some(key.jkt())
+        Some(key.jkt().as_str())
     );
 }
 
@@ -547,7 +547,7 @@ fn a_proof_at_par_binds_the_code() {
             .with_header("DPoP", proof(&key, "POST", "/par", now, None, None))
     };
     // dpop_jkt of another key than the proof's: refused.
-    let (status, error, _) = refused(&send(&mock, par(Some(other.jkt()))));
+    let (status, error, _) = refused(&send(&mock, par(Some(&other.jkt()))));
     assert_eq!((status, error.as_str()), (400, "invalid_dpop_proof"));
     let pushed = send(&mock, par(None));
     assert_eq!(pushed.status, 201, "{}", pushed.body_text());
@@ -582,7 +582,7 @@ fn the_downgrade_switch_answers_bearer_for_a_bound_token() {
     assert_eq!(
         mock.token_jkt(answer["access_token"].as_str().unwrap())
             .as_deref(),
-        Some(key.jkt())
+        Some(key.jkt().as_str())
     );
 }
 
@@ -652,7 +652,7 @@ fn device_polls_and_token_exchange_bind_their_tokens_too() {
     let polled = json(&send(&mock, poll));
     assert_eq!(polled["token_type"], "DPoP", "{polled}");
     let device_token = polled["access_token"].as_str().unwrap();
-    assert_eq!(mock.token_jkt(device_token).as_deref(), Some(key.jkt()));
+    assert_eq!(mock.token_jkt(device_token).as_deref(), Some(key.jkt().as_str()));
 
     let subject = json(&send(&mock, client_credentials()))["access_token"]
         .as_str()
@@ -683,6 +683,6 @@ fn device_polls_and_token_exchange_bind_their_tokens_too() {
     assert_eq!(
         mock.token_jkt(bound["access_token"].as_str().unwrap())
             .as_deref(),
-        Some(key.jkt())
+        Some(key.jkt().as_str())
     );
 }

@@ -15,6 +15,8 @@ use latchkey::{
 };
 
 mod manager;
+#[cfg(feature = "rustls")]
+mod tls;
 
 pub use latchkey::{DeviceWait, MemoryStore, StoreError, TokenStore};
 #[cfg(feature = "file-store")]
@@ -38,6 +40,12 @@ pub struct TransportBuilder {
     client_builder: Option<reqwest::ClientBuilder>,
     settings: TransportSettings,
     clock: Clock,
+    /// The client certificate (mutual TLS; see the `tls` module).
+    #[cfg(feature = "rustls")]
+    identity: Option<latchkey::ClientIdentity>,
+    /// The certificate authorities trusted instead of the platform's roots.
+    #[cfg(feature = "rustls")]
+    roots: Option<latchkey::CaCertificates>,
 }
 
 impl Default for Transport {
@@ -183,7 +191,8 @@ impl Transport {
             cap.check(body.len().saturating_add(chunk.len()), url)?;
             body.extend_from_slice(&chunk);
         }
-        Ok(Response::new(status, headers, body, self.now()))
+        let response = Response::new(status, headers, body, self.now());
+        Ok(response.with_client_certificate(self.settings.client_certificate_for(url)))
     }
 }
 
@@ -275,9 +284,13 @@ impl TransportBuilder {
     ///
     /// # Errors
     ///
-    /// An [`Error::Transport`] when reqwest cannot build its client (say, TLS fails).
+    /// An [`Error::Transport`] when reqwest cannot build its client (say, TLS fails);
+    /// [`ConfigError::ClientCertificate`](latchkey::ConfigError::ClientCertificate) when it
+    /// refuses the client certificate or a CA certificate.
     pub fn try_build(self) -> Result<Transport, Error> {
         let builder = self.client_builder.unwrap_or_else(reqwest::Client::builder);
+        #[cfg(feature = "rustls")]
+        let builder = tls::configure(builder, self.identity.as_ref(), self.roots.as_ref())?;
         // The overall timeout is applied around each attempt (see `Transport::attempt`).
         let client = builder
             .redirect(reqwest::redirect::Policy::none())

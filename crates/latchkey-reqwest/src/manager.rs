@@ -39,7 +39,8 @@ impl TokenManager {
     /// A manager with an empty [`MemoryStore`](latchkey::MemoryStore), for client credentials.
     #[must_use]
     pub fn new(transport: Transport, lifecycle: Lifecycle) -> Self {
-        transport.manage(TokenKeeper::new(lifecycle))
+        let certificate = transport.client_certificate();
+        transport.manage(TokenKeeper::new(lifecycle).with_client_certificate(certificate))
     }
 
     /// Starts configuring a manager that renews with `lifecycle` over `transport`.
@@ -53,7 +54,10 @@ impl TokenManager {
     /// # Errors
     ///
     /// [`Error::Reauthorize`] when only a new authorization can help; [`Error::Store`] when
-    /// the new token set could not be saved; else what the renewal met.
+    /// the new token set could not be saved;
+    /// [`ConfigError::CertificateBound`](latchkey::ConfigError::CertificateBound) when the
+    /// token is bound to a client certificate the transport does not present (mutual TLS,
+    /// see [`latchkey::mtls`]; nothing is sent); else what the renewal met.
     pub async fn access_token(&self) -> Result<AccessToken, Error> {
         self.obtain(false).await
     }
@@ -266,5 +270,11 @@ impl ManagedTransport for Transport {
             landed,
         });
         TokenManager { inner }
+    }
+
+    /// The certificate this transport presents: a certificate-bound token (see
+    /// [`latchkey::mtls`]) is handed out only when it is the one the token is bound to.
+    fn client_certificate(&self) -> Option<latchkey::CertificateThumbprint> {
+        self.settings.client_certificate
     }
 }

@@ -15,6 +15,8 @@ use latchkey::{
 };
 
 mod manager;
+#[cfg(feature = "rustls")]
+mod tls;
 
 /// latchkey's settings on a ureq configuration builder (an agent's or a request's): no
 /// redirects, statuses as answers, the timeouts. ureq's connect phase starts after the DNS
@@ -46,6 +48,10 @@ pub struct Transport {
     /// True for the transport's own agent, built with the safety settings; a caller's agent
     /// gets them again on every request.
     agent_configured: bool,
+    /// The client certificate and trusted roots (mutual TLS) to set on each request of a
+    /// caller's agent; the transport's own agent has them already.
+    #[cfg(feature = "rustls")]
+    request_tls: Option<ureq::tls::TlsConfig>,
     settings: TransportSettings,
     clock: Clock,
 }
@@ -57,6 +63,12 @@ pub struct TransportBuilder {
     agent: Option<ureq::Agent>,
     settings: TransportSettings,
     clock: Clock,
+    /// The client certificate (mutual TLS; see the `tls` module).
+    #[cfg(feature = "rustls")]
+    identity: Option<latchkey::ClientIdentity>,
+    /// The certificate authorities trusted instead of the default roots.
+    #[cfg(feature = "rustls")]
+    roots: Option<latchkey::CaCertificates>,
 }
 
 impl Default for Transport {
@@ -170,7 +182,14 @@ impl Transport {
         let http_request = if self.agent_configured {
             http_request
         } else {
-            safety_settings!(self.agent.configure_request(http_request), self.settings).build()
+            let config =
+                safety_settings!(self.agent.configure_request(http_request), self.settings);
+            #[cfg(feature = "rustls")]
+            let config = match &self.request_tls {
+                Some(tls) => config.tls_config(tls.clone()),
+                None => config,
+            };
+            config.build()
         };
         let response = self
             .agent
@@ -189,7 +208,8 @@ impl Transport {
             .read_to_end(&mut body)
             .map_err(|e| from_read(e, url))?;
         cap.check(body.len(), url)?;
-        Ok(Response::new(status, headers, body, self.now()))
+        let response = Response::new(status, headers, body, self.now());
+        Ok(response.with_client_certificate(self.settings.client_certificate_for(url)))
     }
 }
 
@@ -240,28 +260,45 @@ impl TransportBuilder {
         self
     }
 
-    /// [`build`](Self::build), reading the same as with `latchkey-reqwest`.
+    /// Builds the transport, reading the same as with `latchkey-reqwest`.
     ///
     /// # Errors
     ///
-    /// Never: ureq agents cannot fail to build.
+    /// [`ConfigError::ClientCertificate`](latchkey::ConfigError::ClientCertificate) when
+    /// ureq cannot take the client certificate's key; nothing else (ureq agents cannot fail
+    /// to build).
     pub fn try_build(self) -> Result<Transport, Error> {
-        Ok(self.build())
-    }
-
-    /// Builds the transport.
-    pub fn build(self) -> Transport {
+        #[cfg(feature = "rustls")]
+        let tls = self.tls_config()?;
         let agent_configured = self.agent.is_none();
         let agent = self.agent.unwrap_or_else(|| {
             let config = safety_settings!(ureq::Agent::config_builder(), self.settings);
+            #[cfg(feature = "rustls")]
+            let config = match &tls {
+                Some(tls) => config.tls_config(tls.clone()),
+                None => config,
+            };
             config.build().new_agent()
         });
-        Transport {
+        Ok(Transport {
             agent,
             agent_configured,
+            #[cfg(feature = "rustls")]
+            request_tls: tls.filter(|_| !agent_configured),
             settings: self.settings,
             clock: self.clock,
-        }
+        })
+    }
+
+    /// Builds the transport.
+    ///
+    /// # Panics
+    ///
+    /// When [`try_build`](Self::try_build) fails: never without a client certificate, and
+    /// not for one read by [`ClientIdentity::from_pem`](latchkey::ClientIdentity::from_pem).
+    pub fn build(self) -> Transport {
+        self.try_build()
+            .unwrap_or_else(|e| panic!("latchkey-ureq: {e}"))
     }
 }
 

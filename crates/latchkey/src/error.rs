@@ -339,6 +339,19 @@ pub enum ConfigError {
     /// the key.
     #[error("signing key: {0}")]
     SigningKey(&'static str),
+    /// A client certificate, its key or a CA file for mutual TLS could not be read: why,
+    /// never the key.
+    #[error("client certificate: {0}")]
+    ClientCertificate(&'static str),
+    /// The access token is bound to a client certificate (RFC 8705 §3) that the transport
+    /// does not present; nothing was sent. See [`crate::mtls`].
+    #[error("the access token is bound to client certificate {token} (RFC 8705), and the transport presents {}", .transport.map_or_else(|| "none".to_owned(), |t| format!("certificate {t}")))]
+    CertificateBound {
+        /// The thumbprint of the certificate the token is bound to.
+        token: crate::mtls::CertificateThumbprint,
+        /// The thumbprint of the certificate the transport presents, if any.
+        transport: Option<crate::mtls::CertificateThumbprint>,
+    },
     /// A parameter was refused.
     #[error("invalid parameter {}: {reason}", Escaped::new(.name))]
     InvalidParameter {

@@ -123,6 +123,7 @@ pub mod id_token;
 #[cfg(feature = "oidc")]
 pub mod jose;
 pub mod manage;
+pub mod mtls;
 pub(crate) mod observe;
 mod pkce;
 pub mod providers;
@@ -169,6 +170,7 @@ pub use flow::userinfo::UserInfoRequest;
 pub use id_token::{IdTokenClaims, IdTokenExpectations};
 pub use manage::lifecycle::{Lifecycle, TokenSource};
 pub use manage::store::{MemoryStore, TokenStore};
+pub use mtls::{CaCertificates, CertificateThumbprint, ClientIdentity};
 pub use pkce::{PkceChallenge, PkceMethod, PkceVerifier};
 pub use secret::{AccessToken, AuthorizationCode, ClientSecret, PrivateKeyPem, RefreshToken};
 pub use state::State;

@@ -81,6 +81,11 @@ pub struct TokenSet {
     #[cfg(feature = "oidc")]
     #[serde(default, skip_serializing_if = "Option::is_none", with = "stored_key")]
     pub(crate) dpop_key: Option<Box<crate::jose::SigningKey>>,
+    /// The client certificate the tokens were obtained over (mutual TLS), to which the
+    /// access token is taken to be bound (boxed: most token sets have none, and a token set
+    /// travels inside the renewal machine's values).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) certificate_binding: Option<Box<crate::mtls::CertificateThumbprint>>,
 }
 
 /// `Option<SigningKey>` as `{"alg": "ES256", "kid": "...", "pkcs8": "-----BEGIN PRIVATE KEY-----..."}`:
@@ -171,7 +176,30 @@ impl TokenSet {
             id_token_claims: None,
             #[cfg(feature = "oidc")]
             dpop_key: None,
+            certificate_binding: None,
         }
+    }
+
+    /// Binds the access token to a client certificate (RFC 8705 §3), or unbinds it: a token
+    /// manager sends it only over a transport presenting that certificate. Token sets read
+    /// from a response that came over a client certificate are bound to it already (see
+    /// [`crate::mtls`]).
+    #[must_use]
+    pub fn with_certificate_binding(
+        mut self,
+        thumbprint: Option<crate::mtls::CertificateThumbprint>,
+    ) -> Self {
+        self.certificate_binding = thumbprint.map(Box::new);
+        self
+    }
+
+    /// The thumbprint of the client certificate this access token is bound to: the one the
+    /// token response came over (mutual TLS), or `None` when it came without one. A token
+    /// response does not say whether the server bound the token, so a token obtained over a
+    /// certificate is taken to be bound to it (see [`crate::mtls`]).
+    #[must_use]
+    pub fn certificate_binding(&self) -> Option<&crate::mtls::CertificateThumbprint> {
+        self.certificate_binding.as_deref()
     }
 
     /// Sets the absolute expiry.

@@ -29,6 +29,8 @@ mod introspection;
 mod issuer_identification;
 #[path = "core/logout.rs"]
 mod logout;
+#[path = "core/mtls.rs"]
+mod mtls;
 #[path = "core/par.rs"]
 mod par;
 #[path = "core/parameters.rs"]

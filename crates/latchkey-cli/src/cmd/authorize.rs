@@ -110,7 +110,7 @@ pub(crate) fn run(args: &AuthorizeArgs) -> Result<(), Failure> {
     if let Some(verifier) = &args.code_verifier {
         add_secret(verifier);
     }
-    let wire = wire(&common);
+    let wire = wire(&common)?;
     if args.print_url {
         return print_url(args, &common, &wire);
     }

@@ -6,8 +6,8 @@ use latchkey::TokenSource;
 
 use crate::cache::{self, Cached, Key};
 use crate::context::options::{
-    CacheArgs, ClientIdArg, IssuerArgs, NetworkArgs, OutputArgs, ParamArgs, ScopeArgs, SecretArgs,
-    TokenUrlArg,
+    AuthMethod, CacheArgs, ClientIdArg, IssuerArgs, NetworkArgs, OutputArgs, ParamArgs, ScopeArgs,
+    SecretArgs, TokenUrlArg,
 };
 use crate::context::{Common, client, endpoint, print_tokens, wire};
 use crate::failure::Failure;
@@ -41,7 +41,8 @@ pub(crate) struct ClientCredentialsArgs {
 ///
 /// # Errors
 ///
-/// [`Failure::Usage`] without a client secret, and whatever the request met.
+/// [`Failure::Usage`] without a client secret or a mutual TLS method, and whatever the
+/// request met.
 pub(crate) fn run(args: &ClientCredentialsArgs) -> Result<(), Failure> {
     let mut common = Common::new(&args.issuer, &args.network, &args.client_id.client_id);
     common.endpoints.token_url = args.token_url.token_url.clone();
@@ -49,14 +50,19 @@ pub(crate) fn run(args: &ClientCredentialsArgs) -> Result<(), Failure> {
     common.scope = args.scope.clone();
     common.token_params = args.params.params.clone();
     common.register_secrets();
-    if common.secret.secret().is_none() && common.secret.private_key.is_none() {
+    let mutual_tls = common
+        .secret
+        .auth_method
+        .is_some_and(AuthMethod::is_mutual_tls);
+    if common.secret.secret().is_none() && common.secret.private_key.is_none() && !mutual_tls {
         return Err(Failure::Usage(
             "client-credentials needs a client secret (--client-secret or \
-             LATCHKEY_CLIENT_SECRET) or a private key (--private-key, for private_key_jwt)"
+             LATCHKEY_CLIENT_SECRET), a private key (--private-key, for private_key_jwt) or a client certificate (--cert, --key and --auth-method \
+             tls_client_auth or self_signed_tls_client_auth)"
                 .into(),
         ));
     }
-    let wire = wire(&common);
+    let wire = wire(&common)?;
     let scope = common.scope();
     let source = TokenSource::ClientCredentials {
         scope,

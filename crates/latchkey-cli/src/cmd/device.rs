@@ -62,7 +62,7 @@ pub(crate) fn run(args: &DeviceArgs) -> Result<(), Failure> {
         &common,
     )?;
     endpoint(client.token_endpoint(), "--token-url", &common)?;
-    let wire = wire(&common);
+    let wire = wire(&common)?;
     let mut request = client.device_authorization()?;
     let scope = common.scope();
     if !scope.is_empty() {

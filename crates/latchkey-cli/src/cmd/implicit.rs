@@ -51,7 +51,7 @@ pub(crate) fn run(args: &ImplicitArgs) -> Result<(), Failure> {
     common.endpoints.auth_url = args.auth_url.auth_url.clone();
     common.scope = args.scope.clone();
     common.auth_params = args.params.params.clone();
-    let wire = wire(&common);
+    let wire = wire(&common)?;
     let cached = Cached {
         args: &args.cache,
         key: Key::of(&common),

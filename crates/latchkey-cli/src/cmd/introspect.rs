@@ -52,7 +52,7 @@ pub(crate) fn run(args: &IntrospectArgs) -> Result<(), Failure> {
         None => client.introspect(&AccessToken::new(token))?.without_hint(),
     };
     say!("latchkey: introspecting at {url}");
-    let answer = wire(&common).send(request)?;
+    let answer = wire(&common)?.send(request)?;
     if answer.active {
         say!("latchkey: the token is active");
     } else {

@@ -67,7 +67,7 @@ pub(crate) fn run(args: &RefreshArgs) -> Result<(), Failure> {
     if let Some(refresh_token) = &args.refresh_token {
         add_secret(refresh_token);
     }
-    let wire = wire(&common);
+    let wire = wire(&common)?;
     let cached = Cached {
         args: &args.cache,
         key: Key::of(&common),

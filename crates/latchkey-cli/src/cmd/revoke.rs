@@ -49,7 +49,7 @@ pub(crate) fn run(args: &RevokeArgs) -> Result<(), Failure> {
         None => client.revoke(&AccessToken::new(token))?.without_hint(),
     };
     say!("latchkey: revoking at {url}");
-    wire(&common).send(revocation)?;
+    wire(&common)?.send(revocation)?;
     say!("latchkey: the server accepted the revocation (it says so for unknown tokens too)");
     print_result(&json!({ "revoked": true }))
 }

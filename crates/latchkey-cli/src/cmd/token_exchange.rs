@@ -117,7 +117,7 @@ pub(crate) fn run(args: &TokenExchangeArgs) -> Result<(), Failure> {
         exchange = exchange.resource(resource);
     }
     say!("latchkey: exchanging the token at {url}");
-    let tokens = wire(&common).send(exchange)?;
+    let tokens = wire(&common)?.send(exchange)?;
     print_tokens(&tokens, args.output.output)
 }
 

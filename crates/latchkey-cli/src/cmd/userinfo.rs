@@ -64,6 +64,6 @@ pub(crate) fn run(args: &UserinfoArgs) -> Result<(), Failure> {
     let userinfo_url = endpoint(client.userinfo_endpoint(), "--userinfo-url", &common)?;
     let exchange = client.userinfo(&AccessToken::new(args.access_token.as_str()))?;
     say!("latchkey: calling {userinfo_url}");
-    let claims = wire(&common).send(exchange)?;
+    let claims = wire(&common)?.send(exchange)?;
     print_result(&claims)
 }

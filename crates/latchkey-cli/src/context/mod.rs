@@ -7,6 +7,7 @@
 
 mod keys;
 pub(crate) mod options;
+mod tls;
 
 use std::sync::{Mutex, PoisonError};
 use std::time::SystemTime;
@@ -148,6 +149,11 @@ pub(crate) fn client(common: &Common, redirect_uri: Option<&str>) -> Result<Clie
     if let Some(secret) = common.secret.secret() {
         builder = builder.client_secret(secret);
     }
+    // A client certificate means mutual TLS: the metadata's mtls_endpoint_aliases are used
+    // (RFC 8705 §5), whatever the client authentication.
+    if common.network.cert.is_some() {
+        builder = builder.mutual_tls(true);
+    }
     let secret = &common.secret;
     if let Some(path) = &secret.private_key {
         let mut key = keys::load("--private-key", path, secret.key_alg.as_deref())?;
@@ -168,7 +174,15 @@ pub(crate) fn client(common: &Common, redirect_uri: Option<&str>) -> Result<Clie
             AuthMethod::None => ClientAuth::None,
             AuthMethod::PrivateKeyJwt => ClientAuth::PrivateKeyJwt,
             AuthMethod::ClientSecretJwt => ClientAuth::ClientSecretJwt,
+            AuthMethod::TlsClientAuth => ClientAuth::TlsClientAuth,
+            AuthMethod::SelfSignedTlsClientAuth => ClientAuth::SelfSignedTlsClientAuth,
         });
+        if method.is_mutual_tls() && common.network.cert.is_none() {
+            return Err(Failure::Usage(format!(
+                "--auth-method {}: needs the client certificate, --cert FILE --key FILE",
+                method.flag_value()
+            )));
+        }
     }
     if secret.dpop || secret.dpop_key.is_some() {
         let key = keys::dpop(secret.dpop_key.as_deref(), secret.key_alg.as_deref())?;
@@ -362,7 +376,7 @@ pub(crate) fn metadata(common: &Common, issuer: &str) -> Result<ServerMetadata, 
 /// Fetches the metadata [`metadata`] describes, without looking at what was fetched before.
 fn fetch_metadata(common: &Common, issuer: &str) -> Result<ServerMetadata, Failure> {
     check_url("--issuer", issuer, common.network.insecure_http)?;
-    let wire = wire(common);
+    let wire = wire(common)?;
     let fetch = |kind| -> Result<ServerMetadata, Failure> {
         let discovery = Discovery::new(issuer, kind)?;
         say!(
@@ -425,7 +439,7 @@ pub(crate) struct Wire {
 
 /// The wire, configured from `--connect-timeout`, `--max-time`, `--insecure-http` and
 /// `--retries`.
-pub(crate) fn wire(common: &Common) -> Wire {
+pub(crate) fn wire(common: &Common) -> Result<Wire, Failure> {
     let network = &common.network;
     if network.verbose {
         crate::trace::show_core_trace();
@@ -440,17 +454,26 @@ pub(crate) fn wire(common: &Common) -> Wire {
     settings.timeout = network.max_time;
     settings.allow_insecure_http = network.insecure_http;
     settings.retry_policy = policy;
-    let transport = Transport::builder()
+    let builder = Transport::builder()
         .allow_insecure_http(network.insecure_http)
         .retry_policy(policy)
         .timeout(network.max_time)
-        .connect_timeout(network.connect_timeout)
-        .build();
-    Wire {
+        .connect_timeout(network.connect_timeout);
+    let builder = tls::configure(builder, network)?;
+    let transport = builder.try_build()?;
+    // The driver's settings carry the certificate too: token sets are bound to it.
+    settings.client_certificate = transport_certificate(&transport);
+    Ok(Wire {
         transport,
         settings,
         network: network.clone(),
-    }
+    })
+}
+
+/// The thumbprint of the client certificate `transport` presents, if any.
+fn transport_certificate(transport: &Transport) -> Option<latchkey::CertificateThumbprint> {
+    use latchkey::manage::ManagedTransport as _;
+    transport.client_certificate()
 }
 
 impl Wire {
@@ -508,6 +531,9 @@ impl Wire {
                 let other = match method {
                     ClientAuth::Basic => "--auth-method post",
                     ClientAuth::Post => "--auth-method basic",
+                    ClientAuth::TlsClientAuth | ClientAuth::SelfSignedTlsClientAuth => {
+                        "--cert and --key (the certificate the server has for the client)"
+                    }
                     _ => "--client-secret (or LATCHKEY_CLIENT_SECRET)",
                 };
                 Failure::OAuth(error).with_hint(format!(

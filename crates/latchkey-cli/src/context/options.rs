@@ -303,6 +303,18 @@ pub(crate) struct NetworkArgs {
     /// Allow plain http:// endpoints on hosts other than loopback (never for real secrets).
     #[arg(long, help_heading = "Network")]
     pub(crate) insecure_http: bool,
+    /// Present this client certificate (PEM: the certificate, then any intermediates) in
+    /// every TLS handshake: mutual TLS (RFC 8705), for the tls_client_auth and
+    /// self_signed_tls_client_auth methods and certificate-bound tokens. Needs --key.
+    #[arg(long, value_name = "FILE", requires = "key", help_heading = "Network")]
+    pub(crate) cert: Option<PathBuf>,
+    /// The private key of --cert (unencrypted PEM: PKCS#8, SEC1 or RSA). Keep it mode 0600.
+    #[arg(long, value_name = "FILE", requires = "cert", help_heading = "Network")]
+    pub(crate) key: Option<PathBuf>,
+    /// Trust only the certificate authorities in this PEM file for the servers'
+    /// certificates, instead of the built-in roots (a private PKI, a test CA).
+    #[arg(long, value_name = "FILE", help_heading = "Network")]
+    pub(crate) ca_file: Option<PathBuf>,
     /// Also print each HTTP request and response to stderr (credentials redacted).
     #[arg(short, long, help_heading = "Network")]
     pub(crate) verbose: bool,
@@ -343,6 +355,17 @@ pub(crate) enum AuthMethod {
     /// client_secret_jwt: a JWT signed with the client secret (HS256, RFC 7523).
     #[value(name = "client_secret_jwt", alias = "client-secret-jwt")]
     ClientSecretJwt,
+    /// tls_client_auth: mutual TLS with --cert from a CA the server trusts; client_id and
+    /// no secret are sent.
+    #[value(name = "tls_client_auth", alias = "tls-client-auth")]
+    TlsClientAuth,
+    /// self_signed_tls_client_auth: mutual TLS with a self-signed --cert registered with
+    /// the server; client_id and no secret are sent.
+    #[value(
+        name = "self_signed_tls_client_auth",
+        alias = "self-signed-tls-client-auth"
+    )]
+    SelfSignedTlsClientAuth,
 }
 
 impl AuthMethod {
@@ -354,6 +377,8 @@ impl AuthMethod {
             Self::None => "none",
             Self::PrivateKeyJwt => "private_key_jwt",
             Self::ClientSecretJwt => "client_secret_jwt",
+            Self::TlsClientAuth => "tls_client_auth",
+            Self::SelfSignedTlsClientAuth => "self_signed_tls_client_auth",
         }
     }
 
@@ -365,7 +390,14 @@ impl AuthMethod {
             Self::None => "none",
             Self::PrivateKeyJwt => "private_key_jwt",
             Self::ClientSecretJwt => "client_secret_jwt",
+            Self::TlsClientAuth => "tls_client_auth",
+            Self::SelfSignedTlsClientAuth => "self_signed_tls_client_auth",
         }
+    }
+
+    /// True for the mutual TLS methods, which need --cert and --key.
+    pub(crate) fn is_mutual_tls(self) -> bool {
+        matches!(self, Self::TlsClientAuth | Self::SelfSignedTlsClientAuth)
     }
 }
 

@@ -63,7 +63,7 @@ pub fn dpop_code_refresh_and_userinfo_are_bound_to_the_key<D: Driver>() {
     s.tokens(&tokens);
     assert_eq!(tokens.token_type(), &TokenType::DPoP);
     let access = tokens.access_token().expose_secret();
-    assert_eq!(server.token_jkt(access).as_deref(), Some(dpop.jkt()));
+    assert_eq!(server.token_jkt(access).as_deref(), Some(dpop.jkt().as_str()));
     let exchanged = only_request(&server, "/token");
     assert!(exchanged.param("code_verifier").is_some());
     assert!(exchanged.header("dpop").is_some());
@@ -75,7 +75,7 @@ pub fn dpop_code_refresh_and_userinfo_are_bound_to_the_key<D: Driver>() {
     assert_eq!(refreshed.token_type(), &TokenType::DPoP);
     let renewed = refreshed.access_token().expose_secret();
     assert_ne!(renewed, access);
-    assert_eq!(server.token_jkt(renewed).as_deref(), Some(dpop.jkt()));
+    assert_eq!(server.token_jkt(renewed).as_deref(), Some(dpop.jkt().as_str()));
     assert_eq!(server.refresh_count(), 1);
 
     let claims = s
@@ -91,7 +91,7 @@ pub fn dpop_code_refresh_and_userinfo_are_bound_to_the_key<D: Driver>() {
     assert!(
         proofs
             .iter()
-            .all(|p| p.error.is_none() && p.jkt.as_deref() == Some(dpop.jkt()))
+            .all(|p| p.error.is_none() && p.jkt.as_deref() == Some(dpop.jkt().as_str()))
     );
     // Another client's key cannot use the bound refresh token.
     let thief = endpoints(&server, "dpop-spa")
@@ -129,7 +129,7 @@ pub fn dpop_client_credentials_answers_the_nonce_challenge_once<D: Driver>() {
     let proofs = server.dpop_proofs();
     let outcomes: Vec<Option<&str>> = proofs.iter().map(|p| p.error.as_deref()).collect();
     assert_eq!(outcomes, [Some("use_dpop_nonce"), None]);
-    assert!(proofs.iter().all(|p| p.jkt.as_deref() == Some(dpop.jkt())));
+    assert!(proofs.iter().all(|p| p.jkt.as_deref() == Some(dpop.jkt().as_str())));
     assert_eq!(proofs[0].nonce, None);
     let first_nonce = server.dpop_nonce();
     assert_eq!(proofs[1].nonce.as_deref(), Some(first_nonce.as_str()));
@@ -362,7 +362,7 @@ pub fn dpop_with_private_key_jwt_at_par_and_device_under_a_nonce<D: Driver>() {
     for assertion in &assertions {
         s.secret(assertion);
     }
-    assert_eq!(pushed[1].param("dpop_jkt"), Some(dpop.jkt()));
+    assert_eq!(pushed[1].param("dpop_jkt"), Some(dpop.jkt().as_str()));
     let exchange = pending
         .callback(&client, &crate::fixture::visit(url.as_str()))
         .unwrap();
@@ -374,7 +374,7 @@ pub fn dpop_with_private_key_jwt_at_par_and_device_under_a_nonce<D: Driver>() {
         server
             .token_jkt(tokens.access_token().expose_secret())
             .as_deref(),
-        Some(dpop.jkt())
+        Some(dpop.jkt().as_str())
     );
     // The client kept the nonce: the exchange needed no second try.
     assert_eq!(server.request_count("/token"), 1);
@@ -390,7 +390,7 @@ pub fn dpop_with_private_key_jwt_at_par_and_device_under_a_nonce<D: Driver>() {
         server
             .token_jkt(device_tokens.access_token().expose_secret())
             .as_deref(),
-        Some(dpop.jkt())
+        Some(dpop.jkt().as_str())
     );
     for seen in server.requests_to("/token") {
         s.secret(seen.param("client_assertion").unwrap());

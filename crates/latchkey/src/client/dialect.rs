@@ -19,6 +19,16 @@ pub enum ClientAuth {
     /// `client_secret_jwt`: a JWT signed with HS256 over the client secret
     /// ([RFC 7523 §2.2](https://www.rfc-editor.org/rfc/rfc7523#section-2.2)).
     ClientSecretJwt,
+    /// `tls_client_auth`: mutual TLS with a certificate from a CA the server trusts
+    /// ([RFC 8705 §2.1](https://www.rfc-editor.org/rfc/rfc8705#section-2.1)); only
+    /// `client_id` is sent, the handshake authenticates. Turns mutual TLS on
+    /// ([`ClientBuilder::mutual_tls`](crate::ClientBuilder::mutual_tls)); the certificate is
+    /// the adapter's (`TransportBuilder::client_certificate`).
+    TlsClientAuth,
+    /// `self_signed_tls_client_auth`: mutual TLS with a self-signed certificate registered
+    /// with the server ([RFC 8705 §2.2](https://www.rfc-editor.org/rfc/rfc8705#section-2.2));
+    /// otherwise as [`TlsClientAuth`](Self::TlsClientAuth).
+    SelfSignedTlsClientAuth,
 }
 
 /// The `aud` of a JWT client assertion.
@@ -43,7 +53,34 @@ impl ClientAuth {
             Self::None => "none",
             Self::PrivateKeyJwt => "private_key_jwt",
             Self::ClientSecretJwt => "client_secret_jwt",
+            Self::TlsClientAuth => "tls_client_auth",
+            Self::SelfSignedTlsClientAuth => "self_signed_tls_client_auth",
         }
+    }
+
+    /// The method of a registered name (RFC 7591 §2; RFC 8705 §2.1.1, §2.2.1), as the
+    /// metadata's `token_endpoint_auth_methods_supported` lists them; `None` for a name
+    /// latchkey does not implement.
+    #[must_use]
+    pub fn from_name(name: &str) -> Option<Self> {
+        [
+            Self::Basic,
+            Self::Post,
+            Self::None,
+            Self::PrivateKeyJwt,
+            Self::ClientSecretJwt,
+            Self::TlsClientAuth,
+            Self::SelfSignedTlsClientAuth,
+        ]
+        .into_iter()
+        .find(|method| method.as_str() == name)
+    }
+
+    /// True for the mutual TLS methods (RFC 8705 §2), which need a client certificate on
+    /// the transport.
+    #[must_use]
+    pub fn is_mutual_tls(self) -> bool {
+        matches!(self, Self::TlsClientAuth | Self::SelfSignedTlsClientAuth)
     }
 }
 

@@ -53,6 +53,9 @@ struct ClientConfig {
     #[cfg(feature = "oidc")]
     assertion_key: Option<crate::jose::SigningKey>,
     assertion_audience: AssertionAudience,
+    /// Mutual TLS is on (RFC 8705): the endpoints above are the metadata's aliases where it
+    /// has them.
+    mutual_tls: bool,
 }
 
 impl Client {
@@ -83,6 +86,8 @@ impl Client {
             assertion_key: None,
             assertion_audience: AssertionAudience::default(),
             assertion_algorithms: None,
+            mutual_tls: None,
+            mtls_endpoint_aliases: Vec::new(),
             #[cfg(feature = "oidc")]
             jwks_uri: None,
             #[cfg(feature = "oidc")]
@@ -100,6 +105,13 @@ impl Client {
     #[must_use]
     pub fn auth_method(&self) -> ClientAuth {
         self.inner.auth
+    }
+
+    /// True when the client uses mutual TLS (RFC 8705): its endpoints are the metadata's
+    /// `mtls_endpoint_aliases` where there are any (see [`ClientBuilder::mutual_tls`]).
+    #[must_use]
+    pub fn uses_mutual_tls(&self) -> bool {
+        self.inner.mutual_tls
     }
 
     /// True for a confidential client (one that authenticates with a secret).
@@ -313,7 +325,10 @@ impl Client {
                     pairs.push(("client_secret", secret.expose_secret()));
                 }
             }
-            ClientAuth::None => pairs.push(("client_id", &config.client_id)),
+            // RFC 8705 §2: the TLS handshake authenticates; `client_id` says who.
+            ClientAuth::None | ClientAuth::TlsClientAuth | ClientAuth::SelfSignedTlsClientAuth => {
+                pairs.push(("client_id", &config.client_id));
+            }
             ClientAuth::PrivateKeyJwt | ClientAuth::ClientSecretJwt => {
                 assertion = self.client_assertion(now)?;
                 pairs.push(("client_id", &config.client_id));
@@ -482,6 +497,10 @@ pub struct ClientBuilder {
     assertion_audience: AssertionAudience,
     /// The metadata's `token_endpoint_auth_signing_alg_values_supported`.
     assertion_algorithms: Option<Vec<String>>,
+    /// Mutual TLS on or off; `None`: on with the TLS client authentication methods.
+    mutual_tls: Option<bool>,
+    /// The metadata's `mtls_endpoint_aliases` (RFC 8705 §5): (endpoint name, URL).
+    mtls_endpoint_aliases: Vec<(String, String)>,
 }
 
 impl ClientBuilder {
@@ -589,6 +608,16 @@ impl ClientBuilder {
         self.issuer = Some(metadata.issuer.clone());
         self.dialect.require_iss = metadata.authorization_response_iss_parameter_supported;
         self.supported_auth_methods = metadata.token_endpoint_auth_methods_supported.clone();
+        if let Some(aliases) = metadata
+            .extra
+            .get("mtls_endpoint_aliases")
+            .and_then(serde_json::Value::as_object)
+        {
+            self.mtls_endpoint_aliases = aliases
+                .iter()
+                .filter_map(|(name, url)| Some((name.clone(), url.as_str()?.to_owned())))
+                .collect();
+        }
         if let Some(algs) = metadata
             .extra
             .get("token_endpoint_auth_signing_alg_values_supported")
@@ -810,6 +839,29 @@ impl ClientBuilder {
         self
     }
 
+    /// Turns mutual TLS on or off ([RFC 8705](https://www.rfc-editor.org/rfc/rfc8705)).
+    /// When on, the token, revocation, introspection, PAR, device authorization and
+    /// userinfo requests go to the metadata's `mtls_endpoint_aliases` where it lists one
+    /// (§5), so the server asks for the client certificate there. Default: on with
+    /// [`ClientAuth::TlsClientAuth`] and [`ClientAuth::SelfSignedTlsClientAuth`], off
+    /// otherwise; turn it on by hand for certificate-bound tokens with another
+    /// authentication method. The certificate itself is the adapter's
+    /// (`TransportBuilder::client_certificate`).
+    pub fn mutual_tls(mut self, on: bool) -> Self {
+        self.mutual_tls = Some(on);
+        self
+    }
+
+    /// Sets one of the `mtls_endpoint_aliases` (RFC 8705 §5) by its metadata name
+    /// (`token_endpoint`, `userinfo_endpoint`, ...), as [`metadata`](Self::metadata) does
+    /// from discovery. Used only when mutual TLS is on.
+    pub fn mtls_endpoint_alias(mut self, name: impl Into<String>, url: impl Into<String>) -> Self {
+        let name = name.into();
+        self.mtls_endpoint_aliases.retain(|(n, _)| *n != name);
+        self.mtls_endpoint_aliases.push((name, url.into()));
+        self
+    }
+
     /// Checks the configuration and builds the client.
     ///
     /// # Errors
@@ -817,7 +869,7 @@ impl ClientBuilder {
     /// [`ConfigError::InvalidUrl`] for a URL that [`parse_url`](crate::parse_url) refuses, an
     /// endpoint that is not `http(s)` or has a fragment, and
     /// [`ConfigError::MissingClientSecret`] for Basic or body authentication without a secret.
-    pub fn build(self) -> Result<Client, Error> {
+    pub fn build(mut self) -> Result<Client, Error> {
         let supports = |m: &str| {
             self.supported_auth_methods
                 .as_ref()
@@ -838,8 +890,24 @@ impl ClientBuilder {
         };
         let auth = self.auth.unwrap_or(default_auth);
         self.check_assertion(auth)?;
-        if !matches!(auth, ClientAuth::None | ClientAuth::PrivateKeyJwt)
-            && self.client_secret.is_none()
+        if auth.is_mutual_tls() && !supports(auth.as_str()) {
+            return Err(ConfigError::InvalidParameter {
+                name: "token_endpoint_auth_method".into(),
+                reason: "the server's token_endpoint_auth_methods_supported does not list this mutual TLS method",
+            }
+            .into());
+        }
+        let mutual_tls = self.mutual_tls.unwrap_or_else(|| auth.is_mutual_tls());
+        if mutual_tls {
+            self.apply_mtls_aliases();
+        }
+        if !matches!(
+            auth,
+            ClientAuth::None
+                | ClientAuth::PrivateKeyJwt
+                | ClientAuth::TlsClientAuth
+                | ClientAuth::SelfSignedTlsClientAuth
+        ) && self.client_secret.is_none()
         {
             return Err(ConfigError::MissingClientSecret(auth.as_str()).into());
         }
@@ -904,8 +972,31 @@ impl ClientBuilder {
                 #[cfg(feature = "oidc")]
                 assertion_key: self.assertion_key,
                 assertion_audience: self.assertion_audience,
+                mutual_tls,
             }),
         })
+    }
+}
+
+impl ClientBuilder {
+    /// Moves the endpoints that have an `mtls_endpoint_aliases` entry to it (RFC 8705 §5):
+    /// token, revocation, introspection, PAR, device authorization and userinfo. The
+    /// authorization and end-session endpoints are the browser's and keep their URLs.
+    fn apply_mtls_aliases(&mut self) {
+        for (name, url) in std::mem::take(&mut self.mtls_endpoint_aliases) {
+            let slot = match name.as_str() {
+                "token_endpoint" => &mut self.token_endpoint,
+                "revocation_endpoint" => &mut self.revocation_endpoint,
+                "introspection_endpoint" => &mut self.introspection_endpoint,
+                "pushed_authorization_request_endpoint" => {
+                    &mut self.pushed_authorization_request_endpoint
+                }
+                "device_authorization_endpoint" => &mut self.device_authorization_endpoint,
+                "userinfo_endpoint" => &mut self.userinfo_endpoint,
+                _ => continue,
+            };
+            *slot = Some(url);
+        }
     }
 }
 

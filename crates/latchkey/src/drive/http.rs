@@ -248,6 +248,21 @@ pub struct TransportSettings {
     pub allow_insecure_http: bool,
     /// When and how often to retry ([`RetryPolicy::default`](crate::RetryPolicy::default)).
     pub retry_policy: crate::RetryPolicy,
+    /// The thumbprint of the client certificate the transport presents in every TLS
+    /// handshake (mutual TLS, RFC 8705), if any: the adapter stamps it on each
+    /// [`Response`], and token managers send certificate-bound tokens only when it matches
+    /// (see [`crate::mtls`]). Default none.
+    pub client_certificate: Option<crate::mtls::CertificateThumbprint>,
+}
+
+impl TransportSettings {
+    /// The client certificate a connection to `url` presents: the configured one over
+    /// `https`, none over plain `http` (no TLS, so no certificate). What an adapter stamps on
+    /// the answer ([`Response::with_client_certificate`]).
+    #[must_use]
+    pub fn client_certificate_for(&self, url: &Url) -> Option<crate::mtls::CertificateThumbprint> {
+        self.client_certificate.filter(|_| url.scheme() == "https")
+    }
 }
 
 impl Default for TransportSettings {
@@ -258,6 +273,7 @@ impl Default for TransportSettings {
             timeout: Duration::from_secs(30),
             allow_insecure_http: false,
             retry_policy: crate::RetryPolicy::default(),
+            client_certificate: None,
         }
     }
 }
@@ -524,6 +540,10 @@ pub struct Response {
     pub body: Vec<u8>,
     /// When the response arrived; token lifetimes count from here.
     pub received_at: SystemTime,
+    /// The thumbprint of the client certificate the connection presented (mutual TLS), set
+    /// by the adapter from [`TransportSettings::client_certificate`]: a token set read from
+    /// this response is bound to it ([`TokenSet::certificate_binding`](crate::TokenSet::certificate_binding)).
+    pub client_certificate: Option<crate::mtls::CertificateThumbprint>,
 }
 
 impl Response {
@@ -535,7 +555,19 @@ impl Response {
             headers,
             body,
             received_at,
+            client_certificate: None,
         }
+    }
+
+    /// Records the client certificate the connection presented (mutual TLS); see
+    /// [`client_certificate`](Self::client_certificate).
+    #[must_use]
+    pub fn with_client_certificate(
+        mut self,
+        thumbprint: Option<crate::mtls::CertificateThumbprint>,
+    ) -> Self {
+        self.client_certificate = thumbprint;
+        self
     }
 
     /// A response with `Content-Type: application/json` and the given body.

@@ -61,6 +61,19 @@ pub struct Introspection {
     pub extra: Map<String, Value>,
 }
 
+impl Introspection {
+    /// The `x5t#S256` of the `cnf` member: the thumbprint of the client certificate the
+    /// token is bound to (RFC 8705 §3.2). `None` when absent or not a SHA-256 thumbprint.
+    #[must_use]
+    pub fn certificate_thumbprint(&self) -> Option<crate::mtls::CertificateThumbprint> {
+        self.extra
+            .get("cnf")?
+            .get("x5t#S256")?
+            .as_str()
+            .and_then(crate::mtls::CertificateThumbprint::parse)
+    }
+}
+
 /// `aud`: one string or a list of strings (or `null`, as none) on the wire.
 ///
 /// A visitor rather than derive's untagged enum, which would buffer the value and answer a wrong

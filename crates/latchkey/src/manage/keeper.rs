@@ -57,6 +57,21 @@ impl TokenKeeper {
         }
     }
 
+    /// Says which client certificate the manager's transport presents
+    /// ([`RenewalMachine::with_client_certificate`]): a token bound to another is refused.
+    #[must_use]
+    pub fn with_client_certificate(
+        self,
+        certificate: Option<crate::mtls::CertificateThumbprint>,
+    ) -> Self {
+        {
+            let mut machine = self.lock();
+            machine.set_client_certificate(certificate);
+            self.publish(&machine);
+        }
+        self
+    }
+
     /// The machine, locked (a poisoned lock is taken over: the machine's state is
     /// consistent between calls). Report renewals through the keeper's own methods, which
     /// keep the fresh-token path in step.
@@ -248,6 +263,13 @@ pub trait ManagedTransport: Sized {
 
     /// The manager of `keeper`'s grant, renewing over this transport.
     fn manage(self, keeper: TokenKeeper) -> Self::Manager;
+
+    /// The thumbprint of the client certificate this transport presents (mutual TLS):
+    /// certificate-bound tokens are handed out only when it matches (see [`crate::mtls`]).
+    /// Default: none.
+    fn client_certificate(&self) -> Option<crate::mtls::CertificateThumbprint> {
+        None
+    }
 }
 
 /// Configures a token manager: its transport and lifecycle, the store, the first tokens, the
@@ -322,7 +344,8 @@ impl<T: ManagedTransport> TokenManagerBuilder<T> {
         let tokens = initial_tokens(store.as_ref(), self.tokens)?;
         #[cfg(feature = "oidc")]
         let dpop = self.lifecycle.client().dpop().cloned();
-        let machine = RenewalMachine::new(self.lifecycle, tokens);
+        let machine = RenewalMachine::new(self.lifecycle, tokens)
+            .with_client_certificate(self.transport.client_certificate());
         let keeper = TokenKeeper {
             #[cfg(feature = "oidc")]
             dpop,

@@ -30,6 +30,7 @@ use crate::error::{Error, StoreError, TransportError, TransportErrorKind};
 use crate::flow::client_credentials::ClientCredentials;
 use crate::flow::refresh::Refresh;
 use crate::manage::lifecycle::{Lifecycle, NextStep};
+use crate::mtls::CertificateThumbprint;
 use crate::secret::{AccessToken, RefreshToken};
 use crate::token::TokenSet;
 
@@ -246,6 +247,9 @@ pub struct RenewalMachine {
     retry_at: Option<SystemTime>,
     /// Set when only a new authorization can help (`invalid_grant`, no refresh token).
     reauthorize: Option<Error>,
+    /// The client certificate the manager's transport presents: a token bound to another
+    /// (or to one when this is `None`) is never handed out (see [`crate::mtls`]).
+    certificate: Option<CertificateThumbprint>,
 }
 
 impl RenewalMachine {
@@ -267,7 +271,30 @@ impl RenewalMachine {
             failures: 0,
             retry_at: None,
             reauthorize: None,
+            certificate: None,
         }
+    }
+
+    /// Says which client certificate the manager's transport presents (mutual TLS,
+    /// [`TransportSettings::client_certificate`](crate::drive::TransportSettings)). A token
+    /// set bound to another certificate, or bound to one when the transport presents none,
+    /// is never handed out: [`poll`](Self::poll) and the renewal outcomes answer
+    /// [`ConfigError::CertificateBound`](crate::ConfigError::CertificateBound) instead, and
+    /// nothing is sent. Tokens bound to nothing are handed out whatever the transport.
+    #[must_use]
+    pub fn with_client_certificate(mut self, certificate: Option<CertificateThumbprint>) -> Self {
+        self.set_client_certificate(certificate);
+        self
+    }
+
+    /// As [`with_client_certificate`](Self::with_client_certificate), in place.
+    pub(crate) fn set_client_certificate(&mut self, certificate: Option<CertificateThumbprint>) {
+        self.certificate = certificate;
+    }
+
+    /// Whether `tokens` may go over this manager's transport.
+    fn check_binding(&self, tokens: &TokenSet) -> Result<(), Error> {
+        crate::mtls::check_binding(tokens.certificate_binding(), self.certificate.as_ref())
     }
 
     /// The renewal policy.
@@ -306,6 +333,10 @@ impl RenewalMachine {
         if let Some(token) = self.usable(now, force) {
             return Ok(Poll::Use(token.clone()));
         }
+        if let Some(tokens) = &self.tokens {
+            // Neither used nor renewed here: a refresh token bound with it is no use either.
+            self.check_binding(tokens)?;
+        }
         if let Some(flight) = &self.flight {
             return Ok(Poll::Wait(flight.ticket));
         }
@@ -338,8 +369,10 @@ impl RenewalMachine {
         if self.reauthorize.is_some() || self.unsaved {
             return None;
         }
+        let tokens = self.tokens.as_ref()?;
+        self.check_binding(tokens).ok()?;
         self.lifecycle
-            .usable(self.tokens.as_ref(), now, force || self.rejected)
+            .usable(Some(tokens), now, force || self.rejected)
     }
 
     /// The access token that [`usable`](Self::usable) hands out, and until when: `None` for
@@ -351,6 +384,7 @@ impl RenewalMachine {
             return None;
         }
         let tokens = self.tokens.as_ref()?;
+        self.check_binding(tokens).ok()?;
         let until = match tokens.expires_at() {
             Some(at) => Some(at.checked_sub(self.lifecycle.refresh_skew())?),
             None => None,
@@ -428,10 +462,14 @@ impl RenewalMachine {
     fn follow(&mut self, ticket: Ticket, stored: TokenSet, now: SystemTime) -> Leased {
         let usable = self.lifecycle.usable(Some(&stored), now, false).cloned();
         adopt_dpop_key(&self.lifecycle, Some(&stored));
+        let binding = self.check_binding(&stored);
         self.tokens = Some(stored);
         self.rejected = false;
         self.unsaved = false;
         self.base = None;
+        if let Err(error) = binding {
+            return Leased::Done(self.end(ticket, Err(error), now));
+        }
         if let Some(token) = usable {
             self.failures = 0;
             self.retry_at = None;
@@ -510,6 +548,7 @@ impl RenewalMachine {
             }
         }
         let token = tokens.access_token().clone();
+        let binding = self.check_binding(&tokens);
         let previous = self.tokens.replace(tokens);
         self.rejected = false;
         if result.is_err() && !self.unsaved {
@@ -524,7 +563,7 @@ impl RenewalMachine {
             Ok(()) => {
                 self.failures = 0;
                 self.retry_at = None;
-                self.end(ticket, Ok(token), now)
+                self.end(ticket, binding.map(|()| token), now)
             }
             Err(error) => self.end(ticket, Err(error.into()), now),
         })

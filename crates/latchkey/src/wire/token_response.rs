@@ -49,7 +49,10 @@ impl TokenSet {
                 return Err(unexpected(response, &reason, secrets));
             }
         };
-        raw.into_token_set(dialect, response.received_at, Some(response.status))
+        let mut tokens =
+            raw.into_token_set(dialect, response.received_at, Some(response.status))?;
+        tokens.certificate_binding = response.client_certificate.map(Box::new);
+        Ok(tokens)
     }
 }
 
@@ -304,6 +307,7 @@ impl RawToken<'_> {
             id_token_claims: None,
             #[cfg(feature = "oidc")]
             dpop_key: None,
+            certificate_binding: None,
         })
     }
 }

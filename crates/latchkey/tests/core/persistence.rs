@@ -220,11 +220,12 @@ fn token_set() {
         ),
         (
             r#"["a"]"#,
-            // The eighth member is the ID token claims (feature `oidc`).
+            // The eighth member is the ID token claims (feature `oidc`), the last the
+            // certificate binding (mutual TLS).
             Err(if cfg!(feature = "oidc") {
                 r"invalid length 1, expected struct TokenSet with 9 elements at line 1 column 5"
             } else {
-                r"invalid length 1, expected struct TokenSet with 7 elements at line 1 column 5"
+                r"invalid length 1, expected struct TokenSet with 8 elements at line 1 column 5"
             }),
         ),
     ]);
