@@ -27,6 +27,8 @@ pub(crate) struct Config {
     pub(crate) device_interval: u64,
     /// The device code lifetime, seconds.
     pub(crate) device_expires_in: u64,
+    /// The origins allowed cross-origin requests (CORS), e.g. `http://127.0.0.1:8080`.
+    pub(crate) cors_origins: Vec<String>,
 }
 
 impl Default for Config {
@@ -37,6 +39,7 @@ impl Default for Config {
             require_par: false,
             device_interval: 5,
             device_expires_in: 600,
+            cors_origins: Vec::new(),
         }
     }
 }
