@@ -4,8 +4,8 @@ use std::collections::HashMap;
 use std::io::{BufRead as _, BufReader, Write as _};
 use std::net::{Ipv4Addr, SocketAddr, TcpListener, TcpStream};
 use std::path::PathBuf;
-use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
 use std::thread::{self, JoinHandle};
 use std::time::Duration;
 
@@ -20,13 +20,14 @@ pub struct StaticServer {
     addr: SocketAddr,
     stop: Arc<AtomicBool>,
     accept: Option<JoinHandle<()>>,
+    site: Arc<Site>,
 }
 
 /// What the server serves.
 #[derive(Debug)]
 struct Site {
     root: PathBuf,
-    extra: HashMap<String, (String, Vec<u8>)>,
+    extra: Mutex<HashMap<String, (String, Vec<u8>)>>,
 }
 
 impl StaticServer {
@@ -39,11 +40,14 @@ impl StaticServer {
     pub fn start(root: impl Into<PathBuf>, extra: Vec<(&str, &str, Vec<u8>)>) -> Self {
         let site = Arc::new(Site {
             root: root.into(),
-            extra: extra
-                .into_iter()
-                .map(|(path, kind, body)| (path.to_owned(), (kind.to_owned(), body)))
-                .collect(),
+            extra: Mutex::new(
+                extra
+                    .into_iter()
+                    .map(|(path, kind, body)| (path.to_owned(), (kind.to_owned(), body)))
+                    .collect(),
+            ),
         });
+        let serving = Arc::clone(&site);
         let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).expect("bind a loopback port");
         let addr = listener.local_addr().expect("local address");
         let stop = Arc::new(AtomicBool::new(false));
@@ -54,7 +58,7 @@ impl StaticServer {
                     break;
                 }
                 let Ok(stream) = stream else { continue };
-                let site = Arc::clone(&site);
+                let site = Arc::clone(&serving);
                 thread::spawn(move || {
                     let _ = serve(&site, stream);
                 });
@@ -64,7 +68,18 @@ impl StaticServer {
             addr,
             stop,
             accept: Some(accept),
+            site,
         }
+    }
+
+    /// Serves `body` as `kind` at `path` from now on (e.g. a `config.json` that names a
+    /// server started after this one).
+    pub fn put(&self, path: &str, kind: &str, body: Vec<u8>) {
+        self.site
+            .extra
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .insert(path.to_owned(), (kind.to_owned(), body));
     }
 
     /// `http://127.0.0.1:<port>`.
@@ -134,9 +149,11 @@ fn serve(site: &Site, stream: TcpStream) -> std::io::Result<()> {
 /// The content type and body for `path`.
 fn lookup(site: &Site, path: &str) -> Result<(String, Vec<u8>), &'static str> {
     let path = if path == "/" { "/index.html" } else { path };
-    if let Some((kind, body)) = site.extra.get(path) {
+    let extra = site.extra.lock().unwrap_or_else(PoisonError::into_inner);
+    if let Some((kind, body)) = extra.get(path) {
         return Ok((kind.clone(), body.clone()));
     }
+    drop(extra);
     let safe = path.starts_with('/')
         && !path.contains("..")
         && path
@@ -191,6 +208,8 @@ mod tests {
         );
         assert!(get(&server, "/app.wasm").contains("application/wasm"));
         assert!(get(&server, "/config.json").ends_with("{}"));
+        server.put("/config.json", "application/json", b"[1]".to_vec());
+        assert!(get(&server, "/config.json").ends_with("[1]"));
         assert!(get(&server, "/missing.js").starts_with("HTTP/1.1 404"));
         assert!(get(&server, "/../etc/passwd").starts_with("HTTP/1.1 400"));
         assert!(get(&server, "/a%2e%2e").starts_with("HTTP/1.1 400"));
