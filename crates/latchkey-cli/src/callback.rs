@@ -105,7 +105,7 @@ impl Source {
     pub(crate) fn announce(
         &self,
         url: &AuthorizationUrl,
-        no_browser: bool,
+        login: &LoginArgs,
         mode: Mode,
         deadline: Instant,
     ) {
@@ -131,11 +131,11 @@ impl Source {
                 }
             ),
         }
-        if !no_browser {
+        if !login.no_browser {
             // The URL has been printed: a browser that does not start is no failure.
             let _ = match self {
                 Self::Listener(listener) => listener.open(url.as_str()),
-                _ => Browser::System.open(url.as_str()),
+                _ => browser(login).open(url.as_str()),
             };
         }
     }
@@ -201,11 +201,22 @@ fn bind(redirect_uri: Option<&str>, mode: Mode, login: &LoginArgs) -> Result<Loo
     let mut builder = Loopback::builder()
         .mode(mode)
         .timeout(login.login_timeout)
-        .browser(Browser::System);
+        .browser(browser(login));
     if let Some(uri) = redirect_uri {
         builder = builder.redirect_uri(uri);
     }
     Ok(builder.bind()?)
+}
+
+/// The browser that shows the authorization URL: `--browser-command PROGRAM`, or the
+/// system's (which honours `BROWSER`).
+fn browser(login: &LoginArgs) -> Browser {
+    login
+        .browser_command
+        .as_ref()
+        .map_or(Browser::System, |program| {
+            Browser::command(program.as_os_str())
+        })
 }
 
 /// Reads one line from stdin (the redirect URL for `--callback -`), giving up at `deadline`.

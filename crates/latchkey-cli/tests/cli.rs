@@ -1265,6 +1265,19 @@ fn usage_errors_exit_2_with_nothing_on_stdout() {
             "--param".into(),
             "state=mine".into(),
         ],
+        // A browser command and no browser at all contradict each other.
+        vec![
+            "authorize".into(),
+            "--client-id".into(),
+            "public-app".into(),
+            "--auth-url".into(),
+            server.authorization_endpoint(),
+            "--token-url".into(),
+            server.token_endpoint(),
+            "--no-browser".into(),
+            "--browser-command".into(),
+            "/bin/true".into(),
+        ],
         vec![],
     ];
     for args in cases {

@@ -105,6 +105,28 @@ impl MockServerBuilder {
         self
     }
 
+    /// Lets a single-page app served from these origins (e.g. `http://127.0.0.1:8080`,
+    /// scheme, host and port, no trailing `/`) call the server from a browser (CORS): a
+    /// preflight (`OPTIONS` with `Access-Control-Request-Method`) from one of them gets `204`
+    /// with the methods (`GET`, `POST`) and headers (`Authorization`, `Content-Type`, `DPoP`)
+    /// allowed, from any other origin `403`; every other answer to a request from one of
+    /// them carries `Access-Control-Allow-Origin` and exposes `Retry-After`,
+    /// `WWW-Authenticate` and `DPoP-Nonce`. Preflights are recorded but reach no endpoint and
+    /// use up no armed fault. Default: no origin, no CORS header, `OPTIONS` not special.
+    #[must_use]
+    pub fn cors_origins<I, S>(mut self, origins: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        self.config.cors_origins.extend(
+            origins
+                .into_iter()
+                .map(|o| o.into().trim_end_matches('/').to_owned()),
+        );
+        self
+    }
+
     /// The clock everything time-dependent reads: the lifetimes of codes, tokens, pushed
     /// requests and device codes, the device polling interval, `created_at` and
     /// introspection's `iat` and `exp`. The default is the system clock; with a

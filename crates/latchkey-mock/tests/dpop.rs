@@ -493,7 +493,10 @@ fn dpop_jkt_binds_the_code_and_a_bound_refresh_needs_the_same_key() {
     let tokens = json(&tokens);
     assert_eq!(tokens["token_type"], "DPoP");
     let refresh = tokens["refresh_token"].as_str().unwrap().to_owned();
-    assert_eq!(mock.token_jkt(&refresh).as_deref(), Some(key.jkt().as_str()));
+    assert_eq!(
+        mock.token_jkt(&refresh).as_deref(),
+        Some(key.jkt().as_str())
+    );
     let refresh_request = || {
         Request::post_form(
             "/token",
@@ -652,7 +655,10 @@ fn device_polls_and_token_exchange_bind_their_tokens_too() {
     let polled = json(&send(&mock, poll));
     assert_eq!(polled["token_type"], "DPoP", "{polled}");
     let device_token = polled["access_token"].as_str().unwrap();
-    assert_eq!(mock.token_jkt(device_token).as_deref(), Some(key.jkt().as_str()));
+    assert_eq!(
+        mock.token_jkt(device_token).as_deref(),
+        Some(key.jkt().as_str())
+    );
 
     let subject = json(&send(&mock, client_credentials()))["access_token"]
         .as_str()

@@ -229,7 +229,7 @@ fn code_flow(args: &AuthorizeArgs, common: &Common, wire: &Wire) -> Result<Token
         add_secret(verifier.expose_secret());
     }
     let deadline = callback::deadline(&args.login);
-    source.announce(&url, args.login.no_browser, Mode::Query, deadline);
+    source.announce(&url, &args.login, Mode::Query, deadline);
     let state = pending.state().as_str().to_owned();
     let mut exchange = source.receive(Mode::Query, deadline, &state, |params| {
         add_url_secrets(params);

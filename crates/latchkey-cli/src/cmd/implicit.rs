@@ -87,7 +87,7 @@ fn implicit_flow(args: &ImplicitArgs, common: &Common) -> Result<TokenSet, Failu
     }
     let (url, pending) = request.build()?;
     let deadline = callback::deadline(&args.login);
-    source.announce(&url, args.login.no_browser, Mode::Fragment, deadline);
+    source.announce(&url, &args.login, Mode::Fragment, deadline);
     let state = pending.state().as_str().to_owned();
     source.receive(Mode::Fragment, deadline, &state, |params| {
         add_url_secrets(params);

@@ -248,6 +248,16 @@ pub(crate) struct LoginArgs {
     /// Do not open the system browser (the URL is printed to stderr either way).
     #[arg(long, help_heading = "Login")]
     pub(crate) no_browser: bool,
+    /// Open the authorization URL with PROGRAM instead of the system browser: it runs as
+    /// `PROGRAM URL`, without a shell, its output discarded (a wrapper script passes more
+    /// arguments). Without it the system browser opens, honouring the BROWSER variable.
+    #[arg(
+        long,
+        value_name = "PROGRAM",
+        conflicts_with = "no_browser",
+        help_heading = "Login"
+    )]
+    pub(crate) browser_command: Option<PathBuf>,
     /// How long to wait for the browser's redirect or the pasted URL; fractions allowed.
     #[arg(long, value_name = "SECONDS", value_parser = parse_seconds, default_value = "300", help_heading = "Login")]
     pub(crate) login_timeout: Duration,

@@ -63,7 +63,10 @@ pub fn dpop_code_refresh_and_userinfo_are_bound_to_the_key<D: Driver>() {
     s.tokens(&tokens);
     assert_eq!(tokens.token_type(), &TokenType::DPoP);
     let access = tokens.access_token().expose_secret();
-    assert_eq!(server.token_jkt(access).as_deref(), Some(dpop.jkt().as_str()));
+    assert_eq!(
+        server.token_jkt(access).as_deref(),
+        Some(dpop.jkt().as_str())
+    );
     let exchanged = only_request(&server, "/token");
     assert!(exchanged.param("code_verifier").is_some());
     assert!(exchanged.header("dpop").is_some());
@@ -75,7 +78,10 @@ pub fn dpop_code_refresh_and_userinfo_are_bound_to_the_key<D: Driver>() {
     assert_eq!(refreshed.token_type(), &TokenType::DPoP);
     let renewed = refreshed.access_token().expose_secret();
     assert_ne!(renewed, access);
-    assert_eq!(server.token_jkt(renewed).as_deref(), Some(dpop.jkt().as_str()));
+    assert_eq!(
+        server.token_jkt(renewed).as_deref(),
+        Some(dpop.jkt().as_str())
+    );
     assert_eq!(server.refresh_count(), 1);
 
     let claims = s
@@ -129,7 +135,11 @@ pub fn dpop_client_credentials_answers_the_nonce_challenge_once<D: Driver>() {
     let proofs = server.dpop_proofs();
     let outcomes: Vec<Option<&str>> = proofs.iter().map(|p| p.error.as_deref()).collect();
     assert_eq!(outcomes, [Some("use_dpop_nonce"), None]);
-    assert!(proofs.iter().all(|p| p.jkt.as_deref() == Some(dpop.jkt().as_str())));
+    assert!(
+        proofs
+            .iter()
+            .all(|p| p.jkt.as_deref() == Some(dpop.jkt().as_str()))
+    );
     assert_eq!(proofs[0].nonce, None);
     let first_nonce = server.dpop_nonce();
     assert_eq!(proofs[1].nonce.as_deref(), Some(first_nonce.as_str()));

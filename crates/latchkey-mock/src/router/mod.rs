@@ -2,6 +2,7 @@
 //! caller says. The socket server is a thin layer over it.
 
 mod control;
+mod cors;
 mod decode;
 mod traffic;
 
@@ -19,6 +20,7 @@ use crate::record::RecordedRequest;
 use crate::shared::params::Incoming;
 use crate::shared::reply::Reply;
 use crate::shared::state::State;
+use cors::Cors;
 use decode::{Decoded, decode, split_target};
 use traffic::{Traffic, canned_answer};
 
@@ -88,6 +90,7 @@ pub(crate) struct Arrival {
     decoded: Decoded,
     too_large: bool,
     fault: Option<Fault>,
+    cors: Cors,
 }
 
 impl Arrival {
@@ -166,6 +169,7 @@ impl Mock {
             body,
         } = request;
         let (path, query) = split_target(&target);
+        let cors = Cors::new(&self.lock().config.cors_origins, &method, &headers);
         let body = if too_large { Vec::new() } else { body };
         let header = |name: &str| {
             headers
@@ -190,7 +194,8 @@ impl Mock {
             )
         };
         let mut traffic = self.traffic();
-        let fault = if too_large {
+        // A preflight is recorded, but leaves the fault for the request it announces.
+        let fault = if too_large || cors.is_preflight() {
             None
         } else {
             traffic.take_fault(&path)
@@ -216,11 +221,21 @@ impl Mock {
             decoded,
             too_large,
             fault,
+            cors,
         }
     }
 
     /// Answers a request that came in, as at `now`: the endpoint's answer, or the fault's.
-    pub(crate) fn respond(&self, now: SystemTime, arrival: Arrival) -> Routed {
+    pub(crate) fn respond(&self, now: SystemTime, mut arrival: Arrival) -> Routed {
+        if arrival.cors.is_preflight() {
+            return Routed::Answer(arrival.cors.preflight_answer());
+        }
+        let cors = std::mem::take(&mut arrival.cors);
+        cors.decorate(self.answer(now, arrival))
+    }
+
+    /// [`respond`](Self::respond) before CORS.
+    fn answer(&self, now: SystemTime, arrival: Arrival) -> Routed {
         if arrival.too_large {
             let mut reply = Reply::oauth_error("invalid_request", "request body too large");
             reply.status = 413;

@@ -32,6 +32,8 @@ pub(crate) struct Config {
     pub(crate) device_expires_in: u64,
     /// DPoP proofs must carry the server's nonce.
     pub(crate) dpop_nonce_required: bool,
+    /// The origins allowed cross-origin requests (CORS), e.g. `http://127.0.0.1:8080`.
+    pub(crate) cors_origins: Vec<String>,
 }
 
 impl Default for Config {
@@ -43,6 +45,7 @@ impl Default for Config {
             device_interval: 5,
             device_expires_in: 600,
             dpop_nonce_required: false,
+            cors_origins: Vec::new(),
         }
     }
 }

@@ -220,10 +220,10 @@ fn token_set() {
         ),
         (
             r#"["a"]"#,
-            // The eighth member is the ID token claims (feature `oidc`), the last the
-            // certificate binding (mutual TLS).
+            // The eighth and ninth members are the ID token claims and the DPoP key (feature
+            // `oidc`), the last the certificate binding (mutual TLS).
             Err(if cfg!(feature = "oidc") {
-                r"invalid length 1, expected struct TokenSet with 9 elements at line 1 column 5"
+                r"invalid length 1, expected struct TokenSet with 10 elements at line 1 column 5"
             } else {
                 r"invalid length 1, expected struct TokenSet with 8 elements at line 1 column 5"
             }),
