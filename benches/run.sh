@@ -15,7 +15,7 @@ if [ "${1:-}" = "--quick" ]; then
   shift
 fi
 [ "${1:-}" = "--" ] && shift
-cargo bench -p latchkey-benches --bench core --bench loopback --bench manager --bench fleet --bench oidc -- "${args[@]}" "$@"
+cargo bench -p latchkey-benches --bench core --bench loopback --bench manager --bench fleet --bench oidc --bench dpop -- "${args[@]}" "$@"
 echo
 echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//')"
 cargo run -q --profile bench -p latchkey-benches --bin ratios
