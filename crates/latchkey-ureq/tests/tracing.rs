@@ -157,3 +157,47 @@ fn spans_and_events_describe_each_step_and_name_no_secret() {
         lines.len()
     );
 }
+
+#[test]
+fn dpop_nonce_retries_show_and_no_proof_assertion_or_key_does() {
+    use latchkey::jose::{Algorithm, SigningKey};
+    use latchkey_mock::{MockClient, MockServer};
+
+    let captured = Captured::default();
+    let subscriber = tracing_subscriber::registry().with(captured.clone());
+    let _guard = tracing::subscriber::set_default(subscriber);
+
+    let assertion_key = SigningKey::generate(Algorithm::ES256).unwrap();
+    let server = MockServer::builder()
+        .client(MockClient::new("svc").private_key_jwt(assertion_key.public_jwk().to_string()))
+        .dpop_nonce_required(true)
+        .start();
+    let dpop = latchkey::Dpop::new(SigningKey::generate(Algorithm::ES256).unwrap());
+    let client = latchkey::Client::builder("svc")
+        .token_endpoint(server.token_endpoint())
+        .issuer(server.issuer())
+        .private_key_jwt(assertion_key.clone())
+        .dpop(dpop.clone())
+        .build()
+        .unwrap();
+    let tokens = Transport::new()
+        .send(client.client_credentials().unwrap())
+        .unwrap();
+    assert_eq!(tokens.token_type(), &latchkey::TokenType::DPoP);
+
+    let all = captured.lines().join("\n");
+    assert!(all.contains("reason=use_dpop_nonce"), "{all}");
+    assert!(all.contains(" attempt=2"), "{all}");
+    // No JWT (proof, assertion) and no token, key or nonce in the trace.
+    assert!(!all.contains("eyJ"), "a JWT in the trace:\n{all}");
+    let pem = assertion_key.to_pkcs8_pem().unwrap();
+    let body: String = pem
+        .expose_secret()
+        .lines()
+        .filter(|l| !l.starts_with("-----"))
+        .collect();
+    let token = tokens.access_token().expose_secret();
+    for secret in [token, &body[..16], &body[body.len() - 16..]] {
+        assert!(!all.contains(secret), "a secret in the trace:\n{all}");
+    }
+}
