@@ -177,7 +177,7 @@ fn dpop_nonce_retries_show_and_no_proof_assertion_or_key_does() {
         .token_endpoint(server.token_endpoint())
         .issuer(server.issuer())
         .private_key_jwt(assertion_key.clone())
-        .dpop(dpop.clone())
+        .dpop(dpop)
         .build()
         .unwrap();
     let tokens = Transport::new()
