@@ -35,6 +35,17 @@ fn proofs(c: &mut Criterion) {
             b.iter(|| black_box(dpop.proof(&Method::Post, &url, now, None).expect("proof")));
         });
     }
+    // The floor: p256's own ECDSA signature over a proof-sized input, with no JSON, base64
+    // or randomness around it.
+    let key = p256::ecdsa::SigningKey::from_slice(&[7; 32]).expect("a scalar");
+    let input = [b'a'; 360];
+    g.bench_function("floor_p256_sign", |b| {
+        b.iter(|| {
+            let signature: p256::ecdsa::Signature =
+                p256::ecdsa::signature::Signer::sign(&key, black_box(&input));
+            black_box(signature)
+        });
+    });
     g.finish();
 }
 
